@@ -1,0 +1,2 @@
+//! Clients for services outside Qiaomen.
+pub mod wechat;

@@ -1,0 +1,133 @@
+//! Typed settings, layered: `config/default.toml` → `config/<env>.toml` → `QIAOMEN_*` variables.
+use std::path::Path;
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use serde::Deserialize;
+
+/// The secret shipped in `config/default.toml`; production refuses to run with it.
+pub const DEV_JWT_SECRET: &str = "dev-only-insecure-secret-change-me";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default = "default_env")]
+    pub env: String,
+    pub listen: String,
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    pub jwt: JwtSettings,
+    pub wechat: WechatSettings,
+    pub lifecycle: LifecycleSettings,
+    pub routing: RoutingSettings,
+}
+
+fn default_env() -> String {
+    "development".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RedisSettings {
+    #[serde(default)]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JwtSettings {
+    pub secret: String,
+    pub ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WechatSettings {
+    pub api_base: String,
+    pub appid: String,
+    pub secret: String,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LifecycleSettings {
+    pub max_reopen: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoutingSettings {
+    pub nearest_grid_max_meters: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error(
+        "refusing to start in production with the default or a short JWT secret; set QIAOMEN_JWT_SECRET (32+ characters)"
+    )]
+    InsecureJwtSecret,
+}
+
+/// Maps the documented flat variable names onto nested keys; anything else uses `__` for nesting.
+fn env_key(key: &str) -> String {
+    match key {
+        "database_url" => "database.url".into(),
+        "redis_url" => "redis.url".into(),
+        "jwt_secret" => "jwt.secret".into(),
+        "wechat_api_base" => "wechat.api_base".into(),
+        "wechat_appid" => "wechat.appid".into(),
+        "wechat_secret" => "wechat.secret".into(),
+        other => other.replace("__", "."),
+    }
+}
+
+impl Settings {
+    /// Loads the layers from `dir` for the environment named by `QIAOMEN_ENV` (or `env`).
+    pub fn load(dir: &Path, env: Option<&str>) -> Result<Self, ConfigError> {
+        let env = env
+            .map(str::to_owned)
+            .or_else(|| std::env::var("QIAOMEN_ENV").ok())
+            .unwrap_or_else(default_env);
+        let settings: Settings = Figment::new()
+            .merge(Toml::file(dir.join("default.toml")))
+            .merge(Toml::file(dir.join(format!("{env}.toml"))))
+            .merge(("env", env.clone()))
+            .merge(Env::prefixed("QIAOMEN_").map(|k| env_key(k.as_str()).into()))
+            .extract()
+            .map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.env == "production"
+            && (self.jwt.secret == DEV_JWT_SECRET || self.jwt.secret.len() < 32)
+        {
+            return Err(ConfigError::InsecureJwtSecret);
+        }
+        Ok(())
+    }
+
+    pub fn redis_url(&self) -> Option<&str> {
+        Some(self.redis.url.trim()).filter(|u| !u.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_variable_names_map_to_nested_keys() {
+        assert_eq!(env_key("database_url"), "database.url");
+        assert_eq!(env_key("wechat_api_base"), "wechat.api_base");
+        assert_eq!(env_key("listen"), "listen");
+        assert_eq!(env_key("lifecycle__max_reopen"), "lifecycle.max_reopen");
+    }
+}

@@ -1,0 +1,177 @@
+//! The ticket state machine of SPEC §3. Every change of status goes through [`next`].
+use super::{RatingLevel, string_enum};
+
+string_enum!(
+    Status {
+        Submitted => "submitted",
+        PendingDispatch => "pending_dispatch",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        Closed => "closed",
+        Withdrawn => "withdrawn",
+        Rejected => "rejected",
+    }
+);
+
+impl Status {
+    /// Statuses in which somebody still owes the resident work.
+    pub const OPEN: [Status; 4] = [
+        Status::Submitted,
+        Status::PendingDispatch,
+        Status::Assigned,
+        Status::InProgress,
+    ];
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Closed | Status::Withdrawn | Status::Rejected)
+    }
+}
+
+/// What happened to a ticket; its name is the `action` of the timeline event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Submit,
+    /// Routing at submission; `found` says whether a person was chosen.
+    Route {
+        found: bool,
+    },
+    Accept,
+    Resolve,
+    Transfer {
+        found: bool,
+    },
+    Escalate {
+        found: bool,
+    },
+    Assign,
+    Reject,
+    Withdraw,
+    Rate(RatingLevel),
+    /// An unsatisfied rating past the reopen limit: sent up a level instead of reopened.
+    RateEscalate {
+        found: bool,
+    },
+    Comment,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Route { .. } => "route",
+            Action::Accept => "accept",
+            Action::Resolve => "resolve",
+            Action::Transfer { .. } => "transfer",
+            Action::Escalate { .. } => "escalate",
+            Action::Assign => "assign",
+            Action::Reject => "reject",
+            Action::Withdraw => "withdraw",
+            Action::Rate(RatingLevel::Unsatisfied) => "reopen",
+            Action::Rate(_) => "rate",
+            Action::RateEscalate { .. } => "escalate",
+            Action::Comment => "comment",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{}` is not allowed from `{}`", action.name(), from.as_str())]
+pub struct NotAllowed {
+    pub from: Status,
+    pub action: Action,
+}
+
+fn routed(found: bool) -> Status {
+    if found {
+        Status::Assigned
+    } else {
+        Status::PendingDispatch
+    }
+}
+
+/// The status after `action` from `from`, or why not.
+pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
+    use Status::*;
+    let to = match (from, action) {
+        (Submitted, Action::Route { found }) => Some(routed(found)),
+        (Assigned, Action::Accept) => Some(InProgress),
+        (InProgress, Action::Resolve) => Some(Resolved),
+        (
+            PendingDispatch | Assigned | InProgress,
+            Action::Transfer { found } | Action::Escalate { found },
+        ) => Some(routed(found)),
+        (PendingDispatch | Assigned | InProgress, Action::Assign) => Some(Assigned),
+        (Submitted | PendingDispatch | Assigned | InProgress, Action::Reject) => Some(Rejected),
+        (Submitted | PendingDispatch | Assigned, Action::Withdraw) => Some(Withdrawn),
+        (Resolved, Action::Rate(RatingLevel::Satisfied | RatingLevel::BasicallySatisfied)) => {
+            Some(Closed)
+        }
+        (Resolved, Action::Rate(RatingLevel::Unsatisfied)) => Some(Assigned),
+        (Resolved, Action::RateEscalate { found }) => Some(routed(found)),
+        (s, Action::Comment) if !s.is_terminal() => Some(s),
+        _ => None,
+    };
+    to.ok_or(NotAllowed { from, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_path_ends_closed() {
+        let mut s = Status::Submitted;
+        for a in [
+            Action::Route { found: true },
+            Action::Accept,
+            Action::Resolve,
+            Action::Rate(RatingLevel::Satisfied),
+        ] {
+            s = next(s, a).expect("allowed");
+        }
+        assert_eq!(s, Status::Closed);
+    }
+
+    #[test]
+    fn unsatisfied_rating_reopens_to_assigned() {
+        assert_eq!(
+            next(Status::Resolved, Action::Rate(RatingLevel::Unsatisfied)),
+            Ok(Status::Assigned)
+        );
+    }
+
+    #[test]
+    fn withdraw_only_before_accept() {
+        assert_eq!(
+            next(Status::Assigned, Action::Withdraw),
+            Ok(Status::Withdrawn)
+        );
+        assert!(next(Status::InProgress, Action::Withdraw).is_err());
+    }
+
+    #[test]
+    fn terminal_states_refuse_everything() {
+        for s in [Status::Closed, Status::Withdrawn, Status::Rejected] {
+            for a in [
+                Action::Accept,
+                Action::Resolve,
+                Action::Assign,
+                Action::Reject,
+                Action::Comment,
+                Action::Withdraw,
+            ] {
+                assert!(next(s, a).is_err(), "{s} {a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn resolve_requires_in_progress() {
+        assert!(next(Status::Assigned, Action::Resolve).is_err());
+        assert_eq!(
+            next(Status::InProgress, Action::Resolve),
+            Ok(Status::Resolved)
+        );
+    }
+}

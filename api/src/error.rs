@@ -1,0 +1,336 @@
+//! The API's one error type, rendered once as `application/problem+json` (RFC 9457) with a
+//! stable machine `code`, a `title` in Simplified Chinese (English with `Accept-Language: en`)
+//! and the HTTP `status`.
+use poem::{
+    Endpoint, IntoResponse, Request, Response,
+    error::{MethodNotAllowedError, NotFoundError, ResponseError},
+    http::{StatusCode, header},
+};
+use poem_openapi::{
+    ApiResponse, Object,
+    registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry},
+    types::Type,
+};
+
+use crate::services::ServiceError;
+
+macro_rules! codes {
+    ($($variant:ident => ($status:literal, $slug:literal, $zh:literal, $en:literal),)*) => {
+        /// Every problem the API can answer with. The slug is a public contract: never rename one.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub fn status(self) -> StatusCode {
+                match self { $(Code::$variant => StatusCode::from_u16($status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),)* }
+            }
+            pub fn slug(self) -> &'static str {
+                match self { $(Code::$variant => $slug,)* }
+            }
+            pub fn title(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Code::$variant, Lang::Zh) => $zh, (Code::$variant, Lang::En) => $en,)*
+                }
+            }
+            /// The whole catalogue, for the API description.
+            pub fn all() -> &'static [Code] { &[$(Code::$variant,)*] }
+        }
+    };
+}
+
+codes! {
+    InvalidBody => (400, "invalid_body", "请求格式错误", "The request body or parameters are malformed"),
+    InvalidField => (422, "invalid_field", "字段取值无效", "A field has an invalid value"),
+    TextTooLong => (422, "text_too_long", "文字超出长度限制", "A text field is too long"),
+    TextEmpty => (422, "text_empty", "文字不能为空", "A required text field is empty"),
+    InvalidPhone => (422, "invalid_phone", "电话号码格式不正确", "The phone number is not valid"),
+    InvalidLocation => (422, "invalid_location", "位置坐标无效", "The location is not valid"),
+    InvalidBoundary => (422, "invalid_boundary", "边界不是有效的多边形", "The boundary is not a valid Polygon or MultiPolygon"),
+    InvalidParent => (422, "invalid_parent", "上级区域不正确", "The parent area does not fit this kind of area"),
+    NotAGrid => (422, "not_a_grid", "该区域不是网格", "The area is not a grid"),
+    UnknownArea => (422, "unknown_area", "区域不存在", "The area does not exist"),
+    UnknownCategory => (422, "unknown_category", "诉求类别不存在或已停用", "The category does not exist or is inactive"),
+    UnknownBuilding => (422, "unknown_building", "楼栋不存在", "The building does not exist"),
+    BuildingOutsideGrid => (422, "building_outside_grid", "楼栋位置不在所选网格内", "The building's location lies outside its grid"),
+    UnknownStaff => (422, "unknown_staff", "工作人员不存在或不在岗", "The staff member does not exist or is not active"),
+    RoleAreaMismatch => (422, "role_area_mismatch", "角色与区域层级不符", "The role does not fit the kind of area"),
+    CannotEscalate => (422, "cannot_escalate", "已在最高层级，无法上报", "The ticket is already at the highest level"),
+    InvalidCursor => (400, "invalid_cursor", "分页游标无效", "The cursor is not valid"),
+    Unauthorized => (401, "unauthorized", "未登录或登录已失效", "Missing or invalid credentials"),
+    InvalidCredentials => (401, "invalid_credentials", "账号或密码错误", "Wrong login or password"),
+    WechatCodeInvalid => (401, "wechat_code_invalid", "微信登录凭证无效", "The WeChat login code is invalid"),
+    Forbidden => (403, "forbidden", "无权执行此操作", "You may not do this"),
+    NotAssignee => (403, "not_assignee", "只有承办人或上级管理员可以操作", "Only the assignee or an admin above may do this"),
+    NotFound => (404, "not_found", "资源不存在", "Not found"),
+    MethodNotAllowed => (405, "method_not_allowed", "不支持的请求方法", "Method not allowed"),
+    InvalidTransition => (409, "invalid_transition", "当前状态不允许此操作", "The ticket's current status does not allow this"),
+    ConcurrentUpdate => (409, "concurrent_update", "工单已被他人更新，请刷新后重试", "The ticket was changed by someone else; reload and retry"),
+    AlreadyExists => (409, "already_exists", "记录已存在", "It already exists"),
+    AreaInUse => (409, "area_in_use", "区域仍被使用，无法删除", "The area is still in use and cannot be deleted"),
+    UnsupportedMediaType => (415, "unsupported_media_type", "不支持的内容类型", "Unsupported content type"),
+    Internal => (500, "internal_error", "服务器内部错误", "Internal server error"),
+    DatabaseUnavailable => (503, "database_unavailable", "数据库暂不可用，请稍后重试", "The database is unavailable; retry later"),
+    WechatUnavailable => (503, "wechat_unavailable", "微信服务暂不可用，请稍后重试", "WeChat is unavailable; retry later"),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The first language of `Accept-Language` decides; Chinese unless it is English.
+    pub fn from_request(req: &Request) -> Lang {
+        let first = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|tag| tag.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if first.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+}
+
+/// A problem answer: what went wrong, for a machine (`code`) and a person (`title`, `detail`).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", code.slug(), detail.as_deref().unwrap_or(""))]
+pub struct ApiError {
+    pub code: Code,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+    /// For 409s on tickets: the status the ticket is in now.
+    pub current_status: Option<String>,
+}
+
+/// The body of every error response.
+#[derive(Debug, Object)]
+#[oai(rename = "Problem")]
+pub struct ProblemBody {
+    /// Stable machine-readable code, e.g. `invalid_transition`.
+    pub code: String,
+    /// Short human title, zh-CN by default, English with `Accept-Language: en`.
+    pub title: String,
+    pub status: u16,
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+    /// The request field at fault, when one is.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub current_status: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: Code) -> Self {
+        ApiError {
+            code,
+            detail: None,
+            field: None,
+            current_status: None,
+        }
+    }
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn render(&self, lang: Lang) -> Response {
+        let body = ProblemBody {
+            code: self.code.slug().to_owned(),
+            title: self.code.title(lang).to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+            current_status: self.current_status.clone(),
+        };
+        let json = poem_openapi::types::ToJSON::to_json_string(&body);
+        Response::builder()
+            .status(self.code.status())
+            .content_type("application/problem+json")
+            .body(json)
+    }
+
+    /// Classifies any error poem or poem-openapi raised before a handler ran.
+    fn from_poem(err: &poem::Error) -> ApiError {
+        use poem_openapi::error::*;
+        if let Some(api) = err.downcast_ref::<ApiError>() {
+            return ApiError {
+                ..api.clone_shallow()
+            };
+        }
+        if err.is::<ParseRequestPayloadError>()
+            || err.is::<ParseParamError>()
+            || err.is::<ParsePathError>()
+            || err.is::<ParseMultipartError>()
+        {
+            return ApiError::new(Code::InvalidBody).detail(err.to_string());
+        }
+        if err.is::<ContentTypeError>() {
+            return ApiError::new(Code::UnsupportedMediaType).detail(err.to_string());
+        }
+        if err.is::<AuthorizationError>() {
+            return ApiError::new(Code::Unauthorized);
+        }
+        if err.is::<NotFoundError>() {
+            return ApiError::new(Code::NotFound);
+        }
+        if err.is::<MethodNotAllowedError>() {
+            return ApiError::new(Code::MethodNotAllowed);
+        }
+        match err.status() {
+            StatusCode::NOT_FOUND => ApiError::new(Code::NotFound),
+            StatusCode::UNAUTHORIZED => ApiError::new(Code::Unauthorized),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(Code::MethodNotAllowed),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(Code::UnsupportedMediaType),
+            s if s.is_client_error() => ApiError::new(Code::InvalidBody).detail(err.to_string()),
+            _ => {
+                tracing::error!(error = %err, "unclassified error");
+                ApiError::new(Code::Internal)
+            }
+        }
+    }
+
+    fn clone_shallow(&self) -> ApiError {
+        ApiError {
+            code: self.code,
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+            current_status: self.current_status.clone(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+    fn as_response(&self) -> Response {
+        self.render(Lang::Zh)
+    }
+}
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "A problem (RFC 9457) with a stable `code`; see the API description for the list.",
+                status: None,
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/problem+json",
+                    schema: MetaSchemaRef::Reference(ProblemBody::name().into_owned()),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+    fn register(registry: &mut Registry) {
+        <ProblemBody as Type>::register(registry);
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Rejected {
+                code,
+                field,
+                detail,
+            } => ApiError {
+                code,
+                field,
+                detail,
+                current_status: None,
+            },
+            ServiceError::NotFound => ApiError::new(Code::NotFound),
+            ServiceError::Forbidden => ApiError::new(Code::Forbidden),
+            ServiceError::NotAssignee => ApiError::new(Code::NotAssignee),
+            ServiceError::InvalidTransition { current, action } => ApiError {
+                current_status: Some(current.as_str().to_owned()),
+                ..ApiError::new(Code::InvalidTransition).detail(format!(
+                    "`{action}` is not allowed while the ticket is {}",
+                    current.as_str()
+                ))
+            },
+            ServiceError::ConcurrentUpdate => ApiError::new(Code::ConcurrentUpdate),
+            ServiceError::Db(db) => from_db(db),
+            ServiceError::WechatCodeInvalid => ApiError::new(Code::WechatCodeInvalid),
+            ServiceError::WechatUnavailable(why) => {
+                tracing::warn!(reason = %why, "wechat unavailable");
+                ApiError::new(Code::WechatUnavailable)
+            }
+            ServiceError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                ApiError::new(Code::Internal)
+            }
+        }
+    }
+}
+
+fn from_db(err: sea_orm::DbErr) -> ApiError {
+    use sea_orm::{DbErr, SqlErr};
+    if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
+        return ApiError::new(Code::AlreadyExists).detail(detail);
+    }
+    match &err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+            tracing::error!(error = %err, "database unavailable");
+            ApiError::new(Code::DatabaseUnavailable)
+        }
+        DbErr::Exec(e) | DbErr::Query(e) if is_connection_fault(&e.to_string()) => {
+            tracing::error!(error = %err, "database unavailable");
+            ApiError::new(Code::DatabaseUnavailable)
+        }
+        _ => {
+            tracing::error!(error = ?err, "database error");
+            ApiError::new(Code::Internal)
+        }
+    }
+}
+
+fn is_connection_fault(msg: &str) -> bool {
+    let msg = msg.to_ascii_lowercase();
+    [
+        "connection refused",
+        "broken pipe",
+        "connection reset",
+        "pool timed out",
+        "terminating connection",
+        "database is locked",
+    ]
+    .iter()
+    .any(|m| msg.contains(m))
+}
+
+/// Middleware: every error leaving the app becomes a localized problem+json response.
+pub async fn render_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let lang = Lang::from_request(&req);
+    match ep.call(req).await {
+        Ok(resp) => Ok(resp.into_response()),
+        Err(err) => Ok(ApiError::from_poem(&err).render(lang)),
+    }
+}
+
+/// Markdown for the API description: the code catalogue.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from("| status | code | title |\n|---|---|---|\n");
+    for code in Code::all() {
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            code.status().as_u16(),
+            code.slug(),
+            code.title(Lang::En)
+        ));
+    }
+    out
+}

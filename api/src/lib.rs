@@ -1,0 +1,12 @@
+//! Qiaomen (敲门): the backend of a WeChat mini-program through which residents hand in
+//! suggestions and complaints that are routed to grid workers and tracked to a rating.
+pub mod clients;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod schemas;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,277 @@
+//! System administration: the area tree, buildings, staff and their assignments, categories.
+use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use uuid::Uuid;
+
+use super::{ApiResult, Created, Tag, auth::BearerAuth};
+use crate::{
+    domain::inputs::Text,
+    schemas::admin::*,
+    services::{
+        self, ServiceError,
+        areas::{AreaChanges, NewArea, NewBuilding},
+        categories::NewCategory,
+        staff::{NewAssignment, NewStaff, Password},
+    },
+    state::SharedState,
+};
+
+pub struct AdminApi {
+    pub state: SharedState,
+}
+
+fn text(field: &'static str, raw: &str, max: usize) -> Result<Text, ServiceError> {
+    Ok(Text::parse(field, raw, max)?)
+}
+
+fn text_opt(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<Text>, ServiceError> {
+    Ok(Text::parse_opt(field, raw, max)?)
+}
+
+impl AdminApi {
+    async fn staff_view(&self, staff: entity::staff::Model) -> ApiResult<Staff> {
+        let assignments = services::staff::assignments(&self.state.db, staff.id).await?;
+        Ok(Staff {
+            id: staff.id,
+            name: staff.name,
+            login: staff.login,
+            status: staff.status,
+            assignments: assignments.into_iter().map(Assignment::from).collect(),
+        })
+    }
+}
+
+#[OpenApi(prefix_path = "/admin", tag = "Tag::Admin")]
+impl AdminApi {
+    /// Creates an area (district, street, community or grid). A grid's `boundary` is a GeoJSON
+    /// Polygon or MultiPolygon; the routing index is rebuilt on every node.
+    #[oai(path = "/areas", method = "post")]
+    async fn create_area(
+        &self,
+        auth: BearerAuth,
+        body: Json<AreaCreate>,
+    ) -> ApiResult<Created<Area>> {
+        auth.admin(&self.state).await?;
+        let body = body.0;
+        let new = NewArea {
+            kind: body.kind,
+            name: text("name", &body.name, 100)?,
+            parent_id: body.parent_id,
+            code: text_opt("code", body.code.as_deref(), 64)?,
+            boundary: body.boundary,
+        };
+        Ok(Created::Created(Json(
+            services::areas::create(&self.state.db, new).await?.into(),
+        )))
+    }
+
+    /// Lists the children of `parent_id`, or the roots without it.
+    #[oai(path = "/areas", method = "get")]
+    async fn list_areas(
+        &self,
+        auth: BearerAuth,
+        parent_id: Query<Option<Uuid>>,
+    ) -> ApiResult<Json<Vec<Area>>> {
+        auth.admin(&self.state).await?;
+        let rows = services::areas::list(&self.state.db, parent_id.0).await?;
+        Ok(Json(rows.into_iter().map(Area::from).collect()))
+    }
+
+    #[oai(path = "/areas/:id", method = "get")]
+    async fn get_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Area>> {
+        auth.admin(&self.state).await?;
+        Ok(Json(
+            services::areas::get(&self.state.db, id.0).await?.into(),
+        ))
+    }
+
+    /// Changes an area's name, code, parent or boundary.
+    #[oai(path = "/areas/:id", method = "patch")]
+    async fn patch_area(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<AreaPatch>,
+    ) -> ApiResult<Json<Area>> {
+        auth.admin(&self.state).await?;
+        let body = body.0;
+        let changes = AreaChanges {
+            name: text_opt("name", body.name.as_deref(), 100)?,
+            code: text_opt("code", body.code.as_deref(), 64)?,
+            parent_id: body.parent_id,
+            boundary: body.boundary,
+        };
+        Ok(Json(
+            services::areas::update(&self.state.db, id.0, changes)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Deletes an area nothing refers to (`409 area_in_use` otherwise).
+    #[oai(path = "/areas/:id", method = "delete")]
+    async fn delete_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<()> {
+        auth.admin(&self.state).await?;
+        services::areas::delete(&self.state.db, id.0).await?;
+        Ok(())
+    }
+
+    /// Imports a GeoJSON FeatureCollection; properties: `kind`, `name`, `code`, `parent_code`.
+    #[oai(path = "/areas/import", method = "post")]
+    async fn import_areas(
+        &self,
+        auth: BearerAuth,
+        body: Json<serde_json::Value>,
+    ) -> ApiResult<Json<ImportReport>> {
+        auth.admin(&self.state).await?;
+        let (created, updated) =
+            services::areas::import_feature_collection(&self.state.db, &body.0.to_string()).await?;
+        Ok(Json(ImportReport {
+            created: created as u64,
+            updated: updated as u64,
+        }))
+    }
+
+    /// Creates a building in a grid. A location outside the grid's boundary is refused.
+    #[oai(path = "/buildings", method = "post")]
+    async fn create_building(
+        &self,
+        auth: BearerAuth,
+        body: Json<BuildingCreate>,
+    ) -> ApiResult<Created<Building>> {
+        auth.admin(&self.state).await?;
+        let body = body.0;
+        let location = match body.location {
+            Some(l) => Some(services::areas::location(
+                l.lat,
+                l.lng,
+                l.coord_system.as_deref().or(Some("wgs84")),
+            )?),
+            None => None,
+        };
+        let new = NewBuilding {
+            name: text("name", &body.name, 100)?,
+            grid_id: body.grid_id,
+            address: text_opt("address", body.address.as_deref(), 200)?,
+            location,
+        };
+        Ok(Created::Created(Json(
+            services::areas::create_building(&self.state.db, new)
+                .await?
+                .into(),
+        )))
+    }
+
+    #[oai(path = "/staff", method = "post")]
+    async fn create_staff(
+        &self,
+        auth: BearerAuth,
+        body: Json<StaffCreate>,
+    ) -> ApiResult<Created<Staff>> {
+        auth.admin(&self.state).await?;
+        let new = NewStaff {
+            name: text("name", &body.name, 50)?,
+            login: text("login", &body.login, 64)?,
+            password: Password::parse(&body.password)?,
+        };
+        let staff = services::staff::create(&self.state.db, new).await?;
+        Ok(Created::Created(Json(self.staff_view(staff).await?)))
+    }
+
+    #[oai(path = "/staff/:id", method = "get")]
+    async fn get_staff(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Staff>> {
+        auth.admin(&self.state).await?;
+        let staff = services::staff::get(&self.state.db, id.0).await?;
+        Ok(Json(self.staff_view(staff).await?))
+    }
+
+    /// Sets a staff member's status: `active`, `on_leave` (routing skips them) or `left`.
+    #[oai(path = "/staff/:id", method = "patch")]
+    async fn patch_staff(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<StaffPatch>,
+    ) -> ApiResult<Json<Staff>> {
+        auth.admin(&self.state).await?;
+        let staff = services::staff::set_status(&self.state.db, id.0, body.0.status).await?;
+        Ok(Json(self.staff_view(staff).await?))
+    }
+
+    /// Gives a staff member a role in an area (grid roles in a grid, admins in their community
+    /// or street, departments in a street).
+    #[oai(path = "/staff/:id/assignments", method = "post")]
+    async fn assign(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<AssignmentCreate>,
+    ) -> ApiResult<Created<Assignment>> {
+        auth.admin(&self.state).await?;
+        let body = body.0;
+        let skills = body.skills.unwrap_or_default();
+        if skills.len() > 50
+            || skills
+                .iter()
+                .any(|s| s.is_empty() || s.chars().count() > 32)
+        {
+            return Err(ServiceError::rejected(
+                crate::error::Code::InvalidField,
+                "skills",
+                "up to 50 category codes",
+            )
+            .into());
+        }
+        let new = NewAssignment {
+            area_id: body.area_id,
+            role: body.role,
+            skills,
+            department: text_opt("department", body.department.as_deref(), 64)?,
+        };
+        let created = services::staff::assign(&self.state.db, id.0, new).await?;
+        Ok(Created::Created(Json(created.into())))
+    }
+
+    #[oai(path = "/categories", method = "post")]
+    async fn create_category(
+        &self,
+        auth: BearerAuth,
+        body: Json<CategoryCreate>,
+    ) -> ApiResult<Created<Category>> {
+        auth.admin(&self.state).await?;
+        let body = body.0;
+        let (response_minutes, resolution_hours) =
+            NewCategory::check_sla(body.response_minutes, body.resolution_hours)?;
+        let name = text("name", &body.name, 50)?;
+        let new = NewCategory {
+            code: text("code", &body.code, 32)?,
+            group: text_opt("group", body.group.as_deref(), 50)?.unwrap_or_else(|| name.clone()),
+            name,
+            handling_level: body.handling_level,
+            response_minutes,
+            resolution_hours,
+        };
+        Ok(Created::Created(Json(
+            services::categories::create(&self.state.db, new)
+                .await?
+                .into(),
+        )))
+    }
+}
+
+pub struct PublicApi {
+    pub state: SharedState,
+}
+
+#[OpenApi(tag = "Tag::Public")]
+impl PublicApi {
+    /// Active categories, for the mini-program's picker.
+    #[oai(path = "/categories", method = "get")]
+    async fn categories(&self) -> ApiResult<Json<Vec<Category>>> {
+        let rows = services::categories::list_active(&self.state.db).await?;
+        Ok(Json(rows.into_iter().map(Category::from).collect()))
+    }
+}

@@ -1,0 +1,129 @@
+//! Authentication: bearer tokens for residents (WeChat login) and staff (login + password).
+use poem::Request;
+use poem_openapi::{Object, OpenApi, SecurityScheme, auth::Bearer, payload::Json};
+use uuid::Uuid;
+
+use super::{ApiResult, Tag};
+use crate::{
+    domain::inputs::Text,
+    error::{ApiError, Code},
+    services::{
+        self,
+        auth::{Claims, PrincipalKind},
+        tickets::Caller,
+    },
+    state::SharedState,
+};
+
+/// `Authorization: Bearer <token>` from `POST /auth/wechat` or `POST /auth/staff`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_token")]
+pub struct BearerAuth(pub Claims);
+
+async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
+    let state = req
+        .data::<SharedState>()
+        .ok_or_else(|| ApiError::new(Code::Internal))?;
+    state
+        .tokens
+        .verify(&bearer.token)
+        .ok_or_else(|| ApiError::new(Code::Unauthorized).into())
+}
+
+impl BearerAuth {
+    /// The resident behind the token; staff tokens are refused.
+    pub fn resident(&self) -> Result<Uuid, ApiError> {
+        match self.0.kind {
+            PrincipalKind::Resident => Ok(self.0.sub),
+            PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden).detail("residents only")),
+        }
+    }
+
+    /// The staff member behind the token with their current scope; resident tokens are refused.
+    pub async fn staff(&self, state: &SharedState) -> Result<services::tickets::Caller, ApiError> {
+        match self.0.kind {
+            PrincipalKind::Staff => {
+                let (_, scope) = services::staff::scope(&state.db, self.0.sub).await?;
+                Ok(Caller::Staff(scope))
+            }
+            PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only")),
+        }
+    }
+
+    pub async fn caller(&self, state: &SharedState) -> Result<Caller, ApiError> {
+        match self.0.kind {
+            PrincipalKind::Resident => Ok(Caller::Resident(self.0.sub)),
+            PrincipalKind::Staff => self.staff(state).await,
+        }
+    }
+
+    /// A system administrator.
+    pub async fn admin(&self, state: &SharedState) -> Result<Uuid, ApiError> {
+        match self.staff(state).await? {
+            Caller::Staff(scope) if scope.is_system_admin() => Ok(scope.staff_id),
+            _ => Err(ApiError::new(Code::Forbidden).detail("system administrators only")),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct WechatLogin {
+    /// The code from the mini-program's `wx.login()`.
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub code: String,
+}
+
+#[derive(Object)]
+pub struct ResidentToken {
+    pub token: String,
+    pub resident_id: Uuid,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct StaffLogin {
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub login: String,
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub password: String,
+}
+
+#[derive(Object)]
+pub struct StaffToken {
+    pub token: String,
+    pub staff_id: Uuid,
+}
+
+pub struct AuthApi {
+    pub state: SharedState,
+}
+
+#[OpenApi(tag = "Tag::Auth")]
+impl AuthApi {
+    /// Resident login with a WeChat mini-program code (jscode2session). A new openid makes a new
+    /// resident. `401 wechat_code_invalid` for a bad code, `503 wechat_unavailable` when WeChat
+    /// fails or is slow.
+    #[oai(path = "/auth/wechat", method = "post")]
+    async fn wechat(&self, body: Json<WechatLogin>) -> ApiResult<Json<ResidentToken>> {
+        let code = Text::parse("code", &body.code, 256).map_err(services::ServiceError::from)?;
+        let resident_id =
+            services::auth::wechat_login(&self.state.db, &self.state.wechat, code.as_str()).await?;
+        let token = self
+            .state
+            .tokens
+            .issue(resident_id, PrincipalKind::Resident)?;
+        Ok(Json(ResidentToken { token, resident_id }))
+    }
+
+    /// Staff login with login name and password.
+    #[oai(path = "/auth/staff", method = "post")]
+    async fn staff(&self, body: Json<StaffLogin>) -> ApiResult<Json<StaffToken>> {
+        let staff = services::staff::login(&self.state.db, &body.login, &body.password).await?;
+        let token = self.state.tokens.issue(staff.id, PrincipalKind::Staff)?;
+        Ok(Json(StaffToken {
+            token,
+            staff_id: staff.id,
+        }))
+    }
+}

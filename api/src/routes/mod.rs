@@ -1,0 +1,43 @@
+//! HTTP handlers, one file per resource. Handlers parse, call a service, and map the result.
+pub mod admin;
+pub mod auth;
+pub mod ops;
+pub mod tickets;
+
+use poem_openapi::{ApiResponse, Tags, payload::Json, types::ToJSON};
+
+use crate::error::ApiError;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::services::ServiceError> for poem::Error {
+    fn from(err: crate::services::ServiceError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Logging in.
+    Auth,
+    /// Residents' tickets: submit, follow, add information, withdraw, rate.
+    Tickets,
+    /// Staff work: inbox, accept, resolve, transfer, escalate, reject, assign.
+    Work,
+    /// System administration: areas, buildings, staff, categories.
+    Admin,
+    /// Public reference data.
+    Public,
+}
+
+/// `201 Created` with the new resource.
+#[derive(ApiResponse)]
+pub enum Created<T: ToJSON + Send + Sync> {
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+/// Limits for cursor paging.
+pub fn page_limit(limit: Option<u64>) -> u64 {
+    limit.unwrap_or(20).clamp(1, 100)
+}

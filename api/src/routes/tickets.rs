@@ -1,0 +1,328 @@
+//! Tickets: residents submit and follow theirs; staff work the ones in their scope.
+use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use uuid::Uuid;
+
+use super::{ApiResult, Created, Tag, auth::BearerAuth, page_limit};
+use crate::{
+    domain::{
+        Channel,
+        inputs::{Phone, Text},
+        lifecycle::Status,
+    },
+    error::{ApiError, Code},
+    schemas::tickets::*,
+    services::{
+        self, ServiceError,
+        tickets::{Caller, NewRating, NewTicket, StaffCommand, TransferTarget, WorkFilter},
+    },
+    state::SharedState,
+};
+
+pub struct TicketApi {
+    pub state: SharedState,
+}
+
+fn text(field: &'static str, raw: &str, max: usize) -> Result<Text, ServiceError> {
+    Ok(Text::parse(field, raw, max)?)
+}
+
+fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
+    let location = match body.location {
+        Some(l) => Some(services::areas::location(
+            l.lat,
+            l.lng,
+            l.coord_system.as_deref(),
+        )?),
+        None => None,
+    };
+    Ok(NewTicket {
+        kind: body.kind,
+        category_code: body.category,
+        title: Text::parse_opt("title", body.title.as_deref(), 60)?,
+        description: text("description", &body.description, 2000)?,
+        location,
+        building_id: body.building_id,
+        address_text: Text::parse_opt("address_text", body.address_text.as_deref(), 200)?,
+        anonymous: body.anonymous.unwrap_or(false),
+        contact_phone: body
+            .contact_phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| Phone::parse("contact_phone", p))
+            .transpose()?,
+        channel: Channel::MiniProgram,
+    })
+}
+
+fn staff_scope(caller: Caller) -> Result<crate::domain::access::StaffScope, ApiError> {
+    match caller {
+        Caller::Staff(scope) => Ok(scope),
+        Caller::Resident(_) => Err(ApiError::new(Code::Forbidden)),
+    }
+}
+
+impl TicketApi {
+    async fn command(
+        &self,
+        auth: &BearerAuth,
+        id: &str,
+        command: StaffCommand,
+    ) -> ApiResult<Json<Ticket>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let view = services::tickets::act(&self.state.ctx(), &scope, id, command).await?;
+        Ok(Json(view.into()))
+    }
+}
+
+#[OpenApi(tag = "Tag::Tickets")]
+impl TicketApi {
+    /// Submits a suggestion or complaint. It is routed at once: to the building's grid, else the
+    /// grid containing `location`, else the resident's home grid; then to the person the
+    /// category's handling level calls for, or to that level's dispatch queue
+    /// (`pending_dispatch`).
+    #[oai(path = "/tickets", method = "post")]
+    async fn submit(
+        &self,
+        auth: BearerAuth,
+        body: Json<TicketCreate>,
+    ) -> ApiResult<Created<Ticket>> {
+        let resident = auth.resident()?;
+        let new = parse_new(body.0)?;
+        let view = services::tickets::submit(&self.state.ctx(), Some(resident), None, new).await?;
+        Ok(Created::Created(Json(view.into())))
+    }
+
+    /// The caller's own tickets, newest first. Pass `next_cursor` back as `cursor` for more.
+    #[oai(path = "/tickets", method = "get")]
+    async fn list_own(
+        &self,
+        auth: BearerAuth,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<TicketPage>> {
+        let resident = auth.resident()?;
+        let page = services::tickets::list_own(
+            &self.state.ctx(),
+            resident,
+            cursor.0.as_deref(),
+            page_limit(limit.0),
+        )
+        .await?;
+        Ok(Json(page.into()))
+    }
+
+    /// One ticket (by id or number) with its timeline. Outside the caller's scope: 404.
+    #[oai(path = "/tickets/:id", method = "get")]
+    async fn get(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+        let caller = auth.caller(&self.state).await?;
+        Ok(Json(
+            services::tickets::get(&self.state.ctx(), &caller, &id.0)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Adds information (resident) or a progress note (staff; `internal` hides it from the resident).
+    #[oai(path = "/tickets/:id/comments", method = "post")]
+    async fn comment(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<CommentCreate>,
+    ) -> ApiResult<Created<Ticket>> {
+        let caller = auth.caller(&self.state).await?;
+        let text = text("text", &body.text, 1000)?;
+        let view = services::tickets::comment(
+            &self.state.ctx(),
+            &caller,
+            &id.0,
+            text,
+            body.internal.unwrap_or(false),
+        )
+        .await?;
+        Ok(Created::Created(Json(view.into())))
+    }
+
+    /// Withdraws a ticket nobody has accepted yet.
+    #[oai(path = "/tickets/:id/withdraw", method = "post")]
+    async fn withdraw(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+        let resident = auth.resident()?;
+        Ok(Json(
+            services::tickets::withdraw(&self.state.ctx(), resident, &id.0)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Rates a resolved ticket. `satisfied` / `basically_satisfied` close it; `unsatisfied`
+    /// reopens it to the same assignee (`reopen_count` + 1), or past the configured limit sends it
+    /// to the community and flags a return visit.
+    #[oai(path = "/tickets/:id/rating", method = "post")]
+    async fn rate(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<RatingCreate>,
+    ) -> ApiResult<Json<Ticket>> {
+        let resident = auth.resident()?;
+        let body = body.0;
+        let score = match body.score {
+            None => None,
+            Some(s @ 1..=5) => Some(s as i16),
+            Some(_) => {
+                return Err(ServiceError::rejected(Code::InvalidField, "score", "1 to 5").into());
+            }
+        };
+        let rating = NewRating {
+            level: body.level,
+            score,
+            comment: Text::parse_opt("comment", body.comment.as_deref(), 500)
+                .map_err(ServiceError::from)?,
+        };
+        Ok(Json(
+            services::tickets::rate(&self.state.ctx(), resident, &id.0, rating)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Accepts an assigned ticket (assignee or an admin above).
+    #[oai(path = "/tickets/:id/accept", method = "post", tag = "Tag::Work")]
+    async fn accept(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+        self.command(&auth, &id.0, StaffCommand::Accept).await
+    }
+
+    /// Marks a ticket in progress as resolved, with what was done.
+    #[oai(path = "/tickets/:id/resolve", method = "post", tag = "Tag::Work")]
+    async fn resolve(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<ResolveBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let note = text("note", &body.note, 1000)?;
+        self.command(&auth, &id.0, StaffCommand::Resolve { note })
+            .await
+    }
+
+    /// Hands a ticket to another staff member or to another grid (routed there as usual).
+    #[oai(path = "/tickets/:id/transfer", method = "post", tag = "Tag::Work")]
+    async fn transfer(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<TransferBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let body = body.0;
+        let to = match (body.staff_id, body.grid_id) {
+            (Some(s), None) => TransferTarget::Staff(s),
+            (None, Some(g)) => TransferTarget::Grid(g),
+            _ => {
+                return Err(ServiceError::rejected(
+                    Code::InvalidField,
+                    "staff_id",
+                    "give exactly one of staff_id and grid_id",
+                )
+                .into());
+            }
+        };
+        let reason = text("reason", &body.reason, 500)?;
+        self.command(&auth, &id.0, StaffCommand::Transfer { to, reason })
+            .await
+    }
+
+    /// Sends a ticket one level up: grid → community → street.
+    #[oai(path = "/tickets/:id/escalate", method = "post", tag = "Tag::Work")]
+    async fn escalate(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<ReasonBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let reason = text("reason", &body.reason, 500)?;
+        self.command(&auth, &id.0, StaffCommand::Escalate { reason })
+            .await
+    }
+
+    /// Rejects a ticket as invalid, out of scope or a duplicate (`duplicate_of`), with a reason.
+    #[oai(path = "/tickets/:id/reject", method = "post", tag = "Tag::Work")]
+    async fn reject(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<RejectBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let body = body.0;
+        let reason = text("reason", &body.reason, 500)?;
+        self.command(
+            &auth,
+            &id.0,
+            StaffCommand::Reject {
+                reason,
+                duplicate_of: body.duplicate_of,
+            },
+        )
+        .await
+    }
+
+    /// Admins: assigns a queued (or reassigns an open) ticket to a staff member.
+    #[oai(path = "/tickets/:id/assign", method = "post", tag = "Tag::Work")]
+    async fn assign(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<AssignBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        self.command(
+            &auth,
+            &id.0,
+            StaffCommand::Assign {
+                staff_id: body.staff_id,
+            },
+        )
+        .await
+    }
+
+    /// The tickets in the caller's scope, newest first. `status` takes one status or a comma list.
+    #[oai(path = "/work/tickets", method = "get", tag = "Tag::Work")]
+    async fn work(
+        &self,
+        auth: BearerAuth,
+        status: Query<Option<String>>,
+        grid_id: Query<Option<Uuid>>,
+        category: Query<Option<String>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<TicketPage>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let statuses = match status.0.as_deref().filter(|s| !s.is_empty()) {
+            None => vec![],
+            Some(list) => list
+                .split(',')
+                .map(|s| {
+                    Status::parse(s.trim()).ok_or_else(|| {
+                        ServiceError::rejected(
+                            Code::InvalidField,
+                            "status",
+                            format!("unknown status `{s}`"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let filter = WorkFilter {
+            statuses,
+            grid_id: grid_id.0,
+            category: category.0,
+        };
+        let page = services::tickets::list_work(
+            &self.state.ctx(),
+            &scope,
+            filter,
+            cursor.0.as_deref(),
+            page_limit(limit.0),
+        )
+        .await?;
+        Ok(Json(page.into()))
+    }
+}

@@ -1,0 +1,204 @@
+//! Bodies of the administration endpoints.
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::{AreaKind, HandlingLevel, StaffRole, StaffStatus};
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AreaCreate {
+    pub kind: AreaKind,
+    pub name: String,
+    /// Required except for districts and streets (which may be roots).
+    pub parent_id: Option<Uuid>,
+    pub code: Option<String>,
+    /// A GeoJSON Polygon or MultiPolygon geometry in WGS-84 ([lng, lat]); holes allowed.
+    pub boundary: Option<Value>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AreaPatch {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub boundary: Option<Value>,
+}
+
+#[derive(Object)]
+pub struct Area {
+    pub id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub boundary: Option<Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::area::Model> for Area {
+    fn from(m: entity::area::Model) -> Self {
+        Area {
+            id: m.id,
+            kind: m.kind,
+            name: m.name,
+            parent_id: m.parent_id,
+            code: m.code,
+            boundary: m.boundary.and_then(|b| serde_json::from_str(&b).ok()),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct LocationInput {
+    pub lat: f64,
+    pub lng: f64,
+    /// `gcj02` (default; WeChat and Chinese maps) or `wgs84`.
+    pub coord_system: Option<String>,
+}
+
+#[derive(Object)]
+pub struct Point {
+    /// WGS-84.
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct BuildingCreate {
+    pub name: String,
+    pub grid_id: Uuid,
+    pub address: Option<String>,
+    pub location: Option<LocationInput>,
+}
+
+#[derive(Object)]
+pub struct Building {
+    pub id: Uuid,
+    pub name: String,
+    pub grid_id: Uuid,
+    pub address: Option<String>,
+    pub location: Option<Point>,
+}
+
+impl From<entity::building::Model> for Building {
+    fn from(m: entity::building::Model) -> Self {
+        Building {
+            id: m.id,
+            name: m.name,
+            grid_id: m.grid_id,
+            address: m.address,
+            location: m.lat.zip(m.lng).map(|(lat, lng)| Point { lat, lng }),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct StaffCreate {
+    pub name: String,
+    pub login: String,
+    /// 8 to 128 characters.
+    pub password: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct StaffPatch {
+    pub status: StaffStatus,
+}
+
+#[derive(Object)]
+pub struct Staff {
+    pub id: Uuid,
+    pub name: String,
+    pub login: String,
+    pub status: String,
+    pub assignments: Vec<Assignment>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AssignmentCreate {
+    /// Omitted only for `system_admin`.
+    pub area_id: Option<Uuid>,
+    pub role: StaffRole,
+    /// Category codes a grid assistant can handle.
+    pub skills: Option<Vec<String>>,
+    /// For `department`: the department's name, matched against category groups.
+    pub department: Option<String>,
+}
+
+#[derive(Object)]
+pub struct Assignment {
+    pub id: Uuid,
+    pub area_id: Option<Uuid>,
+    pub role: String,
+    pub skills: Vec<String>,
+    pub department: Option<String>,
+}
+
+impl From<entity::staff_assignment::Model> for Assignment {
+    fn from(m: entity::staff_assignment::Model) -> Self {
+        Assignment {
+            id: m.id,
+            area_id: m.area_id,
+            role: m.role,
+            skills: crate::services::staff::parse_skills(&m.skills),
+            department: m.department,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CategoryCreate {
+    /// Lowercase letters, digits, `_`, `-`; also the Open311 service_code.
+    pub code: String,
+    pub name: String,
+    /// Category group; street-level tickets go to the department of this name.
+    pub group: Option<String>,
+    pub handling_level: HandlingLevel,
+    pub response_minutes: i64,
+    pub resolution_hours: i64,
+}
+
+#[derive(Object)]
+pub struct Category {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    pub handling_level: String,
+    pub response_minutes: i32,
+    pub resolution_hours: i32,
+    pub active: bool,
+}
+
+impl From<entity::category::Model> for Category {
+    fn from(m: entity::category::Model) -> Self {
+        Category {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            group: m.group_name,
+            handling_level: m.handling_level,
+            response_minutes: m.response_minutes,
+            resolution_hours: m.resolution_hours,
+            active: m.active,
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+}

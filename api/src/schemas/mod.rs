@@ -1,0 +1,3 @@
+//! Request and response bodies (snake_case JSON). Requests reject unknown fields.
+pub mod admin;
+pub mod tickets;

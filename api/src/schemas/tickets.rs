@@ -1,0 +1,264 @@
+//! Bodies of the ticket endpoints.
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use uuid::Uuid;
+
+use super::admin::{LocationInput, Point};
+use crate::{
+    domain::{RatingLevel, TicketKind},
+    services::tickets::TicketView,
+};
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct TicketCreate {
+    pub kind: TicketKind,
+    /// A category code from `GET /categories`.
+    pub category: String,
+    /// 1–2000 characters.
+    pub description: String,
+    /// Up to 60 characters.
+    pub title: Option<String>,
+    pub location: Option<LocationInput>,
+    pub building_id: Option<Uuid>,
+    /// Up to 200 characters.
+    pub address_text: Option<String>,
+    /// Hide the reporter from grid staff (community admins and above still see them).
+    pub anonymous: Option<bool>,
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Object)]
+pub struct Ref {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Object)]
+pub struct AreaRef {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Object)]
+pub struct CategoryRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Object)]
+pub struct Event {
+    pub seq: i32,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    /// `resident`, `staff` or `system`.
+    pub actor_kind: String,
+    pub note: Option<String>,
+    /// `public` or `internal` (staff only).
+    pub visibility: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct Rating {
+    pub round: i32,
+    pub level: String,
+    pub score: Option<i16>,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct Ticket {
+    pub id: Uuid,
+    /// Public number, e.g. `QM-20261122-000123` (Beijing date and that day's sequence).
+    pub number: String,
+    pub kind: String,
+    pub category: Option<CategoryRef>,
+    pub title: Option<String>,
+    pub description: String,
+    /// submitted, pending_dispatch, assigned, in_progress, resolved, closed, withdrawn, rejected.
+    pub status: String,
+    pub priority: String,
+    pub anonymous: bool,
+    pub channel: String,
+    /// WGS-84 (converted from GCJ-02 if it arrived so).
+    pub location: Option<Point>,
+    pub address_text: Option<String>,
+    pub building_id: Option<Uuid>,
+    pub grid: Option<Ref>,
+    /// Where the ticket is handled (its grid, community or street) or queued.
+    pub handling_area: Option<AreaRef>,
+    pub assignee: Option<Ref>,
+    /// The reporter; null where the viewer may not see them (anonymous tickets below community admin).
+    pub resident_id: Option<Uuid>,
+    /// Masked (`138****1234`) for staff other than the assignee.
+    pub contact_phone: Option<String>,
+    pub reopen_count: i32,
+    pub return_visit_required: bool,
+    pub duplicate_of: Option<Uuid>,
+    pub reject_reason: Option<String>,
+    pub response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub submitted_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// The timeline, oldest first (single-ticket responses only).
+    #[oai(skip_serializing_if_is_none)]
+    pub events: Option<Vec<Event>>,
+    pub ratings: Vec<Rating>,
+}
+
+impl From<TicketView> for Ticket {
+    fn from(v: TicketView) -> Self {
+        let t = v.ticket;
+        Ticket {
+            id: t.id,
+            number: t.number,
+            kind: t.kind,
+            category: v.category.map(|c| CategoryRef {
+                code: c.code,
+                name: c.name,
+            }),
+            title: t.title,
+            description: t.description,
+            status: t.status,
+            priority: t.priority,
+            anonymous: t.anonymous,
+            channel: t.channel,
+            location: t.lat.zip(t.lng).map(|(lat, lng)| Point { lat, lng }),
+            address_text: t.address_text,
+            building_id: t.building_id,
+            grid: t
+                .grid_id
+                .zip(v.grid_name)
+                .map(|(id, name)| Ref { id, name }),
+            handling_area: t
+                .handling_area_id
+                .zip(v.handling_area)
+                .map(|(id, (name, kind))| AreaRef {
+                    id,
+                    name,
+                    kind: kind.as_str().to_owned(),
+                }),
+            assignee: t
+                .assignee_id
+                .zip(v.assignee_name)
+                .map(|(id, name)| Ref { id, name }),
+            resident_id: v.reporter_id,
+            contact_phone: v.contact_phone,
+            reopen_count: t.reopen_count,
+            return_visit_required: t.return_visit_required,
+            duplicate_of: t.duplicate_of,
+            reject_reason: t.reject_reason,
+            response_due_at: t.response_due_at,
+            resolution_due_at: t.resolution_due_at,
+            submitted_at: t.submitted_at,
+            accepted_at: t.accepted_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            updated_at: t.updated_at,
+            events: v.events.map(|es| {
+                es.into_iter()
+                    .map(|e| Event {
+                        seq: e.seq,
+                        action: e.action,
+                        from_status: e.from_status,
+                        to_status: e.to_status,
+                        actor_kind: e.actor_kind,
+                        note: e.note,
+                        visibility: e.visibility,
+                        at: e.created_at,
+                    })
+                    .collect()
+            }),
+            ratings: v
+                .ratings
+                .into_iter()
+                .map(|r| Rating {
+                    round: r.round,
+                    level: r.level,
+                    score: r.score,
+                    comment: r.comment,
+                    at: r.created_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct TicketPage {
+    pub items: Vec<Ticket>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::services::tickets::Page> for TicketPage {
+    fn from(p: crate::services::tickets::Page) -> Self {
+        TicketPage {
+            items: p.items.into_iter().map(Ticket::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CommentCreate {
+    /// 1–1000 characters.
+    pub text: String,
+    /// Staff only: hide the comment from the resident.
+    pub internal: Option<bool>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// What was done (1–1000 characters).
+    pub note: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct TransferBody {
+    /// Exactly one of `staff_id` and `grid_id`.
+    pub staff_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    pub reason: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct RejectBody {
+    /// Why (invalid, out of scope, duplicate…), shown to the resident.
+    pub reason: String,
+    /// The ticket this one duplicates: its id or number.
+    pub duplicate_of: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AssignBody {
+    pub staff_id: Uuid,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct RatingCreate {
+    pub level: RatingLevel,
+    /// 1–5.
+    pub score: Option<i64>,
+    /// Up to 500 characters.
+    pub comment: Option<String>,
+}

@@ -1,0 +1,373 @@
+//! Areas of the grid-management tree and their buildings: create, change, delete, import.
+use geo::{Contains, CoordsIter, Intersects, MultiPolygon, Point, Validation};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::ExprTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, directory, now};
+use crate::{
+    domain::{
+        AreaKind,
+        inputs::{CoordSystem, GeoPoint, Text},
+    },
+    error::Code,
+};
+
+pub struct NewArea {
+    pub kind: AreaKind,
+    pub name: Text,
+    pub parent_id: Option<Uuid>,
+    pub code: Option<Text>,
+    pub boundary: Option<Value>,
+}
+
+#[derive(Default)]
+pub struct AreaChanges {
+    pub name: Option<Text>,
+    pub code: Option<Text>,
+    pub parent_id: Option<Uuid>,
+    pub boundary: Option<Value>,
+}
+
+/// A boundary as stored: GeoJSON text that passed [`parse_boundary`].
+pub fn parse_stored_boundary(text: &str) -> Option<MultiPolygon<f64>> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    parse_boundary(&value).ok()
+}
+
+/// A GeoJSON Polygon or MultiPolygon (WGS-84, holes allowed) that is a valid area.
+pub fn parse_boundary(value: &Value) -> ServiceResult<MultiPolygon<f64>> {
+    let bad = |why: &str| ServiceError::rejected(Code::InvalidBoundary, "boundary", why);
+    let geometry: geojson::Geometry = serde_json::from_value(value.clone())
+        .map_err(|e| bad(&format!("not a GeoJSON geometry: {e}")))?;
+    let shape =
+        match geo::Geometry::<f64>::try_from(&geometry.value).map_err(|e| bad(&e.to_string()))? {
+            geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
+            geo::Geometry::MultiPolygon(mp) => mp,
+            _ => return Err(bad("must be a Polygon or MultiPolygon")),
+        };
+    if shape.0.is_empty() || shape.0.iter().any(|p| p.exterior().0.len() < 4) {
+        return Err(bad("every ring needs at least four positions"));
+    }
+    if shape
+        .coords_iter()
+        .any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
+    {
+        return Err(bad("coordinates must be [longitude, latitude] in WGS-84"));
+    }
+    if let Err(e) = shape.check_validation() {
+        return Err(bad(&format!("invalid polygon: {e}")));
+    }
+    Ok(shape)
+}
+
+async fn check_parent(
+    db: &impl ConnectionTrait,
+    kind: AreaKind,
+    parent_id: Option<Uuid>,
+) -> ServiceResult<()> {
+    match parent_id {
+        None if kind.may_be_root() => Ok(()),
+        None => Err(ServiceError::rejected(
+            Code::InvalidParent,
+            "parent_id",
+            format!("a {kind} needs a parent"),
+        )),
+        Some(pid) => {
+            let parent = entity::area::Entity::find_by_id(pid)
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::rejected(Code::UnknownArea, "parent_id", "no such area")
+                })?;
+            let parent_kind = AreaKind::parse(&parent.kind);
+            if parent_kind.is_some_and(|k| kind.parent_kinds().contains(&k)) {
+                Ok(())
+            } else {
+                Err(ServiceError::rejected(
+                    Code::InvalidParent,
+                    "parent_id",
+                    format!("a {kind} cannot sit under a {}", parent.kind),
+                ))
+            }
+        }
+    }
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewArea) -> ServiceResult<entity::area::Model> {
+    let txn = db.begin().await?;
+    check_parent(&txn, new.kind, new.parent_id).await?;
+    let boundary = match &new.boundary {
+        Some(v) => {
+            parse_boundary(v)?;
+            Some(v.to_string())
+        }
+        None => None,
+    };
+    let at = now();
+    let model = entity::area::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        kind: Set(new.kind.as_str().to_owned()),
+        name: Set(new.name.into_inner()),
+        parent_id: Set(new.parent_id),
+        code: Set(new.code.map(Text::into_inner)),
+        boundary: Set(boundary),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<entity::area::Model> {
+    entity::area::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    parent_id: Option<Uuid>,
+) -> ServiceResult<Vec<entity::area::Model>> {
+    let mut q = entity::area::Entity::find()
+        .order_by_asc(entity::area::Column::Code)
+        .order_by_asc(entity::area::Column::Name);
+    q = match parent_id {
+        Some(p) => q.filter(entity::area::Column::ParentId.eq(p)),
+        None => q.filter(entity::area::Column::ParentId.is_null()),
+    };
+    Ok(q.all(db).await?)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    changes: AreaChanges,
+) -> ServiceResult<entity::area::Model> {
+    let txn = db.begin().await?;
+    let current = get(&txn, id).await?;
+    let kind = AreaKind::parse(&current.kind)
+        .ok_or_else(|| ServiceError::Internal("bad stored kind".into()))?;
+    let mut am = current.into_active_model();
+    if let Some(name) = changes.name {
+        am.name = Set(name.into_inner());
+    }
+    if let Some(code) = changes.code {
+        am.code = Set(Some(code.into_inner()));
+    }
+    if let Some(parent) = changes.parent_id {
+        if parent == id {
+            return Err(ServiceError::rejected(
+                Code::InvalidParent,
+                "parent_id",
+                "an area cannot be its own parent",
+            ));
+        }
+        check_parent(&txn, kind, Some(parent)).await?;
+        am.parent_id = Set(Some(parent));
+    }
+    if let Some(boundary) = changes.boundary {
+        parse_boundary(&boundary)?;
+        am.boundary = Set(Some(boundary.to_string()));
+    }
+    am.updated_at = Set(now());
+    let model = am.update(&txn).await?;
+    directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Deletes an area nothing refers to; anything with children, buildings, staff or tickets stays.
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> ServiceResult<()> {
+    use entity::{area, building, staff_assignment, ticket};
+    let txn = db.begin().await?;
+    get(&txn, id).await?;
+    let in_use = area::Entity::find()
+        .filter(area::Column::ParentId.eq(id))
+        .count(&txn)
+        .await?
+        > 0
+        || building::Entity::find()
+            .filter(building::Column::GridId.eq(id))
+            .count(&txn)
+            .await?
+            > 0
+        || staff_assignment::Entity::find()
+            .filter(staff_assignment::Column::AreaId.eq(id))
+            .count(&txn)
+            .await?
+            > 0
+        || ticket::Entity::find()
+            .filter(
+                ticket::Column::GridId
+                    .eq(id)
+                    .or(ticket::Column::HandlingAreaId.eq(id)),
+            )
+            .count(&txn)
+            .await?
+            > 0;
+    if in_use {
+        return Err(ServiceError::Rejected {
+            code: Code::AreaInUse,
+            field: None,
+            detail: Some("it still has child areas, buildings, staff or tickets".into()),
+        });
+    }
+    area::Entity::delete_by_id(id).exec(&txn).await?;
+    directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub struct NewBuilding {
+    pub name: Text,
+    pub grid_id: Uuid,
+    pub address: Option<Text>,
+    pub location: Option<GeoPoint>,
+}
+
+pub async fn create_building(
+    db: &DatabaseConnection,
+    new: NewBuilding,
+) -> ServiceResult<entity::building::Model> {
+    let txn = db.begin().await?;
+    let grid = entity::area::Entity::find_by_id(new.grid_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::rejected(Code::UnknownArea, "grid_id", "no such area"))?;
+    if grid.kind != AreaKind::Grid.as_str() {
+        return Err(ServiceError::rejected(
+            Code::NotAGrid,
+            "grid_id",
+            format!("{} is a {}", grid.name, grid.kind),
+        ));
+    }
+    if let (Some(point), Some(shape)) = (
+        new.location,
+        grid.boundary.as_deref().and_then(parse_stored_boundary),
+    ) {
+        let p = Point::new(point.lng, point.lat);
+        if !shape.contains(&p) && !shape.intersects(&p) {
+            return Err(ServiceError::rejected(
+                Code::BuildingOutsideGrid,
+                "location",
+                format!("the point lies outside grid {}", grid.name),
+            ));
+        }
+    }
+    let at = now();
+    let model = entity::building::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        name: Set(new.name.into_inner()),
+        grid_id: Set(new.grid_id),
+        address: Set(new.address.map(Text::into_inner)),
+        lat: Set(new.location.map(|p| p.lat)),
+        lng: Set(new.location.map(|p| p.lng)),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Imports a GeoJSON FeatureCollection of areas. Each feature's properties give `kind`, `name`,
+/// `code` (required, the key for updates) and `parent_code`; its geometry is the boundary.
+/// Features are applied in order, so parents come first. Returns (created, updated).
+pub async fn import_feature_collection(
+    db: &DatabaseConnection,
+    text: &str,
+) -> ServiceResult<(usize, usize)> {
+    let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
+    let fc: geojson::FeatureCollection =
+        serde_json::from_str(text).map_err(|e| bad(format!("not a FeatureCollection: {e}")))?;
+    let txn = db.begin().await?;
+    let (mut created, mut updated) = (0, 0);
+    for (i, feature) in fc.features.iter().enumerate() {
+        let props = feature.properties.clone().unwrap_or_default();
+        let prop = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
+        let code =
+            prop("code").ok_or_else(|| bad(format!("feature {i}: properties.code is required")))?;
+        let kind = prop("kind")
+            .and_then(|k| AreaKind::parse(&k))
+            .ok_or_else(|| {
+                bad(format!(
+                    "feature {i}: properties.kind must be district, street, community or grid"
+                ))
+            })?;
+        let name = Text::parse("name", &prop("name").unwrap_or_default(), 100)?;
+        let parent_id = match prop("parent_code") {
+            Some(pc) => Some(
+                entity::area::Entity::find()
+                    .filter(entity::area::Column::Code.eq(pc.clone()))
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| bad(format!("feature {i}: no area with code {pc}")))?
+                    .id,
+            ),
+            None => None,
+        };
+        check_parent(&txn, kind, parent_id).await?;
+        let boundary = match &feature.geometry {
+            Some(g) => {
+                let v =
+                    serde_json::to_value(g).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                parse_boundary(&v)?;
+                Some(v.to_string())
+            }
+            None => None,
+        };
+        let at = now();
+        match entity::area::Entity::find()
+            .filter(entity::area::Column::Code.eq(code.clone()))
+            .one(&txn)
+            .await?
+        {
+            Some(existing) => {
+                let mut am = existing.into_active_model();
+                am.name = Set(name.into_inner());
+                am.parent_id = Set(parent_id);
+                am.boundary = Set(boundary);
+                am.updated_at = Set(at);
+                am.update(&txn).await?;
+                updated += 1;
+            }
+            None => {
+                entity::area::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    kind: Set(kind.as_str().to_owned()),
+                    name: Set(name.into_inner()),
+                    parent_id: Set(parent_id),
+                    code: Set(Some(code)),
+                    boundary: Set(boundary),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                }
+                .insert(&txn)
+                .await?;
+                created += 1;
+            }
+        }
+    }
+    directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok((created, updated))
+}
+
+/// Parses a client location into WGS-84.
+pub fn location(lat: f64, lng: f64, coord_system: Option<&str>) -> ServiceResult<GeoPoint> {
+    Ok(GeoPoint::parse(
+        lat,
+        lng,
+        CoordSystem::parse(coord_system)?,
+    )?)
+}

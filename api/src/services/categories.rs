@@ -1,0 +1,108 @@
+//! Categories of suggestions and complaints, each with its handling level and SLA.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, now};
+use crate::{
+    domain::{HandlingLevel, inputs::Text},
+    error::Code,
+};
+
+pub struct NewCategory {
+    pub code: Text,
+    pub name: Text,
+    pub group: Text,
+    pub handling_level: HandlingLevel,
+    pub response_minutes: i32,
+    pub resolution_hours: i32,
+}
+
+impl NewCategory {
+    /// SLAs must be positive and at most a year.
+    pub fn check_sla(response_minutes: i64, resolution_hours: i64) -> ServiceResult<(i32, i32)> {
+        let ok_r = (1..=525_600).contains(&response_minutes);
+        let ok_h = (1..=8_760).contains(&resolution_hours);
+        if !ok_r {
+            return Err(ServiceError::rejected(
+                Code::InvalidField,
+                "response_minutes",
+                "1 to 525600",
+            ));
+        }
+        if !ok_h {
+            return Err(ServiceError::rejected(
+                Code::InvalidField,
+                "resolution_hours",
+                "1 to 8760",
+            ));
+        }
+        Ok((response_minutes as i32, resolution_hours as i32))
+    }
+}
+
+/// A category code: lowercase ASCII letters, digits, `_` and `-` (it doubles as the Open311 service_code).
+pub fn check_code(code: &Text) -> ServiceResult<()> {
+    if code
+        .as_str()
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::rejected(
+            Code::InvalidField,
+            "code",
+            "lowercase letters, digits, _ and -",
+        ))
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewCategory,
+) -> ServiceResult<entity::category::Model> {
+    check_code(&new.code)?;
+    if by_code(db, new.code.as_str()).await?.is_some() {
+        return Err(ServiceError::rejected(
+            Code::AlreadyExists,
+            "code",
+            "that code is taken",
+        ));
+    }
+    let at = now();
+    Ok(entity::category::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        code: Set(new.code.into_inner()),
+        name: Set(new.name.into_inner()),
+        group_name: Set(new.group.into_inner()),
+        handling_level: Set(new.handling_level.as_str().to_owned()),
+        response_minutes: Set(new.response_minutes),
+        resolution_hours: Set(new.resolution_hours),
+        active: Set(true),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> ServiceResult<Option<entity::category::Model>> {
+    Ok(entity::category::Entity::find()
+        .filter(entity::category::Column::Code.eq(code))
+        .one(db)
+        .await?)
+}
+
+pub async fn list_active(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity::category::Model>> {
+    Ok(entity::category::Entity::find()
+        .filter(entity::category::Column::Active.eq(true))
+        .order_by_asc(entity::category::Column::GroupName)
+        .order_by_asc(entity::category::Column::Code)
+        .all(db)
+        .await?)
+}

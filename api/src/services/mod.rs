@@ -1,0 +1,104 @@
+//! Orchestration over the database: each function takes a connection (or the app state), uses
+//! the pure `domain` modules to decide, and returns a [`ServiceError`] when it must refuse.
+pub mod areas;
+pub mod auth;
+pub mod categories;
+pub mod directory;
+pub mod routing;
+pub mod seed;
+pub mod staff;
+pub mod tickets;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::{
+    domain::{
+        inputs::{InputError, InputProblem},
+        lifecycle::{Action, NotAllowed, Status},
+    },
+    error::Code,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{code:?} {field:?}: {detail:?}")]
+    Rejected {
+        code: Code,
+        field: Option<String>,
+        detail: Option<String>,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("only the assignee or an admin above may act")]
+    NotAssignee,
+    #[error("`{action}` not allowed from {current}")]
+    InvalidTransition {
+        current: Status,
+        action: &'static str,
+    },
+    #[error("concurrent update")]
+    ConcurrentUpdate,
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("wechat code invalid")]
+    WechatCodeInvalid,
+    #[error("wechat unavailable: {0}")]
+    WechatUnavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn rejected(code: Code, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ServiceError::Rejected {
+            code,
+            field: Some(field.into()),
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+impl From<InputError> for ServiceError {
+    fn from(err: InputError) -> Self {
+        let (code, detail) = match err.problem {
+            InputProblem::Empty => (Code::TextEmpty, "must not be empty".to_owned()),
+            InputProblem::TooLong { max } => {
+                (Code::TextTooLong, format!("at most {max} characters"))
+            }
+            InputProblem::Phone => (
+                Code::InvalidPhone,
+                "a mainland mobile (11 digits) or a landline with area code".to_owned(),
+            ),
+            InputProblem::Location(why) => (Code::InvalidLocation, why.to_owned()),
+            InputProblem::Invalid(why) => (Code::InvalidField, why),
+        };
+        ServiceError::rejected(code, err.field, detail)
+    }
+}
+
+impl From<NotAllowed> for ServiceError {
+    fn from(err: NotAllowed) -> Self {
+        ServiceError::InvalidTransition {
+            current: err.from,
+            action: err.action.name(),
+        }
+    }
+}
+
+impl From<(Status, Action)> for ServiceError {
+    fn from((current, action): (Status, Action)) -> Self {
+        ServiceError::InvalidTransition {
+            current,
+            action: action.name(),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Now, to the microsecond (what PostgreSQL keeps), so values read back compare equal.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

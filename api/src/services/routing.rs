@@ -1,0 +1,185 @@
+//! Routing against the database: finds the grid, the handling area and the person for a ticket
+//! (SPEC §4 items 1–3), using the pure rules in `domain::routing`.
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{ServiceResult, directory::Directory, staff::parse_skills};
+use crate::domain::{
+    AreaKind, HandlingLevel, StaffRole, StaffStatus,
+    inputs::GeoPoint,
+    lifecycle::Status,
+    routing::{Candidate, choose_at_level, choose_in_grid},
+};
+
+/// Where routing sent a ticket. `assignee_id: None` means the queue (`pending_dispatch`) of
+/// `handling_area_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Destination {
+    pub grid_id: Option<Uuid>,
+    pub handling_area_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Step 1: the grid, from the building, else the point, else the resident's home.
+pub fn find_grid(
+    dir: &Directory,
+    building_grid: Option<Uuid>,
+    point: Option<GeoPoint>,
+    home_grid: Option<Uuid>,
+) -> Option<Uuid> {
+    building_grid
+        .or_else(|| point.and_then(|p| dir.grids.locate(p.lat, p.lng)))
+        .or(home_grid)
+}
+
+/// The people holding roles in `area`, with their open-ticket counts.
+pub async fn candidates(db: &impl ConnectionTrait, area_id: Uuid) -> ServiceResult<Vec<Candidate>> {
+    use entity::{staff, staff_assignment, ticket};
+    let assignments = staff_assignment::Entity::find()
+        .filter(staff_assignment::Column::AreaId.eq(area_id))
+        .all(db)
+        .await?;
+    if assignments.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = assignments.iter().map(|a| a.staff_id).collect();
+    let statuses: HashMap<Uuid, String> = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.status))
+        .collect();
+    let open: HashMap<Uuid, i64> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::AssigneeId)
+        .column_as(Expr::col(ticket::Column::Id).count(), "n")
+        .filter(ticket::Column::AssigneeId.is_in(ids))
+        .filter(
+            ticket::Column::Status.is_in([Status::Assigned.as_str(), Status::InProgress.as_str()]),
+        )
+        .group_by(ticket::Column::AssigneeId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(assignments
+        .into_iter()
+        .filter_map(|a| {
+            Some(Candidate {
+                staff_id: a.staff_id,
+                role: StaffRole::parse(&a.role)?,
+                status: statuses
+                    .get(&a.staff_id)
+                    .and_then(|s| StaffStatus::parse(s))?,
+                skills: parse_skills(&a.skills),
+                department: a.department,
+                open_tickets: u64::try_from(open.get(&a.staff_id).copied().unwrap_or(0))
+                    .unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+/// Who in `area` (of any level) takes a ticket of this category.
+pub async fn person_in(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    area_id: Uuid,
+    category: &entity::category::Model,
+) -> ServiceResult<Option<Uuid>> {
+    let cands = candidates(db, area_id).await?;
+    Ok(match dir.tree.get(area_id).map(|a| a.kind) {
+        Some(AreaKind::Grid) => choose_in_grid(&cands, &category.code),
+        Some(AreaKind::Community) => {
+            choose_at_level(HandlingLevel::Community, &cands, &category.group_name)
+        }
+        Some(AreaKind::Street) => {
+            choose_at_level(HandlingLevel::Street, &cands, &category.group_name)
+        }
+        _ => None,
+    })
+}
+
+/// Steps 2–3: the level from the category, then the person at that level.
+pub async fn route(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    category: &entity::category::Model,
+    grid_id: Option<Uuid>,
+    point: Option<GeoPoint>,
+    nearest_max_meters: f64,
+) -> ServiceResult<Destination> {
+    let level = HandlingLevel::parse(&category.handling_level).unwrap_or(HandlingLevel::Grid);
+    let wanted = match level {
+        HandlingLevel::Grid => AreaKind::Grid,
+        HandlingLevel::Community => AreaKind::Community,
+        HandlingLevel::Street => AreaKind::Street,
+    };
+    let area = match grid_id {
+        Some(grid) => dir
+            .tree
+            .enclosing(grid, wanted)
+            .map(|a| a.id)
+            .or(Some(grid)),
+        None => fallback_area(dir, point, nearest_max_meters, wanted),
+    };
+    let assignee = match area {
+        // Without a grid nobody at grid level can be chosen; a dispatcher must look.
+        Some(a) if grid_id.is_some() || wanted != AreaKind::Grid => {
+            person_in(db, dir, a, category).await?
+        }
+        _ => None,
+    };
+    Ok(Destination {
+        grid_id,
+        handling_area_id: area,
+        assignee_id: assignee,
+    })
+}
+
+/// A ticket outside every grid waits in the queue of the community of the nearest grid (within
+/// the configured distance), else of the street when the deployment has exactly one.
+fn fallback_area(
+    dir: &Directory,
+    point: Option<GeoPoint>,
+    max_meters: f64,
+    wanted: AreaKind,
+) -> Option<Uuid> {
+    let near = point.and_then(|p| dir.grids.nearest(p.lat, p.lng, max_meters));
+    let queue_kind = if wanted == AreaKind::Street {
+        AreaKind::Street
+    } else {
+        AreaKind::Community
+    };
+    near.and_then(|g| dir.tree.enclosing(g, queue_kind).map(|a| a.id))
+        .or_else(|| {
+            let mut streets = dir.tree.streets();
+            match (streets.next(), streets.next()) {
+                (Some(only), None) => Some(only.id),
+                _ => None,
+            }
+        })
+}
+
+/// One level up for an escalation: grid → community → street; `None` at the top.
+pub fn level_above(
+    dir: &Directory,
+    handling_area: Option<Uuid>,
+    grid: Option<Uuid>,
+) -> Option<Uuid> {
+    let current = handling_area.or(grid)?;
+    let node = dir.tree.get(current)?;
+    let target = match node.kind {
+        AreaKind::Grid => AreaKind::Community,
+        AreaKind::Community => AreaKind::Street,
+        AreaKind::Street | AreaKind::District => return None,
+    };
+    dir.tree.enclosing(current, target).map(|a| a.id)
+}

@@ -1,0 +1,297 @@
+//! Staff accounts, their assignments to areas, and password login.
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, now};
+use crate::{
+    domain::{
+        AreaKind, StaffRole, StaffStatus,
+        access::{Assignment, StaffScope},
+        inputs::Text,
+    },
+    error::Code,
+};
+
+pub struct NewStaff {
+    pub name: Text,
+    pub login: Text,
+    pub password: Password,
+}
+
+/// A password of 8..=128 characters; only its argon2 hash is ever stored.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> ServiceResult<Self> {
+        let n = raw.chars().count();
+        if !(8..=128).contains(&n) {
+            return Err(ServiceError::rejected(
+                Code::InvalidField,
+                "password",
+                "8 to 128 characters",
+            ));
+        }
+        Ok(Password(raw.to_owned()))
+    }
+}
+
+async fn hash_password(password: Password) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || {
+        // A v4 UUID is 122 bits from the OS's generator: a fine salt.
+        let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes())
+            .map_err(|e| argon2::password_hash::Error::from(e))?;
+        Argon2::default()
+            .hash_password(password.0.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+async fn verify_password(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewStaff,
+) -> ServiceResult<entity::staff::Model> {
+    let exists = entity::staff::Entity::find()
+        .filter(entity::staff::Column::Login.eq(new.login.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(ServiceError::rejected(
+            Code::AlreadyExists,
+            "login",
+            "that login is taken",
+        ));
+    }
+    let hash = hash_password(new.password).await?;
+    let at = now();
+    Ok(entity::staff::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        name: Set(new.name.into_inner()),
+        login: Set(new.login.into_inner()),
+        password_hash: Set(hash),
+        openid: Set(None),
+        status: Set(StaffStatus::Active.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Creates a system administrator (the CLI's `admin create`).
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    new: NewStaff,
+) -> ServiceResult<entity::staff::Model> {
+    let txn = db.begin().await?;
+    let staff = create(&txn, new).await?;
+    assign(
+        &txn,
+        staff.id,
+        NewAssignment {
+            area_id: None,
+            role: StaffRole::SystemAdmin,
+            skills: vec![],
+            department: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(staff)
+}
+
+pub struct NewAssignment {
+    pub area_id: Option<Uuid>,
+    pub role: StaffRole,
+    pub skills: Vec<String>,
+    pub department: Option<Text>,
+}
+
+pub async fn assign(
+    db: &impl ConnectionTrait,
+    staff_id: Uuid,
+    new: NewAssignment,
+) -> ServiceResult<entity::staff_assignment::Model> {
+    get(db, staff_id).await?;
+    let area_id = match (new.role.area_kind(), new.area_id) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ServiceError::rejected(
+                Code::UnknownArea,
+                "area_id",
+                "this role needs an area",
+            ));
+        }
+        (Some(kind), Some(area_id)) => {
+            let area = entity::area::Entity::find_by_id(area_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::rejected(Code::UnknownArea, "area_id", "no such area")
+                })?;
+            if AreaKind::parse(&area.kind) != Some(kind) {
+                return Err(ServiceError::rejected(
+                    Code::RoleAreaMismatch,
+                    "area_id",
+                    format!("{} is held in a {kind}, not a {}", new.role, area.kind),
+                ));
+            }
+            Some(area_id)
+        }
+    };
+    if new.role == StaffRole::Department && new.department.is_none() {
+        return Err(ServiceError::rejected(
+            Code::InvalidField,
+            "department",
+            "a department assignment names its department",
+        ));
+    }
+    let duplicate = entity::staff_assignment::Entity::find()
+        .filter(entity::staff_assignment::Column::StaffId.eq(staff_id))
+        .filter(entity::staff_assignment::Column::Role.eq(new.role.as_str()))
+        .filter(match area_id {
+            Some(a) => entity::staff_assignment::Column::AreaId.eq(a),
+            None => entity::staff_assignment::Column::AreaId.is_null(),
+        })
+        .one(db)
+        .await?;
+    if duplicate.is_some() {
+        return Err(ServiceError::rejected(
+            Code::AlreadyExists,
+            "role",
+            "this assignment exists",
+        ));
+    }
+    let skills =
+        serde_json::to_string(&new.skills).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(entity::staff_assignment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        staff_id: Set(staff_id),
+        area_id: Set(area_id),
+        role: Set(new.role.as_str().to_owned()),
+        department: Set(new.department.map(Text::into_inner)),
+        skills: Set(skills),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<entity::staff::Model> {
+    entity::staff::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn assignments(
+    db: &impl ConnectionTrait,
+    staff_id: Uuid,
+) -> ServiceResult<Vec<entity::staff_assignment::Model>> {
+    Ok(entity::staff_assignment::Entity::find()
+        .filter(entity::staff_assignment::Column::StaffId.eq(staff_id))
+        .order_by_asc(entity::staff_assignment::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    status: StaffStatus,
+) -> ServiceResult<entity::staff::Model> {
+    let mut am = get(db, id).await?.into_active_model();
+    am.status = Set(status.as_str().to_owned());
+    am.updated_at = Set(now());
+    Ok(am.update(db).await?)
+}
+
+/// Checks a login and password; staff who have left cannot log in.
+pub async fn login(
+    db: &impl ConnectionTrait,
+    login: &str,
+    password: &str,
+) -> ServiceResult<entity::staff::Model> {
+    let staff = entity::staff::Entity::find()
+        .filter(entity::staff::Column::Login.eq(login))
+        .one(db)
+        .await?;
+    let invalid = || ServiceError::Rejected {
+        code: Code::InvalidCredentials,
+        field: None,
+        detail: None,
+    };
+    let Some(staff) = staff else {
+        // Spend the same effort as a real check so timing does not reveal which logins exist.
+        let _ = hash_password(Password(password.to_owned())).await;
+        return Err(invalid());
+    };
+    if !verify_password(staff.password_hash.clone(), password.to_owned()).await
+        || staff.status == StaffStatus::Left.as_str()
+    {
+        return Err(invalid());
+    }
+    Ok(staff)
+}
+
+pub fn parse_skills(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The caller's scope: loaded on each request so a changed assignment or status counts at once.
+pub async fn scope(
+    db: &impl ConnectionTrait,
+    staff_id: Uuid,
+) -> ServiceResult<(entity::staff::Model, StaffScope)> {
+    let staff = get(db, staff_id)
+        .await
+        .map_err(|_| ServiceError::Rejected {
+            code: Code::Unauthorized,
+            field: None,
+            detail: None,
+        })?;
+    if staff.status == StaffStatus::Left.as_str() {
+        return Err(ServiceError::Rejected {
+            code: Code::Unauthorized,
+            field: None,
+            detail: Some("account closed".into()),
+        });
+    }
+    let assignments = assignments(db, staff_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            Some(Assignment {
+                role: StaffRole::parse(&a.role)?,
+                area_id: a.area_id,
+                department: a.department,
+            })
+        })
+        .collect();
+    Ok((
+        staff,
+        StaffScope {
+            staff_id,
+            assignments,
+        },
+    ))
+}

@@ -1,0 +1,1061 @@
+//! Tickets: submission with routing, every lifecycle transition, timelines and listings.
+//!
+//! Each state change is one transaction: the ticket row is updated with
+//! `WHERE version = <read version>` (a loser of a race gets `ConcurrentUpdate`, a 409) and its
+//! timeline events are inserted beside it.
+use std::collections::HashMap;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
+};
+use uuid::Uuid;
+
+use super::{
+    ServiceError, ServiceResult, categories,
+    directory::{Directory, DirectoryCache},
+    now,
+    routing::{self, Destination},
+};
+use crate::{
+    config::Settings,
+    domain::{
+        ActorKind, AreaKind, Channel, Priority, RatingLevel, TicketKind, Visibility,
+        access::{Placement, StaffScope},
+        inputs::{GeoPoint, Phone, Text},
+        lifecycle::{Action, Status, next},
+    },
+    error::Code,
+};
+use entity::{rating, ticket, ticket_event};
+
+/// Who is asking.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Resident(Uuid),
+    Staff(StaffScope),
+}
+
+impl Caller {
+    fn actor(&self) -> (ActorKind, Option<Uuid>) {
+        match self {
+            Caller::Resident(id) => (ActorKind::Resident, Some(*id)),
+            Caller::Staff(s) => (ActorKind::Staff, Some(s.staff_id)),
+        }
+    }
+}
+
+/// What the services need from the running app.
+pub struct Ctx<'a> {
+    pub db: &'a DatabaseConnection,
+    pub directory: &'a DirectoryCache,
+    pub settings: &'a Settings,
+}
+
+pub struct NewTicket {
+    pub kind: TicketKind,
+    pub category_code: String,
+    pub title: Option<Text>,
+    pub description: Text,
+    pub location: Option<GeoPoint>,
+    pub building_id: Option<Uuid>,
+    pub address_text: Option<Text>,
+    pub anonymous: bool,
+    pub contact_phone: Option<Phone>,
+    pub channel: Channel,
+}
+
+/// A ticket with everything a response shows, already filtered for the viewer.
+pub struct TicketView {
+    pub ticket: ticket::Model,
+    pub category: Option<entity::category::Model>,
+    pub grid_name: Option<String>,
+    pub handling_area: Option<(String, AreaKind)>,
+    pub assignee_name: Option<String>,
+    /// The resident's id and phone as the viewer may see them (`None`: hidden).
+    pub reporter_id: Option<Uuid>,
+    pub contact_phone: Option<String>,
+    pub events: Option<Vec<ticket_event::Model>>,
+    pub ratings: Vec<rating::Model>,
+}
+
+struct EventDraft {
+    action: &'static str,
+    from: Option<Status>,
+    to: Option<Status>,
+    note: Option<String>,
+    visibility: Visibility,
+}
+
+impl EventDraft {
+    fn transition(action: Action, from: Status, to: Status, note: Option<String>) -> Self {
+        EventDraft {
+            action: action.name(),
+            from: Some(from),
+            to: Some(to),
+            note,
+            visibility: Visibility::Public,
+        }
+    }
+}
+
+fn status_of(t: &ticket::Model) -> ServiceResult<Status> {
+    Status::parse(&t.status)
+        .ok_or_else(|| ServiceError::Internal(format!("bad stored status {}", t.status)))
+}
+
+async fn insert_events(
+    db: &impl ConnectionTrait,
+    ticket_id: Uuid,
+    first_seq: i32,
+    actor: (ActorKind, Option<Uuid>),
+    events: Vec<EventDraft>,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let rows: Vec<ticket_event::ActiveModel> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| ticket_event::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            ticket_id: Set(ticket_id),
+            seq: Set(first_seq + i as i32),
+            actor_kind: Set(actor.0.as_str().to_owned()),
+            actor_id: Set(actor.1),
+            action: Set(e.action.to_owned()),
+            from_status: Set(e.from.map(|s| s.as_str().to_owned())),
+            to_status: Set(e.to.map(|s| s.as_str().to_owned())),
+            note: Set(e.note),
+            visibility: Set(e.visibility.as_str().to_owned()),
+            created_at: Set(at),
+        })
+        .collect();
+    if !rows.is_empty() {
+        ticket_event::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Writes the changed ticket if nobody changed it since `read`, and its events with it.
+async fn save(
+    db: &impl ConnectionTrait,
+    read: &ticket::Model,
+    mut am: ticket::ActiveModel,
+    actor: (ActorKind, Option<Uuid>),
+    events: Vec<EventDraft>,
+) -> ServiceResult<ticket::Model> {
+    let at = now();
+    am.version = Set(read.version + 1);
+    am.event_count = Set(read.event_count + events.len() as i32);
+    am.updated_at = Set(at);
+    let updated = ticket::Entity::update(am)
+        .validate()?
+        .filter(ticket::Column::Version.eq(read.version))
+        .exec(db)
+        .await
+        .map_err(|e| match e {
+            DbErr::RecordNotUpdated => ServiceError::ConcurrentUpdate,
+            other => ServiceError::Db(other),
+        })?;
+    insert_events(db, read.id, read.event_count + 1, actor, events, at).await?;
+    Ok(updated)
+}
+
+/// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
+async fn next_number(db: &impl ConnectionTrait, at: DateTime<Utc>) -> ServiceResult<String> {
+    let beijing =
+        FixedOffset::east_opt(8 * 3600).ok_or_else(|| ServiceError::Internal("offset".into()))?;
+    let day = at.with_timezone(&beijing).format("%Y%m%d").to_string();
+    let stmt = Query::insert()
+        .into_table("ticket_number_seq")
+        .columns(["day", "last"])
+        .values_panic([day.clone().into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column("day")
+                .value("last", Expr::col(("ticket_number_seq", "last")).add(1))
+                .to_owned(),
+        )
+        .returning_col("last")
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("no sequence row".into()))?;
+    let n: i64 = row.try_get("", "last")?;
+    Ok(format!("QM-{day}-{n:06}"))
+}
+
+fn rejected(code: Code, field: &str, detail: impl Into<String>) -> ServiceError {
+    ServiceError::rejected(code, field, detail)
+}
+
+/// Submits a ticket: validates references, routes it, and records `submit` and `route`.
+pub async fn submit(
+    ctx: &Ctx<'_>,
+    resident_id: Option<Uuid>,
+    staff_id: Option<Uuid>,
+    new: NewTicket,
+) -> ServiceResult<TicketView> {
+    let txn = ctx.db.begin().await?;
+    let category = categories::by_code(&txn, &new.category_code)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| {
+            rejected(
+                Code::UnknownCategory,
+                "category",
+                format!("no active category `{}`", new.category_code),
+            )
+        })?;
+    let building = match new.building_id {
+        Some(id) => Some(
+            entity::building::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| {
+                    rejected(Code::UnknownBuilding, "building_id", "no such building")
+                })?,
+        ),
+        None => None,
+    };
+    let home_grid = match resident_id {
+        Some(rid) => home_grid(&txn, rid).await?,
+        None => None,
+    };
+    let dir = ctx.directory.get(&txn).await?;
+    let grid_id = routing::find_grid(
+        &dir,
+        building.as_ref().map(|b| b.grid_id),
+        new.location,
+        home_grid,
+    );
+    let dest = routing::route(
+        &txn,
+        &dir,
+        &category,
+        grid_id,
+        new.location,
+        ctx.settings.routing.nearest_grid_max_meters,
+    )
+    .await?;
+    let at = now();
+    let number = next_number(&txn, at).await?;
+    let routed = next(
+        Status::Submitted,
+        Action::Route {
+            found: dest.assignee_id.is_some(),
+        },
+    )?;
+    let model = ticket::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        number: Set(number),
+        kind: Set(new.kind.as_str().to_owned()),
+        category_id: Set(category.id),
+        title: Set(new.title.map(Text::into_inner)),
+        description: Set(new.description.into_inner()),
+        lat: Set(new.location.map(|p| p.lat)),
+        lng: Set(new.location.map(|p| p.lng)),
+        coord_system: Set(new.location.map(|p| p.given_in.as_str().to_owned())),
+        address_text: Set(new
+            .address_text
+            .map(Text::into_inner)
+            .or_else(|| building.as_ref().and_then(|b| b.address.clone()))),
+        building_id: Set(new.building_id),
+        grid_id: Set(dest.grid_id),
+        handling_area_id: Set(dest.handling_area_id),
+        assignee_id: Set(dest.assignee_id),
+        status: Set(routed.as_str().to_owned()),
+        priority: Set(Priority::Normal.as_str().to_owned()),
+        anonymous: Set(new.anonymous),
+        contact_phone: Set(new.contact_phone.map(|p| p.as_str().to_owned())),
+        channel: Set(new.channel.as_str().to_owned()),
+        resident_id: Set(resident_id),
+        created_by_staff_id: Set(staff_id),
+        response_due_at: Set(Some(
+            at + Duration::minutes(category.response_minutes.into()),
+        )),
+        resolution_due_at: Set(Some(at + Duration::hours(category.resolution_hours.into()))),
+        submitted_at: Set(at),
+        accepted_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        reopen_count: Set(0),
+        return_visit_required: Set(false),
+        duplicate_of: Set(None),
+        reject_reason: Set(None),
+        event_count: Set(2),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    let actor = match (resident_id, staff_id) {
+        (Some(r), _) => (ActorKind::Resident, Some(r)),
+        (None, Some(s)) => (ActorKind::Staff, Some(s)),
+        _ => (ActorKind::System, None),
+    };
+    let submit = EventDraft {
+        action: Action::Submit.name(),
+        from: None,
+        to: Some(Status::Submitted),
+        note: None,
+        visibility: Visibility::Public,
+    };
+    insert_events(&txn, model.id, 1, actor, vec![submit], at).await?;
+    let route_note = route_note(&dir, &dest);
+    let route = EventDraft::transition(
+        Action::Route { found: true },
+        Status::Submitted,
+        routed,
+        Some(route_note),
+    );
+    insert_events(
+        &txn,
+        model.id,
+        2,
+        (ActorKind::System, None),
+        vec![route],
+        at,
+    )
+    .await?;
+    txn.commit().await?;
+    let viewer = match resident_id {
+        Some(r) => Caller::Resident(r),
+        None => Caller::Resident(Uuid::nil()),
+    };
+    view(ctx.db, &dir, &viewer, model, false).await
+}
+
+fn route_note(dir: &Directory, dest: &Destination) -> String {
+    let name = |id: Option<Uuid>| id.and_then(|i| dir.tree.get(i)).map(|a| a.name.clone());
+    match (dest.assignee_id, name(dest.handling_area_id)) {
+        (Some(_), Some(area)) => format!("派至{area}"),
+        (None, Some(area)) => format!("{area}待派单"),
+        (_, None) => "待派单".to_owned(),
+    }
+}
+
+async fn home_grid(db: &impl ConnectionTrait, resident_id: Uuid) -> ServiceResult<Option<Uuid>> {
+    let Some(resident) = entity::resident::Entity::find_by_id(resident_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(building_id) = resident.home_building_id else {
+        return Ok(None);
+    };
+    Ok(entity::building::Entity::find_by_id(building_id)
+        .one(db)
+        .await?
+        .map(|b| b.grid_id))
+}
+
+async fn category_of(
+    db: &impl ConnectionTrait,
+    t: &ticket::Model,
+) -> ServiceResult<entity::category::Model> {
+    entity::category::Entity::find_by_id(t.category_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("ticket without category".into()))
+}
+
+/// Parses a ticket reference: its UUID or its public number.
+async fn find(db: &impl ConnectionTrait, reference: &str) -> ServiceResult<ticket::Model> {
+    let found = match Uuid::parse_str(reference) {
+        Ok(id) => ticket::Entity::find_by_id(id).one(db).await?,
+        Err(_) => {
+            ticket::Entity::find()
+                .filter(ticket::Column::Number.eq(reference))
+                .one(db)
+                .await?
+        }
+    };
+    found.ok_or(ServiceError::NotFound)
+}
+
+fn placement<'a>(t: &ticket::Model, group: &'a str) -> Placement<'a> {
+    Placement {
+        grid_id: t.grid_id,
+        handling_area_id: t.handling_area_id,
+        assignee_id: t.assignee_id,
+        category_group: group,
+    }
+}
+
+/// Loads a ticket the caller may see; anything else is `NotFound` (no existence leak).
+async fn visible(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    caller: &Caller,
+    reference: &str,
+) -> ServiceResult<(ticket::Model, entity::category::Model)> {
+    let t = find(db, reference).await?;
+    let category = category_of(db, &t).await?;
+    let ok = match caller {
+        Caller::Resident(id) => t.resident_id == Some(*id),
+        Caller::Staff(scope) => scope.can_see(&dir.tree, &placement(&t, &category.group_name)),
+    };
+    if ok {
+        Ok((t, category))
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+pub async fn get(ctx: &Ctx<'_>, caller: &Caller, reference: &str) -> ServiceResult<TicketView> {
+    let dir = ctx.directory.get(ctx.db).await?;
+    let (t, _) = visible(ctx.db, &dir, caller, reference).await?;
+    view(ctx.db, &dir, caller, t, true).await
+}
+
+/// Builds what `caller` may see of a ticket.
+async fn view(
+    db: &DatabaseConnection,
+    dir: &Directory,
+    caller: &Caller,
+    t: ticket::Model,
+    with_events: bool,
+) -> ServiceResult<TicketView> {
+    let category = category_of(db, &t).await?;
+    let names = staff_names(db, t.assignee_id.into_iter().collect()).await?;
+    let events = if with_events {
+        let mut q = ticket_event::Entity::find().filter(ticket_event::Column::TicketId.eq(t.id));
+        if matches!(caller, Caller::Resident(_)) {
+            q = q.filter(ticket_event::Column::Visibility.eq(Visibility::Public.as_str()));
+        }
+        Some(q.order_by_asc(ticket_event::Column::Seq).all(db).await?)
+    } else {
+        None
+    };
+    let ratings = rating::Entity::find()
+        .filter(rating::Column::TicketId.eq(t.id))
+        .order_by_asc(rating::Column::Round)
+        .all(db)
+        .await?;
+    Ok(assemble(
+        dir,
+        caller,
+        t,
+        Some(category),
+        &names,
+        events,
+        ratings,
+    ))
+}
+
+fn assemble(
+    dir: &Directory,
+    caller: &Caller,
+    t: ticket::Model,
+    category: Option<entity::category::Model>,
+    names: &HashMap<Uuid, String>,
+    events: Option<Vec<ticket_event::Model>>,
+    ratings: Vec<rating::Model>,
+) -> TicketView {
+    let group = category
+        .as_ref()
+        .map(|c| c.group_name.as_str())
+        .unwrap_or_default();
+    let (reporter_id, contact_phone) = match caller {
+        Caller::Resident(_) => (t.resident_id, t.contact_phone.clone()),
+        Caller::Staff(scope) => {
+            let place = placement(&t, group);
+            if t.anonymous && !scope.sees_anonymous_reporter(&dir.tree, &place) {
+                (None, None)
+            } else if t.assignee_id == Some(scope.staff_id) {
+                (t.resident_id, t.contact_phone.clone())
+            } else {
+                (
+                    t.resident_id,
+                    t.contact_phone
+                        .as_deref()
+                        .map(crate::domain::inputs::mask_phone),
+                )
+            }
+        }
+    };
+    let area = |id: Option<Uuid>| id.and_then(|i| dir.tree.get(i));
+    TicketView {
+        grid_name: area(t.grid_id).map(|a| a.name.clone()),
+        handling_area: area(t.handling_area_id).map(|a| (a.name.clone(), a.kind)),
+        assignee_name: t.assignee_id.and_then(|id| names.get(&id).cloned()),
+        reporter_id,
+        contact_phone,
+        category,
+        events,
+        ratings,
+        ticket: t,
+    }
+}
+
+async fn staff_names(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> ServiceResult<HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(entity::staff::Entity::find()
+        .filter(entity::staff::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
+
+/// A cursor: the last item's creation time (µs) and id, opaque to clients.
+fn encode_cursor(t: &ticket::Model) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", t.created_at.timestamp_micros(), t.id))
+}
+
+fn decode_cursor(cursor: &str) -> ServiceResult<(DateTime<Utc>, Uuid)> {
+    let bad = || ServiceError::Rejected {
+        code: Code::InvalidCursor,
+        field: Some("cursor".into()),
+        detail: None,
+    };
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+pub struct Page {
+    pub items: Vec<TicketView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Default)]
+pub struct WorkFilter {
+    pub statuses: Vec<Status>,
+    pub grid_id: Option<Uuid>,
+    pub category: Option<String>,
+}
+
+/// Newest first, `limit` at a time, continuing after `cursor`.
+async fn page(
+    db: &DatabaseConnection,
+    dir: &Directory,
+    caller: &Caller,
+    cond: Condition,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let mut cond = cond;
+    if let Some(c) = cursor {
+        let (at, id) = decode_cursor(c)?;
+        cond = cond.add(
+            Condition::any().add(ticket::Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(ticket::Column::CreatedAt.eq(at))
+                    .add(ticket::Column::Id.lt(id)),
+            ),
+        );
+    }
+    let mut rows = ticket::Entity::find()
+        .filter(cond)
+        .order_by_desc(ticket::Column::CreatedAt)
+        .order_by_desc(ticket::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    let cats: HashMap<Uuid, entity::category::Model> = entity::category::Entity::find()
+        .filter(
+            entity::category::Column::Id
+                .is_in(rows.iter().map(|t| t.category_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let names = staff_names(db, rows.iter().filter_map(|t| t.assignee_id).collect()).await?;
+    let items = rows
+        .into_iter()
+        .map(|t| {
+            let cat = cats.get(&t.category_id).cloned();
+            assemble(dir, caller, t, cat, &names, None, vec![])
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn list_own(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let dir = ctx.directory.get(ctx.db).await?;
+    let cond = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
+    page(
+        ctx.db,
+        &dir,
+        &Caller::Resident(resident_id),
+        cond,
+        cursor,
+        limit,
+    )
+    .await
+}
+
+/// The tickets in a staff member's scope (SPEC §5), filtered.
+pub async fn list_work(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    filter: WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let dir = ctx.directory.get(ctx.db).await?;
+    let visible = scope.visible_set(&dir.tree);
+    let mut cond = Condition::all();
+    if !visible.everything {
+        let mut any = Condition::any().add(ticket::Column::AssigneeId.eq(scope.staff_id));
+        if !visible.areas.is_empty() {
+            let areas: Vec<Uuid> = visible.areas.iter().copied().collect();
+            any = any
+                .add(ticket::Column::GridId.is_in(areas.clone()))
+                .add(ticket::Column::HandlingAreaId.is_in(areas));
+        }
+        for (areas, dept) in &visible.departments {
+            let cat_ids: Vec<Uuid> = entity::category::Entity::find()
+                .filter(entity::category::Column::GroupName.eq(dept.as_str()))
+                .all(ctx.db)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            let areas: Vec<Uuid> = areas.iter().copied().collect();
+            any = any.add(
+                Condition::all()
+                    .add(ticket::Column::CategoryId.is_in(cat_ids))
+                    .add(
+                        Condition::any()
+                            .add(ticket::Column::GridId.is_in(areas.clone()))
+                            .add(ticket::Column::HandlingAreaId.is_in(areas)),
+                    ),
+            );
+        }
+        cond = cond.add(any);
+    }
+    if !filter.statuses.is_empty() {
+        cond = cond.add(ticket::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(grid) = filter.grid_id {
+        cond = cond.add(ticket::Column::GridId.eq(grid));
+    }
+    if let Some(code) = filter.category {
+        let id = categories::by_code(ctx.db, &code)
+            .await?
+            .map(|c| c.id)
+            .unwrap_or_else(Uuid::nil);
+        cond = cond.add(ticket::Column::CategoryId.eq(id));
+    }
+    page(
+        ctx.db,
+        &dir,
+        &Caller::Staff(scope.clone()),
+        cond,
+        cursor,
+        limit,
+    )
+    .await
+}
+
+/// What a staff member asks to do to a ticket.
+pub enum StaffCommand {
+    Accept,
+    Resolve {
+        note: Text,
+    },
+    Transfer {
+        to: TransferTarget,
+        reason: Text,
+    },
+    Escalate {
+        reason: Text,
+    },
+    Reject {
+        reason: Text,
+        duplicate_of: Option<String>,
+    },
+    Assign {
+        staff_id: Uuid,
+    },
+}
+
+pub enum TransferTarget {
+    Staff(Uuid),
+    Grid(Uuid),
+}
+
+async fn active_staff(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    field: &str,
+) -> ServiceResult<entity::staff::Model> {
+    entity::staff::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| s.status == crate::domain::StaffStatus::Active.as_str())
+        .ok_or_else(|| {
+            rejected(
+                Code::UnknownStaff,
+                field,
+                "no active staff member with that id",
+            )
+        })
+}
+
+/// The area a person takes a ticket in: their assignment nearest above the ticket's grid, else
+/// their first one.
+async fn home_area_of(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    staff_id: Uuid,
+    grid: Option<Uuid>,
+) -> ServiceResult<Option<Uuid>> {
+    let areas: Vec<Uuid> = super::staff::assignments(db, staff_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.area_id)
+        .collect();
+    let within = grid.and_then(|g| {
+        dir.tree
+            .ancestors_inclusive(g)
+            .map(|n| n.id)
+            .find(|id| areas.contains(id))
+    });
+    Ok(within.or_else(|| areas.first().copied()))
+}
+
+pub async fn act(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    reference: &str,
+    command: StaffCommand,
+) -> ServiceResult<TicketView> {
+    let txn = ctx.db.begin().await?;
+    let dir = ctx.directory.get(&txn).await?;
+    let caller = Caller::Staff(scope.clone());
+    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
+    let place = placement(&t, &category.group_name);
+    let admin = scope.is_admin_over(&dir.tree, &place);
+    let allowed = match command {
+        StaffCommand::Assign { .. } => admin,
+        _ => scope.can_act(&dir.tree, &place),
+    };
+    if !allowed {
+        return Err(ServiceError::NotAssignee);
+    }
+    let from = status_of(&t)?;
+    let mut am = t.clone().into_active_model();
+    let at = now();
+    let (action, note) = match command {
+        StaffCommand::Accept => {
+            if t.accepted_at.is_none() {
+                am.accepted_at = Set(Some(at));
+            }
+            (Action::Accept, None)
+        }
+        StaffCommand::Resolve { note } => {
+            am.resolved_at = Set(Some(at));
+            (Action::Resolve, Some(note.into_inner()))
+        }
+        StaffCommand::Transfer { to, reason } => {
+            let dest = match to {
+                TransferTarget::Staff(id) => {
+                    active_staff(&txn, id, "staff_id").await?;
+                    Destination {
+                        grid_id: t.grid_id,
+                        handling_area_id: home_area_of(&txn, &dir, id, t.grid_id).await?,
+                        assignee_id: Some(id),
+                    }
+                }
+                TransferTarget::Grid(grid) => {
+                    if dir.tree.get(grid).map(|a| a.kind) != Some(AreaKind::Grid) {
+                        return Err(rejected(
+                            Code::NotAGrid,
+                            "grid_id",
+                            "transfer to a grid needs a grid's id",
+                        ));
+                    }
+                    let person = routing::person_in(&txn, &dir, grid, &category).await?;
+                    Destination {
+                        grid_id: Some(grid),
+                        handling_area_id: Some(grid),
+                        assignee_id: person,
+                    }
+                }
+            };
+            apply_destination(&mut am, dest);
+            (
+                Action::Transfer {
+                    found: dest.assignee_id.is_some(),
+                },
+                Some(reason.into_inner()),
+            )
+        }
+        StaffCommand::Escalate { reason } => {
+            let up =
+                routing::level_above(&dir, t.handling_area_id, t.grid_id).ok_or_else(|| {
+                    rejected(
+                        Code::CannotEscalate,
+                        "reason",
+                        "already handled at street level",
+                    )
+                })?;
+            let person = routing::person_in(&txn, &dir, up, &category).await?;
+            apply_destination(
+                &mut am,
+                Destination {
+                    grid_id: t.grid_id,
+                    handling_area_id: Some(up),
+                    assignee_id: person,
+                },
+            );
+            (
+                Action::Escalate {
+                    found: person.is_some(),
+                },
+                Some(reason.into_inner()),
+            )
+        }
+        StaffCommand::Reject {
+            reason,
+            duplicate_of,
+        } => {
+            if let Some(dup) = duplicate_of {
+                let original = find(&txn, &dup)
+                    .await
+                    .map_err(|_| rejected(Code::InvalidField, "duplicate_of", "no such ticket"))?;
+                if original.id == t.id {
+                    return Err(rejected(
+                        Code::InvalidField,
+                        "duplicate_of",
+                        "a ticket cannot duplicate itself",
+                    ));
+                }
+                am.duplicate_of = Set(Some(original.id));
+            }
+            am.reject_reason = Set(Some(reason.as_str().to_owned()));
+            am.closed_at = Set(Some(at));
+            (Action::Reject, Some(reason.into_inner()))
+        }
+        StaffCommand::Assign { staff_id } => {
+            active_staff(&txn, staff_id, "staff_id").await?;
+            let area = home_area_of(&txn, &dir, staff_id, t.grid_id)
+                .await?
+                .or(t.handling_area_id);
+            apply_destination(
+                &mut am,
+                Destination {
+                    grid_id: t.grid_id,
+                    handling_area_id: area,
+                    assignee_id: Some(staff_id),
+                },
+            );
+            (Action::Assign, None)
+        }
+    };
+    let to = next(from, action)?;
+    am.status = Set(to.as_str().to_owned());
+    let saved = save(
+        &txn,
+        &t,
+        am,
+        caller.actor(),
+        vec![EventDraft::transition(action, from, to, note)],
+    )
+    .await?;
+    txn.commit().await?;
+    view(ctx.db, &dir, &caller, saved, true).await
+}
+
+fn apply_destination(am: &mut ticket::ActiveModel, dest: Destination) {
+    am.grid_id = Set(dest.grid_id);
+    am.handling_area_id = Set(dest.handling_area_id);
+    am.assignee_id = Set(dest.assignee_id);
+}
+
+pub async fn withdraw(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    reference: &str,
+) -> ServiceResult<TicketView> {
+    let txn = ctx.db.begin().await?;
+    let dir = ctx.directory.get(&txn).await?;
+    let caller = Caller::Resident(resident_id);
+    let (t, _) = visible(&txn, &dir, &caller, reference).await?;
+    let from = status_of(&t)?;
+    let to = next(from, Action::Withdraw)?;
+    let mut am = t.clone().into_active_model();
+    am.status = Set(to.as_str().to_owned());
+    am.closed_at = Set(Some(now()));
+    let saved = save(
+        &txn,
+        &t,
+        am,
+        caller.actor(),
+        vec![EventDraft::transition(Action::Withdraw, from, to, None)],
+    )
+    .await?;
+    txn.commit().await?;
+    view(ctx.db, &dir, &caller, saved, true).await
+}
+
+pub struct NewRating {
+    pub level: RatingLevel,
+    pub score: Option<i16>,
+    pub comment: Option<Text>,
+}
+
+/// Rates a resolved ticket: satisfied closes it; unsatisfied reopens it to the same assignee, or,
+/// past the reopen limit, escalates it to the community and flags a return visit.
+pub async fn rate(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    reference: &str,
+    new: NewRating,
+) -> ServiceResult<TicketView> {
+    let txn = ctx.db.begin().await?;
+    let dir = ctx.directory.get(&txn).await?;
+    let caller = Caller::Resident(resident_id);
+    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
+    let from = status_of(&t)?;
+    let mut am = t.clone().into_active_model();
+    let at = now();
+    let mut action = Action::Rate(new.level);
+    let mut note = new.comment.as_ref().map(|c| c.as_str().to_owned());
+    match new.level {
+        RatingLevel::Satisfied | RatingLevel::BasicallySatisfied => am.closed_at = Set(Some(at)),
+        RatingLevel::Unsatisfied if t.reopen_count < ctx.settings.lifecycle.max_reopen => {
+            am.reopen_count = Set(t.reopen_count + 1);
+            am.resolved_at = Set(None);
+        }
+        RatingLevel::Unsatisfied => {
+            let community = t
+                .grid_id
+                .and_then(|g| dir.tree.enclosing(g, AreaKind::Community))
+                .map(|a| a.id);
+            let target =
+                community.or_else(|| routing::level_above(&dir, t.handling_area_id, t.grid_id));
+            let person = match target {
+                Some(area) => routing::person_in(&txn, &dir, area, &category).await?,
+                None => None,
+            };
+            apply_destination(
+                &mut am,
+                Destination {
+                    grid_id: t.grid_id,
+                    handling_area_id: target.or(t.handling_area_id),
+                    assignee_id: person,
+                },
+            );
+            am.return_visit_required = Set(true);
+            am.resolved_at = Set(None);
+            action = Action::RateEscalate {
+                found: person.is_some(),
+            };
+            note = Some(format!(
+                "多次不满意，升级社区并安排回访{}",
+                note.map(|n| format!("：{n}")).unwrap_or_default()
+            ));
+        }
+    }
+    let to = next(from, action)?;
+    am.status = Set(to.as_str().to_owned());
+    rating::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        ticket_id: Set(t.id),
+        round: Set(t.reopen_count),
+        resident_id: Set(resident_id),
+        level: Set(new.level.as_str().to_owned()),
+        score: Set(new.score),
+        comment: Set(new.comment.map(Text::into_inner)),
+        created_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    let event = EventDraft::transition(action, from, to, note);
+    let saved = save(&txn, &t, am, caller.actor(), vec![event]).await?;
+    txn.commit().await?;
+    view(ctx.db, &dir, &caller, saved, true).await
+}
+
+/// Adds a comment (a resident adding information, or staff noting progress). Comments change no
+/// status, so a comment that loses a race with a transition is simply retried.
+pub async fn comment(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    reference: &str,
+    text: Text,
+    internal: bool,
+) -> ServiceResult<TicketView> {
+    let visibility = match caller {
+        Caller::Staff(_) if internal => Visibility::Internal,
+        _ => Visibility::Public,
+    };
+    for _ in 0..3 {
+        let txn = ctx.db.begin().await?;
+        let dir = ctx.directory.get(&txn).await?;
+        let (t, _) = visible(&txn, &dir, caller, reference).await?;
+        let status = status_of(&t)?;
+        next(status, Action::Comment)?;
+        let event = EventDraft {
+            action: Action::Comment.name(),
+            from: Some(status),
+            to: Some(status),
+            note: Some(text.as_str().to_owned()),
+            visibility,
+        };
+        match save(
+            &txn,
+            &t,
+            t.clone().into_active_model(),
+            caller.actor(),
+            vec![event],
+        )
+        .await
+        {
+            Ok(saved) => {
+                txn.commit().await?;
+                return view(ctx.db, &dir, caller, saved, true).await;
+            }
+            Err(ServiceError::ConcurrentUpdate) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ServiceError::ConcurrentUpdate)
+}
+
+/// Counts by status, for `/metrics` and dashboards.
+pub async fn count_by_status(db: &impl ConnectionTrait) -> ServiceResult<Vec<(String, i64)>> {
+    Ok(ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::Status)
+        .column_as(Expr::col(ticket::Column::Id).count(), "n")
+        .group_by(ticket::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?)
+}

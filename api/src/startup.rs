@@ -1,0 +1,140 @@
+//! Builds the application from [`Settings`]: database, migrations, state and routes.
+use std::{sync::Arc, time::Duration};
+
+use migration::{Migrator, MigratorTrait};
+use poem::{
+    Endpoint, EndpointExt, Route, get,
+    listener::{Acceptor, Listener, TcpListener},
+    middleware::Tracing,
+};
+use poem_openapi::OpenApiService;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::{
+    clients::wechat::WechatClient,
+    config::Settings,
+    error::{catalogue_markdown, render_errors},
+    routes::{
+        admin::{AdminApi, PublicApi},
+        auth::AuthApi,
+        ops,
+        tickets::TicketApi,
+    },
+    services::{auth::TokenKeys, directory::DirectoryCache},
+    state::{AppState, SharedState},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("http client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database. SQLite gets WAL, foreign keys, a busy timeout and one connection (its
+/// writers serialise anyway); PostgreSQL gets the configured pool.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = &settings.database.url;
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .and_then(|p| p.split('?').next())
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    let sqlite = url.starts_with("sqlite:");
+    opts.max_connections(if sqlite {
+        1
+    } else {
+        settings.database.max_connections
+    })
+    .min_connections(if sqlite { 1 } else { 2 })
+    .connect_timeout(Duration::from_secs(5))
+    .acquire_timeout(Duration::from_secs(5))
+    .sqlx_logging(false)
+    .map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+    });
+    Database::connect(opts).await
+}
+
+pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError> {
+    let db = connect(&settings).await?;
+    Migrator::up(&db, None).await?;
+    Ok(Arc::new(AppState {
+        db,
+        wechat: WechatClient::new(&settings.wechat)?,
+        tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
+        directory: DirectoryCache::default(),
+        settings: Arc::new(settings),
+    }))
+}
+
+const DESCRIPTION: &str = "Qiaomen (敲门) API: residents hand in suggestions and complaints from a WeChat \
+mini-program; each is routed to the right grid worker, tracked through its life and rated.\n\n\
+Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/wechat` (residents) or \
+`POST /api/v1/auth/staff` (staff). Errors are `application/problem+json` with a stable `code`, a \
+`title` in Chinese (English with `Accept-Language: en`) and `status`. A ticket outside the \
+caller's scope answers 404. Codes:\n\n";
+
+pub fn app(state: SharedState) -> impl Endpoint + use<> {
+    let api = OpenApiService::new(
+        (
+            AuthApi {
+                state: state.clone(),
+            },
+            TicketApi {
+                state: state.clone(),
+            },
+            AdminApi {
+                state: state.clone(),
+            },
+            PublicApi {
+                state: state.clone(),
+            },
+        ),
+        "Qiaomen API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(format!("{DESCRIPTION}{}", catalogue_markdown()))
+    .server("/api/v1");
+    Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .nest("/docs", api.swagger_ui())
+        .at("/healthz", get(ops::healthz))
+        .at("/readyz", get(ops::readyz))
+        .nest("/api/v1", api)
+        .around(render_errors)
+        .with(Tracing)
+        .data(state)
+}
+
+/// Binds `settings.listen` (port 0 picks a free port) and serves until `shutdown` resolves,
+/// letting requests in flight finish. Returns the bound address through `on_bound` first.
+pub async fn serve(
+    state: SharedState,
+    on_bound: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), StartupError> {
+    let acceptor = TcpListener::bind(state.settings.listen.clone())
+        .into_acceptor()
+        .await?;
+    if let Some(addr) = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+    {
+        on_bound(addr);
+    }
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
+        .await?;
+    Ok(())
+}

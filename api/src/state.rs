@@ -1,0 +1,30 @@
+//! The application state every handler shares.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    clients::wechat::WechatClient,
+    config::Settings,
+    services::{auth::TokenKeys, directory::DirectoryCache, tickets::Ctx},
+};
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub directory: DirectoryCache,
+    pub wechat: WechatClient,
+    pub tokens: TokenKeys,
+}
+
+impl AppState {
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            db: &self.db,
+            directory: &self.directory,
+            settings: &self.settings,
+        }
+    }
+}
+
+pub type SharedState = Arc<AppState>;

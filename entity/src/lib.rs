@@ -1,0 +1,12 @@
+//! sea-orm entities, one module per table. Behaviour lives in `qiaomen-api`'s domain and
+//! service modules; these types only mirror the schema in `migration/`.
+pub mod area;
+pub mod building;
+pub mod category;
+pub mod directory_version;
+pub mod rating;
+pub mod resident;
+pub mod staff;
+pub mod staff_assignment;
+pub mod ticket;
+pub mod ticket_event;

@@ -1,0 +1,19 @@
+//! The `rating` table.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "rating")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub round: i32,
+    pub resident_id: Uuid,
+    pub level: String,
+    pub score: Option<i16>,
+    pub comment: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,51 @@
+//! The `ticket` table.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "ticket")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub number: String,
+    pub kind: String,
+    pub category_id: Uuid,
+    pub title: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    /// WGS-84, whatever system the client sent (`coord_system` records that).
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub coord_system: Option<String>,
+    pub address_text: Option<String>,
+    pub building_id: Option<Uuid>,
+    pub grid_id: Option<Uuid>,
+    pub handling_area_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub status: String,
+    pub priority: String,
+    pub anonymous: bool,
+    pub contact_phone: Option<String>,
+    pub channel: String,
+    pub resident_id: Option<Uuid>,
+    pub created_by_staff_id: Option<Uuid>,
+    pub response_due_at: Option<DateTimeUtc>,
+    pub resolution_due_at: Option<DateTimeUtc>,
+    pub submitted_at: DateTimeUtc,
+    pub accepted_at: Option<DateTimeUtc>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub reopen_count: i32,
+    pub return_visit_required: bool,
+    pub duplicate_of: Option<Uuid>,
+    pub reject_reason: Option<String>,
+    /// Number of timeline events so far; the next event takes `event_count + 1` as its `seq`.
+    pub event_count: i32,
+    /// Optimistic-concurrency guard: every change is `UPDATE … WHERE version = ?`.
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
