@@ -1,1 +1,480 @@
+//! Test harness: spawns a Qiaomen server on a free port with its own fresh database and a fake
+//! WeChat server on loopback, and offers a small JSON client.
+//!
+//! Database: SQLite (a new file per test) unless `QIAOMEN_TEST_DATABASE_URL` names a PostgreSQL
+//! server, in which case every test gets a new database `qm_test_<uuid>` on it.
+use std::{net::SocketAddr, path::Path, time::Duration};
 
+use poem::{
+    EndpointExt, Response, Route, get, handler,
+    listener::{Acceptor, Listener, TcpListener},
+    web::Query,
+};
+use qiaomen_api::{
+    config::Settings,
+    domain::inputs::Text,
+    services::staff::{NewStaff, Password},
+    startup,
+};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub use qiaomen_api;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    pub state: qiaomen_api::state::SharedState,
+    pub wechat_base: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SessionQuery {
+    appid: String,
+    secret: String,
+    js_code: String,
+    grant_type: String,
+}
+
+/// Answers like WeChat: HTTP 200 and `{errcode, errmsg}` on errors, text/plain content type.
+/// Codes steer it: `bad…` → 40029, `busy…` → -1, `limited…` → 45011, `slow…` → answers after 3 s.
+#[handler]
+async fn jscode2session(Query(q): Query<SessionQuery>) -> Response {
+    let body = if q.appid != "wx-test-appid"
+        || q.secret != "wx-test-secret"
+        || q.grant_type != "authorization_code"
+    {
+        json!({"errcode": 40013, "errmsg": "invalid appid"})
+    } else if q.js_code.starts_with("bad") {
+        json!({"errcode": 40029, "errmsg": "invalid code, rid: 1"})
+    } else if q.js_code.starts_with("busy") {
+        json!({"errcode": -1, "errmsg": "system error"})
+    } else if q.js_code.starts_with("limited") {
+        json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"})
+    } else {
+        if q.js_code.starts_with("slow") {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        json!({"openid": format!("openid-{}", q.js_code), "session_key": "c2Vzc2lvbg=="})
+    };
+    Response::builder()
+        .content_type("text/plain")
+        .body(body.to_string())
+}
+
+async fn spawn_fake_wechat() -> String {
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind fake wechat");
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .expect("socket addr");
+    let app = Route::new()
+        .at("/sns/jscode2session", get(jscode2session))
+        .boxed();
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A database URL nobody else uses.
+pub async fn fresh_database_url() -> String {
+    match std::env::var("QIAOMEN_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = format!("qm_test_{}", Uuid::new_v4().simple());
+            let admin = Database::connect(base.as_str())
+                .await
+                .expect("connect to test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("database url with a path");
+            format!("{prefix}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("qiaomen-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}/{}.db?mode=rwc", dir.display(), Uuid::new_v4())
+        }
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("QIAOMEN_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+pub async fn test_settings() -> Settings {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let mut settings = Settings::load(&dir, Some("test")).expect("test settings");
+    settings.env = "test".into();
+    settings.listen = "127.0.0.1:0".into();
+    settings.database.url = fresh_database_url().await;
+    settings.database.max_connections = 5;
+    settings.redis.url = String::new();
+    settings.wechat.appid = "wx-test-appid".into();
+    settings.wechat.secret = "wx-test-secret".into();
+    settings.wechat.timeout_ms = 1000;
+    settings.lifecycle.max_reopen = 2;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let wechat_base = spawn_fake_wechat().await;
+    let mut settings = test_settings().await;
+    settings.wechat.api_base = wechat_base.clone();
+    adjust(&mut settings);
+    let state = startup::build_state(settings).await.expect("build app");
+    qiaomen_api::services::staff::create_admin(
+        &state.db,
+        NewStaff {
+            name: Text::parse("name", "测试管理员", 50).expect("name"),
+            login: Text::parse("login", "root", 64).expect("login"),
+            password: Password::parse("root-password").expect("password"),
+        },
+    )
+    .await
+    .expect("create admin");
+    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        let _ = startup::serve(
+            serving,
+            move |addr| {
+                let _ = tx.send(addr);
+            },
+            std::future::pending(),
+        )
+        .await;
+    });
+    let addr = rx.await.expect("server bound");
+    let mut app = TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        admin_token: String::new(),
+        state,
+        wechat_base,
+    };
+    app.admin_token = app.staff_login("root", "root-password").await;
+    app
+}
+
+/// A response: status, JSON body (Null when empty or not JSON) and content type.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Reply {
+    /// The problem code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        reply(resp).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn staff_login(&self, login: &str, password: &str) -> String {
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/staff",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "staff login {login}: {}", r.body);
+        r.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Logs a resident in through the fake WeChat; the same code is the same person.
+    pub async fn resident(&self, code: &str) -> String {
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/wechat",
+                None,
+                Some(json!({"code": code})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "wechat login {code}: {}", r.body);
+        r.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates something through an admin endpoint and returns its id.
+    pub async fn create(&self, path: &str, body: Value) -> String {
+        let r = self.post(path, &self.admin_token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "POST {path}: {}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates a staff member with one role and returns (id, token).
+    pub async fn staff_with_role(
+        &self,
+        login: &str,
+        area_id: Option<&str>,
+        role: &str,
+        extra: Value,
+    ) -> (String, String) {
+        let id = self
+            .create(
+                "/api/v1/admin/staff",
+                json!({"name": login, "login": login, "password": "password-123"}),
+            )
+            .await;
+        let mut body = json!({"area_id": area_id, "role": role});
+        if let (Some(obj), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            obj.extend(extra.clone());
+        }
+        self.create(&format!("/api/v1/admin/staff/{id}/assignments"), body)
+            .await;
+        let token = self.staff_login(login, "password-123").await;
+        (id, token)
+    }
+}
+
+pub async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = resp.bytes().await.expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        body,
+        content_type,
+    }
+}
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<[f64; 2]> {
+    vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+}
+
+/// A small street to test against (WGS-84):
+///
+/// ```text
+///  39.920 ┌──────────────B1──────────────┐
+///         │        ┌──B2──┐  (B2 fills    │   community CB: B1 (with a hole) and B2 (the hole)
+///  39.910 ┌───A1───┐notch┌─────A2───────┐        │ the hole)│
+///         │    ┌───┘     │              │   community CA: A1 (an L, concave) and A2
+///  39.900 └────┴─────────┴──────────────┘
+///      116.400  116.405 116.410       116.420          116.440
+/// ```
+pub struct World {
+    pub street: String,
+    pub ca: String,
+    pub cb: String,
+    pub a1: String,
+    pub a2: String,
+    pub b1: String,
+    pub b2: String,
+    pub building_a2: String,
+    /// (id, token) of each person.
+    pub gw_a1: (String, String),
+    pub ga_a1: (String, String),
+    pub gw_a2: (String, String),
+    pub gw_b1: (String, String),
+    pub ca_admin: (String, String),
+    pub cb_admin: (String, String),
+    pub street_admin: (String, String),
+    pub dept: (String, String),
+}
+
+pub const A1_POINT: (f64, f64) = (39.902, 116.408); // lower arm of the L
+pub const NOTCH_POINT: (f64, f64) = (39.908, 116.408); // inside A1's bounding box, outside A1
+pub const A2_POINT: (f64, f64) = (39.905, 116.415);
+pub const BORDER_A1_A2: (f64, f64) = (39.902, 116.410);
+pub const B1_POINT: (f64, f64) = (39.905, 116.425);
+pub const HOLE_POINT: (f64, f64) = (39.910, 116.430);
+
+impl World {
+    pub async fn build(app: &TestApp) -> World {
+        let street = app
+            .create(
+                "/api/v1/admin/areas",
+                json!({"kind": "street", "name": "测试街道", "code": "S"}),
+            )
+            .await;
+        let ca = app
+            .create(
+                "/api/v1/admin/areas",
+                json!({"kind": "community", "name": "甲社区", "parent_id": street, "code": "CA"}),
+            )
+            .await;
+        let cb = app
+            .create(
+                "/api/v1/admin/areas",
+                json!({"kind": "community", "name": "乙社区", "parent_id": street, "code": "CB"}),
+            )
+            .await;
+        let l_shape = vec![
+            [116.400, 39.900],
+            [116.410, 39.900],
+            [116.410, 39.905],
+            [116.405, 39.905],
+            [116.405, 39.910],
+            [116.400, 39.910],
+            [116.400, 39.900],
+        ];
+        let grid = |name: &str, code: &str, parent: &str, rings: Vec<Vec<[f64; 2]>>| json!({"kind": "grid", "name": name, "code": code, "parent_id": parent, "boundary": {"type": "Polygon", "coordinates": rings}});
+        let a1 = app
+            .create(
+                "/api/v1/admin/areas",
+                grid("甲一网格", "A1", &ca, vec![l_shape]),
+            )
+            .await;
+        let a2 = app
+            .create(
+                "/api/v1/admin/areas",
+                grid(
+                    "甲二网格",
+                    "A2",
+                    &ca,
+                    vec![square(116.410, 39.900, 116.420, 39.910)],
+                ),
+            )
+            .await;
+        let b1 = app
+            .create(
+                "/api/v1/admin/areas",
+                grid(
+                    "乙一网格",
+                    "B1",
+                    &cb,
+                    vec![
+                        square(116.420, 39.900, 116.440, 39.920),
+                        square(116.428, 39.908, 116.432, 39.912),
+                    ],
+                ),
+            )
+            .await;
+        let b2 = app
+            .create(
+                "/api/v1/admin/areas",
+                grid(
+                    "乙二网格",
+                    "B2",
+                    &cb,
+                    vec![square(116.428, 39.908, 116.432, 39.912)],
+                ),
+            )
+            .await;
+        let building_a2 = app
+            .create(
+                "/api/v1/admin/buildings",
+                json!({"name": "甲二网格3号楼", "grid_id": a2, "address": "测试路3号", "location": {"lat": 39.906, "lng": 116.416, "coord_system": "wgs84"}}),
+            )
+            .await;
+        for (code, name, group, level) in [
+            ("noise", "噪音扰民", "环境卫生", "grid"),
+            ("sanitation", "环境卫生", "环境卫生", "grid"),
+            ("lighting", "路灯照明", "市政设施", "community"),
+            ("illegal_construction", "违法建设", "城市管理", "street"),
+        ] {
+            app.create(
+                "/api/v1/admin/categories",
+                json!({"code": code, "name": name, "group": group, "handling_level": level, "response_minutes": 60, "resolution_hours": 48}),
+            )
+            .await;
+        }
+        let none = json!({});
+        World {
+            gw_a1: app
+                .staff_with_role("gw_a1", Some(&a1), "grid_worker", none.clone())
+                .await,
+            ga_a1: app
+                .staff_with_role(
+                    "ga_a1",
+                    Some(&a1),
+                    "grid_assistant",
+                    json!({"skills": ["noise"]}),
+                )
+                .await,
+            gw_a2: app
+                .staff_with_role("gw_a2", Some(&a2), "grid_worker", none.clone())
+                .await,
+            gw_b1: app
+                .staff_with_role("gw_b1", Some(&b1), "grid_worker", none.clone())
+                .await,
+            ca_admin: app
+                .staff_with_role("ca_admin", Some(&ca), "community_admin", none.clone())
+                .await,
+            cb_admin: app
+                .staff_with_role("cb_admin", Some(&cb), "community_admin", none.clone())
+                .await,
+            street_admin: app
+                .staff_with_role("street_admin", Some(&street), "street_admin", none.clone())
+                .await,
+            dept: app
+                .staff_with_role(
+                    "dept",
+                    Some(&street),
+                    "department",
+                    json!({"department": "城市管理"}),
+                )
+                .await,
+            street,
+            ca,
+            cb,
+            a1,
+            a2,
+            b1,
+            b2,
+            building_a2,
+        }
+    }
+}
+
+/// A complaint body at a WGS-84 point.
+pub fn complaint_at(category: &str, (lat, lng): (f64, f64)) -> Value {
+    json!({
+        "kind": "complaint",
+        "category": category,
+        "description": "楼下夜里施工，噪音很大",
+        "location": {"lat": lat, "lng": lng, "coord_system": "wgs84"},
+        "contact_phone": "13812341234"
+    })
+}

@@ -1,0 +1,207 @@
+//! Access (SPEC §5): out-of-scope tickets answer 404; anonymity and phone masking by role.
+use qiaomen_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn residents_see_only_their_own_tickets() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let alice = app.resident("alice").await;
+    let bob = app.resident("bob").await;
+    let r = app
+        .post("/api/v1/tickets", &alice, complaint_at("noise", A1_POINT))
+        .await;
+    let id = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let number = r.body["number"].as_str().unwrap_or_default().to_owned();
+    for path in [
+        format!("/api/v1/tickets/{id}"),
+        format!("/api/v1/tickets/{number}"),
+    ] {
+        let r = app.get(&path, &bob).await;
+        assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    }
+    let r = app
+        .post(&format!("/api/v1/tickets/{id}/withdraw"), &bob, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let list = app.get("/api/v1/tickets", &bob).await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(0));
+    // A resident cannot use staff endpoints.
+    let r = app
+        .post(&format!("/api/v1/tickets/{id}/accept"), &alice, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.get("/api/v1/work/tickets", &alice).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn staff_see_their_grids_admins_see_below_them() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let a1 = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", A1_POINT),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let b1 = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", B1_POINT),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let visible = |token: String| {
+        let app = &app;
+        async move {
+            let page = app.get("/api/v1/work/tickets", &token).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let mut ids: Vec<String> = page.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![a1.clone(), b1.clone()];
+    both.sort();
+    assert_eq!(visible(w.gw_a1.1.clone()).await, vec![a1.clone()]);
+    assert_eq!(
+        visible(w.ga_a1.1.clone()).await,
+        vec![a1.clone()],
+        "assistants see their grid"
+    );
+    assert_eq!(visible(w.gw_a2.1.clone()).await, Vec::<String>::new());
+    assert_eq!(visible(w.ca_admin.1.clone()).await, vec![a1.clone()]);
+    assert_eq!(visible(w.cb_admin.1.clone()).await, vec![b1.clone()]);
+    assert_eq!(visible(w.street_admin.1.clone()).await, both);
+    assert_eq!(visible(app.admin_token.clone()).await, both);
+    assert_eq!(
+        visible(w.dept.1.clone()).await,
+        Vec::<String>::new(),
+        "noise is not the department's group"
+    );
+
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.gw_a2.1)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.cb_admin.1)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.street_admin.1)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Out of scope, acting is 404 too; in scope but not the assignee, 403.
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{a1}/accept"),
+            &w.gw_a2.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{a1}/accept"),
+            &w.ga_a1.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "not_assignee")
+    );
+
+    // Filters.
+    let r = app
+        .get(
+            &format!("/api/v1/work/tickets?status=assigned&grid_id={}", w.b1),
+            &w.street_admin.1,
+        )
+        .await;
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1));
+    let r = app
+        .get("/api/v1/work/tickets?status=closed", &w.street_admin.1)
+        .await;
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(0));
+    let r = app
+        .get("/api/v1/work/tickets?status=nonsense", &w.street_admin.1)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn phones_are_masked_except_for_the_assignee_and_anonymity_hides_the_reporter() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let open = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", A1_POINT),
+        )
+        .await
+        .body;
+    let id = open["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        open["contact_phone"], "13812341234",
+        "the resident sees their own number"
+    );
+    let as_assignee = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .await
+        .body;
+    assert_eq!(as_assignee["contact_phone"], "13812341234");
+    let as_admin = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .await
+        .body;
+    assert_eq!(as_admin["contact_phone"], "138****1234");
+    assert!(as_admin["resident_id"].is_string());
+
+    let mut body = complaint_at("noise", A1_POINT);
+    body["anonymous"] = json!(true);
+    let anon = app.post("/api/v1/tickets", &resident, body).await.body;
+    let id = anon["id"].as_str().unwrap_or_default();
+    let as_worker = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .await
+        .body;
+    assert!(
+        as_worker["resident_id"].is_null() && as_worker["contact_phone"].is_null(),
+        "{as_worker}"
+    );
+    let as_admin = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .await
+        .body;
+    assert!(as_admin["resident_id"].is_string());
+    assert_eq!(as_admin["contact_phone"], "138****1234");
+}
