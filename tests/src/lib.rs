@@ -118,7 +118,7 @@ pub async fn test_settings() -> Settings {
     settings.listen = "127.0.0.1:0".into();
     settings.database.url = fresh_database_url().await;
     settings.database.max_connections = 5;
-    settings.redis.url = String::new();
+    settings.redis.url = std::env::var("QIAOMEN_TEST_REDIS_URL").unwrap_or_default();
     settings.wechat.appid = "wx-test-appid".into();
     settings.wechat.secret = "wx-test-secret".into();
     settings.wechat.timeout_ms = 1000;
