@@ -124,6 +124,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn production_refuses_the_shipped_jwt_secret() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        assert!(matches!(
+            Settings::load(&dir, Some("production")),
+            Err(ConfigError::InsecureJwtSecret)
+        ));
+        assert!(Settings::load(&dir, Some("development")).is_ok());
+    }
+
+    #[test]
     fn documented_variable_names_map_to_nested_keys() {
         assert_eq!(env_key("database_url"), "database.url");
         assert_eq!(env_key("wechat_api_base"), "wechat.api_base");

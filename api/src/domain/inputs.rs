@@ -107,11 +107,12 @@ pub enum CoordSystem {
 }
 
 impl CoordSystem {
-    /// Accepts `gcj02`, `GCJ-02`, `wgs84`, `WGS-84` and the like; absent means GCJ-02, what
-    /// WeChat's location API and Chinese maps give.
+    /// Accepts `gcj02`, `GCJ-02`, `wgs84`, `WGS-84` and the like. Absent means WGS-84: the datum
+    /// boundaries are stored in and `wx.getLocation`'s own default; the mini-program sends `gcj02`
+    /// when it asks WeChat for map coordinates.
     pub fn parse(raw: Option<&str>) -> Result<Self, InputError> {
         let norm: String = raw
-            .unwrap_or("gcj02")
+            .unwrap_or("wgs84")
             .chars()
             .filter(|c| !matches!(c, '-' | '_' | ' '))
             .collect::<String>()

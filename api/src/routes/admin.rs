@@ -148,7 +148,7 @@ impl AdminApi {
             Some(l) => Some(services::areas::location(
                 l.lat,
                 l.lng,
-                l.coord_system.as_deref().or(Some("wgs84")),
+                l.coord_system.as_deref(),
             )?),
             None => None,
         };

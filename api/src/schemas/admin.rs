@@ -59,7 +59,7 @@ impl From<entity::area::Model> for Area {
 pub struct LocationInput {
     pub lat: f64,
     pub lng: f64,
-    /// `gcj02` (default; WeChat and Chinese maps) or `wgs84`.
+    /// `wgs84` (default) or `gcj02` (WeChat map coordinates, Chinese maps); GCJ-02 is converted.
     pub coord_system: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use crate::{
 #[oai(deny_unknown_fields)]
 pub struct TicketCreate {
     pub kind: TicketKind,
-    /// A category code from `GET /categories`.
+    /// A category code from `GET /categories` (its id works too).
     pub category: String,
     /// 1–2000 characters.
     pub description: String,

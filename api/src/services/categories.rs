@@ -42,19 +42,19 @@ impl NewCategory {
     }
 }
 
-/// A category code: lowercase ASCII letters, digits, `_` and `-` (it doubles as the Open311 service_code).
+/// A category code: ASCII letters, digits, `_`, `-` and `.` (it doubles as the Open311 service_code).
 pub fn check_code(code: &Text) -> ServiceResult<()> {
     if code
         .as_str()
         .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
         Ok(())
     } else {
         Err(ServiceError::rejected(
             Code::InvalidField,
             "code",
-            "lowercase letters, digits, _ and -",
+            "ASCII letters, digits, _, - and .",
         ))
     }
 }
@@ -96,6 +96,20 @@ pub async fn by_code(
         .filter(entity::category::Column::Code.eq(code))
         .one(db)
         .await?)
+}
+
+/// A category by its code, or by its id.
+pub async fn by_code_or_id(
+    db: &impl ConnectionTrait,
+    reference: &str,
+) -> ServiceResult<Option<entity::category::Model>> {
+    if let Some(found) = by_code(db, reference).await? {
+        return Ok(Some(found));
+    }
+    match Uuid::parse_str(reference) {
+        Ok(id) => Ok(entity::category::Entity::find_by_id(id).one(db).await?),
+        Err(_) => Ok(None),
+    }
 }
 
 pub async fn list_active(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity::category::Model>> {

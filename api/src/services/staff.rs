@@ -42,8 +42,7 @@ impl Password {
 async fn hash_password(password: Password) -> ServiceResult<String> {
     tokio::task::spawn_blocking(move || {
         // A v4 UUID is 122 bits from the OS's generator: a fine salt.
-        let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes())
-            ?;
+        let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes())?;
         Argon2::default()
             .hash_password(password.0.as_bytes(), &salt)
             .map(|h| h.to_string())

@@ -199,7 +199,7 @@ pub async fn submit(
     new: NewTicket,
 ) -> ServiceResult<TicketView> {
     let txn = ctx.db.begin().await?;
-    let category = categories::by_code(&txn, &new.category_code)
+    let category = categories::by_code_or_id(&txn, &new.category_code)
         .await?
         .filter(|c| c.active)
         .ok_or_else(|| {

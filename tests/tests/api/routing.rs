@@ -86,6 +86,10 @@ async fn gcj02_coordinates_are_converted_before_lookup() {
     let t = submit(&app, &resident, body).await;
     assert_eq!(t["grid"]["id"], w.a2.as_str());
     assert!((t["location"]["lng"].as_f64().unwrap_or_default() - lng).abs() < 1e-6);
+    // Without `coord_system` the point is taken as WGS-84.
+    let plain = json!({"kind": "complaint", "category": "noise", "description": "噪音", "location": {"lat": lat, "lng": lng}});
+    let t = submit(&app, &resident, plain).await;
+    assert_eq!(t["grid"]["id"], w.a2.as_str());
 }
 
 #[tokio::test]
