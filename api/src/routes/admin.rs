@@ -2,9 +2,8 @@
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth};
+use super::{ApiResult, Created, Tag, auth::BearerAuth, text, text_opt};
 use crate::{
-    domain::inputs::Text,
     schemas::admin::*,
     services::{
         self, ServiceError,
@@ -17,18 +16,6 @@ use crate::{
 
 pub struct AdminApi {
     pub state: SharedState,
-}
-
-fn text(field: &'static str, raw: &str, max: usize) -> Result<Text, ServiceError> {
-    Ok(Text::parse(field, raw, max)?)
-}
-
-fn text_opt(
-    field: &'static str,
-    raw: Option<&str>,
-    max: usize,
-) -> Result<Option<Text>, ServiceError> {
-    Ok(Text::parse_opt(field, raw, max)?)
 }
 
 impl AdminApi {
@@ -144,14 +131,11 @@ impl AdminApi {
     ) -> ApiResult<Created<Building>> {
         auth.admin(&self.state).await?;
         let body = body.0;
-        let location = match body.location {
-            Some(l) => Some(services::areas::location(
-                l.lat,
-                l.lng,
-                l.coord_system.as_deref(),
-            )?),
-            None => None,
-        };
+        let location = body
+            .location
+            .as_ref()
+            .map(LocationInput::parse)
+            .transpose()?;
         let new = NewBuilding {
             name: text("name", &body.name, 100)?,
             grid_id: body.grid_id,

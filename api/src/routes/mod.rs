@@ -6,7 +6,7 @@ pub mod tickets;
 
 use poem_openapi::{ApiResponse, Tags, payload::Json, types::ToJSON};
 
-use crate::error::ApiError;
+use crate::{domain::inputs::Text, error::ApiError, services::ServiceError};
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -35,6 +35,20 @@ pub enum Tag {
 pub enum Created<T: ToJSON + Send + Sync> {
     #[oai(status = 201)]
     Created(Json<T>),
+}
+
+/// Trimmed, non-empty text of at most `max` characters.
+pub fn text(field: &'static str, raw: &str, max: usize) -> Result<Text, ServiceError> {
+    Ok(Text::parse(field, raw, max)?)
+}
+
+/// Like [`text`], with absent or blank meaning `None`.
+pub fn text_opt(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<Text>, ServiceError> {
+    Ok(Text::parse_opt(field, raw, max)?)
 }
 
 /// Limits for cursor paging.

@@ -2,7 +2,7 @@
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth, page_limit};
+use super::{ApiResult, Created, Tag, auth::BearerAuth, page_limit, text};
 use crate::{
     domain::{
         Channel,
@@ -10,7 +10,7 @@ use crate::{
         lifecycle::Status,
     },
     error::{ApiError, Code},
-    schemas::tickets::*,
+    schemas::{admin::LocationInput, tickets::*},
     services::{
         self, ServiceError,
         tickets::{Caller, NewRating, NewTicket, StaffCommand, TransferTarget, WorkFilter},
@@ -22,19 +22,12 @@ pub struct TicketApi {
     pub state: SharedState,
 }
 
-fn text(field: &'static str, raw: &str, max: usize) -> Result<Text, ServiceError> {
-    Ok(Text::parse(field, raw, max)?)
-}
-
 fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
-    let location = match body.location {
-        Some(l) => Some(services::areas::location(
-            l.lat,
-            l.lng,
-            l.coord_system.as_deref(),
-        )?),
-        None => None,
-    };
+    let location = body
+        .location
+        .as_ref()
+        .map(LocationInput::parse)
+        .transpose()?;
     Ok(NewTicket {
         kind: body.kind,
         category_code: body.category,

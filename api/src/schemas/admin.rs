@@ -63,6 +63,13 @@ pub struct LocationInput {
     pub coord_system: Option<String>,
 }
 
+impl LocationInput {
+    /// The point in WGS-84, converted from GCJ-02 when it came so.
+    pub fn parse(&self) -> Result<crate::domain::inputs::GeoPoint, crate::services::ServiceError> {
+        crate::services::areas::location(self.lat, self.lng, self.coord_system.as_deref())
+    }
+}
+
 #[derive(Object)]
 pub struct Point {
     /// WGS-84.

@@ -199,7 +199,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
         .await?;
     }
 
-    let mut staff_count = 0;
+    let mut staff_count = 1; // the admin below
     let mut person = |name: String, login: String| {
         staff_count += 1;
         async move {
@@ -215,15 +215,12 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
             .await
         }
     };
-    let admin = person("演示管理员".into(), "admin".into()).await?;
-    staff::assign(
+    staff::create_admin(
         db,
-        admin.id,
-        NewAssignment {
-            area_id: None,
-            role: StaffRole::SystemAdmin,
-            skills: vec![],
-            department: None,
+        NewStaff {
+            name: t("演示管理员"),
+            login: t("admin"),
+            password: Password::parse(DEMO_PASSWORD)?,
         },
     )
     .await?;

@@ -202,3 +202,40 @@ async fn migrations_run_down_and_up_again() {
 mod sea_orm_migration_check {
     pub use migration::{Migrator, MigratorTrait};
 }
+
+#[tokio::test]
+async fn the_demo_street_routes_a_complaint_to_a_grid_worker() {
+    let app = spawn_app().await;
+    let seeded = qiaomen_api::services::seed::demo(&app.state.db)
+        .await
+        .expect("seed");
+    assert!(matches!(
+        seeded,
+        qiaomen_api::services::seed::Seeded::Created { grids: 12, .. }
+    ));
+    let again = qiaomen_api::services::seed::demo(&app.state.db)
+        .await
+        .expect("seed again");
+    assert!(matches!(
+        again,
+        qiaomen_api::services::seed::Seeded::AlreadyThere
+    ));
+    let resident = app.resident("demo").await;
+    let t = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("fire_exit", (39.930, 116.404)),
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+    assert_eq!(t.body["status"], "assigned");
+    assert_eq!(t.body["grid"]["name"], "南池子社区第1网格");
+    let worker = app
+        .staff_login("gw01", qiaomen_api::services::seed::DEMO_PASSWORD)
+        .await;
+    let inbox = app
+        .get("/api/v1/work/tickets?status=assigned", &worker)
+        .await;
+    assert_eq!(inbox.body["items"][0]["id"], t.body["id"]);
+}
