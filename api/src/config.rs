@@ -22,6 +22,32 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub lifecycle: LifecycleSettings,
     pub routing: RoutingSettings,
+    pub limits: LimitSettings,
+    pub rate_limits: RateLimitSettings,
+    pub media: MediaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub json_body_bytes: u64,
+    pub json_max_depth: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub resident_tickets_per_hour: u64,
+    pub resident_requests_per_minute: u64,
+    pub ip_requests_per_minute: u64,
+    pub staff_requests_per_minute: u64,
+    pub admin_requests_per_minute: u64,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    pub dir: String,
+    pub max_bytes: u64,
+    pub max_per_ticket: u64,
 }
 
 fn default_env() -> String {
@@ -38,6 +64,8 @@ pub struct DatabaseSettings {
 pub struct RedisSettings {
     #[serde(default)]
     pub url: String,
+    #[serde(default)]
+    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -56,6 +56,9 @@ codes! {
     RoleAreaMismatch => (422, "role_area_mismatch", "角色与区域层级不符", "The role does not fit the kind of area"),
     CannotEscalate => (422, "cannot_escalate", "已在最高层级，无法上报", "The ticket is already at the highest level"),
     InvalidCursor => (400, "invalid_cursor", "分页游标无效", "The cursor is not valid"),
+    JsonTooDeep => (400, "json_too_deep", "JSON 嵌套层级过深", "The JSON body is nested too deeply"),
+    InvalidIdempotencyKey => (400, "invalid_idempotency_key", "幂等键格式无效", "The Idempotency-Key header must be 1-128 visible ASCII characters"),
+    IdempotencyKeyReused => (422, "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used with a different request"),
     Unauthorized => (401, "unauthorized", "未登录或登录已失效", "Missing or invalid credentials"),
     InvalidCredentials => (401, "invalid_credentials", "账号或密码错误", "Wrong login or password"),
     WechatCodeInvalid => (401, "wechat_code_invalid", "微信登录凭证无效", "The WeChat login code is invalid"),
@@ -67,6 +70,8 @@ codes! {
     ConcurrentUpdate => (409, "concurrent_update", "工单已被他人更新，请刷新后重试", "The ticket was changed by someone else; reload and retry"),
     AlreadyExists => (409, "already_exists", "记录已存在", "It already exists"),
     AreaInUse => (409, "area_in_use", "区域仍被使用，无法删除", "The area is still in use and cannot be deleted"),
+    PayloadTooLarge => (413, "payload_too_large", "请求体过大", "The request body is too large"),
+    RateLimited => (429, "rate_limited", "请求过于频繁，请稍后再试", "Too many requests; retry later"),
     UnsupportedMediaType => (415, "unsupported_media_type", "不支持的内容类型", "Unsupported content type"),
     Internal => (500, "internal_error", "服务器内部错误", "Internal server error"),
     DatabaseUnavailable => (503, "database_unavailable", "数据库暂不可用，请稍后重试", "The database is unavailable; retry later"),
@@ -106,6 +111,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// For 409s on tickets: the status the ticket is in now.
     pub current_status: Option<String>,
+    /// For 429s: seconds until the window resets (also sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// The body of every error response.
@@ -133,6 +140,7 @@ impl ApiError {
             detail: None,
             field: None,
             current_status: None,
+            retry_after: None,
         }
     }
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -154,10 +162,13 @@ impl ApiError {
             current_status: self.current_status.clone(),
         };
         let json = poem_openapi::types::ToJSON::to_json_string(&body);
-        Response::builder()
+        let mut resp = Response::builder()
             .status(self.code.status())
-            .content_type("application/problem+json")
-            .body(json)
+            .content_type("application/problem+json");
+        if let Some(secs) = self.retry_after {
+            resp = resp.header(header::RETRY_AFTER, secs.max(1).to_string());
+        }
+        resp.body(json)
     }
 
     /// Classifies any error poem or poem-openapi raised before a handler ran.
@@ -192,6 +203,7 @@ impl ApiError {
             StatusCode::UNAUTHORIZED => ApiError::new(Code::Unauthorized),
             StatusCode::METHOD_NOT_ALLOWED => ApiError::new(Code::MethodNotAllowed),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(Code::UnsupportedMediaType),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(Code::PayloadTooLarge),
             s if s.is_client_error() => ApiError::new(Code::InvalidBody).detail(err.to_string()),
             _ => {
                 tracing::error!(error = %err, "unclassified error");
@@ -206,6 +218,7 @@ impl ApiError {
             detail: self.detail.clone(),
             field: self.field.clone(),
             current_status: self.current_status.clone(),
+            retry_after: self.retry_after,
         }
     }
 }
@@ -251,6 +264,7 @@ impl From<ServiceError> for ApiError {
                 field,
                 detail,
                 current_status: None,
+                retry_after: None,
             },
             ServiceError::NotFound => ApiError::new(Code::NotFound),
             ServiceError::Forbidden => ApiError::new(Code::Forbidden),

@@ -1,9 +1,12 @@
 //! Qiaomen (敲门): the backend of a WeChat mini-program through which residents hand in
 //! suggestions and complaints that are routed to grid workers and tracked to a rating.
+pub mod cache;
 pub mod clients;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod schemas;
 pub mod services;

@@ -5,7 +5,6 @@ use migration::{Migrator, MigratorTrait};
 use poem::{
     Endpoint, EndpointExt, Route, get,
     listener::{Acceptor, Listener, TcpListener},
-    middleware::Tracing,
 };
 use poem_openapi::OpenApiService;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -13,6 +12,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use crate::{
     clients::wechat::WechatClient,
     config::Settings,
+    edge,
     error::{catalogue_markdown, render_errors},
     routes::{
         admin::{AdminApi, PublicApi},
@@ -32,6 +32,10 @@ pub enum StartupError {
     Http(#[from] reqwest::Error),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cache: {0}")]
+    Cache(#[from] crate::cache::CacheError),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// Opens the database. SQLite gets WAL, foreign keys, a busy timeout and one connection (its
@@ -73,6 +77,8 @@ pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError
         wechat: WechatClient::new(&settings.wechat)?,
         tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
         directory: DirectoryCache::default(),
+        cache: crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?,
+        metrics: crate::metrics::Metrics::new()?,
         settings: Arc::new(settings),
     }))
 }
@@ -110,9 +116,12 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .nest("/docs", api.swagger_ui())
         .at("/healthz", get(ops::healthz))
         .at("/readyz", get(ops::readyz))
+        .at("/metrics", get(ops::metrics))
         .nest("/api/v1", api)
+        .around(edge::guard_body)
+        .around(edge::rate_limit)
         .around(render_errors)
-        .with(Tracing)
+        .around(edge::observe)
         .data(state)
 }
 

@@ -4,8 +4,10 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    cache::Cache,
     clients::wechat::WechatClient,
     config::Settings,
+    metrics::Metrics,
     services::{auth::TokenKeys, directory::DirectoryCache, tickets::Ctx},
 };
 
@@ -15,12 +17,15 @@ pub struct AppState {
     pub directory: DirectoryCache,
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
+    pub cache: Arc<dyn Cache>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn ctx(&self) -> Ctx<'_> {
         Ctx {
             db: &self.db,
+            cache: self.cache.as_ref(),
             directory: &self.directory,
             settings: &self.settings,
         }

@@ -15,6 +15,8 @@ pub struct Model {
     pub response_minutes: i32,
     pub resolution_hours: i32,
     pub active: bool,
+    /// Resolving needs a photo of the fix.
+    pub requires_resolution_photo: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. Behaviour lives in `qiaomen-api`'s domain and
 //! service modules; these types only mirror the schema in `migration/`.
 pub mod area;
+pub mod attachment;
 pub mod building;
 pub mod category;
 pub mod directory_version;

@@ -44,6 +44,10 @@ pub struct Model {
     pub event_count: i32,
     /// Optimistic-concurrency guard: every change is `UPDATE … WHERE version = ?`.
     pub version: i32,
+    /// The client's `Idempotency-Key`; unique per resident.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the request that used the key, to tell a replay from a different request.
+    pub request_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

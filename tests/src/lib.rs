@@ -24,6 +24,7 @@ use uuid::Uuid;
 pub use qiaomen_api;
 
 pub struct TestApp {
+    pub settings: Settings,
     pub base: String,
     pub http: reqwest::Client,
     pub admin_token: String,
@@ -119,6 +120,8 @@ pub async fn test_settings() -> Settings {
     settings.database.url = fresh_database_url().await;
     settings.database.max_connections = 5;
     settings.redis.url = std::env::var("QIAOMEN_TEST_REDIS_URL").unwrap_or_default();
+    // Tests share one Redis: each app (and its peers) gets a namespace of its own.
+    settings.redis.key_prefix = format!("qm-test:{}:", Uuid::new_v4().simple());
     settings.wechat.appid = "wx-test-appid".into();
     settings.wechat.secret = "wx-test-secret".into();
     settings.wechat.timeout_ms = 1000;
@@ -135,7 +138,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings().await;
     settings.wechat.api_base = wechat_base.clone();
     adjust(&mut settings);
-    let state = startup::build_state(settings).await.expect("build app");
+    let state = startup::build_state(settings.clone())
+        .await
+        .expect("build app");
     qiaomen_api::services::staff::create_admin(
         &state.db,
         NewStaff {
@@ -146,20 +151,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     )
     .await
     .expect("create admin");
-    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let serving = state.clone();
-    tokio::spawn(async move {
-        let _ = startup::serve(
-            serving,
-            move |addr| {
-                let _ = tx.send(addr);
-            },
-            std::future::pending(),
-        )
-        .await;
-    });
-    let addr = rx.await.expect("server bound");
+    let addr = serve(state.clone()).await;
     let mut app = TestApp {
+        settings,
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
         admin_token: String::new(),
@@ -173,6 +167,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// A response: status, JSON body (Null when empty or not JSON) and content type.
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
     pub content_type: String,
 }
@@ -274,6 +269,7 @@ impl TestApp {
 
 pub async fn reply(resp: reqwest::Response) -> Reply {
     let status = resp.status();
+    let headers = resp.headers().clone();
     let content_type = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -284,6 +280,7 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply {
         status,
+        headers,
         body,
         content_type,
     }
@@ -477,4 +474,105 @@ pub fn complaint_at(category: &str, (lat, lng): (f64, f64)) -> Value {
         "location": {"lat": lat, "lng": lng, "coord_system": "wgs84"},
         "contact_phone": "13812341234"
     })
+}
+
+async fn serve(state: qiaomen_api::state::SharedState) -> SocketAddr {
+    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    tokio::spawn(async move {
+        let on_bound = move |addr| {
+            let _ = tx.send(addr);
+        };
+        let _ = startup::serve(state, on_bound, std::future::pending()).await;
+    });
+    rx.await.expect("server bound")
+}
+
+impl TestApp {
+    /// A second API node on the same database (and Redis, if any), as behind a load balancer.
+    /// It shares no memory with the first.
+    pub async fn peer(&self) -> TestApp {
+        let state = startup::build_state(self.settings.clone())
+            .await
+            .expect("build peer");
+        let addr = serve(state.clone()).await;
+        TestApp {
+            settings: self.settings.clone(),
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            admin_token: self.admin_token.clone(),
+            state,
+            wechat_base: self.wechat_base.clone(),
+        }
+    }
+}
+
+/// A `redis-server` of the test's own on a free port (never the shared one), stopped on drop.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    pub fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let dir = std::env::temp_dir().join(format!("qm-redis-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        let mut redis = OwnRedis {
+            port,
+            child: None,
+            dir,
+        };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the server and waits until it accepts connections.
+    pub fn restart(&mut self) {
+        let port = self.port.to_string();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                port.as_str(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .current_dir(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        self.child = Some(child);
+        for _ in 0..400 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -237,6 +237,7 @@ impl AdminApi {
             handling_level: body.handling_level,
             response_minutes,
             resolution_hours,
+            requires_resolution_photo: body.requires_resolution_photo.unwrap_or(false),
         };
         Ok(Created::Created(Json(
             services::categories::create(&self.state.db, new)

@@ -1,5 +1,9 @@
 //! Tickets: residents submit and follow theirs; staff work the ones in their scope.
-use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use std::time::Duration;
+
+use poem_openapi::{
+    ApiResponse, OpenApi, param::Header, param::Path, param::Query, payload::Json, types::ToJSON,
+};
 use uuid::Uuid;
 
 use super::{ApiResult, Created, Tag, auth::BearerAuth, page_limit, text};
@@ -9,11 +13,15 @@ use crate::{
         inputs::{Phone, Text},
         lifecycle::Status,
     },
+    edge,
     error::{ApiError, Code},
     schemas::{admin::LocationInput, tickets::*},
     services::{
         self, ServiceError,
-        tickets::{Caller, NewRating, NewTicket, StaffCommand, TransferTarget, WorkFilter},
+        tickets::{
+            Caller, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
+            WorkFilter,
+        },
     },
     state::SharedState,
 };
@@ -47,6 +55,22 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
     })
 }
 
+/// SHA-256 of the request as parsed (field order fixed by the schema, so formatting and key
+/// order of the client's JSON do not matter).
+fn request_hash(body: &TicketCreate) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(body.to_json_string().as_bytes()))
+}
+
+/// `201` for a new ticket, `200` for the replay of an earlier submission with the same key.
+#[derive(ApiResponse)]
+pub enum TicketSubmitted {
+    #[oai(status = 201)]
+    Created(Json<Ticket>),
+    #[oai(status = 200)]
+    Replayed(Json<Ticket>),
+}
+
 fn staff_scope(caller: Caller) -> Result<crate::domain::access::StaffScope, ApiError> {
     match caller {
         Caller::Staff(scope) => Ok(scope),
@@ -73,16 +97,54 @@ impl TicketApi {
     /// grid containing `location`, else the resident's home grid; then to the person the
     /// category's handling level calls for, or to that level's dispatch queue
     /// (`pending_dispatch`).
+    ///
+    /// With an `Idempotency-Key` header (1–128 visible ASCII characters) a retried submission
+    /// returns the first ticket with `200` instead of making a second (`201` only the first time);
+    /// the same key with a different body is `422 idempotency_key_reused`. A resident may submit
+    /// `rate_limits.resident_tickets_per_hour` tickets an hour (`429` with `Retry-After` past it).
     #[oai(path = "/tickets", method = "post")]
     async fn submit(
         &self,
         auth: BearerAuth,
         body: Json<TicketCreate>,
-    ) -> ApiResult<Created<Ticket>> {
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+    ) -> ApiResult<TicketSubmitted> {
         let resident = auth.resident()?;
+        let idem = match idempotency_key.0 {
+            None => None,
+            Some(key)
+                if !key.is_empty()
+                    && key.len() <= 128
+                    && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Some(Idempotency {
+                    request_hash: request_hash(&body.0),
+                    key,
+                })
+            }
+            Some(_) => return Err(ApiError::new(Code::InvalidIdempotencyKey)),
+        };
+        let ctx = self.state.ctx();
+        if let Some(i) = &idem
+            && let Some(first) = services::tickets::replay(&ctx, resident, i).await?
+        {
+            return Ok(TicketSubmitted::Replayed(Json(first.into())));
+        }
         let new = parse_new(body.0)?;
-        let view = services::tickets::submit(&self.state.ctx(), Some(resident), None, new).await?;
-        Ok(Created::Created(Json(view.into())))
+        let limit = self.state.settings.rate_limits.resident_tickets_per_hour;
+        edge::check(
+            &self.state,
+            &format!("rl:t:{resident}"),
+            limit,
+            Duration::from_secs(3600),
+        )
+        .await?;
+        Ok(
+            match services::tickets::submit_once(&ctx, resident, new, idem).await? {
+                Submission::Created(v) => TicketSubmitted::Created(Json(v.into())),
+                Submission::Replayed(v) => TicketSubmitted::Replayed(Json(v.into())),
+            },
+        )
     }
 
     /// The caller's own tickets, newest first. Pass `next_cursor` back as `cursor` for more.

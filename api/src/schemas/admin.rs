@@ -175,6 +175,8 @@ pub struct CategoryCreate {
     pub handling_level: HandlingLevel,
     pub response_minutes: i64,
     pub resolution_hours: i64,
+    /// Resolving needs a photo of the fix (default false).
+    pub requires_resolution_photo: Option<bool>,
 }
 
 #[derive(Object)]
@@ -187,6 +189,7 @@ pub struct Category {
     pub response_minutes: i32,
     pub resolution_hours: i32,
     pub active: bool,
+    pub requires_resolution_photo: bool,
 }
 
 impl From<entity::category::Model> for Category {
@@ -200,6 +203,7 @@ impl From<entity::category::Model> for Category {
             response_minutes: m.response_minutes,
             resolution_hours: m.resolution_hours,
             active: m.active,
+            requires_resolution_photo: m.requires_resolution_photo,
         }
     }
 }

@@ -2,8 +2,7 @@
 use geo::{Contains, CoordsIter, Intersects, MultiPolygon, Point, Validation};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::ExprTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, sea_query::ExprTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -99,7 +98,7 @@ async fn check_parent(
 }
 
 pub async fn create(db: &DatabaseConnection, new: NewArea) -> ServiceResult<entity::area::Model> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     check_parent(&txn, new.kind, new.parent_id).await?;
     let boundary = match &new.boundary {
         Some(v) => {
@@ -152,7 +151,7 @@ pub async fn update(
     id: Uuid,
     changes: AreaChanges,
 ) -> ServiceResult<entity::area::Model> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let current = get(&txn, id).await?;
     let kind = AreaKind::parse(&current.kind)
         .ok_or_else(|| ServiceError::Internal("bad stored kind".into()))?;
@@ -188,7 +187,7 @@ pub async fn update(
 /// Deletes an area nothing refers to; anything with children, buildings, staff or tickets stays.
 pub async fn delete(db: &DatabaseConnection, id: Uuid) -> ServiceResult<()> {
     use entity::{area, building, staff_assignment, ticket};
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     get(&txn, id).await?;
     let in_use = area::Entity::find()
         .filter(area::Column::ParentId.eq(id))
@@ -238,7 +237,7 @@ pub async fn create_building(
     db: &DatabaseConnection,
     new: NewBuilding,
 ) -> ServiceResult<entity::building::Model> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let grid = entity::area::Entity::find_by_id(new.grid_id)
         .one(&txn)
         .await?
@@ -290,7 +289,7 @@ pub async fn import_feature_collection(
     let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
     let fc: geojson::FeatureCollection =
         serde_json::from_str(text).map_err(|e| bad(format!("not a FeatureCollection: {e}")))?;
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let (mut created, mut updated) = (0, 0);
     for (i, feature) in fc.features.iter().enumerate() {
         let props = feature.properties.clone().unwrap_or_default();

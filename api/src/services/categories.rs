@@ -17,6 +17,7 @@ pub struct NewCategory {
     pub handling_level: HandlingLevel,
     pub response_minutes: i32,
     pub resolution_hours: i32,
+    pub requires_resolution_photo: bool,
 }
 
 impl NewCategory {
@@ -81,6 +82,7 @@ pub async fn create(
         response_minutes: Set(new.response_minutes),
         resolution_hours: Set(new.resolution_hours),
         active: Set(true),
+        requires_resolution_photo: Set(new.requires_resolution_photo),
         created_at: Set(at),
         updated_at: Set(at),
     }

@@ -98,6 +98,20 @@ impl From<(Status, Action)> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
+/// so concurrent writers (several nodes on one file) queue on the busy timeout instead of failing
+/// when a read lock cannot be upgraded; PostgreSQL ignores the mode.
+pub async fn write_txn(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
 /// Now, to the microsecond (what PostgreSQL keeps), so values read back compare equal.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)

@@ -194,6 +194,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 handling_level: level,
                 response_minutes: resp,
                 resolution_hours: res,
+                requires_resolution_photo: matches!(code, "fire_exit" | "illegal_construction"),
             },
         )
         .await?;

@@ -2,7 +2,7 @@
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -101,7 +101,7 @@ pub async fn create_admin(
     db: &DatabaseConnection,
     new: NewStaff,
 ) -> ServiceResult<entity::staff::Model> {
-    let txn = db.begin().await?;
+    let txn = super::write_txn(db).await?;
     let staff = create(&txn, new).await?;
     assign(
         &txn,

@@ -9,7 +9,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -51,6 +51,7 @@ impl Caller {
 /// What the services need from the running app.
 pub struct Ctx<'a> {
     pub db: &'a DatabaseConnection,
+    pub cache: &'a dyn crate::cache::Cache,
     pub directory: &'a DirectoryCache,
     pub settings: &'a Settings,
 }
@@ -192,13 +193,116 @@ fn rejected(code: Code, field: &str, detail: impl Into<String>) -> ServiceError 
 }
 
 /// Submits a ticket: validates references, routes it, and records `submit` and `route`.
+/// A client's `Idempotency-Key` with the hash of the request it came with.
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+pub enum Submission {
+    Created(TicketView),
+    /// The same key was used before with the same request: the first ticket.
+    Replayed(TicketView),
+}
+
+fn idempotency_cache_key(resident_id: Uuid, key: &str) -> String {
+    format!("idem:{resident_id}:{key}")
+}
+
+/// The ticket a resident already made with this key, if any. The same key with another request
+/// is refused. The cache only saves the indexed database lookup.
+pub async fn replay(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    idem: &Idempotency,
+) -> ServiceResult<Option<TicketView>> {
+    let cached = match ctx
+        .cache
+        .get(&idempotency_cache_key(resident_id, &idem.key))
+        .await
+    {
+        Ok(hit) => hit.and_then(|id| Uuid::parse_str(&id).ok()),
+        Err(e) => {
+            tracing::warn!(error = %e, "idempotency cache unavailable; using the database");
+            None
+        }
+    };
+    let found = match cached {
+        Some(id) => ticket::Entity::find_by_id(id).one(ctx.db).await?,
+        None => None,
+    };
+    let found = match found {
+        Some(t) => Some(t),
+        None => {
+            ticket::Entity::find()
+                .filter(ticket::Column::ResidentId.eq(resident_id))
+                .filter(ticket::Column::IdempotencyKey.eq(idem.key.as_str()))
+                .one(ctx.db)
+                .await?
+        }
+    };
+    match found {
+        None => Ok(None),
+        Some(t) if t.request_hash.as_deref() == Some(idem.request_hash.as_str()) => {
+            let dir = ctx.directory.get(ctx.db).await?;
+            Ok(Some(
+                view(ctx.db, &dir, &Caller::Resident(resident_id), t, false).await?,
+            ))
+        }
+        Some(_) => Err(ServiceError::rejected(
+            Code::IdempotencyKeyReused,
+            "Idempotency-Key",
+            "this key was used with a different request body",
+        )),
+    }
+}
+
+/// Submits a ticket once per idempotency key: a concurrent twin that loses the race on the
+/// database's unique key gets the winner's ticket.
+pub async fn submit_once(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    new: NewTicket,
+    idem: Option<Idempotency>,
+) -> ServiceResult<Submission> {
+    match submit(ctx, Some(resident_id), None, new, idem.as_ref()).await {
+        Ok(view) => {
+            if let Some(i) = &idem {
+                let key = idempotency_cache_key(resident_id, &i.key);
+                let ttl = std::time::Duration::from_secs(24 * 3600);
+                if let Err(e) = ctx.cache.set(&key, &view.ticket.id.to_string(), ttl).await {
+                    tracing::warn!(error = %e, "idempotency cache not updated");
+                }
+            }
+            Ok(Submission::Created(view))
+        }
+        Err(ServiceError::Db(e))
+            if idem.is_some()
+                && matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+        {
+            let idem = idem.as_ref().ok_or(ServiceError::Db(DbErr::RecordNotFound(
+                "idempotency".into(),
+            )))?;
+            match replay(ctx, resident_id, idem).await? {
+                Some(first) => Ok(Submission::Replayed(first)),
+                None => Err(ServiceError::Db(e)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn submit(
     ctx: &Ctx<'_>,
     resident_id: Option<Uuid>,
     staff_id: Option<Uuid>,
     new: NewTicket,
+    idem: Option<&Idempotency>,
 ) -> ServiceResult<TicketView> {
-    let txn = ctx.db.begin().await?;
+    let txn = super::write_txn(ctx.db).await?;
     let category = categories::by_code_or_id(&txn, &new.category_code)
         .await?
         .filter(|c| c.active)
@@ -287,6 +391,8 @@ pub async fn submit(
         reject_reason: Set(None),
         event_count: Set(2),
         version: Set(1),
+        idempotency_key: Set(idem.map(|i| i.key.clone())),
+        request_hash: Set(idem.map(|i| i.request_hash.clone())),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -754,7 +860,7 @@ pub async fn act(
     reference: &str,
     command: StaffCommand,
 ) -> ServiceResult<TicketView> {
-    let txn = ctx.db.begin().await?;
+    let txn = super::write_txn(ctx.db).await?;
     let dir = ctx.directory.get(&txn).await?;
     let caller = Caller::Staff(scope.clone());
     let (t, category) = visible(&txn, &dir, &caller, reference).await?;
@@ -902,7 +1008,7 @@ pub async fn withdraw(
     resident_id: Uuid,
     reference: &str,
 ) -> ServiceResult<TicketView> {
-    let txn = ctx.db.begin().await?;
+    let txn = super::write_txn(ctx.db).await?;
     let dir = ctx.directory.get(&txn).await?;
     let caller = Caller::Resident(resident_id);
     let (t, _) = visible(&txn, &dir, &caller, reference).await?;
@@ -937,7 +1043,7 @@ pub async fn rate(
     reference: &str,
     new: NewRating,
 ) -> ServiceResult<TicketView> {
-    let txn = ctx.db.begin().await?;
+    let txn = super::write_txn(ctx.db).await?;
     let dir = ctx.directory.get(&txn).await?;
     let caller = Caller::Resident(resident_id);
     let (t, category) = visible(&txn, &dir, &caller, reference).await?;
@@ -1016,7 +1122,7 @@ pub async fn comment(
         _ => Visibility::Public,
     };
     for _ in 0..3 {
-        let txn = ctx.db.begin().await?;
+        let txn = super::write_txn(ctx.db).await?;
         let dir = ctx.directory.get(&txn).await?;
         let (t, _) = visible(&txn, &dir, caller, reference).await?;
         let status = status_of(&t)?;

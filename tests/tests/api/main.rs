@@ -3,5 +3,6 @@ mod access;
 mod admin;
 mod auth;
 mod bad_input;
+mod edges;
 mod lifecycle;
 mod routing;

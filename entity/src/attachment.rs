@@ -1,0 +1,24 @@
+//! The `attachment` table: an uploaded photo, stored by content hash.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "attachment")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `resident` or `staff`.
+    pub owner_kind: String,
+    pub owner_id: Uuid,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    /// Set when attached to a ticket (by submission, a comment or a resolution).
+    pub ticket_id: Option<Uuid>,
+    /// `ticket`, `comment` or `resolution`.
+    pub purpose: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
