@@ -16,6 +16,7 @@ use crate::{
     error::{catalogue_markdown, render_errors},
     routes::{
         admin::{AdminApi, PublicApi},
+        attachments::AttachmentApi,
         auth::AuthApi,
         ops,
         tickets::TicketApi,
@@ -79,6 +80,7 @@ pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError
         directory: DirectoryCache::default(),
         cache: crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?,
         metrics: crate::metrics::Metrics::new()?,
+        media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),
         settings: Arc::new(settings),
     }))
 }
@@ -97,6 +99,9 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
                 state: state.clone(),
             },
             TicketApi {
+                state: state.clone(),
+            },
+            AttachmentApi {
                 state: state.clone(),
             },
             AdminApi {

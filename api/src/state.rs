@@ -18,6 +18,7 @@ pub struct AppState {
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
     pub cache: Arc<dyn Cache>,
+    pub media: Arc<dyn crate::storage::MediaStore>,
     pub metrics: Metrics,
 }
 

@@ -52,6 +52,7 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
             .map(|p| Phone::parse("contact_phone", p))
             .transpose()?,
         channel: Channel::MiniProgram,
+        attachment_ids: body.attachment_ids.unwrap_or_default(),
     })
 }
 
@@ -193,6 +194,7 @@ impl TicketApi {
             &id.0,
             text,
             body.internal.unwrap_or(false),
+            body.attachment_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Created::Created(Json(view.into())))
@@ -256,8 +258,15 @@ impl TicketApi {
         body: Json<ResolveBody>,
     ) -> ApiResult<Json<Ticket>> {
         let note = text("note", &body.note, 1000)?;
-        self.command(&auth, &id.0, StaffCommand::Resolve { note })
-            .await
+        self.command(
+            &auth,
+            &id.0,
+            StaffCommand::Resolve {
+                note,
+                attachment_ids: body.0.attachment_ids.unwrap_or_default(),
+            },
+        )
+        .await
     }
 
     /// Hands a ticket to another staff member or to another grid (routed there as usual).

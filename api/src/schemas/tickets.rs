@@ -26,6 +26,8 @@ pub struct TicketCreate {
     /// Hide the reporter from grid staff (community admins and above still see them).
     pub anonymous: Option<bool>,
     pub contact_phone: Option<String>,
+    /// Photos uploaded first with `POST /attachments` (at most 9 per ticket).
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Object)]
@@ -59,6 +61,29 @@ pub struct Event {
     /// `public` or `internal` (staff only).
     pub visibility: String,
     pub at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct AttachmentRef {
+    pub id: Uuid,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// `ticket`, `comment` or `resolution`.
+    pub purpose: Option<String>,
+    /// Where to fetch it (with the same bearer token).
+    pub url: String,
+}
+
+impl From<entity::attachment::Model> for AttachmentRef {
+    fn from(a: entity::attachment::Model) -> Self {
+        AttachmentRef {
+            url: format!("/api/v1/attachments/{}", a.id),
+            id: a.id,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            purpose: a.purpose,
+        }
+    }
 }
 
 #[derive(Object)]
@@ -111,6 +136,8 @@ pub struct Ticket {
     #[oai(skip_serializing_if_is_none)]
     pub events: Option<Vec<Event>>,
     pub ratings: Vec<Rating>,
+    /// Photos of the report, comments and resolution (single-ticket responses only).
+    pub attachments: Vec<AttachmentRef>,
 }
 
 impl From<TicketView> for Ticket {
@@ -176,6 +203,7 @@ impl From<TicketView> for Ticket {
                     })
                     .collect()
             }),
+            attachments: v.attachments.into_iter().map(AttachmentRef::from).collect(),
             ratings: v
                 .ratings
                 .into_iter()
@@ -214,6 +242,7 @@ pub struct CommentCreate {
     pub text: String,
     /// Staff only: hide the comment from the resident.
     pub internal: Option<bool>,
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Object)]
@@ -221,6 +250,8 @@ pub struct CommentCreate {
 pub struct ResolveBody {
     /// What was done (1–1000 characters).
     pub note: String,
+    /// Photos of the fix; required when the category says so.
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Object)]

@@ -1,6 +1,7 @@
 //! Orchestration over the database: each function takes a connection (or the app state), uses
 //! the pure `domain` modules to decide, and returns a [`ServiceError`] when it must refuse.
 pub mod areas;
+pub mod attachments;
 pub mod auth;
 pub mod categories;
 pub mod directory;

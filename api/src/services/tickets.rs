@@ -15,7 +15,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    ServiceError, ServiceResult, categories,
+    ServiceError, ServiceResult,
+    attachments::{self, Owner},
+    categories,
     directory::{Directory, DirectoryCache},
     now,
     routing::{self, Destination},
@@ -67,6 +69,8 @@ pub struct NewTicket {
     pub anonymous: bool,
     pub contact_phone: Option<Phone>,
     pub channel: Channel,
+    /// Photos the resident uploaded first (`POST /attachments`).
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// A ticket with everything a response shows, already filtered for the viewer.
@@ -81,6 +85,8 @@ pub struct TicketView {
     pub contact_phone: Option<String>,
     pub events: Option<Vec<ticket_event::Model>>,
     pub ratings: Vec<rating::Model>,
+    /// Photos (single-ticket responses only).
+    pub attachments: Vec<entity::attachment::Model>,
 }
 
 struct EventDraft {
@@ -427,6 +433,21 @@ pub async fn submit(
         at,
     )
     .await?;
+    if let Some(r) = resident_id {
+        let owner = Owner {
+            kind: ActorKind::Resident.as_str(),
+            id: r,
+        };
+        attachments::attach(
+            &txn,
+            &new.attachment_ids,
+            owner,
+            model.id,
+            "ticket",
+            ctx.settings.media.max_per_ticket,
+        )
+        .await?;
+    }
     txn.commit().await?;
     let viewer = match resident_id {
         Some(r) => Caller::Resident(r),
@@ -543,15 +564,10 @@ async fn view(
         .order_by_asc(rating::Column::Round)
         .all(db)
         .await?;
-    Ok(assemble(
-        dir,
-        caller,
-        t,
-        Some(category),
-        &names,
-        events,
-        ratings,
-    ))
+    let photos = attachments::for_ticket(db, t.id).await?;
+    let mut view = assemble(dir, caller, t, Some(category), &names, events, ratings);
+    view.attachments = photos;
+    Ok(view)
 }
 
 fn assemble(
@@ -595,6 +611,7 @@ fn assemble(
         category,
         events,
         ratings,
+        attachments: vec![],
         ticket: t,
     }
 }
@@ -792,6 +809,7 @@ pub enum StaffCommand {
     Accept,
     Resolve {
         note: Text,
+        attachment_ids: Vec<Uuid>,
     },
     Transfer {
         to: TransferTarget,
@@ -883,7 +901,30 @@ pub async fn act(
             }
             (Action::Accept, None)
         }
-        StaffCommand::Resolve { note } => {
+        StaffCommand::Resolve {
+            note,
+            attachment_ids,
+        } => {
+            if category.requires_resolution_photo && attachment_ids.is_empty() {
+                return Err(ServiceError::rejected(
+                    Code::ResolutionPhotoRequired,
+                    "attachment_ids",
+                    format!("{} needs a photo of the fix", category.name),
+                ));
+            }
+            let owner = Owner {
+                kind: ActorKind::Staff.as_str(),
+                id: scope.staff_id,
+            };
+            attachments::attach(
+                &txn,
+                &attachment_ids,
+                owner,
+                t.id,
+                "resolution",
+                ctx.settings.media.max_per_ticket,
+            )
+            .await?;
             am.resolved_at = Set(Some(at));
             (Action::Resolve, Some(note.into_inner()))
         }
@@ -1116,6 +1157,7 @@ pub async fn comment(
     reference: &str,
     text: Text,
     internal: bool,
+    attachment_ids: &[Uuid],
 ) -> ServiceResult<TicketView> {
     let visibility = match caller {
         Caller::Staff(_) if internal => Visibility::Internal,
@@ -1144,6 +1186,20 @@ pub async fn comment(
         .await
         {
             Ok(saved) => {
+                let (kind, id) = caller.actor();
+                let owner = Owner {
+                    kind: kind.as_str(),
+                    id: id.unwrap_or_default(),
+                };
+                attachments::attach(
+                    &txn,
+                    attachment_ids,
+                    owner,
+                    saved.id,
+                    "comment",
+                    ctx.settings.media.max_per_ticket,
+                )
+                .await?;
                 txn.commit().await?;
                 return view(ctx.db, &dir, caller, saved, true).await;
             }

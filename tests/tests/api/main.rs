@@ -5,4 +5,5 @@ mod auth;
 mod bad_input;
 mod edges;
 mod lifecycle;
+mod photos;
 mod routing;

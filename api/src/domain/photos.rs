@@ -1,0 +1,276 @@
+//! Photos: what an upload is, judged by its bytes, and the same image without the metadata that
+//! gives residents away (EXIF: GPS position, camera, time; XMP and text chunks likewise).
+//!
+//! JPEG, PNG and WebP are rewritten without their metadata segments (img-parts). HEIC keeps its
+//! layout: the payload of every `Exif` item and of XMP `mime` items is overwritten with zeros in
+//! place, so offsets inside the file stay valid. A HEIC whose boxes cannot be read is refused
+//! rather than stored with its metadata.
+use img_parts::{Bytes, ImageEXIF, jpeg::Jpeg, png::Png, webp::WebP};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageKind {
+    Jpeg,
+    Png,
+    WebP,
+    Heic,
+}
+
+impl ImageKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Png => "image/png",
+            ImageKind::WebP => "image/webp",
+            ImageKind::Heic => "image/heic",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageKind::Jpeg => "jpg",
+            ImageKind::Png => "png",
+            ImageKind::WebP => "webp",
+            ImageKind::Heic => "heic",
+        }
+    }
+}
+
+/// The image kind from the file's signature, whatever its name or declared type says.
+pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some(ImageKind::Jpeg);
+    }
+    if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        return Some(ImageKind::Png);
+    }
+    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Some(ImageKind::WebP);
+    }
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        let brand = &bytes[8..12];
+        let heif = [
+            b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1",
+        ];
+        if heif.iter().any(|b| brand == *b) {
+            return Some(ImageKind::Heic);
+        }
+    }
+    None
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the image: {0}")]
+pub struct StripError(pub String);
+
+/// The image without location, camera and other metadata.
+pub fn strip_metadata(kind: ImageKind, bytes: Vec<u8>) -> Result<Vec<u8>, StripError> {
+    let bad = |e: img_parts::Error| StripError(e.to_string());
+    match kind {
+        ImageKind::Jpeg => {
+            let mut jpeg = Jpeg::from_bytes(Bytes::from(bytes)).map_err(bad)?;
+            // APP1 carries EXIF and XMP, APP13 Photoshop/IPTC; none is needed to show the image.
+            for marker in [0xE1, 0xED] {
+                jpeg.remove_segments_by_marker(marker);
+            }
+            Ok(jpeg.encoder().bytes().to_vec())
+        }
+        ImageKind::Png => {
+            let mut png = Png::from_bytes(Bytes::from(bytes)).map_err(bad)?;
+            png.set_exif(None);
+            for chunk in [*b"tEXt", *b"iTXt", *b"zTXt", *b"tIME"] {
+                png.remove_chunks_by_type(chunk);
+            }
+            Ok(png.encoder().bytes().to_vec())
+        }
+        ImageKind::WebP => {
+            let mut webp = WebP::from_bytes(Bytes::from(bytes)).map_err(bad)?;
+            webp.set_exif(None);
+            webp.remove_chunks_by_id(*b"XMP ");
+            Ok(webp.encoder().bytes().to_vec())
+        }
+        ImageKind::Heic => heic::blank_metadata(bytes),
+    }
+}
+
+/// Just enough ISO base media file format (ISO/IEC 14496-12, HEIF 23008-12) to find metadata items.
+mod heic {
+    use super::StripError;
+
+    fn err(what: &str) -> StripError {
+        StripError(format!("HEIC: {what}"))
+    }
+
+    struct Reader<'a> {
+        buf: &'a [u8],
+        pos: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        fn uint(&mut self, bytes: usize) -> Result<u64, StripError> {
+            if bytes == 0 {
+                return Ok(0);
+            }
+            let end = self
+                .pos
+                .checked_add(bytes)
+                .filter(|e| *e <= self.buf.len())
+                .ok_or_else(|| err("truncated"))?;
+            let v = self.buf[self.pos..end]
+                .iter()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+            self.pos = end;
+            Ok(v)
+        }
+        fn fourcc(&mut self) -> Result<[u8; 4], StripError> {
+            let end = self
+                .pos
+                .checked_add(4)
+                .filter(|e| *e <= self.buf.len())
+                .ok_or_else(|| err("truncated"))?;
+            let mut out = [0; 4];
+            out.copy_from_slice(&self.buf[self.pos..end]);
+            self.pos = end;
+            Ok(out)
+        }
+    }
+
+    /// (type, payload start, box end) of each box in `buf[start..end]`.
+    fn boxes(
+        buf: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<([u8; 4], usize, usize)>, StripError> {
+        let mut out = Vec::new();
+        let mut pos = start;
+        while pos + 8 <= end {
+            let mut r = Reader { buf, pos };
+            let size = r.uint(4)?;
+            let kind = r.fourcc()?;
+            let (header, size) = match size {
+                1 => (16, r.uint(8)?),
+                0 => (8, (end - pos) as u64),
+                n => (8, n),
+            };
+            let box_end = pos
+                .checked_add(size as usize)
+                .filter(|e| *e <= end && size >= header)
+                .ok_or_else(|| err("bad box size"))?;
+            out.push((kind, pos + header as usize, box_end));
+            pos = box_end;
+        }
+        Ok(out)
+    }
+
+    /// Item ids whose payload is metadata: `Exif` items, and `mime` items (XMP).
+    fn metadata_items(buf: &[u8], start: usize, end: usize) -> Result<Vec<u32>, StripError> {
+        let mut r = Reader { buf, pos: start };
+        let version = r.uint(1)?;
+        r.uint(3)?;
+        let count = if version == 0 { r.uint(2)? } else { r.uint(4)? };
+        let mut ids = Vec::new();
+        for (kind, payload, box_end) in boxes(buf, r.pos, end)?.into_iter().take(count as usize) {
+            if &kind != b"infe" {
+                continue;
+            }
+            let mut e = Reader { buf, pos: payload };
+            let v = e.uint(1)?;
+            e.uint(3)?;
+            if v < 2 {
+                continue;
+            }
+            let id = if v == 2 { e.uint(2)? } else { e.uint(4)? } as u32;
+            e.uint(2)?; // protection index
+            let item_type = e.fourcc()?;
+            if (&item_type == b"Exif" || &item_type == b"mime") && e.pos <= box_end {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// (offset, length) in the file of each extent of the wanted items.
+    fn extents(buf: &[u8], start: usize, wanted: &[u32]) -> Result<Vec<(u64, u64)>, StripError> {
+        let mut r = Reader { buf, pos: start };
+        let version = r.uint(1)?;
+        r.uint(3)?;
+        let sizes = r.uint(2)?;
+        let (offset_size, length_size, base_size) =
+            ((sizes >> 12) & 0xF, (sizes >> 8) & 0xF, (sizes >> 4) & 0xF);
+        let index_size = if version == 1 || version == 2 {
+            sizes & 0xF
+        } else {
+            0
+        };
+        let count = if version < 2 { r.uint(2)? } else { r.uint(4)? };
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let id = if version < 2 { r.uint(2)? } else { r.uint(4)? } as u32;
+            let method = if version == 1 || version == 2 {
+                r.uint(2)? & 0xF
+            } else {
+                0
+            };
+            r.uint(2)?; // data reference index
+            let base = r.uint(base_size as usize)?;
+            let n = r.uint(2)?;
+            for _ in 0..n {
+                r.uint(index_size as usize)?;
+                let off = r.uint(offset_size as usize)?;
+                let len = r.uint(length_size as usize)?;
+                if wanted.contains(&id) {
+                    if method != 0 {
+                        return Err(err("metadata stored by reference"));
+                    }
+                    out.push((base + off, len));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn blank_metadata(mut bytes: Vec<u8>) -> Result<Vec<u8>, StripError> {
+        let top = boxes(&bytes, 0, bytes.len())?;
+        let (_, meta_start, meta_end) = *top
+            .iter()
+            .find(|(k, ..)| k == b"meta")
+            .ok_or_else(|| err("no meta box"))?;
+        // `meta` is a full box: version and flags first.
+        let children = boxes(&bytes, meta_start + 4, meta_end)?;
+        let wanted = match children.iter().find(|(k, ..)| k == b"iinf") {
+            Some((_, s, e)) => metadata_items(&bytes, *s, *e)?,
+            None => vec![],
+        };
+        if wanted.is_empty() {
+            return Ok(bytes);
+        }
+        let (_, iloc_start, _) = *children
+            .iter()
+            .find(|(k, ..)| k == b"iloc")
+            .ok_or_else(|| err("no iloc box"))?;
+        for (offset, len) in extents(&bytes, iloc_start, &wanted)? {
+            let (start, end) = (offset as usize, offset.saturating_add(len) as usize);
+            let slice = bytes
+                .get_mut(start..end)
+                .ok_or_else(|| err("extent outside the file"))?;
+            slice.fill(0);
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_goes_by_bytes() {
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]),
+            Some(ImageKind::Jpeg)
+        );
+        assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageKind::WebP));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Some(ImageKind::Heic));
+        assert_eq!(sniff(b"GIF89a......"), None);
+        assert_eq!(sniff(b"<svg xmlns="), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! Photos: upload (residents and staff), then reference their ids from a ticket, a comment or a
+//! resolution; fetch them where the ticket may be seen.
+use poem_openapi::{
+    ApiResponse, Multipart, OpenApi,
+    param::Path,
+    payload::{Binary, Json},
+    types::multipart::Upload,
+};
+use uuid::Uuid;
+
+use super::{ApiResult, Created, Tag, auth::BearerAuth};
+use crate::{
+    error::{ApiError, Code},
+    schemas::tickets::AttachmentRef,
+    services::{self, attachments::Owner, tickets::Caller},
+    state::SharedState,
+};
+
+#[derive(Multipart)]
+pub struct UploadForm {
+    /// A JPEG, PNG, WebP or HEIC photo (judged by its bytes), at most `media.max_bytes`.
+    pub file: Upload,
+}
+
+#[derive(ApiResponse)]
+pub enum Photo {
+    #[oai(status = 200)]
+    Ok(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Type")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+pub struct AttachmentApi {
+    pub state: SharedState,
+}
+
+fn owner_of(caller: &Caller) -> Owner {
+    match caller {
+        Caller::Resident(id) => Owner {
+            kind: "resident",
+            id: *id,
+        },
+        Caller::Staff(scope) => Owner {
+            kind: "staff",
+            id: scope.staff_id,
+        },
+    }
+}
+
+#[OpenApi(tag = "Tag::Tickets")]
+impl AttachmentApi {
+    /// Uploads a photo (multipart field `file`). Location, camera and other metadata are removed
+    /// before it is stored. Anything but JPEG, PNG, WebP or HEIC is `415 not_an_image`.
+    #[oai(path = "/attachments", method = "post")]
+    async fn upload(
+        &self,
+        auth: BearerAuth,
+        form: UploadForm,
+    ) -> ApiResult<Created<AttachmentRef>> {
+        let caller = auth.caller(&self.state).await?;
+        let bytes = form
+            .file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::new(Code::InvalidBody).detail(e.to_string()))?;
+        let created = services::attachments::upload(
+            &self.state.db,
+            self.state.media.as_ref(),
+            self.state.settings.media.max_bytes,
+            owner_of(&caller),
+            bytes,
+        )
+        .await?;
+        Ok(Created::Created(Json(created.into())))
+    }
+
+    /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket.
+    #[oai(path = "/attachments/:id", method = "get")]
+    async fn fetch(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
+        let caller = auth.caller(&self.state).await?;
+        let photo = services::attachments::get(&self.state.db, id.0).await?;
+        let owner = owner_of(&caller);
+        let own = photo.owner_kind == owner.kind && photo.owner_id == owner.id;
+        if !own {
+            let ticket = photo
+                .ticket_id
+                .ok_or_else(|| ApiError::new(Code::NotFound))?;
+            services::tickets::get(&self.state.ctx(), &caller, &ticket.to_string()).await?;
+        }
+        let bytes = self
+            .state
+            .media
+            .get(&photo.storage_key)
+            .await
+            .map_err(|e| {
+                ApiError::from(services::ServiceError::Internal(format!(
+                    "media store: {e}"
+                )))
+            })?;
+        Ok(Photo::Ok(
+            Binary(bytes),
+            photo.content_type,
+            "private, max-age=86400".into(),
+        ))
+    }
+}

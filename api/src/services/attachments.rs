@@ -1,0 +1,142 @@
+//! Photos attached to tickets, comments and resolutions.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, now};
+use crate::{
+    domain::photos::{self, ImageKind},
+    error::Code,
+    storage::MediaStore,
+};
+use entity::attachment;
+
+/// Who uploaded a photo: only they may attach it.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+fn storage_key(sha: &str, kind: ImageKind) -> String {
+    format!("{}/{sha}.{}", &sha[..2], kind.extension())
+}
+
+/// Checks, cleans and stores an uploaded image.
+pub async fn upload(
+    db: &impl ConnectionTrait,
+    store: &dyn MediaStore,
+    max_bytes: u64,
+    owner: Owner,
+    bytes: Vec<u8>,
+) -> ServiceResult<attachment::Model> {
+    if bytes.len() as u64 > max_bytes {
+        return Err(ServiceError::rejected(
+            Code::PayloadTooLarge,
+            "file",
+            format!("at most {max_bytes} bytes"),
+        ));
+    }
+    let kind = photos::sniff(&bytes).ok_or_else(|| {
+        ServiceError::rejected(Code::NotAnImage, "file", "JPEG, PNG, WebP or HEIC only")
+    })?;
+    let clean = tokio::task::spawn_blocking(move || photos::strip_metadata(kind, bytes))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::rejected(Code::NotAnImage, "file", e.to_string()))?;
+    let sha = hex::encode(Sha256::digest(&clean));
+    let key = storage_key(&sha, kind);
+    store
+        .put(&key, &clean)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("media store: {e}")))?;
+    Ok(attachment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        owner_kind: Set(owner.kind.to_owned()),
+        owner_id: Set(owner.id),
+        content_type: Set(kind.content_type().to_owned()),
+        size_bytes: Set(clean.len() as i64),
+        sha256: Set(sha),
+        storage_key: Set(key),
+        ticket_id: Set(None),
+        purpose: Set(None),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Attaches the owner's unattached photos to a ticket, within the caller's transaction.
+pub async fn attach(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    owner: Owner,
+    ticket_id: Uuid,
+    purpose: &str,
+    max_per_ticket: u64,
+) -> ServiceResult<()> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let usable = rows
+        .iter()
+        .filter(|a| a.owner_kind == owner.kind && a.owner_id == owner.id && a.ticket_id.is_none())
+        .count();
+    if usable != ids.len() {
+        return Err(ServiceError::rejected(
+            Code::InvalidAttachment,
+            "attachment_ids",
+            "each must be a photo you uploaded and have not attached yet",
+        ));
+    }
+    let already = attachment::Entity::find()
+        .filter(attachment::Column::TicketId.eq(ticket_id))
+        .count(db)
+        .await?;
+    if already + ids.len() as u64 > max_per_ticket {
+        return Err(ServiceError::rejected(
+            Code::TooManyAttachments,
+            "attachment_ids",
+            format!("at most {max_per_ticket} photos per ticket"),
+        ));
+    }
+    let done = attachment::Entity::update_many()
+        .col_expr(attachment::Column::TicketId, ticket_id.into())
+        .col_expr(attachment::Column::Purpose, purpose.into())
+        .filter(attachment::Column::Id.is_in(ids.clone()))
+        .filter(attachment::Column::TicketId.is_null())
+        .exec(db)
+        .await?;
+    if done.rows_affected != ids.len() as u64 {
+        return Err(ServiceError::ConcurrentUpdate);
+    }
+    Ok(())
+}
+
+pub async fn for_ticket(
+    db: &impl ConnectionTrait,
+    ticket_id: Uuid,
+) -> ServiceResult<Vec<attachment::Model>> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::TicketId.eq(ticket_id))
+        .order_by_asc(attachment::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<attachment::Model> {
+    attachment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
