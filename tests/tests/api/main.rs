@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod edges;
+mod faults;
 mod lifecycle;
 mod photos;
 mod routing;
