@@ -25,6 +25,25 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub rate_limits: RateLimitSettings,
     pub media: MediaSettings,
+    pub sla: SlaSettings,
+    pub scheduler: SchedulerSettings,
+    /// The directory the layers were read from (relative files in settings are found there).
+    #[serde(skip)]
+    pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlaSettings {
+    pub calendar_file: String,
+    pub auto_close_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulerSettings {
+    pub enabled: bool,
+    pub interval_seconds: u64,
+    pub lease_seconds: u64,
+    pub batch_size: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +119,53 @@ pub enum ConfigError {
         "refusing to start in production with the default or a short JWT secret; set QIAOMEN_JWT_SECRET (32+ characters)"
     )]
     InsecureJwtSecret,
+    #[error("work calendar: {0}")]
+    Calendar(String),
+}
+
+/// The work calendar file (see `config/work-calendar.toml`).
+#[derive(Debug, Deserialize)]
+struct CalendarFile {
+    hours: CalendarHours,
+    #[serde(default)]
+    years: std::collections::BTreeMap<String, CalendarYear>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CalendarHours {
+    periods: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CalendarYear {
+    #[serde(default)]
+    holidays: Vec<chrono::NaiveDate>,
+    #[serde(default)]
+    workdays: Vec<chrono::NaiveDate>,
+    #[serde(default)]
+    provisional: bool,
+}
+
+impl Settings {
+    /// Loads the work calendar named by `sla.calendar_file` (relative to the config directory).
+    pub fn work_calendar(&self) -> Result<crate::domain::calendar::WorkCalendar, ConfigError> {
+        let path = self.config_dir.join(&self.sla.calendar_file);
+        let file: CalendarFile = Figment::from(Toml::file(&path))
+            .extract()
+            .map_err(Box::new)?;
+        for (year, spec) in &file.years {
+            if spec.provisional {
+                tracing::warn!(
+                    year,
+                    "work calendar for this year is provisional: update it from the State Council notice"
+                );
+            }
+        }
+        let holidays = file.years.values().flat_map(|y| y.holidays.iter().copied());
+        let workdays = file.years.values().flat_map(|y| y.workdays.iter().copied());
+        crate::domain::calendar::WorkCalendar::new(holidays, workdays, &file.hours.periods)
+            .map_err(|e| ConfigError::Calendar(e.to_string()))
+    }
 }
 
 /// Maps the documented flat variable names onto nested keys; anything else uses `__` for nesting.
@@ -122,13 +188,14 @@ impl Settings {
             .map(str::to_owned)
             .or_else(|| std::env::var("QIAOMEN_ENV").ok())
             .unwrap_or_else(default_env);
-        let settings: Settings = Figment::new()
+        let mut settings: Settings = Figment::new()
             .merge(Toml::file(dir.join("default.toml")))
             .merge(Toml::file(dir.join(format!("{env}.toml"))))
             .merge(("env", env.clone()))
             .merge(Env::prefixed("QIAOMEN_").map(|k| env_key(k.as_str()).into()))
             .extract()
             .map_err(Box::new)?;
+        settings.config_dir = dir.to_path_buf();
         settings.check()?;
         Ok(settings)
     }

@@ -68,6 +68,7 @@ codes! {
     MethodNotAllowed => (405, "method_not_allowed", "不支持的请求方法", "Method not allowed"),
     InvalidTransition => (409, "invalid_transition", "当前状态不允许此操作", "The ticket's current status does not allow this"),
     ConcurrentUpdate => (409, "concurrent_update", "工单已被他人更新，请刷新后重试", "The ticket was changed by someone else; reload and retry"),
+    ReturnVisitNotDue => (409, "return_visit_not_due", "该工单无需回访或已回访", "No return visit is due for this ticket"),
     AlreadyExists => (409, "already_exists", "记录已存在", "It already exists"),
     AreaInUse => (409, "area_in_use", "区域仍被使用，无法删除", "The area is still in use and cannot be deleted"),
     PayloadTooLarge => (413, "payload_too_large", "请求体过大", "The request body is too large"),

@@ -2,12 +2,14 @@
 //! suggestions and complaints that are routed to grid workers and tracked to a rating.
 pub mod cache;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod edge;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod scheduler;
 pub mod schemas;
 pub mod services;
 pub mod startup;

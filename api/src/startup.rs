@@ -35,6 +35,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("cache: {0}")]
     Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
@@ -71,6 +73,15 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 }
 
 pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError> {
+    build_state_with_clock(settings, Arc::new(crate::clock::SystemClock)).await
+}
+
+/// As [`build_state`], with the clock the tests control.
+pub async fn build_state_with_clock(
+    settings: Settings,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> Result<SharedState, StartupError> {
+    let calendar = settings.work_calendar()?;
     let db = connect(&settings).await?;
     Migrator::up(&db, None).await?;
     Ok(Arc::new(AppState {
@@ -81,6 +92,8 @@ pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError
         cache: crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?,
         metrics: crate::metrics::Metrics::new()?,
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),
+        clock,
+        calendar,
         settings: Arc::new(settings),
     }))
 }
@@ -147,8 +160,12 @@ pub async fn serve(
     {
         on_bound(addr);
     }
+    let scheduler = crate::scheduler::Scheduler::spawn(state.clone());
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
         .await?;
+    if let Some(task) = scheduler {
+        task.abort();
+    }
     Ok(())
 }

@@ -19,6 +19,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub cache: Arc<dyn Cache>,
     pub media: Arc<dyn crate::storage::MediaStore>,
+    pub clock: Arc<dyn crate::clock::Clock>,
+    pub calendar: crate::domain::calendar::WorkCalendar,
     pub metrics: Metrics,
 }
 
@@ -27,6 +29,8 @@ impl AppState {
         Ctx {
             db: &self.db,
             cache: self.cache.as_ref(),
+            clock: self.clock.as_ref(),
+            calendar: &self.calendar,
             directory: &self.directory,
             settings: &self.settings,
         }

@@ -17,6 +17,8 @@ pub struct Model {
     pub active: bool,
     /// Resolving needs a photo of the fix.
     pub requires_resolution_photo: bool,
+    /// `calendar` (SLA in calendar time) or `working` (in working time by the work calendar).
+    pub sla_mode: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

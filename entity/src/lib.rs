@@ -5,6 +5,8 @@ pub mod attachment;
 pub mod building;
 pub mod category;
 pub mod directory_version;
+pub mod lease;
+pub mod notification_outbox;
 pub mod rating;
 pub mod resident;
 pub mod staff;

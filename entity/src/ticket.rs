@@ -48,6 +48,15 @@ pub struct Model {
     pub idempotency_key: Option<String>,
     /// SHA-256 of the request that used the key, to tell a replay from a different request.
     pub request_hash: Option<String>,
+    /// When the scheduler must next check that someone responded (the current level's response
+    /// deadline); cleared on acceptance and when nothing above is left to escalate to.
+    pub next_response_check_at: Option<DateTimeUtc>,
+    /// Set once by the scheduler when the resolution deadline passed with the ticket open.
+    pub resolution_overdue: bool,
+    pub return_visit_at: Option<DateTimeUtc>,
+    pub return_visit_outcome: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub return_visit_note: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_core_tables;
 mod m20261122_000002_idempotency_and_attachments;
+mod m20261122_000003_sla_scheduler;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_core_tables::Migration),
             Box::new(m20261122_000002_idempotency_and_attachments::Migration),
+            Box::new(m20261122_000003_sla_scheduler::Migration),
         ]
     }
 }

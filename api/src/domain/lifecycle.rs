@@ -53,6 +53,14 @@ pub enum Action {
         found: bool,
     },
     Comment,
+    /// The scheduler found the response deadline passed with nowhere left to escalate.
+    ResponseOverdue,
+    /// The scheduler found the resolution deadline passed.
+    ResolutionOverdue,
+    /// Resolved and not rated within the configured days.
+    AutoClose,
+    /// A return visit (回访) recorded after repeated dissatisfaction.
+    ReturnVisit,
 }
 
 impl Action {
@@ -71,6 +79,10 @@ impl Action {
             Action::Rate(_) => "rate",
             Action::RateEscalate { .. } => "escalate",
             Action::Comment => "comment",
+            Action::ResponseOverdue => "response_overdue",
+            Action::ResolutionOverdue => "resolution_overdue",
+            Action::AutoClose => "auto_close",
+            Action::ReturnVisit => "return_visit",
         }
     }
 }
@@ -109,7 +121,14 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
         }
         (Resolved, Action::Rate(RatingLevel::Unsatisfied)) => Some(Assigned),
         (Resolved, Action::RateEscalate { found }) => Some(routed(found)),
-        (s, Action::Comment) if !s.is_terminal() => Some(s),
+        (s, Action::Comment | Action::ResponseOverdue | Action::ResolutionOverdue)
+            if !s.is_terminal() =>
+        {
+            Some(s)
+        }
+        (Resolved, Action::AutoClose) => Some(Closed),
+        // A return visit follows up on a ticket in whatever state it is now.
+        (s, Action::ReturnVisit) => Some(s),
         _ => None,
     };
     to.ok_or(NotAllowed { from, action })
@@ -164,6 +183,16 @@ mod tests {
                 assert!(next(s, a).is_err(), "{s} {a:?}");
             }
         }
+    }
+
+    #[test]
+    fn only_a_resolved_ticket_closes_by_itself() {
+        assert_eq!(
+            next(Status::Resolved, Action::AutoClose),
+            Ok(Status::Closed)
+        );
+        assert!(next(Status::InProgress, Action::AutoClose).is_err());
+        assert!(next(Status::Closed, Action::ResolutionOverdue).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure domain logic: no HTTP, no database. Services feed it data and act on its answers.
 pub mod access;
 pub mod areas;
+pub mod calendar;
 pub mod coords;
 pub mod inputs;
 pub mod lifecycle;
@@ -59,6 +60,11 @@ string_enum!(
 );
 
 string_enum!(
+    /// How a category's SLA is counted.
+    SlaMode { Calendar => "calendar", Working => "working", }
+);
+
+string_enum!(
     StaffRole {
         GridWorker => "grid_worker",
         GridAssistant => "grid_assistant",
@@ -90,6 +96,16 @@ string_enum!(Channel { MiniProgram => "mini_program", DoorKnock => "door_knock",
 string_enum!(Priority { Normal => "normal", High => "high", Urgent => "urgent", });
 
 string_enum!(RatingLevel { Satisfied => "satisfied", BasicallySatisfied => "basically_satisfied", Unsatisfied => "unsatisfied", });
+
+string_enum!(
+    /// What a return visit (回访) found.
+    ReturnVisitOutcome {
+        Satisfied => "satisfied",
+        BasicallySatisfied => "basically_satisfied",
+        Unsatisfied => "unsatisfied",
+        Unreachable => "unreachable",
+    }
+);
 
 string_enum!(ActorKind { Resident => "resident", Staff => "staff", System => "system", });
 

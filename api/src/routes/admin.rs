@@ -238,6 +238,7 @@ impl AdminApi {
             response_minutes,
             resolution_hours,
             requires_resolution_photo: body.requires_resolution_photo.unwrap_or(false),
+            sla_mode: body.sla_mode.unwrap_or(crate::domain::SlaMode::Calendar),
         };
         Ok(Created::Created(Json(
             services::categories::create(&self.state.db, new)

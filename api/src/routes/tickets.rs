@@ -347,14 +347,18 @@ impl TicketApi {
         .await
     }
 
-    /// The tickets in the caller's scope, newest first. `status` takes one status or a comma list.
+    /// The tickets in the caller's scope, newest first. `status` takes one status or a comma
+    /// list; `overdue=true` keeps open tickets past their response or resolution deadline
+    /// (`false` the others). Each ticket shows its due times and whether each was met.
     #[oai(path = "/work/tickets", method = "get", tag = "Tag::Work")]
+    #[allow(clippy::too_many_arguments)]
     async fn work(
         &self,
         auth: BearerAuth,
         status: Query<Option<String>>,
         grid_id: Query<Option<Uuid>>,
         category: Query<Option<String>>,
+        overdue: Query<Option<bool>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
@@ -378,6 +382,8 @@ impl TicketApi {
             statuses,
             grid_id: grid_id.0,
             category: category.0,
+            overdue: overdue.0,
+            return_visit_pending: false,
         };
         let page = services::tickets::list_work(
             &self.state.ctx(),
@@ -388,5 +394,51 @@ impl TicketApi {
         )
         .await?;
         Ok(Json(page.into()))
+    }
+
+    /// Tickets in the caller's scope flagged for a return visit (回访) not yet made.
+    #[oai(path = "/work/return-visits", method = "get", tag = "Tag::Work")]
+    async fn return_visits(
+        &self,
+        auth: BearerAuth,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<TicketPage>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let filter = WorkFilter {
+            return_visit_pending: true,
+            ..WorkFilter::default()
+        };
+        let page = services::tickets::list_work(
+            &self.state.ctx(),
+            &scope,
+            filter,
+            cursor.0.as_deref(),
+            page_limit(limit.0),
+        )
+        .await?;
+        Ok(Json(page.into()))
+    }
+
+    /// Records the return visit a ticket was flagged for: what the resident said.
+    #[oai(path = "/tickets/:id/return-visit", method = "post", tag = "Tag::Work")]
+    async fn return_visit(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<ReturnVisitBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let note =
+            Text::parse_opt("note", body.note.as_deref(), 1000).map_err(ServiceError::from)?;
+        let view = services::tickets::record_return_visit(
+            &self.state.ctx(),
+            &scope,
+            &id.0,
+            body.outcome,
+            note,
+        )
+        .await?;
+        Ok(Json(view.into()))
     }
 }

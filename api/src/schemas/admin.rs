@@ -177,6 +177,9 @@ pub struct CategoryCreate {
     pub resolution_hours: i64,
     /// Resolving needs a photo of the fix (default false).
     pub requires_resolution_photo: Option<bool>,
+    /// `calendar` (default): the SLA runs in calendar time; `working`: in working time by the
+    /// work calendar (working hours, weekends, public holidays and adjusted working days).
+    pub sla_mode: Option<crate::domain::SlaMode>,
 }
 
 #[derive(Object)]
@@ -190,6 +193,7 @@ pub struct Category {
     pub resolution_hours: i32,
     pub active: bool,
     pub requires_resolution_photo: bool,
+    pub sla_mode: String,
 }
 
 impl From<entity::category::Model> for Category {
@@ -204,6 +208,7 @@ impl From<entity::category::Model> for Category {
             resolution_hours: m.resolution_hours,
             active: m.active,
             requires_resolution_photo: m.requires_resolution_photo,
+            sla_mode: m.sla_mode,
         }
     }
 }

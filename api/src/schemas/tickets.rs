@@ -125,8 +125,21 @@ pub struct Ticket {
     pub return_visit_required: bool,
     pub duplicate_of: Option<Uuid>,
     pub reject_reason: Option<String>,
+    /// When someone must accept it by (the category's response SLA from submission).
     pub response_due_at: Option<DateTime<Utc>>,
+    /// When it must be resolved by.
     pub resolution_due_at: Option<DateTime<Utc>>,
+    /// true: accepted in time; false: accepted late, or still unaccepted past the deadline;
+    /// null: still within it.
+    pub response_met: Option<bool>,
+    /// As `response_met`, for resolution.
+    pub resolution_met: Option<bool>,
+    /// Open with a deadline passed.
+    pub overdue: bool,
+    /// The resolution deadline passed while open (marked by the scheduler).
+    pub resolution_overdue: bool,
+    /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
+    pub return_visit: Option<ReturnVisit>,
     pub submitted_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -184,6 +197,15 @@ impl From<TicketView> for Ticket {
             reject_reason: t.reject_reason,
             response_due_at: t.response_due_at,
             resolution_due_at: t.resolution_due_at,
+            response_met: v.timing.response_met,
+            resolution_met: v.timing.resolution_met,
+            overdue: v.timing.overdue,
+            resolution_overdue: t.resolution_overdue,
+            return_visit: t.return_visit_required.then(|| ReturnVisit {
+                at: t.return_visit_at,
+                outcome: t.return_visit_outcome.clone(),
+                note: t.return_visit_note.clone(),
+            }),
             submitted_at: t.submitted_at,
             accepted_at: t.accepted_at,
             resolved_at: t.resolved_at,
@@ -217,6 +239,14 @@ impl From<TicketView> for Ticket {
                 .collect(),
         }
     }
+}
+
+#[derive(Object)]
+pub struct ReturnVisit {
+    /// null until the visit is recorded.
+    pub at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Object)]
@@ -276,6 +306,14 @@ pub struct RejectBody {
     pub reason: String,
     /// The ticket this one duplicates: its id or number.
     pub duplicate_of: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ReturnVisitBody {
+    pub outcome: crate::domain::ReturnVisitOutcome,
+    /// Up to 1000 characters.
+    pub note: Option<String>,
 }
 
 #[derive(Object)]

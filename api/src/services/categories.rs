@@ -18,6 +18,7 @@ pub struct NewCategory {
     pub response_minutes: i32,
     pub resolution_hours: i32,
     pub requires_resolution_photo: bool,
+    pub sla_mode: crate::domain::SlaMode,
 }
 
 impl NewCategory {
@@ -83,6 +84,7 @@ pub async fn create(
         resolution_hours: Set(new.resolution_hours),
         active: Set(true),
         requires_resolution_photo: Set(new.requires_resolution_photo),
+        sla_mode: Set(new.sla_mode.as_str().to_owned()),
         created_at: Set(at),
         updated_at: Set(at),
     }

@@ -5,8 +5,10 @@ pub mod attachments;
 pub mod auth;
 pub mod categories;
 pub mod directory;
+pub mod notify;
 pub mod routing;
 pub mod seed;
+pub mod sla;
 pub mod staff;
 pub mod tickets;
 

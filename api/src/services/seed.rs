@@ -11,7 +11,7 @@ use super::{
     staff::{self, NewAssignment, NewStaff, Password},
 };
 use crate::domain::{
-    AreaKind, HandlingLevel, StaffRole,
+    AreaKind, HandlingLevel, SlaMode, StaffRole,
     inputs::{CoordSystem, GeoPoint, Text},
 };
 
@@ -195,6 +195,12 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 response_minutes: resp,
                 resolution_hours: res,
                 requires_resolution_photo: matches!(code, "fire_exit" | "illegal_construction"),
+                // Street departments work office hours; grid and community staff answer any day.
+                sla_mode: if level == HandlingLevel::Street {
+                    SlaMode::Working
+                } else {
+                    SlaMode::Calendar
+                },
             },
         )
         .await?;

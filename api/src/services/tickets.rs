@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -19,8 +19,9 @@ use super::{
     attachments::{self, Owner},
     categories,
     directory::{Directory, DirectoryCache},
-    now,
+    notify,
     routing::{self, Destination},
+    sla,
 };
 use crate::{
     config::Settings,
@@ -54,8 +55,16 @@ impl Caller {
 pub struct Ctx<'a> {
     pub db: &'a DatabaseConnection,
     pub cache: &'a dyn crate::cache::Cache,
+    pub clock: &'a dyn crate::clock::Clock,
+    pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
     pub settings: &'a Settings,
+}
+
+impl Ctx<'_> {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
 }
 
 pub struct NewTicket {
@@ -87,6 +96,41 @@ pub struct TicketView {
     pub ratings: Vec<rating::Model>,
     /// Photos (single-ticket responses only).
     pub attachments: Vec<entity::attachment::Model>,
+    pub timing: Timing,
+}
+
+/// Whether each deadline was met, as of now.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// `Some(true)`: accepted in time; `Some(false)`: late, or still waiting past the deadline;
+    /// `None`: still waiting within it (or no deadline).
+    pub response_met: Option<bool>,
+    pub resolution_met: Option<bool>,
+    /// Open with a deadline passed.
+    pub overdue: bool,
+}
+
+impl Timing {
+    pub fn of(t: &ticket::Model, now: DateTime<Utc>) -> Timing {
+        let open = Status::parse(&t.status).is_some_and(|s| Status::OPEN.contains(&s));
+        let met = |done: Option<DateTime<Utc>>, due: Option<DateTime<Utc>>, waiting: bool| match (
+            done, due,
+        ) {
+            (_, None) => None,
+            (Some(d), Some(due)) => Some(d <= due),
+            (None, Some(due)) if waiting && now > due => Some(false),
+            (None, Some(_)) => None,
+        };
+        let response_met = met(t.accepted_at, t.response_due_at, open);
+        let resolution_met = met(t.resolved_at, t.resolution_due_at, open);
+        let response_late = t.accepted_at.is_none() && response_met == Some(false);
+        let overdue = open && (response_late || resolution_met == Some(false));
+        Timing {
+            response_met,
+            resolution_met,
+            overdue,
+        }
+    }
 }
 
 struct EventDraft {
@@ -152,8 +196,8 @@ async fn save(
     mut am: ticket::ActiveModel,
     actor: (ActorKind, Option<Uuid>),
     events: Vec<EventDraft>,
+    at: DateTime<Utc>,
 ) -> ServiceResult<ticket::Model> {
-    let at = now();
     am.version = Set(read.version + 1);
     am.event_count = Set(read.event_count + events.len() as i32);
     am.updated_at = Set(at);
@@ -168,6 +212,24 @@ async fn save(
         })?;
     insert_events(db, read.id, read.event_count + 1, actor, events, at).await?;
     Ok(updated)
+}
+
+/// A change the system makes (the scheduler), with its one event.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_system(
+    db: &impl ConnectionTrait,
+    read: &ticket::Model,
+    am: ticket::ActiveModel,
+    action: Action,
+    from: Status,
+    to: Status,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let event = EventDraft::transition(action, from, to, note);
+    save(db, read, am, (ActorKind::System, None), vec![event], at)
+        .await
+        .map(|_| ())
 }
 
 /// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
@@ -252,7 +314,7 @@ pub async fn replay(
         Some(t) if t.request_hash.as_deref() == Some(idem.request_hash.as_str()) => {
             let dir = ctx.directory.get(ctx.db).await?;
             Ok(Some(
-                view(ctx.db, &dir, &Caller::Resident(resident_id), t, false).await?,
+                view(ctx, &dir, &Caller::Resident(resident_id), t, false).await?,
             ))
         }
         Some(_) => Err(ServiceError::rejected(
@@ -350,7 +412,8 @@ pub async fn submit(
         ctx.settings.routing.nearest_grid_max_meters,
     )
     .await?;
-    let at = now();
+    let at = ctx.now();
+    let response_due = sla::response_deadline(&category, at, ctx.calendar);
     let number = next_number(&txn, at).await?;
     let routed = next(
         Status::Submitted,
@@ -383,10 +446,13 @@ pub async fn submit(
         channel: Set(new.channel.as_str().to_owned()),
         resident_id: Set(resident_id),
         created_by_staff_id: Set(staff_id),
-        response_due_at: Set(Some(
-            at + Duration::minutes(category.response_minutes.into()),
-        )),
-        resolution_due_at: Set(Some(at + Duration::hours(category.resolution_hours.into()))),
+        response_due_at: Set(Some(response_due)),
+        resolution_due_at: Set(Some(sla::resolution_deadline(&category, at, ctx.calendar))),
+        next_response_check_at: Set((routed != Status::InProgress).then_some(response_due)),
+        resolution_overdue: Set(false),
+        return_visit_at: Set(None),
+        return_visit_outcome: Set(None),
+        return_visit_note: Set(None),
         submitted_at: Set(at),
         accepted_at: Set(None),
         resolved_at: Set(None),
@@ -433,6 +499,9 @@ pub async fn submit(
         at,
     )
     .await?;
+    if let Some(assignee) = model.assignee_id {
+        notify::staff(&txn, assignee, notify::Event::Assigned, &model, at).await?;
+    }
     if let Some(r) = resident_id {
         let owner = Owner {
             kind: ActorKind::Resident.as_str(),
@@ -453,7 +522,7 @@ pub async fn submit(
         Some(r) => Caller::Resident(r),
         None => Caller::Resident(Uuid::nil()),
     };
-    view(ctx.db, &dir, &viewer, model, false).await
+    view(ctx, &dir, &viewer, model, false).await
 }
 
 fn route_note(dir: &Directory, dest: &Destination) -> String {
@@ -537,17 +606,18 @@ async fn visible(
 pub async fn get(ctx: &Ctx<'_>, caller: &Caller, reference: &str) -> ServiceResult<TicketView> {
     let dir = ctx.directory.get(ctx.db).await?;
     let (t, _) = visible(ctx.db, &dir, caller, reference).await?;
-    view(ctx.db, &dir, caller, t, true).await
+    view(ctx, &dir, caller, t, true).await
 }
 
 /// Builds what `caller` may see of a ticket.
 async fn view(
-    db: &DatabaseConnection,
+    ctx: &Ctx<'_>,
     dir: &Directory,
     caller: &Caller,
     t: ticket::Model,
     with_events: bool,
 ) -> ServiceResult<TicketView> {
+    let db = ctx.db;
     let category = category_of(db, &t).await?;
     let names = staff_names(db, t.assignee_id.into_iter().collect()).await?;
     let events = if with_events {
@@ -567,6 +637,7 @@ async fn view(
     let photos = attachments::for_ticket(db, t.id).await?;
     let mut view = assemble(dir, caller, t, Some(category), &names, events, ratings);
     view.attachments = photos;
+    view.timing = Timing::of(&view.ticket, ctx.now());
     Ok(view)
 }
 
@@ -612,6 +683,7 @@ fn assemble(
         events,
         ratings,
         attachments: vec![],
+        timing: Timing::default(),
         ticket: t,
     }
 }
@@ -664,17 +736,22 @@ pub struct WorkFilter {
     pub statuses: Vec<Status>,
     pub grid_id: Option<Uuid>,
     pub category: Option<String>,
+    /// Open tickets past a deadline (true) or not (false).
+    pub overdue: Option<bool>,
+    /// Only tickets waiting for a return visit.
+    pub return_visit_pending: bool,
 }
 
 /// Newest first, `limit` at a time, continuing after `cursor`.
 async fn page(
-    db: &DatabaseConnection,
+    ctx: &Ctx<'_>,
     dir: &Directory,
     caller: &Caller,
     cond: Condition,
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Page> {
+    let db = ctx.db;
     let mut cond = cond;
     if let Some(c) = cursor {
         let (at, id) = decode_cursor(c)?;
@@ -715,7 +792,9 @@ async fn page(
         .into_iter()
         .map(|t| {
             let cat = cats.get(&t.category_id).cloned();
-            assemble(dir, caller, t, cat, &names, None, vec![])
+            let mut v = assemble(dir, caller, t, cat, &names, None, vec![]);
+            v.timing = Timing::of(&v.ticket, ctx.now());
+            v
         })
         .collect();
     Ok(Page { items, next_cursor })
@@ -730,7 +809,7 @@ pub async fn list_own(
     let dir = ctx.directory.get(ctx.db).await?;
     let cond = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
     page(
-        ctx.db,
+        ctx,
         &dir,
         &Caller::Resident(resident_id),
         cond,
@@ -786,6 +865,26 @@ pub async fn list_work(
     if let Some(grid) = filter.grid_id {
         cond = cond.add(ticket::Column::GridId.eq(grid));
     }
+    if let Some(wanted) = filter.overdue {
+        let now = ctx.now();
+        let late = Condition::all()
+            .add(ticket::Column::Status.is_in(Status::OPEN.map(|s| s.as_str())))
+            .add(
+                Condition::any()
+                    .add(ticket::Column::ResolutionDueAt.lt(now))
+                    .add(
+                        Condition::all()
+                            .add(ticket::Column::AcceptedAt.is_null())
+                            .add(ticket::Column::ResponseDueAt.lt(now)),
+                    ),
+            );
+        cond = cond.add(if wanted { late } else { late.not() });
+    }
+    if filter.return_visit_pending {
+        cond = cond
+            .add(ticket::Column::ReturnVisitRequired.eq(true))
+            .add(ticket::Column::ReturnVisitAt.is_null());
+    }
     if let Some(code) = filter.category {
         let id = categories::by_code(ctx.db, &code)
             .await?
@@ -794,7 +893,7 @@ pub async fn list_work(
         cond = cond.add(ticket::Column::CategoryId.eq(id));
     }
     page(
-        ctx.db,
+        ctx,
         &dir,
         &Caller::Staff(scope.clone()),
         cond,
@@ -893,7 +992,7 @@ pub async fn act(
     }
     let from = status_of(&t)?;
     let mut am = t.clone().into_active_model();
-    let at = now();
+    let at = ctx.now();
     let (action, note) = match command {
         StaffCommand::Accept => {
             if t.accepted_at.is_none() {
@@ -1026,16 +1125,67 @@ pub async fn act(
     };
     let to = next(from, action)?;
     am.status = Set(to.as_str().to_owned());
+    response_window(&mut am, to, &category, ctx, at);
     let saved = save(
         &txn,
         &t,
         am,
         caller.actor(),
         vec![EventDraft::transition(action, from, to, note)],
+        at,
     )
     .await?;
+    notify_transition(&txn, &t, &saved, action, at).await?;
     txn.commit().await?;
-    view(ctx.db, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, true).await
+}
+
+/// Waiting for someone to accept starts a new response window at that level; anything else
+/// stops the response clock.
+fn response_window(
+    am: &mut ticket::ActiveModel,
+    to: Status,
+    category: &entity::category::Model,
+    ctx: &Ctx<'_>,
+    at: DateTime<Utc>,
+) {
+    let waiting = matches!(to, Status::Assigned | Status::PendingDispatch);
+    am.next_response_check_at =
+        Set(waiting.then(|| sla::response_deadline(category, at, ctx.calendar)));
+}
+
+/// The notification records a transition calls for, in its transaction.
+async fn notify_transition(
+    db: &impl ConnectionTrait,
+    before: &ticket::Model,
+    after: &ticket::Model,
+    action: Action,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use notify::Event;
+    if let Some(assignee) = after.assignee_id {
+        let event = match action {
+            Action::Rate(RatingLevel::Unsatisfied) => Some(Event::Reopened),
+            _ if before.assignee_id != Some(assignee) => Some(Event::Assigned),
+            _ => None,
+        };
+        if let Some(e) = event {
+            notify::staff(db, assignee, e, after, at).await?;
+        }
+    }
+    if let Some(resident) = after.resident_id {
+        let event = match action {
+            Action::Accept => Some(Event::Accepted),
+            Action::Resolve => Some(Event::Resolved),
+            Action::Reject => Some(Event::Rejected),
+            Action::Escalate { .. } | Action::RateEscalate { .. } => Some(Event::Escalated),
+            _ => None,
+        };
+        if let Some(e) = event {
+            notify::resident(db, resident, e, after, at).await?;
+        }
+    }
+    Ok(())
 }
 
 fn apply_destination(am: &mut ticket::ActiveModel, dest: Destination) {
@@ -1057,17 +1207,20 @@ pub async fn withdraw(
     let to = next(from, Action::Withdraw)?;
     let mut am = t.clone().into_active_model();
     am.status = Set(to.as_str().to_owned());
-    am.closed_at = Set(Some(now()));
+    let at = ctx.now();
+    am.closed_at = Set(Some(at));
+    am.next_response_check_at = Set(None);
     let saved = save(
         &txn,
         &t,
         am,
         caller.actor(),
         vec![EventDraft::transition(Action::Withdraw, from, to, None)],
+        at,
     )
     .await?;
     txn.commit().await?;
-    view(ctx.db, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, true).await
 }
 
 pub struct NewRating {
@@ -1090,7 +1243,7 @@ pub async fn rate(
     let (t, category) = visible(&txn, &dir, &caller, reference).await?;
     let from = status_of(&t)?;
     let mut am = t.clone().into_active_model();
-    let at = now();
+    let at = ctx.now();
     let mut action = Action::Rate(new.level);
     let mut note = new.comment.as_ref().map(|c| c.as_str().to_owned());
     match new.level {
@@ -1143,10 +1296,12 @@ pub async fn rate(
     }
     .insert(&txn)
     .await?;
+    response_window(&mut am, to, &category, ctx, at);
     let event = EventDraft::transition(action, from, to, note);
-    let saved = save(&txn, &t, am, caller.actor(), vec![event]).await?;
+    let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
+    notify_transition(&txn, &t, &saved, action, at).await?;
     txn.commit().await?;
-    view(ctx.db, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, true).await
 }
 
 /// Adds a comment (a resident adding information, or staff noting progress). Comments change no
@@ -1182,6 +1337,7 @@ pub async fn comment(
             t.clone().into_active_model(),
             caller.actor(),
             vec![event],
+            ctx.now(),
         )
         .await
         {
@@ -1201,13 +1357,53 @@ pub async fn comment(
                 )
                 .await?;
                 txn.commit().await?;
-                return view(ctx.db, &dir, caller, saved, true).await;
+                return view(ctx, &dir, caller, saved, true).await;
             }
             Err(ServiceError::ConcurrentUpdate) => continue,
             Err(e) => return Err(e),
         }
     }
     Err(ServiceError::ConcurrentUpdate)
+}
+
+/// Records the return visit (回访) a ticket was flagged for after repeated dissatisfaction.
+pub async fn record_return_visit(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    reference: &str,
+    outcome: crate::domain::ReturnVisitOutcome,
+    note: Option<Text>,
+) -> ServiceResult<TicketView> {
+    let txn = super::write_txn(ctx.db).await?;
+    let dir = ctx.directory.get(&txn).await?;
+    let caller = Caller::Staff(scope.clone());
+    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
+    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
+        return Err(ServiceError::NotAssignee);
+    }
+    if !t.return_visit_required || t.return_visit_at.is_some() {
+        return Err(ServiceError::rejected(
+            Code::ReturnVisitNotDue,
+            "outcome",
+            "no return visit is due for this ticket",
+        ));
+    }
+    let at = ctx.now();
+    let status = status_of(&t)?;
+    let mut am = t.clone().into_active_model();
+    am.return_visit_at = Set(Some(at));
+    am.return_visit_outcome = Set(Some(outcome.as_str().to_owned()));
+    am.return_visit_note = Set(note.as_ref().map(|n| n.as_str().to_owned()));
+    let text = format!(
+        "回访：{}{}",
+        outcome.as_str(),
+        note.map(|n| format!("，{}", n.as_str()))
+            .unwrap_or_default()
+    );
+    let event = EventDraft::transition(Action::ReturnVisit, status, status, Some(text));
+    let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
+    txn.commit().await?;
+    view(ctx, &dir, &caller, saved, true).await
 }
 
 /// Counts by status, for `/metrics` and dashboards.

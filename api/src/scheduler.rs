@@ -1,0 +1,135 @@
+//! The background scheduler: every `scheduler.interval_seconds` it scans for overdue work
+//! (`services::sla::scan`). Any number of nodes run it; a lease lets one scan at a time (Redis
+//! `SET NX PX` when Redis is configured, a row in the `lease` table otherwise), and every action is
+//! also guarded by the ticket's version, so nothing happens twice even if leases overlap.
+use std::time::Duration;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    services::{ServiceResult, sla},
+    state::SharedState,
+};
+
+const LEASE: &str = "scheduler";
+
+pub struct Scheduler {
+    state: SharedState,
+    node: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Another node holds the lease.
+    Skipped,
+    Ran(sla::ScanReport),
+}
+
+impl Scheduler {
+    pub fn new(state: SharedState) -> Self {
+        Scheduler {
+            state,
+            node: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// One scan, if this node gets the lease.
+    pub async fn tick(&self) -> ServiceResult<Tick> {
+        if !self.lease().await? {
+            return Ok(Tick::Skipped);
+        }
+        let settings = &self.state.settings;
+        let ctx = self.state.ctx();
+        let report = sla::scan(
+            &ctx,
+            ctx.now(),
+            settings.sla.auto_close_days,
+            settings.scheduler.batch_size,
+        )
+        .await?;
+        Ok(Tick::Ran(report))
+    }
+
+    async fn lease(&self) -> ServiceResult<bool> {
+        let ttl = Duration::from_secs(self.state.settings.scheduler.lease_seconds);
+        let cache = &self.state.cache;
+        if cache.kind() == "redis" {
+            let key = format!("lease:{LEASE}");
+            match cache.set_nx(&key, &self.node, ttl).await {
+                Ok(true) => return Ok(true),
+                Ok(false) => {
+                    // Ours from the last tick: keep it.
+                    if cache.get(&key).await.ok().flatten().as_deref() == Some(self.node.as_str()) {
+                        let _ = cache.set(&key, &self.node, ttl).await;
+                        return Ok(true);
+                    }
+                    return Ok(false);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduler lease: Redis unavailable, using the database")
+                }
+            }
+        }
+        self.database_lease(ttl).await
+    }
+
+    /// Takes or renews the lease row when it is free, expired or already ours.
+    async fn database_lease(&self, ttl: Duration) -> ServiceResult<bool> {
+        use entity::lease;
+        let now = self.state.clock.now();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(50));
+        let db = &self.state.db;
+        let taken = lease::Entity::update_many()
+            .col_expr(lease::Column::Holder, Expr::value(self.node.clone()))
+            .col_expr(lease::Column::ExpiresAt, Expr::value(until))
+            .filter(lease::Column::Name.eq(LEASE))
+            .filter(
+                lease::Column::Holder
+                    .eq(self.node.as_str())
+                    .or(lease::Column::ExpiresAt.lt(now)),
+            )
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 1 {
+            return Ok(true);
+        }
+        if lease::Entity::find_by_id(LEASE).one(db).await?.is_some() {
+            return Ok(false);
+        }
+        let created = lease::ActiveModel {
+            name: Set(LEASE.into()),
+            holder: Set(self.node.clone()),
+            expires_at: Set(until),
+        }
+        .insert(db)
+        .await;
+        // A concurrent first insert by another node loses on the primary key.
+        Ok(created.is_ok())
+    }
+
+    /// Runs until the process ends.
+    pub fn spawn(state: SharedState) -> Option<tokio::task::JoinHandle<()>> {
+        if !state.settings.scheduler.enabled {
+            return None;
+        }
+        let every = Duration::from_secs(Ord::max(state.settings.scheduler.interval_seconds, 1));
+        let scheduler = Scheduler::new(state);
+        Some(tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                match scheduler.tick().await {
+                    Ok(Tick::Ran(report)) if report != sla::ScanReport::default() => {
+                        tracing::info!(?report, "scheduler scan");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "scheduler scan failed; will retry"),
+                }
+            }
+        }))
+    }
+}

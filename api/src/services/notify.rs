@@ -1,0 +1,89 @@
+//! Notification records: written to the outbox in the same transaction as the change that causes
+//! them, so none is lost when the change commits and none exists when it does not. Sending them
+//! (WeChat subscription messages) is the outbox sender's job.
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::ServiceResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Resident: their ticket was accepted, resolved, rejected, escalated or closed unrated.
+    Accepted,
+    Resolved,
+    Rejected,
+    Escalated,
+    AutoClosed,
+    /// Worker: a ticket landed on them, came back reopened, or is overdue.
+    Assigned,
+    Reopened,
+    Overdue,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Accepted => "accepted",
+            Event::Resolved => "resolved",
+            Event::Rejected => "rejected",
+            Event::Escalated => "escalated",
+            Event::AutoClosed => "auto_closed",
+            Event::Assigned => "assigned",
+            Event::Reopened => "reopened",
+            Event::Overdue => "overdue",
+        }
+    }
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    recipient_kind: &str,
+    recipient_id: Uuid,
+    event: Event,
+    ticket: &entity::ticket::Model,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let payload = json!({
+        "number": ticket.number,
+        "title": ticket.title.clone().unwrap_or_else(|| ticket.description.chars().take(20).collect()),
+        "at": at.to_rfc3339(),
+    });
+    entity::notification_outbox::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        recipient_kind: Set(recipient_kind.to_owned()),
+        recipient_id: Set(recipient_id),
+        event: Set(event.as_str().to_owned()),
+        ticket_id: Set(Some(ticket.id)),
+        payload: Set(payload.to_string()),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(at),
+        last_error: Set(None),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn resident(
+    db: &impl ConnectionTrait,
+    resident_id: Uuid,
+    event: Event,
+    ticket: &entity::ticket::Model,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    record(db, "resident", resident_id, event, ticket, at).await
+}
+
+pub async fn staff(
+    db: &impl ConnectionTrait,
+    staff_id: Uuid,
+    event: Event,
+    ticket: &entity::ticket::Model,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    record(db, "staff", staff_id, event, ticket, at).await
+}

@@ -1,0 +1,30 @@
+//! The `notification_outbox` table: messages to send, written in the same transaction as the
+//! change that causes them.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "notification_outbox")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `resident` or `staff`.
+    pub recipient_kind: String,
+    pub recipient_id: Uuid,
+    /// What happened: `accepted`, `resolved`, `rejected`, `escalated`, `auto_closed`,
+    /// `assigned`, `reopened`, `overdue`.
+    pub event: String,
+    pub ticket_id: Option<Uuid>,
+    /// JSON with the values the message template needs.
+    #[sea_orm(column_type = "Text")]
+    pub payload: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
