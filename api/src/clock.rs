@@ -17,32 +17,37 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until told to move.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
+/// Real time shifted by an offset the tests move: time still flows (so ordering by time works),
+/// and a test jumps past a deadline instead of waiting for it.
+pub struct ManualClock(Mutex<Duration>);
 
 impl ManualClock {
     pub fn starting_now() -> Self {
-        ManualClock(Mutex::new(SystemClock.now()))
+        ManualClock(Mutex::new(Duration::zero()))
     }
 
+    /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
-        if let Ok(mut t) = self.0.lock() {
-            *t += by;
+        if let Ok(mut offset) = self.0.lock() {
+            *offset += by;
         }
     }
 
+    /// Moves the clock so that it reads `to` now.
     pub fn set(&self, to: DateTime<Utc>) {
-        if let Ok(mut t) = self.0.lock() {
-            *t = to.trunc_subsecs(6);
+        if let Ok(mut offset) = self.0.lock() {
+            *offset = to - Utc::now();
         }
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0
+        let offset = self
+            .0
             .lock()
-            .map(|t| *t)
-            .unwrap_or_else(|_| SystemClock.now())
+            .map(|o| *o)
+            .unwrap_or_else(|_| Duration::zero());
+        (Utc::now() + offset).trunc_subsecs(6)
     }
 }

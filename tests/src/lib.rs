@@ -25,6 +25,8 @@ pub use qiaomen_api;
 
 pub struct TestApp {
     pub settings: Settings,
+    /// The clock every node of this test reads.
+    pub clock: std::sync::Arc<qiaomen_api::clock::ManualClock>,
     pub base: String,
     pub http: reqwest::Client,
     pub admin_token: String,
@@ -143,7 +145,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings().await;
     settings.wechat.api_base = wechat_base.clone();
     adjust(&mut settings);
-    let state = startup::build_state(settings.clone())
+    let clock = std::sync::Arc::new(qiaomen_api::clock::ManualClock::starting_now());
+    let state = startup::build_state_with_clock(settings.clone(), clock.clone())
         .await
         .expect("build app");
     qiaomen_api::services::staff::create_admin(
@@ -159,6 +162,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let addr = serve(state.clone()).await;
     let mut app = TestApp {
         settings,
+        clock,
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
         admin_token: String::new(),
@@ -496,12 +500,13 @@ impl TestApp {
     /// A second API node on the same database (and Redis, if any), as behind a load balancer.
     /// It shares no memory with the first.
     pub async fn peer(&self) -> TestApp {
-        let state = startup::build_state(self.settings.clone())
+        let state = startup::build_state_with_clock(self.settings.clone(), self.clock.clone())
             .await
             .expect("build peer");
         let addr = serve(state.clone()).await;
         TestApp {
             settings: self.settings.clone(),
+            clock: self.clock.clone(),
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             admin_token: self.admin_token.clone(),

@@ -8,3 +8,4 @@ mod faults;
 mod lifecycle;
 mod photos;
 mod routing;
+mod time;
