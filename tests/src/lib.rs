@@ -212,6 +212,13 @@ impl TestApp {
             .await
     }
 
+    /// How many `items` a list endpoint returns.
+    pub async fn count(&self, path: &str, token: &str) -> usize {
+        let r = self.get(path, token).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        r.body["items"].as_array().map(Vec::len).unwrap_or_default()
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(token), Some(body))
             .await

@@ -80,6 +80,24 @@ fn staff_scope(caller: Caller) -> Result<crate::domain::access::StaffScope, ApiE
 }
 
 impl TicketApi {
+    async fn work_page(
+        &self,
+        scope: &crate::domain::access::StaffScope,
+        filter: WorkFilter,
+        cursor: Option<String>,
+        limit: Option<u64>,
+    ) -> ApiResult<Json<TicketPage>> {
+        let page = services::tickets::list_work(
+            &self.state.ctx(),
+            scope,
+            filter,
+            cursor.as_deref(),
+            page_limit(limit),
+        )
+        .await?;
+        Ok(Json(page.into()))
+    }
+
     async fn command(
         &self,
         auth: &BearerAuth,
@@ -385,15 +403,7 @@ impl TicketApi {
             overdue: overdue.0,
             return_visit_pending: false,
         };
-        let page = services::tickets::list_work(
-            &self.state.ctx(),
-            &scope,
-            filter,
-            cursor.0.as_deref(),
-            page_limit(limit.0),
-        )
-        .await?;
-        Ok(Json(page.into()))
+        self.work_page(&scope, filter, cursor.0, limit.0).await
     }
 
     /// Tickets in the caller's scope flagged for a return visit (回访) not yet made.
@@ -409,15 +419,7 @@ impl TicketApi {
             return_visit_pending: true,
             ..WorkFilter::default()
         };
-        let page = services::tickets::list_work(
-            &self.state.ctx(),
-            &scope,
-            filter,
-            cursor.0.as_deref(),
-            page_limit(limit.0),
-        )
-        .await?;
-        Ok(Json(page.into()))
+        self.work_page(&scope, filter, cursor.0, limit.0).await
     }
 
     /// Records the return visit a ticket was flagged for: what the resident said.
