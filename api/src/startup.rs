@@ -84,12 +84,13 @@ pub async fn build_state_with_clock(
     let calendar = settings.work_calendar()?;
     let db = connect(&settings).await?;
     Migrator::up(&db, None).await?;
+    let cache = crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?;
     Ok(Arc::new(AppState {
         db,
-        wechat: WechatClient::new(&settings.wechat)?,
+        wechat: WechatClient::new(&settings.wechat, cache.clone())?,
         tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
         directory: DirectoryCache::default(),
-        cache: crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?,
+        cache,
         metrics: crate::metrics::Metrics::new()?,
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),
         clock,
@@ -115,6 +116,9 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
                 state: state.clone(),
             },
             AttachmentApi {
+                state: state.clone(),
+            },
+            crate::routes::auth::MeApi {
                 state: state.clone(),
             },
             AdminApi {

@@ -5,11 +5,6 @@
 //! server, in which case every test gets a new database `qm_test_<uuid>` on it.
 use std::{net::SocketAddr, path::Path, time::Duration};
 
-use poem::{
-    EndpointExt, Response, Route, get, handler,
-    listener::{Acceptor, Listener, TcpListener},
-    web::Query,
-};
 use qiaomen_api::{
     config::Settings,
     domain::inputs::Text,
@@ -23,6 +18,8 @@ use uuid::Uuid;
 
 pub use qiaomen_api;
 
+pub mod fake_wechat;
+
 pub struct TestApp {
     pub settings: Settings,
     /// The clock every node of this test reads.
@@ -32,58 +29,7 @@ pub struct TestApp {
     pub admin_token: String,
     pub state: qiaomen_api::state::SharedState,
     pub wechat_base: String,
-}
-
-#[derive(serde::Deserialize)]
-struct SessionQuery {
-    appid: String,
-    secret: String,
-    js_code: String,
-    grant_type: String,
-}
-
-/// Answers like WeChat: HTTP 200 and `{errcode, errmsg}` on errors, text/plain content type.
-/// Codes steer it: `bad…` → 40029, `busy…` → -1, `limited…` → 45011, `slow…` → answers after 3 s.
-#[handler]
-async fn jscode2session(Query(q): Query<SessionQuery>) -> Response {
-    let body = if q.appid != "wx-test-appid"
-        || q.secret != "wx-test-secret"
-        || q.grant_type != "authorization_code"
-    {
-        json!({"errcode": 40013, "errmsg": "invalid appid"})
-    } else if q.js_code.starts_with("bad") {
-        json!({"errcode": 40029, "errmsg": "invalid code, rid: 1"})
-    } else if q.js_code.starts_with("busy") {
-        json!({"errcode": -1, "errmsg": "system error"})
-    } else if q.js_code.starts_with("limited") {
-        json!({"errcode": 45011, "errmsg": "api minute-quota reach limit"})
-    } else {
-        if q.js_code.starts_with("slow") {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-        }
-        json!({"openid": format!("openid-{}", q.js_code), "session_key": "c2Vzc2lvbg=="})
-    };
-    Response::builder()
-        .content_type("text/plain")
-        .body(body.to_string())
-}
-
-async fn spawn_fake_wechat() -> String {
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind fake wechat");
-    let addr = acceptor.local_addr()[0]
-        .as_socket_addr()
-        .copied()
-        .expect("socket addr");
-    let app = Route::new()
-        .at("/sns/jscode2session", get(jscode2session))
-        .boxed();
-    tokio::spawn(async move {
-        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
-    });
-    format!("http://{addr}")
+    pub wechat: std::sync::Arc<fake_wechat::FakeWechat>,
 }
 
 /// A database URL nobody else uses.
@@ -141,7 +87,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let wechat_base = spawn_fake_wechat().await;
+    let (wechat, wechat_base) = fake_wechat::spawn().await;
     let mut settings = test_settings().await;
     settings.wechat.api_base = wechat_base.clone();
     adjust(&mut settings);
@@ -168,6 +114,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         admin_token: String::new(),
         state,
         wechat_base,
+        wechat,
     };
     app.admin_token = app.staff_login("root", "root-password").await;
     app
@@ -519,6 +466,7 @@ impl TestApp {
             admin_token: self.admin_token.clone(),
             state,
             wechat_base: self.wechat_base.clone(),
+            wechat: self.wechat.clone(),
         }
     }
 }

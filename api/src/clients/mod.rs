@@ -1,2 +1,3 @@
 //! Clients for services outside Qiaomen.
 pub mod wechat;
+pub mod wechat_token;

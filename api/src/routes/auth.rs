@@ -127,3 +127,61 @@ impl AuthApi {
         }))
     }
 }
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CodeBody {
+    /// A code from the mini-program (`wx.login` or `getPhoneNumber`).
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub code: String,
+}
+
+#[derive(Object)]
+pub struct PhoneBound {
+    pub phone: String,
+}
+
+pub struct MeApi {
+    pub state: SharedState,
+}
+
+#[OpenApi(tag = "Tag::Auth")]
+impl MeApi {
+    /// Stores the resident's phone number from a `getPhoneNumber` code (getuserphonenumber).
+    /// Staff see it masked (`138****1234`) except the assignee.
+    #[oai(path = "/me/phone", method = "post")]
+    async fn bind_phone(
+        &self,
+        auth: BearerAuth,
+        body: Json<CodeBody>,
+    ) -> ApiResult<Json<PhoneBound>> {
+        let resident = auth.resident()?;
+        let phone =
+            services::auth::bind_phone(&self.state.db, &self.state.wechat, resident, &body.code)
+                .await?;
+        Ok(Json(PhoneBound { phone }))
+    }
+
+    /// Binds the calling staff member's WeChat account (a `wx.login` code).
+    #[oai(path = "/staff/me/wechat", method = "post")]
+    async fn bind_staff_wechat(&self, auth: BearerAuth, body: Json<CodeBody>) -> ApiResult<()> {
+        let staff_id = match auth.staff(&self.state).await? {
+            Caller::Staff(scope) => scope.staff_id,
+            Caller::Resident(_) => return Err(ApiError::new(Code::Forbidden)),
+        };
+        services::auth::bind_staff_wechat(&self.state.db, &self.state.wechat, staff_id, &body.code)
+            .await?;
+        Ok(())
+    }
+
+    /// Staff login from the mini-program, for a staff member whose WeChat account is bound
+    /// (`401 wechat_not_bound` otherwise).
+    #[oai(path = "/auth/staff/wechat", method = "post")]
+    async fn staff_wechat_login(&self, body: Json<CodeBody>) -> ApiResult<Json<StaffToken>> {
+        let staff_id =
+            services::auth::staff_wechat_login(&self.state.db, &self.state.wechat, &body.code)
+                .await?;
+        let token = self.state.tokens.issue(staff_id, PrincipalKind::Staff)?;
+        Ok(Json(StaffToken { token, staff_id }))
+    }
+}

@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, now};
-use crate::clients::wechat::{WechatClient, WechatError};
+use crate::{
+    clients::wechat::{WechatClient, WechatError},
+    error::Code,
+};
+use entity::{resident, staff};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,7 +67,13 @@ impl From<WechatError> for ServiceError {
     fn from(err: WechatError) -> Self {
         match err {
             WechatError::CodeInvalid(_) => ServiceError::WechatCodeInvalid,
-            WechatError::Unavailable(why) => ServiceError::WechatUnavailable(why),
+            WechatError::Api {
+                errcode: 40029 | 40163,
+                ..
+            } => ServiceError::WechatCodeInvalid,
+            other @ (WechatError::Unavailable(_) | WechatError::Api { .. }) => {
+                ServiceError::WechatUnavailable(other.to_string())
+            }
         }
     }
 }
@@ -75,7 +85,6 @@ pub async fn wechat_login(
     code: &str,
 ) -> ServiceResult<Uuid> {
     let session = wechat.code2session(code).await?;
-    use entity::resident;
     if let Some(existing) = resident::Entity::find()
         .filter(resident::Column::Openid.eq(&session.openid))
         .one(db)
@@ -104,5 +113,76 @@ pub async fn wechat_login(
             .await?
             .map(|r| r.id)
             .ok_or_else(|| ServiceError::Internal("resident insert failed".into())),
+    }
+}
+
+/// Stores the phone number behind a mini-program `getPhoneNumber` code.
+pub async fn bind_phone(
+    db: &impl ConnectionTrait,
+    wechat: &WechatClient,
+    resident_id: Uuid,
+    code: &str,
+) -> ServiceResult<String> {
+    let raw = wechat.phone_number(code).await?;
+    let phone = crate::domain::inputs::Phone::parse("code", &raw)?;
+    let resident = resident::Entity::find_by_id(resident_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut am: resident::ActiveModel = resident.into();
+    am.phone = Set(Some(phone.as_str().to_owned()));
+    am.updated_at = Set(now());
+    am.update(db).await?;
+    Ok(phone.as_str().to_owned())
+}
+
+/// Binds a staff member's WeChat openid so they can log in from the mini-program.
+pub async fn bind_staff_wechat(
+    db: &impl ConnectionTrait,
+    wechat: &WechatClient,
+    staff_id: Uuid,
+    code: &str,
+) -> ServiceResult<()> {
+    let session = wechat.code2session(code).await?;
+    let taken = staff::Entity::find()
+        .filter(staff::Column::Openid.eq(&session.openid))
+        .one(db)
+        .await?;
+    if taken.is_some_and(|s| s.id != staff_id) {
+        return Err(ServiceError::rejected(
+            Code::AlreadyExists,
+            "code",
+            "this WeChat account is bound to another staff member",
+        ));
+    }
+    let member = staff::Entity::find_by_id(staff_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut am: staff::ActiveModel = member.into();
+    am.openid = Set(Some(session.openid));
+    am.updated_at = Set(now());
+    am.update(db).await?;
+    Ok(())
+}
+
+/// Logs in a staff member whose openid is bound.
+pub async fn staff_wechat_login(
+    db: &impl ConnectionTrait,
+    wechat: &WechatClient,
+    code: &str,
+) -> ServiceResult<Uuid> {
+    let session = wechat.code2session(code).await?;
+    let member = staff::Entity::find()
+        .filter(staff::Column::Openid.eq(&session.openid))
+        .one(db)
+        .await?;
+    match member {
+        Some(m) if m.status != crate::domain::StaffStatus::Left.as_str() => Ok(m.id),
+        _ => Err(ServiceError::Rejected {
+            code: Code::WechatNotBound,
+            field: Some("code".into()),
+            detail: None,
+        }),
     }
 }

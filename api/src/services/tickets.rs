@@ -396,6 +396,15 @@ pub async fn submit(
         Some(rid) => home_grid(&txn, rid).await?,
         None => None,
     };
+    // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
+    let contact_phone = match (new.contact_phone.as_ref(), resident_id) {
+        (Some(p), _) => Some(p.as_str().to_owned()),
+        (None, Some(rid)) => entity::resident::Entity::find_by_id(rid)
+            .one(&txn)
+            .await?
+            .and_then(|r| r.phone),
+        (None, None) => None,
+    };
     let dir = ctx.directory.get(&txn).await?;
     let grid_id = routing::find_grid(
         &dir,
@@ -442,7 +451,7 @@ pub async fn submit(
         status: Set(routed.as_str().to_owned()),
         priority: Set(Priority::Normal.as_str().to_owned()),
         anonymous: Set(new.anonymous),
-        contact_phone: Set(new.contact_phone.map(|p| p.as_str().to_owned())),
+        contact_phone: Set(contact_phone),
         channel: Set(new.channel.as_str().to_owned()),
         resident_id: Set(resident_id),
         created_by_staff_id: Set(staff_id),

@@ -9,3 +9,4 @@ mod lifecycle;
 mod photos;
 mod routing;
 mod time;
+mod wechat;
