@@ -26,10 +26,44 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub media: MediaSettings,
     pub sla: SlaSettings,
+    pub content_safety: ContentSafetySettings,
+    pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContentSafetySettings {
+    pub enabled: bool,
+}
+
+/// One subscription-message template: its id and which WeChat field key each value goes to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateSettings {
+    pub template_id: String,
+    /// Our value name (`number`, `title`, `status`, `time`, `note`) → the template's field key
+    /// (`character_string1`, `thing2`, `phrase3`, `time4`, …).
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationSettings {
+    pub enabled: bool,
+    pub interval_seconds: u64,
+    pub batch_size: u64,
+    pub max_attempts: i32,
+    pub base_backoff_seconds: i64,
+    /// `formal`, `trial` or `developer`.
+    pub miniprogram_state: String,
+    pub lang: String,
+    /// The mini-program page a message opens; `{id}` is replaced by the ticket id.
+    pub page: String,
+    /// Per event (`accepted`, `resolved`, `rejected`, `escalated`, `auto_closed`, `assigned`,
+    /// `reopened`, `overdue`); an event without a template is not sent.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

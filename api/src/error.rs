@@ -75,6 +75,7 @@ codes! {
     PayloadTooLarge => (413, "payload_too_large", "请求体过大", "The request body is too large"),
     RateLimited => (429, "rate_limited", "请求过于频繁，请稍后再试", "Too many requests; retry later"),
     NotAnImage => (415, "not_an_image", "只能上传 JPEG、PNG、WebP 或 HEIC 图片", "Only JPEG, PNG, WebP or HEIC images"),
+    ContentRejected => (422, "content_rejected", "内容未通过安全检测", "The text was refused by content safety checks"),
     InvalidAttachment => (422, "invalid_attachment", "附件无效或不属于你", "An attachment is unknown, not yours or already used"),
     TooManyAttachments => (422, "too_many_attachments", "附件数量超出限制", "Too many photos for one ticket"),
     ResolutionPhotoRequired => (422, "resolution_photo_required", "该类别办结时须上传现场照片", "This category needs a photo of the fix to resolve"),

@@ -10,6 +10,7 @@ pub struct Metrics {
     pub latency: HistogramVec,
     pub tickets: IntGaugeVec,
     pub cache_errors: IntCounterVec,
+    pub outbox: IntGaugeVec,
 }
 
 impl Metrics {
@@ -43,13 +44,19 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(tickets.clone()))?;
+        let outbox = IntGaugeVec::new(
+            Opts::new("outbox_messages", "Notification outbox messages by status"),
+            &["status"],
+        )?;
         registry.register(Box::new(cache_errors.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
             tickets,
             cache_errors,
+            outbox,
         })
     }
 

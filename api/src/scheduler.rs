@@ -133,3 +133,27 @@ impl Scheduler {
         }))
     }
 }
+
+/// The outbox sender loop: every `notifications.interval_seconds`, on every node (claims keep
+/// messages from being sent twice).
+pub fn spawn_sender(state: SharedState) -> Option<tokio::task::JoinHandle<()>> {
+    if !state.settings.notifications.enabled {
+        return None;
+    }
+    let every = Duration::from_secs(Ord::max(state.settings.notifications.interval_seconds, 1));
+    Some(tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let ctx = state.ctx();
+            match crate::services::outbox::drain(&ctx, ctx.now()).await {
+                Ok(report) if report != crate::services::outbox::DrainReport::default() => {
+                    tracing::info!(?report, "outbox drained");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox drain failed; will retry"),
+            }
+        }
+    }))
+}

@@ -165,10 +165,11 @@ pub async fn serve(
         on_bound(addr);
     }
     let scheduler = crate::scheduler::Scheduler::spawn(state.clone());
+    let sender = crate::scheduler::spawn_sender(state.clone());
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
         .await?;
-    if let Some(task) = scheduler {
+    for task in [scheduler, sender].into_iter().flatten() {
         task.abort();
     }
     Ok(())

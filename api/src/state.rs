@@ -30,6 +30,7 @@ impl AppState {
             db: &self.db,
             cache: self.cache.as_ref(),
             clock: self.clock.as_ref(),
+            wechat: &self.wechat,
             calendar: &self.calendar,
             directory: &self.directory,
             settings: &self.settings,

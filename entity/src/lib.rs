@@ -11,5 +11,6 @@ pub mod rating;
 pub mod resident;
 pub mod staff;
 pub mod staff_assignment;
+pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;

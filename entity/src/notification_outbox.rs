@@ -18,13 +18,17 @@ pub struct Model {
     /// JSON with the values the message template needs.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
-    /// `pending`, `sent` or `failed`.
+    /// `pending`, `sending` (claimed by a node), `sent`, `failed` (a final error, recorded in
+    /// `last_error`) or `skipped` (no template configured, no openid, no subscription left).
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// While `sending`: the claim of one node, until this time.
+    pub claimed_until: Option<DateTimeUtc>,
+    pub sent_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

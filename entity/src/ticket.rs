@@ -57,6 +57,9 @@ pub struct Model {
     pub return_visit_outcome: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub return_visit_note: Option<String>,
+    /// Content safety: `review` (WeChat asked for review) or `unchecked` (the check could not run).
+    pub moderation: Option<String>,
+    pub moderation_label: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,9 @@ pub struct Model {
     pub note: Option<String>,
     pub visibility: String,
     pub created_at: DateTimeUtc,
+    /// Content safety of a comment: `review` or `unchecked`.
+    pub moderation: Option<String>,
+    pub moderation_label: Option<i32>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_core_tables;
 mod m20261122_000002_idempotency_and_attachments;
 mod m20261122_000003_sla_scheduler;
+mod m20261122_000004_outbox_sending_and_moderation;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_core_tables::Migration),
             Box::new(m20261122_000002_idempotency_and_attachments::Migration),
             Box::new(m20261122_000003_sla_scheduler::Migration),
+            Box::new(m20261122_000004_outbox_sending_and_moderation::Migration),
         ]
     }
 }

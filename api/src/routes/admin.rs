@@ -219,6 +219,24 @@ impl AdminApi {
         Ok(Created::Created(Json(created.into())))
     }
 
+    /// The notification outbox, newest first: `status` = pending, sending, sent, failed, skipped.
+    #[oai(path = "/outbox", method = "get")]
+    async fn outbox(
+        &self,
+        auth: BearerAuth,
+        status: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<Vec<OutboxMessage>>> {
+        auth.admin(&self.state).await?;
+        let rows = services::outbox::list(
+            &self.state.db,
+            status.0.as_deref(),
+            super::page_limit(limit.0),
+        )
+        .await?;
+        Ok(Json(rows.into_iter().map(OutboxMessage::from).collect()))
+    }
+
     #[oai(path = "/categories", method = "post")]
     async fn create_category(
         &self,

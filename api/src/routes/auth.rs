@@ -141,6 +141,17 @@ pub struct PhoneBound {
     pub phone: String,
 }
 
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct SubscriptionsBody {
+    pub template_ids: Vec<String>,
+}
+
+#[derive(Object)]
+pub struct Granted {
+    pub granted: u32,
+}
+
 pub struct MeApi {
     pub state: SharedState,
 }
@@ -160,6 +171,33 @@ impl MeApi {
             services::auth::bind_phone(&self.state.db, &self.state.wechat, resident, &body.code)
                 .await?;
         Ok(Json(PhoneBound { phone }))
+    }
+
+    /// Records the one-time subscription-message templates the resident just granted in the
+    /// mini-program (`wx.requestSubscribeMessage`); each grant lets one message through.
+    #[oai(path = "/me/subscriptions", method = "post")]
+    async fn subscriptions(
+        &self,
+        auth: BearerAuth,
+        body: Json<SubscriptionsBody>,
+    ) -> ApiResult<Json<Granted>> {
+        let resident = auth.resident()?;
+        if body.template_ids.is_empty()
+            || body.template_ids.len() > 20
+            || body
+                .template_ids
+                .iter()
+                .any(|t| t.is_empty() || t.len() > 64)
+        {
+            return Err(ApiError::new(Code::InvalidField)
+                .field("template_ids")
+                .detail("1 to 20 template ids"));
+        }
+        let now = self.state.clock.now();
+        services::outbox::add_grants(&self.state.db, resident, &body.template_ids, now).await?;
+        Ok(Json(Granted {
+            granted: body.template_ids.len() as u32,
+        }))
     }
 
     /// Binds the calling staff member's WeChat account (a `wx.login` code).

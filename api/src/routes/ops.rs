@@ -59,6 +59,19 @@ pub async fn metrics(state: Data<&SharedState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: ticket counts unavailable"),
     }
+    match services::outbox::count_by_status(&state.db).await {
+        Ok(counts) => {
+            state.metrics.outbox.reset();
+            for (status, n) in counts {
+                state
+                    .metrics
+                    .outbox
+                    .with_label_values(&[status.as_str()])
+                    .set(n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: outbox counts unavailable"),
+    }
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

@@ -53,6 +53,7 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
             .transpose()?,
         channel: Channel::MiniProgram,
         attachment_ids: body.attachment_ids.unwrap_or_default(),
+        moderation: None,
     })
 }
 
@@ -401,7 +402,7 @@ impl TicketApi {
             grid_id: grid_id.0,
             category: category.0,
             overdue: overdue.0,
-            return_visit_pending: false,
+            ..WorkFilter::default()
         };
         self.work_page(&scope, filter, cursor.0, limit.0).await
     }
@@ -417,6 +418,23 @@ impl TicketApi {
         let scope = staff_scope(auth.staff(&self.state).await?)?;
         let filter = WorkFilter {
             return_visit_pending: true,
+            ..WorkFilter::default()
+        };
+        self.work_page(&scope, filter, cursor.0, limit.0).await
+    }
+
+    /// Tickets in the caller's scope whose text or comments content safety flagged: `review`
+    /// (WeChat asked for a human look) or `unchecked` (the check could not run).
+    #[oai(path = "/work/moderation", method = "get", tag = "Tag::Work")]
+    async fn moderation(
+        &self,
+        auth: BearerAuth,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<TicketPage>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let filter = WorkFilter {
+            moderation_pending: true,
             ..WorkFilter::default()
         };
         self.work_page(&scope, filter, cursor.0, limit.0).await

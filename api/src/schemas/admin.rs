@@ -218,3 +218,36 @@ pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
 }
+
+#[derive(Object)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub recipient_kind: String,
+    pub recipient_id: Uuid,
+    pub event: String,
+    pub ticket_id: Option<Uuid>,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::notification_outbox::Model> for OutboxMessage {
+    fn from(m: entity::notification_outbox::Model) -> Self {
+        OutboxMessage {
+            id: m.id,
+            recipient_kind: m.recipient_kind,
+            recipient_id: m.recipient_id,
+            event: m.event,
+            ticket_id: m.ticket_id,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            next_attempt_at: m.next_attempt_at,
+            sent_at: m.sent_at,
+            created_at: m.created_at,
+        }
+    }
+}

@@ -60,6 +60,8 @@ pub struct Event {
     pub note: Option<String>,
     /// `public` or `internal` (staff only).
     pub visibility: String,
+    /// Content safety flag of a comment: `review` or `unchecked`.
+    pub moderation: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -138,6 +140,8 @@ pub struct Ticket {
     pub overdue: bool,
     /// The resolution deadline passed while open (marked by the scheduler).
     pub resolution_overdue: bool,
+    /// Content safety flag: `review` or `unchecked` (null when the text passed).
+    pub moderation: Option<String>,
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
     pub return_visit: Option<ReturnVisit>,
     pub submitted_at: DateTime<Utc>,
@@ -201,6 +205,7 @@ impl From<TicketView> for Ticket {
             resolution_met: v.timing.resolution_met,
             overdue: v.timing.overdue,
             resolution_overdue: t.resolution_overdue,
+            moderation: t.moderation.clone(),
             return_visit: t.return_visit_required.then(|| ReturnVisit {
                 at: t.return_visit_at,
                 outcome: t.return_visit_outcome.clone(),
@@ -221,6 +226,7 @@ impl From<TicketView> for Ticket {
                         actor_kind: e.actor_kind,
                         note: e.note,
                         visibility: e.visibility,
+                        moderation: e.moderation,
                         at: e.created_at,
                     })
                     .collect()

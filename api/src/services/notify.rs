@@ -62,6 +62,8 @@ async fn record(
         next_attempt_at: Set(at),
         last_error: Set(None),
         created_at: Set(at),
+        claimed_until: Set(None),
+        sent_at: Set(None),
     }
     .insert(db)
     .await?;

@@ -21,6 +21,7 @@ use super::{
     directory::{Directory, DirectoryCache},
     notify,
     routing::{self, Destination},
+    safety::{self, Moderation},
     sla,
 };
 use crate::{
@@ -56,6 +57,7 @@ pub struct Ctx<'a> {
     pub db: &'a DatabaseConnection,
     pub cache: &'a dyn crate::cache::Cache,
     pub clock: &'a dyn crate::clock::Clock,
+    pub wechat: &'a crate::clients::wechat::WechatClient,
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
     pub settings: &'a Settings,
@@ -80,6 +82,8 @@ pub struct NewTicket {
     pub channel: Channel,
     /// Photos the resident uploaded first (`POST /attachments`).
     pub attachment_ids: Vec<Uuid>,
+    /// Set by content safety screening before submission.
+    pub moderation: Option<Moderation>,
 }
 
 /// A ticket with everything a response shows, already filtered for the viewer.
@@ -139,6 +143,7 @@ struct EventDraft {
     to: Option<Status>,
     note: Option<String>,
     visibility: Visibility,
+    moderation: Option<Moderation>,
 }
 
 impl EventDraft {
@@ -149,6 +154,7 @@ impl EventDraft {
             to: Some(to),
             note,
             visibility: Visibility::Public,
+            moderation: None,
         }
     }
 }
@@ -181,6 +187,8 @@ async fn insert_events(
             note: Set(e.note),
             visibility: Set(e.visibility.as_str().to_owned()),
             created_at: Set(at),
+            moderation: Set(e.moderation.as_ref().map(|m| m.status.to_owned())),
+            moderation_label: Set(e.moderation.and_then(|m| m.label)),
         })
         .collect();
     if !rows.is_empty() {
@@ -330,9 +338,15 @@ pub async fn replay(
 pub async fn submit_once(
     ctx: &Ctx<'_>,
     resident_id: Uuid,
-    new: NewTicket,
+    mut new: NewTicket,
     idem: Option<Idempotency>,
 ) -> ServiceResult<Submission> {
+    let text = format!(
+        "{}\n{}",
+        new.title.as_ref().map(Text::as_str).unwrap_or_default(),
+        new.description.as_str()
+    );
+    new.moderation = screen_resident(ctx, resident_id, &text, safety::SCENE_FORUM).await?;
     match submit(ctx, Some(resident_id), None, new, idem.as_ref()).await {
         Ok(view) => {
             if let Some(i) = &idem {
@@ -462,6 +476,8 @@ pub async fn submit(
         return_visit_at: Set(None),
         return_visit_outcome: Set(None),
         return_visit_note: Set(None),
+        moderation: Set(new.moderation.as_ref().map(|m| m.status.to_owned())),
+        moderation_label: Set(new.moderation.as_ref().and_then(|m| m.label)),
         submitted_at: Set(at),
         accepted_at: Set(None),
         resolved_at: Set(None),
@@ -490,6 +506,7 @@ pub async fn submit(
         to: Some(Status::Submitted),
         note: None,
         visibility: Visibility::Public,
+        moderation: None,
     };
     insert_events(&txn, model.id, 1, actor, vec![submit], at).await?;
     let route_note = route_note(&dir, &dest);
@@ -749,6 +766,8 @@ pub struct WorkFilter {
     pub overdue: Option<bool>,
     /// Only tickets waiting for a return visit.
     pub return_visit_pending: bool,
+    /// Only tickets whose text or comments content safety flagged (`review` or `unchecked`).
+    pub moderation_pending: bool,
 }
 
 /// Newest first, `limit` at a time, continuing after `cursor`.
@@ -888,6 +907,18 @@ pub async fn list_work(
                     ),
             );
         cond = cond.add(if wanted { late } else { late.not() });
+    }
+    if filter.moderation_pending {
+        let flagged_comments = sea_orm::sea_query::Query::select()
+            .column(ticket_event::Column::TicketId)
+            .from(ticket_event::Entity)
+            .and_where(ticket_event::Column::Moderation.is_not_null())
+            .to_owned();
+        cond = cond.add(
+            Condition::any()
+                .add(ticket::Column::Moderation.is_not_null())
+                .add(ticket::Column::Id.in_subquery(flagged_comments)),
+        );
     }
     if filter.return_visit_pending {
         cond = cond
@@ -1313,6 +1344,24 @@ pub async fn rate(
     view(ctx, &dir, &caller, saved, true).await
 }
 
+/// Screens a resident's text with WeChat content safety (see `safety`).
+async fn screen_resident(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    text: &str,
+    scene: u8,
+) -> ServiceResult<Option<Moderation>> {
+    if !ctx.settings.content_safety.enabled {
+        return Ok(None);
+    }
+    let openid = entity::resident::Entity::find_by_id(resident_id)
+        .one(ctx.db)
+        .await?
+        .map(|r| r.openid)
+        .unwrap_or_default();
+    safety::screen(ctx.wechat, true, text, &openid, scene).await
+}
+
 /// Adds a comment (a resident adding information, or staff noting progress). Comments change no
 /// status, so a comment that loses a race with a transition is simply retried.
 pub async fn comment(
@@ -1327,6 +1376,12 @@ pub async fn comment(
         Caller::Staff(_) if internal => Visibility::Internal,
         _ => Visibility::Public,
     };
+    let moderation = match caller {
+        Caller::Resident(id) => {
+            screen_resident(ctx, *id, text.as_str(), safety::SCENE_COMMENT).await?
+        }
+        Caller::Staff(_) => None,
+    };
     for _ in 0..3 {
         let txn = super::write_txn(ctx.db).await?;
         let dir = ctx.directory.get(&txn).await?;
@@ -1339,6 +1394,7 @@ pub async fn comment(
             to: Some(status),
             note: Some(text.as_str().to_owned()),
             visibility,
+            moderation: moderation.clone(),
         };
         match save(
             &txn,

@@ -200,3 +200,277 @@ async fn staff_bind_their_wechat_and_then_log_in_with_it() {
         StatusCode::FORBIDDEN
     );
 }
+
+async fn drain(node: &TestApp) -> qiaomen_api::services::outbox::DrainReport {
+    let ctx = node.state.ctx();
+    qiaomen_api::services::outbox::drain(&ctx, ctx.now())
+        .await
+        .expect("drain")
+}
+
+async fn outbox(app: &TestApp, status: &str) -> Vec<serde_json::Value> {
+    let r = app
+        .get(
+            &format!("/api/v1/admin/outbox?status={status}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body.as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let peer = app.peer().await;
+    let resident = app.resident("r1").await;
+    let r = app
+        .post(
+            "/api/v1/me/subscriptions",
+            &resident,
+            json!({"template_ids": ["REPLACE-accepted", "REPLACE-resolved"]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["granted"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{}",
+        r.body
+    );
+    app.post(
+        "/api/v1/staff/me/wechat",
+        &w.gw_a1.1,
+        json!({"code": "gw-a1-wx"}),
+    )
+    .await;
+
+    app.wechat
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let id = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", A1_POINT),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/tickets/{id}/accept"),
+        &w.gw_a1.1,
+        json!({}),
+    )
+    .await;
+    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    assert_eq!(
+        a.retried + b.retried,
+        2,
+        "assigned (worker) and accepted (resident), both held back"
+    );
+    assert_eq!(a.sent + b.sent, 0);
+    assert_eq!(outbox(&app, "pending").await.len(), 2);
+
+    // Still down at the next attempt; then WeChat returns.
+    app.clock.advance(chrono::Duration::hours(1));
+    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    assert_eq!(a.retried + b.retried, 2);
+    app.wechat
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    app.clock.advance(chrono::Duration::hours(2));
+    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    assert_eq!(a.sent + b.sent, 2, "{a:?} {b:?}");
+    assert_eq!(app.wechat.sent_to("openid-r1").len(), 1);
+    assert_eq!(app.wechat.sent_to("openid-gw-a1-wx").len(), 1);
+    let message = &app.wechat.sent_to("openid-r1")[0];
+    assert_eq!(message["template_id"], "REPLACE-accepted");
+    assert_eq!(message["data"]["phrase3"]["value"], "已受理");
+    assert!(
+        message["data"]["thing2"]["value"]
+            .as_str()
+            .is_some_and(|v| v.chars().count() <= 20)
+    );
+    assert!(message["page"].as_str().is_some_and(|p| p.contains(&id)));
+    // Nothing more to send, by either node.
+    app.clock.advance(chrono::Duration::days(1));
+    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    assert_eq!((a, b), Default::default());
+    assert_eq!(outbox(&app, "sent").await.len(), 2);
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"qiaomen_outbox_messages{status="sent"} 2"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn final_errors_are_recorded_not_retried_and_grants_are_respected() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    app.post(
+        "/api/v1/me/subscriptions",
+        &resident,
+        json!({"template_ids": ["REPLACE-accepted"]}),
+    )
+    .await;
+    app.wechat.fail_sends("openid-r1", 43101, 0);
+    let id = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", A1_POINT),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/tickets/{id}/accept"),
+        &w.gw_a1.1,
+        json!({}),
+    )
+    .await;
+    let report = drain(&app).await;
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(report.skipped, 1, "the worker has no bound WeChat");
+    let failed = outbox(&app, "failed").await;
+    assert!(
+        failed[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("43101")),
+        "{failed:?}"
+    );
+    let sends = app.wechat.calls("subscribe_send");
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(drain(&app).await, Default::default());
+    assert_eq!(app.wechat.calls("subscribe_send"), sends, "not retried");
+
+    // Without an unused grant nothing is sent: resolved was never granted.
+    app.post(
+        &format!("/api/v1/tickets/{id}/resolve"),
+        &w.gw_a1.1,
+        json!({"note": "已处理"}),
+    )
+    .await;
+    assert_eq!(drain(&app).await.skipped, 1);
+    let skipped = outbox(&app, "skipped").await;
+    assert!(skipped.iter().any(|m| {
+        m["event"] == "resolved"
+            && m["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("subscription"))
+    }));
+}
+
+#[tokio::test]
+async fn content_safety_refuses_risky_text_and_flags_what_it_cannot_pass() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let with = |text: &str| {
+        let mut body = complaint_at("noise", A1_POINT);
+        body["description"] = json!(text);
+        body
+    };
+    let r = app
+        .post("/api/v1/tickets", &resident, with("RISKY 内容"))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "content_rejected"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.count("/api/v1/tickets", &resident).await,
+        0,
+        "nothing stored"
+    );
+
+    let review = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            with("REVIEW 这段需要人工看看"),
+        )
+        .await;
+    assert_eq!(
+        (review.status, review.body["moderation"].as_str()),
+        (StatusCode::CREATED, Some("review"))
+    );
+    let inactive = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            with("INACTIVE 用户两小时内未活跃"),
+        )
+        .await;
+    assert_eq!(inactive.body["moderation"], "unchecked");
+    app.wechat
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let down = app
+        .post("/api/v1/tickets", &resident, with("微信宕机时提交"))
+        .await;
+    assert_eq!(
+        (down.status, down.body["moderation"].as_str()),
+        (StatusCode::CREATED, Some("unchecked"))
+    );
+    app.wechat
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let clean = app
+        .post("/api/v1/tickets", &resident, with("楼道灯坏了"))
+        .await;
+    assert!(clean.body["moderation"].is_null());
+    let clean_id = clean.body["id"].as_str().unwrap_or_default().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{clean_id}/comments"),
+            &resident,
+            json!({"text": "RISKY 补充"}),
+        )
+        .await;
+    assert_eq!(r.code(), "content_rejected");
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{clean_id}/comments"),
+            &resident,
+            json!({"text": "REVIEW 补充"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+
+    let flagged = app.get("/api/v1/work/moderation", &w.gw_a1.1).await.body;
+    assert_eq!(
+        flagged["items"].as_array().map(Vec::len),
+        Some(4),
+        "review, unchecked twice, and the flagged comment's ticket"
+    );
+}
+
+#[tokio::test]
+async fn the_content_check_can_be_switched_off() {
+    let app = spawn_app_with(|s| s.content_safety.enabled = false).await;
+    World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let mut body = complaint_at("noise", A1_POINT);
+    body["description"] = json!("RISKY 但检测已关闭");
+    let r = app.post("/api/v1/tickets", &resident, body).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(app.wechat.calls("msg_sec_check"), 0);
+}
