@@ -27,11 +27,26 @@ pub struct Settings {
     pub media: MediaSettings,
     pub sla: SlaSettings,
     pub content_safety: ContentSafetySettings,
+    pub stats: StatsSettings,
     pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// Weight of "basically satisfied" in the satisfaction rate (some 12345 assessments use 0.9).
+    pub basically_satisfied_weight: f64,
+    pub composite_weights: CompositeWeights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CompositeWeights {
+    pub response: f64,
+    pub resolution: f64,
+    pub satisfaction: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

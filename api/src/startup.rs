@@ -121,6 +121,9 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
             crate::routes::auth::MeApi {
                 state: state.clone(),
             },
+            crate::routes::stats::StatsApi {
+                state: state.clone(),
+            },
             AdminApi {
                 state: state.clone(),
             },

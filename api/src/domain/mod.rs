@@ -6,6 +6,7 @@ pub mod coords;
 pub mod inputs;
 pub mod lifecycle;
 pub mod photos;
+pub mod rates;
 pub mod routing;
 
 /// A closed set of snake_case strings stored in the database and spoken by the API.

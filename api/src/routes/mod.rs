@@ -3,6 +3,7 @@ pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod ops;
+pub mod stats;
 pub mod tickets;
 
 use poem_openapi::{ApiResponse, Tags, payload::Json, types::ToJSON};
@@ -29,6 +30,8 @@ pub enum Tag {
     Admin,
     /// Public reference data.
     Public,
+    /// Statistics for community and street offices: the three rates.
+    Stats,
 }
 
 /// `201 Created` with the new resource.

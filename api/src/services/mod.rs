@@ -12,6 +12,7 @@ pub mod safety;
 pub mod seed;
 pub mod sla;
 pub mod staff;
+pub mod stats;
 pub mod tickets;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -8,5 +8,6 @@ mod faults;
 mod lifecycle;
 mod photos;
 mod routing;
+mod stats;
 mod time;
 mod wechat;

@@ -1,0 +1,466 @@
+//! The three rates (issue 6) on a small fixed data set whose figures are worked out by hand.
+//!
+//! Community CA, six noise complaints submitted at T0 (response SLA 60 min):
+//!
+//! | ticket | grid | what happens                                                        |
+//! |--------|------|---------------------------------------------------------------------|
+//! | t1     | A1   | accepted +30 min, resolved +2 h, rated satisfied                    |
+//! | t2     | A1   | accepted +90 min (late), resolved +3 h, rated basically satisfied   |
+//! | t3     | A2   | never accepted: overdue                                             |
+//! | t4     | A2   | withdrawn +10 min                                                   |
+//! | t5     | A1   | rejected +20 min                                                    |
+//! | t6     | A1   | accepted +10 min, resolved +1 h, unsatisfied → reopened, resolved +2 h, satisfied |
+//!
+//! received 4 (t1 t2 t3 t6), withdrawn 1, rejected 1, accepted 3; response due 4, in time 2 →
+//! 0.5; resolved 3 → 0.75; rated 4 (2 satisfied, 1 basically, 1 unsatisfied) → 0.75; reopened 1
+//! → 0.25; overdue open 1; composite 100 × (0.1 × 0.5 + 0.5 × 0.75 + 0.4 × 0.75) = 72.5; minutes
+//! to response 10, 30, 90 → median 30, p90 90; to resolution 120, 120, 180 → median 120, p90 180.
+use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use qiaomen_tests::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn beijing(s: &str) -> DateTime<Utc> {
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+    FixedOffset::east_opt(8 * 3600)
+        .and_then(|o| o.from_local_datetime(&naive).single())
+        .expect("offset")
+        .with_timezone(&Utc)
+}
+
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - expected).abs() < 0.2)
+}
+
+struct Fixture {
+    app: TestApp,
+    w: World,
+    query: String,
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let t0 = beijing("2026-11-16 09:00");
+    app.clock.set(t0);
+    let mut ids = Vec::new();
+    for point in [A1_POINT, A1_POINT, A2_POINT, A2_POINT, A1_POINT, A1_POINT] {
+        let r = app
+            .post("/api/v1/tickets", &resident, complaint_at("noise", point))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        ids.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let (t1, t2, _t3, t4, t5, t6) = (&ids[0], &ids[1], &ids[2], &ids[3], &ids[4], &ids[5]);
+    let (a1, ok) = (&w.gw_a1.1, StatusCode::OK);
+    let step = |minutes: i64| app.clock.set(t0 + Duration::minutes(minutes));
+    let post = |path: String, token: String, body: Value| {
+        let app = &app;
+        async move {
+            let r = app.post(&path, &token, body).await;
+            assert_eq!(r.status, ok, "{path}: {}", r.body);
+        }
+    };
+    step(10);
+    post(
+        format!("/api/v1/tickets/{t6}/accept"),
+        a1.clone(),
+        json!({}),
+    )
+    .await;
+    post(
+        format!("/api/v1/tickets/{t4}/withdraw"),
+        resident.clone(),
+        json!({}),
+    )
+    .await;
+    step(20);
+    post(
+        format!("/api/v1/tickets/{t5}/reject"),
+        a1.clone(),
+        json!({"reason": "不属于受理范围"}),
+    )
+    .await;
+    step(30);
+    post(
+        format!("/api/v1/tickets/{t1}/accept"),
+        a1.clone(),
+        json!({}),
+    )
+    .await;
+    step(60);
+    post(
+        format!("/api/v1/tickets/{t6}/resolve"),
+        a1.clone(),
+        json!({"note": "已处理"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/tickets/{t6}/rating"),
+        resident.clone(),
+        json!({"level": "unsatisfied"}),
+    )
+    .await;
+    step(70);
+    post(
+        format!("/api/v1/tickets/{t6}/accept"),
+        a1.clone(),
+        json!({}),
+    )
+    .await;
+    step(90);
+    post(
+        format!("/api/v1/tickets/{t2}/accept"),
+        a1.clone(),
+        json!({}),
+    )
+    .await;
+    step(120);
+    post(
+        format!("/api/v1/tickets/{t1}/resolve"),
+        a1.clone(),
+        json!({"note": "已处理"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/tickets/{t6}/resolve"),
+        a1.clone(),
+        json!({"note": "已处理"}),
+    )
+    .await;
+    step(180);
+    post(
+        format!("/api/v1/tickets/{t2}/resolve"),
+        a1.clone(),
+        json!({"note": "已处理"}),
+    )
+    .await;
+    step(200);
+    post(
+        format!("/api/v1/tickets/{t1}/rating"),
+        resident.clone(),
+        json!({"level": "satisfied"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/tickets/{t2}/rating"),
+        resident.clone(),
+        json!({"level": "basically_satisfied"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/tickets/{t6}/rating"),
+        resident.clone(),
+        json!({"level": "satisfied"}),
+    )
+    .await;
+    let from = (t0 - Duration::hours(1)).to_rfc3339().replace('+', "%2B");
+    let to = (t0 + Duration::days(1)).to_rfc3339().replace('+', "%2B");
+    let query = format!("from={from}&to={to}");
+    Fixture { app, w, query }
+}
+
+#[tokio::test]
+async fn the_summary_matches_the_hand_computed_figures() {
+    let Fixture { app, w, query } = fixture().await;
+    let r = app
+        .get(
+            &format!("/api/v1/stats/summary?area_id={}&{query}", w.ca),
+            &w.ca_admin.1,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let s = &r.body;
+    let counts = [
+        ("received", 4),
+        ("withdrawn", 1),
+        ("rejected", 1),
+        ("accepted", 3),
+        ("response_due", 4),
+        ("responded_in_time", 2),
+        ("resolved", 3),
+        ("rated", 4),
+        ("satisfied", 2),
+        ("basically_satisfied", 1),
+        ("unsatisfied", 1),
+        ("reopened", 1),
+        ("overdue_open", 1),
+    ];
+    for (field, expected) in counts {
+        assert_eq!(s[field].as_u64(), Some(expected), "{field}: {s}");
+    }
+    for (field, expected) in [
+        ("response_rate", 0.5),
+        ("resolution_rate", 0.75),
+        ("satisfaction_rate", 0.75),
+        ("reopen_rate", 0.25),
+    ] {
+        assert_eq!(s[field].as_f64(), Some(expected), "{field}");
+    }
+    assert!(
+        close(&s["composite_score"], 72.5),
+        "{}",
+        s["composite_score"]
+    );
+    assert!(
+        close(&s["median_response_minutes"], 30.0) && close(&s["p90_response_minutes"], 90.0),
+        "{s}"
+    );
+    assert!(
+        close(&s["median_resolution_minutes"], 120.0) && close(&s["p90_resolution_minutes"], 180.0),
+        "{s}"
+    );
+
+    // An empty period: rates are null, not 0.
+    let r = app.get(&format!("/api/v1/stats/summary?area_id={}&from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z", w.ca), &w.ca_admin.1).await;
+    assert!(
+        r.body["response_rate"].is_null()
+            && r.body["satisfaction_rate"].is_null()
+            && r.body["composite_score"].is_null(),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn basically_satisfied_can_weigh_less() {
+    let Fixture { app, w, query } = fixture().await;
+    let mut settings = app.settings.clone();
+    settings.stats.basically_satisfied_weight = 0.9;
+    let app2 = TestApp { settings, ..app };
+    let node = app2.peer().await;
+    let r = node
+        .get(
+            &format!("/api/v1/stats/summary?area_id={}&{query}", w.ca),
+            &w.ca_admin.1,
+        )
+        .await;
+    assert!(
+        close(&r.body["satisfaction_rate"], 0.725),
+        "(2 + 0.9) / 4: {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn every_grouping_gives_the_same_figures_per_group() {
+    let Fixture { app, w, query } = fixture().await;
+    let get = |by: &str| {
+        let app = &app;
+        let path = format!("/api/v1/stats/breakdown?area_id={}&by={by}&{query}", w.ca);
+        let token = w.ca_admin.1.clone();
+        async move {
+            let r = app.get(&path, &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body["groups"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let grids = get("grid").await;
+    let a1 = grids
+        .iter()
+        .find(|g| g["key"] == w.a1.as_str())
+        .cloned()
+        .unwrap_or_default();
+    let a2 = grids
+        .iter()
+        .find(|g| g["key"] == w.a2.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            a1["received"].as_u64(),
+            a1["rejected"].as_u64(),
+            a1["response_rate"].as_f64()
+        ),
+        (Some(3), Some(1), Some(2.0 / 3.0))
+    );
+    assert_eq!(
+        (
+            a2["received"].as_u64(),
+            a2["withdrawn"].as_u64(),
+            a2["response_rate"].as_f64()
+        ),
+        (Some(1), Some(1), Some(0.0))
+    );
+    assert_eq!(a1["name"], "甲一网格");
+    assert_eq!(a2["satisfaction_rate"], Value::Null);
+    let workers = get("worker").await;
+    let gw_a1 = workers
+        .iter()
+        .find(|g| g["key"] == w.gw_a1.0.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (gw_a1["resolved"].as_u64(), gw_a1["rated"].as_u64()),
+        (Some(3), Some(4))
+    );
+    for by in ["community", "category", "day", "week"] {
+        let groups = get(by).await;
+        assert_eq!(groups.len(), 1, "{by}: {groups:?}");
+        assert_eq!(groups[0]["received"].as_u64(), Some(4), "{by}");
+        assert_eq!(groups[0]["response_rate"].as_f64(), Some(0.5), "{by}");
+    }
+    assert_eq!(get("day").await[0]["key"], "2026-11-16");
+    assert_eq!(get("week").await[0]["key"], "2026-W47");
+    let sorted = app
+        .get(
+            &format!(
+                "/api/v1/stats/breakdown?area_id={}&by=grid&sort=received&order=desc&{query}",
+                w.ca
+            ),
+            &w.ca_admin.1,
+        )
+        .await;
+    assert_eq!(sorted.body["groups"][0]["key"], w.a1.as_str());
+}
+
+#[tokio::test]
+async fn csv_and_xlsx_exports_read_back() {
+    let Fixture { app, w, query } = fixture().await;
+    let resp = app
+        .http
+        .get(format!(
+            "{}/api/v1/stats/export.csv?area_id={}&by=grid&{query}",
+            app.base, w.ca
+        ))
+        .bearer_auth(&w.ca_admin.1)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let bytes = resp.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF], "UTF-8 byte-order mark");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("分组,受理量"), "{text}");
+    let a1 = lines
+        .iter()
+        .find(|l| l.starts_with("甲一网格"))
+        .expect("A1 row");
+    assert!(a1.contains(",3,") && a1.contains("66.7%"), "{a1}");
+
+    let resp = app
+        .http
+        .get(format!(
+            "{}/api/v1/stats/export.xlsx?area_id={}&{query}",
+            app.base, w.ca
+        ))
+        .bearer_auth(&w.ca_admin.1)
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("bytes").to_vec();
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
+    let names = book.sheet_names();
+    for sheet in [
+        "汇总",
+        "按网格",
+        "按社区",
+        "按人员",
+        "按类别",
+        "按日",
+        "按周",
+    ] {
+        assert!(names.iter().any(|n| n == sheet), "{sheet} in {names:?}");
+    }
+    let summary = book.worksheet_range("汇总").expect("summary sheet");
+    assert!(
+        matches!(summary.get((0, 0)), Some(Data::String(s)) if s.contains("甲社区")),
+        "area and period on top"
+    );
+    assert_eq!(summary.get((1, 1)), Some(&Data::String("受理量".into())));
+    assert_eq!(summary.get((2, 1)), Some(&Data::Float(4.0)));
+    assert_eq!(
+        summary.get((2, 6)),
+        Some(&Data::Float(0.5)),
+        "response rate, formatted as a percentage"
+    );
+}
+
+#[tokio::test]
+async fn staff_read_only_their_scope_and_the_map_and_morning_view_work() {
+    let Fixture { app, w, query } = fixture().await;
+    let path = |area: &str| format!("/api/v1/stats/summary?area_id={area}&{query}");
+    assert_eq!(
+        app.get(&path(&w.ca), &w.gw_a2.1).await.status,
+        StatusCode::NOT_FOUND,
+        "a grid worker cannot read the community"
+    );
+    assert_eq!(
+        app.get(&path(&w.a2), &w.gw_a2.1).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&path(&w.ca), &w.cb_admin.1).await.status,
+        StatusCode::NOT_FOUND,
+        "another community"
+    );
+    assert_eq!(
+        app.get(&path(&w.ca), &w.street_admin.1).await.status,
+        StatusCode::OK
+    );
+    let resident = app.resident("r1").await;
+    assert_eq!(
+        app.get(&path(&w.ca), &resident).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let map = app
+        .get(
+            &format!("/api/v1/stats/heatmap?area_id={}&{query}", w.ca),
+            &w.ca_admin.1,
+        )
+        .await
+        .body;
+    assert_eq!(map["type"], "FeatureCollection");
+    let features = map["features"].as_array().cloned().unwrap_or_default();
+    assert_eq!(features.len(), 2);
+    let a1 = features
+        .iter()
+        .find(|f| f["properties"]["grid_id"] == w.a1.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            a1["properties"]["count"].as_u64(),
+            a1["geometry"]["type"].as_str()
+        ),
+        (Some(4), Some("Polygon"))
+    );
+
+    let workers = app
+        .get(
+            &format!("/api/v1/stats/workers?area_id={}&{query}", w.ca),
+            &w.ca_admin.1,
+        )
+        .await
+        .body;
+    let list = workers.as_array().cloned().unwrap_or_default();
+    let gw_a2 = list
+        .iter()
+        .find(|x| x["staff_id"] == w.gw_a2.0.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (gw_a2["open"].as_u64(), gw_a2["overdue"].as_u64()),
+        (Some(1), Some(1)),
+        "{workers}"
+    );
+    let gw_a1 = list
+        .iter()
+        .find(|x| x["staff_id"] == w.gw_a1.0.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (gw_a1["open"].as_u64(), gw_a1["resolved"].as_u64()),
+        (Some(0), Some(3))
+    );
+}
