@@ -104,7 +104,18 @@ mini-program; each is routed to the right grid worker, tracked through its life 
 Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/wechat` (residents) or \
 `POST /api/v1/auth/staff` (staff). Errors are `application/problem+json` with a stable `code`, a \
 `title` in Chinese (English with `Accept-Language: en`) and `status`. A ticket outside the \
-caller's scope answers 404. Codes:\n\n";
+caller's scope answers 404.\n\n\
+**Statistics** (`/stats/*`, SPEC §7) over an area (grid, community or street, within the caller's \
+scope) and a period `[from, to)`: *received* = tickets submitted in the period less withdrawn and \
+rejected ones (counted apart); *response rate* = tickets accepted by their response deadline / \
+tickets whose response was due in the period (not withdrawn or rejected before it); *resolution \
+rate* = resolved / received (a reopened ticket counts once resolved again); *satisfaction rate* = \
+(satisfied + w × basically satisfied) / ratings given in the period (w = \
+`stats.basically_satisfied_weight`, default 1.0); *reopen rate* = received tickets reopened at least \
+once / received; *overdue_open* = open tickets past a deadline now; median and p90 minutes from \
+submission to acceptance and to resolution; *composite score* = 100 × (0.1 × response + 0.5 × \
+resolution + 0.4 × satisfaction) with configurable weights. A rate with a zero denominator is null. \
+Breakdowns by day and week use the Beijing date of submission.\n\nCodes:\n\n";
 
 pub fn app(state: SharedState) -> impl Endpoint + use<> {
     let api = OpenApiService::new(
