@@ -28,11 +28,18 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub content_safety: ContentSafetySettings,
     pub stats: StatsSettings,
+    pub open311: Open311Settings,
     pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Open311Settings {
+    /// The `jurisdiction_id` this server answers for (requests naming another are refused).
+    pub jurisdiction_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

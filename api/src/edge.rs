@@ -174,7 +174,7 @@ pub async fn rate_limit<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respon
         return ep.call(req).await.map(IntoResponse::into_response);
     };
     let path = req.uri().path();
-    if !path.starts_with("/api/v1/") {
+    if !path.starts_with("/api/v1/") && !path.starts_with("/open311/") {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     let limits = &state.settings.rate_limits;

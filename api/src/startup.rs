@@ -153,6 +153,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .at("/healthz", get(ops::healthz))
         .at("/readyz", get(ops::readyz))
         .at("/metrics", get(ops::metrics))
+        .nest("/open311/v2", crate::routes::open311::routes())
         .nest("/api/v1", api)
         .around(edge::guard_body)
         .around(edge::rate_limit)

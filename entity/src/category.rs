@@ -19,6 +19,11 @@ pub struct Model {
     pub requires_resolution_photo: bool,
     /// `calendar` (SLA in calendar time) or `working` (in working time by the work calendar).
     pub sla_mode: String,
+    /// Open311 service attributes (JSON array of {code, datatype, required, description, order, values}).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub open311_attributes: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

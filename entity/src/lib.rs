@@ -7,6 +7,7 @@ pub mod category;
 pub mod directory_version;
 pub mod lease;
 pub mod notification_outbox;
+pub mod open311_key;
 pub mod rating;
 pub mod resident;
 pub mod staff;

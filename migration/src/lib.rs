@@ -5,6 +5,7 @@ mod m20261122_000001_create_core_tables;
 mod m20261122_000002_idempotency_and_attachments;
 mod m20261122_000003_sla_scheduler;
 mod m20261122_000004_outbox_sending_and_moderation;
+mod m20261122_000005_open311;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_idempotency_and_attachments::Migration),
             Box::new(m20261122_000003_sla_scheduler::Migration),
             Box::new(m20261122_000004_outbox_sending_and_moderation::Migration),
+            Box::new(m20261122_000005_open311::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod coords;
 pub mod inputs;
 pub mod lifecycle;
+pub mod open311;
 pub mod photos;
 pub mod rates;
 pub mod routing;

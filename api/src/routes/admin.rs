@@ -219,6 +219,28 @@ impl AdminApi {
         Ok(Created::Created(Json(created.into())))
     }
 
+    /// Creates an Open311 API key bound to the areas it may post into. The key is shown once;
+    /// only its SHA-256 hash is stored.
+    #[oai(path = "/open311-keys", method = "post")]
+    async fn open311_key(
+        &self,
+        auth: BearerAuth,
+        body: Json<Open311KeyCreate>,
+    ) -> ApiResult<Created<Open311Key>> {
+        auth.admin(&self.state).await?;
+        let name = text("name", &body.name, 100)?;
+        let now = self.state.clock.now();
+        let (id, api_key) =
+            services::open311::create_key(&self.state.db, name.as_str(), &body.area_ids, now)
+                .await?;
+        Ok(Created::Created(Json(Open311Key {
+            id,
+            name: name.into_inner(),
+            api_key,
+            area_ids: body.0.area_ids,
+        })))
+    }
+
     /// The notification outbox, newest first: `status` = pending, sending, sent, failed, skipped.
     #[oai(path = "/outbox", method = "get")]
     async fn outbox(
@@ -257,6 +279,8 @@ impl AdminApi {
             resolution_hours,
             requires_resolution_photo: body.requires_resolution_photo.unwrap_or(false),
             sla_mode: body.sla_mode.unwrap_or(crate::domain::SlaMode::Calendar),
+            description: text_opt("description", body.description.as_deref(), 500)?,
+            attributes: body.attributes.unwrap_or_default(),
         };
         Ok(Created::Created(Json(
             services::categories::create(&self.state.db, new)

@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod open311;
 pub mod ops;
 pub mod stats;
 pub mod tickets;

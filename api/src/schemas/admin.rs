@@ -180,6 +180,10 @@ pub struct CategoryCreate {
     /// `calendar` (default): the SLA runs in calendar time; `working`: in working time by the
     /// work calendar (working hours, weekends, public holidays and adjusted working days).
     pub sla_mode: Option<crate::domain::SlaMode>,
+    /// Shown to Open311 clients as the service description.
+    pub description: Option<String>,
+    /// Open311 attributes (`GET /open311/v2/services/{code}.json`).
+    pub attributes: Option<Vec<crate::domain::open311::ServiceAttribute>>,
 }
 
 #[derive(Object)]
@@ -250,4 +254,22 @@ impl From<entity::notification_outbox::Model> for OutboxMessage {
             created_at: m.created_at,
         }
     }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct Open311KeyCreate {
+    /// Who uses it, e.g. the city's 12345 platform.
+    pub name: String,
+    /// Areas (and everything below them) the key may post requests into.
+    pub area_ids: Vec<Uuid>,
+}
+
+#[derive(Object)]
+pub struct Open311Key {
+    pub id: Uuid,
+    pub name: String,
+    /// Shown only now; keep it safe.
+    pub api_key: String,
+    pub area_ids: Vec<Uuid>,
 }

@@ -19,6 +19,9 @@ pub struct NewCategory {
     pub resolution_hours: i32,
     pub requires_resolution_photo: bool,
     pub sla_mode: crate::domain::SlaMode,
+    pub description: Option<Text>,
+    /// Open311 attributes clients fill in for this service.
+    pub attributes: Vec<crate::domain::open311::ServiceAttribute>,
 }
 
 impl NewCategory {
@@ -66,6 +69,15 @@ pub async fn create(
     new: NewCategory,
 ) -> ServiceResult<entity::category::Model> {
     check_code(&new.code)?;
+    for a in &new.attributes {
+        if a.code.is_empty() || !crate::domain::open311::DATATYPES.contains(&a.datatype.as_str()) {
+            return Err(ServiceError::rejected(
+                Code::InvalidField,
+                "attributes",
+                "each needs a code and a datatype of string, number, datetime, text, singlevaluelist or multivaluelist",
+            ));
+        }
+    }
     if by_code(db, new.code.as_str()).await?.is_some() {
         return Err(ServiceError::rejected(
             Code::AlreadyExists,
@@ -85,6 +97,15 @@ pub async fn create(
         active: Set(true),
         requires_resolution_photo: Set(new.requires_resolution_photo),
         sla_mode: Set(new.sla_mode.as_str().to_owned()),
+        description: Set(new.description.map(Text::into_inner)),
+        open311_attributes: Set(if new.attributes.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(&new.attributes)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            )
+        }),
         created_at: Set(at),
         updated_at: Set(at),
     }

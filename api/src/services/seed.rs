@@ -201,6 +201,8 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 } else {
                     SlaMode::Calendar
                 },
+                description: None,
+                attributes: vec![],
             },
         )
         .await?;

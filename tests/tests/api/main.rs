@@ -6,6 +6,7 @@ mod bad_input;
 mod edges;
 mod faults;
 mod lifecycle;
+mod open311;
 mod photos;
 mod routing;
 mod stats;

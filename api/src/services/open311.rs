@@ -1,0 +1,252 @@
+//! Open311 GeoReport v2 over Qiaomen's tickets: API keys bound to areas, services from
+//! categories, requests as anonymised tickets.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, tickets::Ctx};
+use crate::{
+    domain::{inputs::mask_phone, open311},
+    error::Code,
+};
+use entity::{category, open311_key, ticket};
+
+fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Creates a key for the given areas; the key itself is returned once and stored only hashed.
+pub async fn create_key(
+    db: &impl ConnectionTrait,
+    name: &str,
+    area_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> ServiceResult<(Uuid, String)> {
+    if area_ids.is_empty() {
+        return Err(ServiceError::rejected(
+            Code::InvalidField,
+            "area_ids",
+            "bind the key to at least one area",
+        ));
+    }
+    for id in area_ids {
+        if entity::area::Entity::find_by_id(*id)
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(ServiceError::rejected(
+                Code::UnknownArea,
+                "area_ids",
+                format!("no area {id}"),
+            ));
+        }
+    }
+    let key = format!(
+        "qm311_{}{}",
+        Uuid::new_v4().simple(),
+        Uuid::new_v4().simple()
+    );
+    let id = Uuid::new_v4();
+    open311_key::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        key_hash: Set(hash(&key)),
+        area_ids: Set(
+            serde_json::to_string(area_ids).map_err(|e| ServiceError::Internal(e.to_string()))?
+        ),
+        active: Set(true),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok((id, key))
+}
+
+/// The areas a presented key may post into, or `None` for an unknown key.
+pub async fn key_areas(db: &impl ConnectionTrait, key: &str) -> ServiceResult<Option<Vec<Uuid>>> {
+    let found = open311_key::Entity::find()
+        .filter(open311_key::Column::KeyHash.eq(hash(key)))
+        .filter(open311_key::Column::Active.eq(true))
+        .one(db)
+        .await?;
+    Ok(found.map(|k| serde_json::from_str(&k.area_ids).unwrap_or_default()))
+}
+
+fn attributes(c: &category::Model) -> Vec<open311::ServiceAttribute> {
+    c.open311_attributes
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or_default()
+}
+
+/// `GET services`: active categories as services.
+pub async fn services(db: &impl ConnectionTrait) -> ServiceResult<Value> {
+    let rows = super::categories::list_active(db).await?;
+    Ok(Value::Array(
+        rows.iter()
+            .map(|c| {
+                json!({
+                    "service_code": c.code,
+                    "service_name": c.name,
+                    "description": c.description.clone().unwrap_or_default(),
+                    "metadata": !attributes(c).is_empty(),
+                    "type": "realtime",
+                    "keywords": c.group_name,
+                    "group": c.group_name,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// `GET services/{code}`: the service definition with its attributes.
+pub async fn definition(db: &impl ConnectionTrait, code: &str) -> ServiceResult<Option<Value>> {
+    let Some(c) = super::categories::by_code(db, code)
+        .await?
+        .filter(|c| c.active)
+    else {
+        return Ok(None);
+    };
+    let mut attrs = attributes(&c);
+    attrs.sort_by_key(|a| a.order);
+    let list: Vec<Value> = attrs
+        .iter()
+        .map(|a| {
+            json!({
+                "variable": true,
+                "code": a.code,
+                "datatype": a.datatype,
+                "required": a.required,
+                "datatype_description": a.datatype_description.clone().unwrap_or_default(),
+                "order": a.order,
+                "description": a.description,
+                "values": a.values.iter().map(|v| json!({"key": v.key, "name": v.name})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Some(json!({"service_code": c.code, "attributes": list})))
+}
+
+/// Masks what could identify a person in free text: mainland mobile numbers.
+fn anonymise(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run: String = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if run.len() == 11 && run.starts_with('1') {
+            out.push_str(&mask_phone(&run));
+            i += 11;
+        } else if !run.is_empty() {
+            out.push_str(&run);
+            i += run.chars().count();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One ticket as an Open311 service request. No personal data: no reporter, no contact phone,
+/// phone numbers in the text masked, anonymous or not.
+pub fn request_json(
+    t: &ticket::Model,
+    c: Option<&category::Model>,
+    agency: Option<String>,
+    notes: Option<String>,
+) -> Value {
+    json!({
+        "service_request_id": t.number,
+        "status": open311::status(&t.status),
+        "status_notes": notes.map(|n| anonymise(&n)).unwrap_or_default(),
+        "service_name": c.map(|c| c.name.clone()).unwrap_or_default(),
+        "service_code": c.map(|c| c.code.clone()).unwrap_or_default(),
+        "description": anonymise(&t.description),
+        "agency_responsible": agency.unwrap_or_default(),
+        "service_notice": "",
+        "requested_datetime": t.submitted_at.to_rfc3339(),
+        "updated_datetime": t.updated_at.to_rfc3339(),
+        "expected_datetime": t.resolution_due_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        "address": t.address_text.clone().unwrap_or_default(),
+        "address_id": t.building_id.map(|b| b.to_string()).unwrap_or_default(),
+        "zipcode": "",
+        "lat": t.lat,
+        "long": t.lng,
+        "media_url": "",
+    })
+}
+
+pub struct RequestQuery {
+    pub ids: Vec<String>,
+    pub service_code: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub statuses: Option<&'static [&'static str]>,
+}
+
+/// `GET requests`: newest first, at most 1000.
+pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
+    let mut find = ticket::Entity::find()
+        .order_by_desc(ticket::Column::SubmittedAt)
+        .limit(1000);
+    if q.ids.is_empty() {
+        find = find
+            .filter(ticket::Column::SubmittedAt.gte(q.start))
+            .filter(ticket::Column::SubmittedAt.lte(q.end));
+    } else {
+        find = find.filter(ticket::Column::Number.is_in(q.ids.clone()));
+    }
+    if let Some(code) = q.service_code {
+        let id = super::categories::by_code(ctx.db, &code)
+            .await?
+            .map(|c| c.id)
+            .unwrap_or_else(Uuid::nil);
+        find = find.filter(ticket::Column::CategoryId.eq(id));
+    }
+    if let Some(statuses) = q.statuses {
+        find = find.filter(ticket::Column::Status.is_in(statuses.iter().copied()));
+    }
+    let rows = find.all(ctx.db).await?;
+    let cats: std::collections::HashMap<Uuid, category::Model> = category::Entity::find()
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let dir = ctx.directory.get(ctx.db).await?;
+    Ok(Value::Array(
+        rows.iter()
+            .map(|t| {
+                let agency = t
+                    .handling_area_id
+                    .and_then(|a| dir.tree.get(a))
+                    .map(|a| a.name.clone());
+                request_json(t, cats.get(&t.category_id), agency, t.reject_reason.clone())
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anonymise;
+
+    #[test]
+    fn mobile_numbers_are_masked_other_numbers_kept() {
+        assert_eq!(
+            anonymise("请联系13812345678，3号楼"),
+            "请联系138****5678，3号楼"
+        );
+        assert_eq!(anonymise("订单号 123456789012"), "订单号 123456789012");
+    }
+}
