@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod open311;
 pub mod photos;
 pub mod rates;
+pub mod redact;
 pub mod routing;
 
 /// A closed set of snake_case strings stored in the database and spoken by the API.

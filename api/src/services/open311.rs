@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, tickets::Ctx};
 use crate::{
-    domain::{inputs::mask_phone, open311},
+    domain::{open311, redact::redact},
     error::Code,
 };
 use entity::{category, open311_key, ticket};
@@ -133,32 +133,8 @@ pub async fn definition(db: &impl ConnectionTrait, code: &str) -> ServiceResult<
     Ok(Some(json!({"service_code": c.code, "attributes": list})))
 }
 
-/// Masks what could identify a person in free text: mainland mobile numbers.
-fn anonymise(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run: String = chars[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
-        if run.len() == 11 && run.starts_with('1') {
-            out.push_str(&mask_phone(&run));
-            i += 11;
-        } else if !run.is_empty() {
-            out.push_str(&run);
-            i += run.chars().count();
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// One ticket as an Open311 service request. No personal data: no reporter, no contact phone,
-/// phone numbers in the text masked, anonymous or not.
+/// and phone numbers, ID numbers, plates and room numbers in the text masked.
 pub fn request_json(
     t: &ticket::Model,
     c: Option<&category::Model>,
@@ -168,10 +144,10 @@ pub fn request_json(
     json!({
         "service_request_id": t.number,
         "status": open311::status(&t.status),
-        "status_notes": notes.map(|n| anonymise(&n)).unwrap_or_default(),
+        "status_notes": notes.map(|n| redact(&n)).unwrap_or_default(),
         "service_name": c.map(|c| c.name.clone()).unwrap_or_default(),
         "service_code": c.map(|c| c.code.clone()).unwrap_or_default(),
-        "description": anonymise(&t.description),
+        "description": redact(&t.description),
         "agency_responsible": agency.unwrap_or_default(),
         "service_notice": "",
         "requested_datetime": t.submitted_at.to_rfc3339(),
@@ -235,18 +211,4 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
             })
             .collect(),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::anonymise;
-
-    #[test]
-    fn mobile_numbers_are_masked_other_numbers_kept() {
-        assert_eq!(
-            anonymise("请联系13812345678，3号楼"),
-            "请联系138****5678，3号楼"
-        );
-        assert_eq!(anonymise("订单号 123456789012"), "订单号 123456789012");
-    }
 }
