@@ -135,6 +135,9 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
             crate::routes::stats::StatsApi {
                 state: state.clone(),
             },
+            crate::routes::visits::VisitApi {
+                state: state.clone(),
+            },
             AdminApi {
                 state: state.clone(),
             },

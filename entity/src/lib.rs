@@ -15,3 +15,4 @@ pub mod staff_assignment;
 pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;
+pub mod visit;

@@ -60,6 +60,8 @@ pub struct Model {
     /// Content safety: `review` (WeChat asked for review) or `unchecked` (the check could not run).
     pub moderation: Option<String>,
     pub moderation_label: Option<i32>,
+    /// The door-knock visit that recorded it.
+    pub visit_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

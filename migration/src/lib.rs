@@ -6,6 +6,7 @@ mod m20261122_000002_idempotency_and_attachments;
 mod m20261122_000003_sla_scheduler;
 mod m20261122_000004_outbox_sending_and_moderation;
 mod m20261122_000005_open311;
+mod m20261122_000006_visits;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_sla_scheduler::Migration),
             Box::new(m20261122_000004_outbox_sending_and_moderation::Migration),
             Box::new(m20261122_000005_open311::Migration),
+            Box::new(m20261122_000006_visits::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod open311;
 pub mod ops;
 pub mod stats;
 pub mod tickets;
+pub mod visits;
 
 use poem_openapi::{ApiResponse, Tags, payload::Json, types::ToJSON};
 

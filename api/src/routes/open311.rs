@@ -384,6 +384,8 @@ async fn submit(
         channel: Channel::Open311,
         attachment_ids: vec![],
         moderation: None,
+        visit_id: None,
+        prefer_assignee: None,
     };
     let view = services::tickets::submit(&state.ctx(), None, None, new, None).await?;
     Ok(Ok((view.ticket.number, view.ticket.id)))

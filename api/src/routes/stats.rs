@@ -253,6 +253,8 @@ impl StatsApi {
             .map(|g| (g.key, g.figures))
             .collect();
         let workers = services::stats::workers_of(&self.state.ctx(), area_id.0).await?;
+        let visits =
+            services::visits::per_worker(&self.state.ctx(), area_id.0, data.from, data.to).await?;
         Ok(Json(
             workers
                 .into_iter()
@@ -268,7 +270,7 @@ impl StatsApi {
                         role,
                         open,
                         overdue,
-                        visits: 0,
+                        visits: visits.get(&id).copied().unwrap_or(0),
                         figures: by_worker
                             .get(&id.to_string())
                             .cloned()

@@ -54,6 +54,8 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
         channel: Channel::MiniProgram,
         attachment_ids: body.attachment_ids.unwrap_or_default(),
         moderation: None,
+        visit_id: None,
+        prefer_assignee: None,
     })
 }
 

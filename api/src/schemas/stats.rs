@@ -105,7 +105,7 @@ pub struct WorkerFigures {
     pub open: u64,
     /// Of those, past a deadline.
     pub overdue: u64,
-    /// Door-knock visits recorded in the period (0 until visits are recorded).
+    /// Door-knock visits recorded in the period.
     pub visits: u64,
     #[oai(flatten)]
     pub figures: FiguresBody,

@@ -15,6 +15,7 @@ pub mod sla;
 pub mod staff;
 pub mod stats;
 pub mod tickets;
+pub mod visits;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

@@ -84,6 +84,10 @@ pub struct NewTicket {
     pub attachment_ids: Vec<Uuid>,
     /// Set by content safety screening before submission.
     pub moderation: Option<Moderation>,
+    /// The door-knock visit that recorded it.
+    pub visit_id: Option<Uuid>,
+    /// Who should take it if routing allows (the worker who recorded it on a visit).
+    pub prefer_assignee: Option<Uuid>,
 }
 
 /// A ticket with everything a response shows, already filtered for the viewer.
@@ -385,7 +389,26 @@ pub async fn submit(
     idem: Option<&Idempotency>,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let category = categories::by_code_or_id(&txn, &new.category_code)
+    let model = create_in(&txn, ctx, resident_id, staff_id, new, idem).await?;
+    txn.commit().await?;
+    let dir = ctx.directory.get(ctx.db).await?;
+    let viewer = match resident_id {
+        Some(r) => Caller::Resident(r),
+        None => Caller::Resident(Uuid::nil()),
+    };
+    view(ctx, &dir, &viewer, model, false).await
+}
+
+/// Creates and routes a ticket inside the caller's transaction (a visit makes several at once).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx<'_>,
+    resident_id: Option<Uuid>,
+    staff_id: Option<Uuid>,
+    new: NewTicket,
+    idem: Option<&Idempotency>,
+) -> ServiceResult<ticket::Model> {
+    let category = categories::by_code_or_id(txn, &new.category_code)
         .await?
         .filter(|c| c.active)
         .ok_or_else(|| {
@@ -398,7 +421,7 @@ pub async fn submit(
     let building = match new.building_id {
         Some(id) => Some(
             entity::building::Entity::find_by_id(id)
-                .one(&txn)
+                .one(txn)
                 .await?
                 .ok_or_else(|| {
                     rejected(Code::UnknownBuilding, "building_id", "no such building")
@@ -407,19 +430,19 @@ pub async fn submit(
         None => None,
     };
     let home_grid = match resident_id {
-        Some(rid) => home_grid(&txn, rid).await?,
+        Some(rid) => home_grid(txn, rid).await?,
         None => None,
     };
     // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
     let contact_phone = match (new.contact_phone.as_ref(), resident_id) {
         (Some(p), _) => Some(p.as_str().to_owned()),
         (None, Some(rid)) => entity::resident::Entity::find_by_id(rid)
-            .one(&txn)
+            .one(txn)
             .await?
             .and_then(|r| r.phone),
         (None, None) => None,
     };
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.directory.get(txn).await?;
     let grid_id = routing::find_grid(
         &dir,
         building.as_ref().map(|b| b.grid_id),
@@ -427,7 +450,7 @@ pub async fn submit(
         home_grid,
     );
     let dest = routing::route(
-        &txn,
+        txn,
         &dir,
         &category,
         grid_id,
@@ -435,9 +458,21 @@ pub async fn submit(
         ctx.settings.routing.nearest_grid_max_meters,
     )
     .await?;
+    // A worker recording a suggestion on a visit normally handles it, when the grid handles it
+    // and they are active staff of that grid.
+    let mut dest = dest;
+    if let (Some(worker), Some(grid)) = (new.prefer_assignee, dest.grid_id)
+        && dest.handling_area_id == Some(grid)
+        && routing::candidates(txn, grid)
+            .await?
+            .iter()
+            .any(|c| c.staff_id == worker && c.status == crate::domain::StaffStatus::Active)
+    {
+        dest.assignee_id = Some(worker);
+    }
     let at = ctx.now();
     let response_due = sla::response_deadline(&category, at, ctx.calendar);
-    let number = next_number(&txn, at).await?;
+    let number = next_number(txn, at).await?;
     let routed = next(
         Status::Submitted,
         Action::Route {
@@ -478,6 +513,7 @@ pub async fn submit(
         return_visit_note: Set(None),
         moderation: Set(new.moderation.as_ref().map(|m| m.status.to_owned())),
         moderation_label: Set(new.moderation.as_ref().and_then(|m| m.label)),
+        visit_id: Set(new.visit_id),
         submitted_at: Set(at),
         accepted_at: Set(None),
         resolved_at: Set(None),
@@ -493,7 +529,7 @@ pub async fn submit(
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let actor = match (resident_id, staff_id) {
         (Some(r), _) => (ActorKind::Resident, Some(r)),
@@ -508,7 +544,7 @@ pub async fn submit(
         visibility: Visibility::Public,
         moderation: None,
     };
-    insert_events(&txn, model.id, 1, actor, vec![submit], at).await?;
+    insert_events(txn, model.id, 1, actor, vec![submit], at).await?;
     let route_note = route_note(&dir, &dest);
     let route = EventDraft::transition(
         Action::Route { found: true },
@@ -516,17 +552,9 @@ pub async fn submit(
         routed,
         Some(route_note),
     );
-    insert_events(
-        &txn,
-        model.id,
-        2,
-        (ActorKind::System, None),
-        vec![route],
-        at,
-    )
-    .await?;
+    insert_events(txn, model.id, 2, (ActorKind::System, None), vec![route], at).await?;
     if let Some(assignee) = model.assignee_id {
-        notify::staff(&txn, assignee, notify::Event::Assigned, &model, at).await?;
+        notify::staff(txn, assignee, notify::Event::Assigned, &model, at).await?;
     }
     if let Some(r) = resident_id {
         let owner = Owner {
@@ -534,7 +562,7 @@ pub async fn submit(
             id: r,
         };
         attachments::attach(
-            &txn,
+            txn,
             &new.attachment_ids,
             owner,
             model.id,
@@ -543,12 +571,7 @@ pub async fn submit(
         )
         .await?;
     }
-    txn.commit().await?;
-    let viewer = match resident_id {
-        Some(r) => Caller::Resident(r),
-        None => Caller::Resident(Uuid::nil()),
-    };
-    view(ctx, &dir, &viewer, model, false).await
+    Ok(model)
 }
 
 fn route_note(dir: &Directory, dest: &Destination) -> String {

@@ -11,4 +11,5 @@ mod photos;
 mod routing;
 mod stats;
 mod time;
+mod visits;
 mod wechat;
