@@ -29,11 +29,18 @@ pub struct Settings {
     pub content_safety: ContentSafetySettings,
     pub stats: StatsSettings,
     pub open311: Open311Settings,
+    pub public: PublicSettings,
     pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublicSettings {
+    /// A public suggestion with this many "me too"s goes to high priority.
+    pub support_priority_threshold: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

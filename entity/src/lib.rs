@@ -15,4 +15,5 @@ pub mod staff_assignment;
 pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;
+pub mod ticket_support;
 pub mod visit;

@@ -62,6 +62,9 @@ pub struct Model {
     pub moderation_label: Option<i32>,
     /// The door-knock visit that recorded it.
     pub visit_id: Option<Uuid>,
+    /// The resident made it a public suggestion: listed on the public board, open to "me too".
+    pub public: bool,
+    pub support_count: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ mod m20261122_000003_sla_scheduler;
 mod m20261122_000004_outbox_sending_and_moderation;
 mod m20261122_000005_open311;
 mod m20261122_000006_visits;
+mod m20261122_000007_public_support;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_outbox_sending_and_moderation::Migration),
             Box::new(m20261122_000005_open311::Migration),
             Box::new(m20261122_000006_visits::Migration),
+            Box::new(m20261122_000007_public_support::Migration),
         ]
     }
 }

@@ -61,6 +61,8 @@ pub enum Action {
     AutoClose,
     /// A return visit (回访) recorded after repeated dissatisfaction.
     ReturnVisit,
+    /// Enough residents said "me too": the priority goes up.
+    PriorityRaised,
 }
 
 impl Action {
@@ -83,6 +85,7 @@ impl Action {
             Action::ResolutionOverdue => "resolution_overdue",
             Action::AutoClose => "auto_close",
             Action::ReturnVisit => "return_visit",
+            Action::PriorityRaised => "priority_raised",
         }
     }
 }
@@ -121,11 +124,13 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
         }
         (Resolved, Action::Rate(RatingLevel::Unsatisfied)) => Some(Assigned),
         (Resolved, Action::RateEscalate { found }) => Some(routed(found)),
-        (s, Action::Comment | Action::ResponseOverdue | Action::ResolutionOverdue)
-            if !s.is_terminal() =>
-        {
-            Some(s)
-        }
+        (
+            s,
+            Action::Comment
+            | Action::ResponseOverdue
+            | Action::ResolutionOverdue
+            | Action::PriorityRaised,
+        ) if !s.is_terminal() => Some(s),
         (Resolved, Action::AutoClose) => Some(Closed),
         // A return visit follows up on a ticket in whatever state it is now.
         (s, Action::ReturnVisit) => Some(s),

@@ -296,6 +296,40 @@ pub struct PublicApi {
 
 #[OpenApi(tag = "Tag::Public")]
 impl PublicApi {
+    /// Public suggestions under an area (a community, say), anonymised and redacted, with their
+    /// "me too" counts; `sort=support` (most supported first) or `new` (default).
+    #[oai(path = "/public/tickets", method = "get")]
+    async fn board(
+        &self,
+        area_id: Query<Uuid>,
+        kind: Query<Option<crate::domain::TicketKind>>,
+        status: Query<Option<crate::domain::lifecycle::Status>>,
+        sort: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<Vec<PublicTicket>>> {
+        let by_support = match sort.0.as_deref() {
+            None | Some("new") => false,
+            Some("support") => true,
+            Some(_) => {
+                return Err(ServiceError::rejected(
+                    crate::error::Code::InvalidField,
+                    "sort",
+                    "support or new",
+                )
+                .into());
+            }
+        };
+        let q = services::public::BoardQuery {
+            area_id: area_id.0,
+            kind: kind.0.map(|k| k.as_str().to_owned()),
+            status: status.0.map(|s| s.as_str().to_owned()),
+            by_support,
+            limit: super::page_limit(limit.0),
+        };
+        let rows = services::public::board(&self.state.ctx(), q).await?;
+        Ok(Json(rows.into_iter().map(PublicTicket::from).collect()))
+    }
+
     /// Active categories, for the mini-program's picker.
     #[oai(path = "/categories", method = "get")]
     async fn categories(&self) -> ApiResult<Json<Vec<Category>>> {

@@ -386,6 +386,7 @@ async fn submit(
         moderation: None,
         visit_id: None,
         prefer_assignee: None,
+        public: false,
     };
     let view = services::tickets::submit(&state.ctx(), None, None, new, None).await?;
     Ok(Ok((view.ticket.number, view.ticket.id)))

@@ -56,6 +56,7 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
         moderation: None,
         visit_id: None,
         prefer_assignee: None,
+        public: body.public.unwrap_or(false),
     })
 }
 
@@ -219,6 +220,31 @@ impl TicketApi {
         )
         .await?;
         Ok(Created::Created(Json(view.into())))
+    }
+
+    /// "Me too" on a public suggestion: once per resident (again changes nothing). Enough of them
+    /// raise its priority.
+    #[oai(path = "/tickets/:id/support", method = "post")]
+    async fn support(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> ApiResult<Json<crate::schemas::admin::SupportCount>> {
+        let resident = auth.resident()?;
+        let support_count = services::public::support(&self.state.ctx(), resident, &id.0).await?;
+        Ok(Json(crate::schemas::admin::SupportCount { support_count }))
+    }
+
+    /// Withdraws the resident's "me too".
+    #[oai(path = "/tickets/:id/support", method = "delete")]
+    async fn unsupport(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> ApiResult<Json<crate::schemas::admin::SupportCount>> {
+        let resident = auth.resident()?;
+        let support_count = services::public::unsupport(&self.state.ctx(), resident, &id.0).await?;
+        Ok(Json(crate::schemas::admin::SupportCount { support_count }))
     }
 
     /// Withdraws a ticket nobody has accepted yet.

@@ -184,6 +184,7 @@ impl VisitApi {
                 moderation: None,
                 visit_id: None,
                 prefer_assignee: None,
+                public: false,
             });
         }
         let new = NewVisit {

@@ -273,3 +273,44 @@ pub struct Open311Key {
     pub api_key: String,
     pub area_ids: Vec<Uuid>,
 }
+
+/// A public suggestion as anyone may see it: no resident, no contact, personal data redacted.
+#[derive(Object)]
+pub struct PublicTicket {
+    pub id: Uuid,
+    pub number: String,
+    pub kind: String,
+    pub category: String,
+    pub category_name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub status: String,
+    pub support_count: i32,
+    pub grid_name: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::services::public::PublicTicket> for PublicTicket {
+    fn from(t: crate::services::public::PublicTicket) -> Self {
+        PublicTicket {
+            id: t.id,
+            number: t.number,
+            kind: t.kind,
+            category: t.category_code,
+            category_name: t.category_name,
+            title: t.title,
+            description: t.description,
+            status: t.status,
+            support_count: t.support_count,
+            grid_name: t.grid_name,
+            submitted_at: t.submitted_at,
+            resolved_at: t.resolved_at,
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct SupportCount {
+    pub support_count: i32,
+}

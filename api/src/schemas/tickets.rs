@@ -28,6 +28,8 @@ pub struct TicketCreate {
     pub contact_phone: Option<String>,
     /// Photos uploaded first with `POST /attachments` (at most 9 per ticket).
     pub attachment_ids: Option<Vec<Uuid>>,
+    /// Make it a public suggestion: shown (redacted) on the public board, others may "me too".
+    pub public: Option<bool>,
 }
 
 #[derive(Object)]
@@ -144,6 +146,9 @@ pub struct Ticket {
     pub moderation: Option<String>,
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
     pub return_visit: Option<ReturnVisit>,
+    /// A public suggestion, and how many residents said "me too".
+    pub public: bool,
+    pub support_count: i32,
     pub submitted_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -206,6 +211,8 @@ impl From<TicketView> for Ticket {
             overdue: v.timing.overdue,
             resolution_overdue: t.resolution_overdue,
             moderation: t.moderation.clone(),
+            public: t.public,
+            support_count: t.support_count,
             return_visit: t.return_visit_required.then(|| ReturnVisit {
                 at: t.return_visit_at,
                 outcome: t.return_visit_outcome.clone(),

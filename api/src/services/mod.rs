@@ -8,6 +8,7 @@ pub mod directory;
 pub mod notify;
 pub mod open311;
 pub mod outbox;
+pub mod public;
 pub mod routing;
 pub mod safety;
 pub mod seed;

@@ -88,6 +88,8 @@ pub struct NewTicket {
     pub visit_id: Option<Uuid>,
     /// Who should take it if routing allows (the worker who recorded it on a visit).
     pub prefer_assignee: Option<Uuid>,
+    /// A public suggestion (listed on the public board, open to "me too").
+    pub public: bool,
 }
 
 /// A ticket with everything a response shows, already filtered for the viewer.
@@ -514,6 +516,8 @@ pub async fn create_in(
         moderation: Set(new.moderation.as_ref().map(|m| m.status.to_owned())),
         moderation_label: Set(new.moderation.as_ref().and_then(|m| m.label)),
         visit_id: Set(new.visit_id),
+        public: Set(new.public),
+        support_count: Set(0),
         submitted_at: Set(at),
         accepted_at: Set(None),
         resolved_at: Set(None),

@@ -8,6 +8,7 @@ mod faults;
 mod lifecycle;
 mod open311;
 mod photos;
+mod public;
 mod routing;
 mod stats;
 mod time;

@@ -1,0 +1,168 @@
+//! Public suggestions (issue 7): "me too" support, once per resident, raising priority past a
+//! threshold; a public board that shows nothing personal.
+use qiaomen_tests::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn support_is_counted_once_per_resident_and_raises_priority() {
+    let app = spawn_app_with(|s| s.public.support_priority_threshold = 3).await;
+    let w = World::build(&app).await;
+    let author = app.resident("author").await;
+    let mut body = complaint_at("noise", A1_POINT);
+    body["public"] = json!(true);
+    let t = app.post("/api/v1/tickets", &author, body).await.body;
+    let id = t["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        (t["public"].as_bool(), t["support_count"].as_i64()),
+        (Some(true), Some(0))
+    );
+
+    let alice = app.resident("alice").await;
+    let path = format!("/api/v1/tickets/{id}/support");
+    for _ in 0..3 {
+        let r = app.post(&path, &alice, json!({})).await;
+        assert_eq!(
+            (r.status, r.body["support_count"].as_i64()),
+            (StatusCode::OK, Some(1)),
+            "idempotent: {}",
+            r.body
+        );
+    }
+    let r = app.send(Method::DELETE, &path, Some(&alice), None).await;
+    assert_eq!(r.body["support_count"], 0);
+    let r = app.send(Method::DELETE, &path, Some(&alice), None).await;
+    assert_eq!(
+        r.body["support_count"], 0,
+        "withdrawing twice changes nothing"
+    );
+    for name in ["alice", "bob", "carol"] {
+        let token = app.resident(name).await;
+        app.post(&path, &token, json!({})).await;
+    }
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .await
+        .body;
+    assert_eq!(
+        (t["support_count"].as_i64(), t["priority"].as_str()),
+        (Some(3), Some("high"))
+    );
+    let raised = t["events"].as_array().map(|es| {
+        es.iter()
+            .filter(|e| e["action"] == "priority_raised")
+            .count()
+    });
+    assert_eq!(raised, Some(1));
+    // A private ticket cannot be supported (nor found).
+    let private = app
+        .post("/api/v1/tickets", &author, complaint_at("noise", A1_POINT))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/tickets/{private}/support"),
+            &alice,
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_public_board_lists_supported_suggestions_without_personal_data() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let author = app.resident("author").await;
+    let submit = |text: &str, public: bool| {
+        let mut body = complaint_at("noise", A1_POINT);
+        body["description"] = json!(text);
+        body["public"] = json!(public);
+        body["contact_phone"] = json!("13812345678");
+        let app = &app;
+        let author = author.clone();
+        async move {
+            app.post("/api/v1/tickets", &author, body).await.body["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let quiet = submit(
+        "3号楼2单元501室楼上噪音，电话13812345678，车牌京A12345",
+        true,
+    )
+    .await;
+    let loud = submit("广场舞音响太大", true).await;
+    submit("私下反映的问题", false).await;
+    for name in ["a", "b"] {
+        let token = app.resident(name).await;
+        app.post(
+            &format!("/api/v1/tickets/{loud}/support"),
+            &token,
+            json!({}),
+        )
+        .await;
+    }
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/public/tickets?area_id={}&sort=support", w.ca),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let items = r.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2, "only public suggestions");
+    assert_eq!(
+        (items[0]["id"].as_str(), items[0]["support_count"].as_i64()),
+        (Some(loud.as_str()), Some(2))
+    );
+    let redacted = items
+        .iter()
+        .find(|i| i["id"] == quiet.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        redacted["description"],
+        "3号楼*单元***室楼上噪音，电话138****5678，车牌京A****5"
+    );
+    let text = r.body.to_string();
+    for secret in [
+        "13812345678",
+        "501",
+        "京A12345",
+        "resident_id",
+        "contact_phone",
+        "openid",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let newest = app
+        .send(
+            Method::GET,
+            &format!(
+                "/api/v1/public/tickets?area_id={}&sort=new&kind=complaint&status=assigned",
+                w.ca
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(newest.body[0]["id"], loud.as_str());
+    let other = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/public/tickets?area_id={}", w.cb),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(other.body.as_array().map(Vec::len), Some(0));
+}
