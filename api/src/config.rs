@@ -30,11 +30,22 @@ pub struct Settings {
     pub stats: StatsSettings,
     pub open311: Open311Settings,
     pub public: PublicSettings,
+    pub duplicates: DuplicateSettings,
     pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DuplicateSettings {
+    /// Open tickets of the same category within this distance…
+    pub distance_meters: f64,
+    /// …submitted within this many days…
+    pub window_days: i64,
+    /// …whose text is at least this similar (Dice over character bigrams, 0–1).
+    pub min_similarity: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,6 +10,7 @@ pub mod photos;
 pub mod rates;
 pub mod redact;
 pub mod routing;
+pub mod similarity;
 
 /// A closed set of snake_case strings stored in the database and spoken by the API.
 macro_rules! string_enum {

@@ -164,7 +164,13 @@ impl TicketApi {
         .await?;
         Ok(
             match services::tickets::submit_once(&ctx, resident, new, idem).await? {
-                Submission::Created(v) => TicketSubmitted::Created(Json(v.into())),
+                Submission::Created(v) => {
+                    let duplicates = services::duplicates::find(&ctx, &v.ticket).await?;
+                    let mut body = Ticket::from(v);
+                    body.possible_duplicates =
+                        Some(duplicates.into_iter().map(Into::into).collect());
+                    TicketSubmitted::Created(Json(body))
+                }
                 Submission::Replayed(v) => TicketSubmitted::Replayed(Json(v.into())),
             },
         )

@@ -146,6 +146,10 @@ pub struct Ticket {
     pub moderation: Option<String>,
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
     pub return_visit: Option<ReturnVisit>,
+    /// In the response to a submission only: likely duplicates nearby (same category, recent,
+    /// similar text), so the resident can say "me too" on a public one instead.
+    #[oai(skip_serializing_if_is_none)]
+    pub possible_duplicates: Option<Vec<PossibleDuplicate>>,
     /// A public suggestion, and how many residents said "me too".
     pub public: bool,
     pub support_count: i32,
@@ -211,6 +215,7 @@ impl From<TicketView> for Ticket {
             overdue: v.timing.overdue,
             resolution_overdue: t.resolution_overdue,
             moderation: t.moderation.clone(),
+            possible_duplicates: None,
             public: t.public,
             support_count: t.support_count,
             return_visit: t.return_visit_required.then(|| ReturnVisit {
@@ -250,6 +255,35 @@ impl From<TicketView> for Ticket {
                     at: r.created_at,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct PossibleDuplicate {
+    pub id: Uuid,
+    pub number: String,
+    pub status: String,
+    /// Redacted.
+    pub description: String,
+    pub distance_meters: f64,
+    /// 0–1.
+    pub similarity: f64,
+    pub public: bool,
+    pub support_count: i32,
+}
+
+impl From<crate::services::duplicates::Duplicate> for PossibleDuplicate {
+    fn from(d: crate::services::duplicates::Duplicate) -> Self {
+        PossibleDuplicate {
+            description: d.public_description(),
+            id: d.ticket.id,
+            number: d.ticket.number,
+            status: d.ticket.status,
+            distance_meters: (d.distance_meters * 10.0).round() / 10.0,
+            similarity: (d.similarity * 1000.0).round() / 1000.0,
+            public: d.ticket.public,
+            support_count: d.ticket.support_count,
         }
     }
 }

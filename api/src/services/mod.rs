@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod categories;
 pub mod directory;
+pub mod duplicates;
 pub mod notify;
 pub mod open311;
 pub mod outbox;

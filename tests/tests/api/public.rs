@@ -166,3 +166,117 @@ async fn the_public_board_lists_supported_suggestions_without_personal_data() {
         .await;
     assert_eq!(other.body.as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn likely_duplicates_come_back_with_a_new_ticket() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let first = app.resident("first").await;
+    let second = app.resident("second").await;
+    let at = |category: &str, text: &str, point: (f64, f64)| {
+        let mut body = complaint_at(category, point);
+        body["description"] = json!(text);
+        body["public"] = json!(true);
+        body
+    };
+    // An old one, then a recent one just across the A1/A2 border (about 20 m away).
+    let old = app
+        .post(
+            "/api/v1/tickets",
+            &first,
+            at(
+                "noise",
+                "工地夜间施工噪音很大，影响休息",
+                (39.9021, 116.4099),
+            ),
+        )
+        .await
+        .body;
+    app.clock.advance(chrono::Duration::days(15));
+    let recent = app
+        .post(
+            "/api/v1/tickets",
+            &first,
+            at(
+                "noise",
+                "工地夜间施工噪音很大，影响休息",
+                (39.9021, 116.4099),
+            ),
+        )
+        .await
+        .body;
+    assert_eq!(recent["grid"]["id"], w.a1.as_str());
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &second,
+            at(
+                "noise",
+                "夜间施工噪音太大了，工地影响休息",
+                (39.9021, 116.4101),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        r.body["grid"]["id"],
+        w.a2.as_str(),
+        "the other side of the border"
+    );
+    let dups = r.body["possible_duplicates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        dups.len(),
+        1,
+        "the recent one only, not the 15-day-old one: {dups:?}"
+    );
+    assert_eq!(dups[0]["id"], recent["id"]);
+    assert_ne!(dups[0]["id"], old["id"]);
+    assert!(
+        dups[0]["distance_meters"]
+            .as_f64()
+            .is_some_and(|d| d < 40.0)
+    );
+    assert!(dups[0]["similarity"].as_f64().is_some_and(|s| s >= 0.3));
+    // Same place and words, another category: not a duplicate; nor a different complaint.
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &second,
+            at(
+                "sanitation",
+                "工地夜间施工噪音很大，影响休息",
+                (39.9021, 116.4101),
+            ),
+        )
+        .await;
+    assert_eq!(
+        r.body["possible_duplicates"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &second,
+            at("noise", "楼下小狗整夜叫个不停", (39.9021, 116.4101)),
+        )
+        .await;
+    assert_eq!(
+        r.body["possible_duplicates"].as_array().map(Vec::len),
+        Some(0)
+    );
+    // Far away: not a duplicate.
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &second,
+            at("noise", "工地夜间施工噪音很大，影响休息", B1_POINT),
+        )
+        .await;
+    assert_eq!(
+        r.body["possible_duplicates"].as_array().map(Vec::len),
+        Some(0)
+    );
+}
