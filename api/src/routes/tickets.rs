@@ -474,6 +474,21 @@ impl TicketApi {
         self.work_page(&scope, filter, cursor.0, limit.0).await
     }
 
+    /// Merges this ticket into another (`into`: id or number): it follows the main one's status
+    /// from then on, its reporter hears the main one's progress and may rate, and its supporters
+    /// carry over to the main ticket (none lost, none counted twice).
+    #[oai(path = "/tickets/:id/merge", method = "post", tag = "Tag::Work")]
+    async fn merge(
+        &self,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<MergeBody>,
+    ) -> ApiResult<Json<Ticket>> {
+        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let view = services::tickets::merge(&self.state.ctx(), &scope, &id.0, &body.into).await?;
+        Ok(Json(view.into()))
+    }
+
     /// Records the return visit a ticket was flagged for: what the resident said.
     #[oai(path = "/tickets/:id/return-visit", method = "post", tag = "Tag::Work")]
     async fn return_visit(

@@ -365,6 +365,13 @@ pub struct ReturnVisitBody {
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The main ticket: its id or number.
+    pub into: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
 pub struct AssignBody {
     pub staff_id: Uuid,
 }

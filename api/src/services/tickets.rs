@@ -1203,6 +1203,151 @@ pub async fn act(
     )
     .await?;
     notify_transition(&txn, &t, &saved, action, at).await?;
+    follow_main(&txn, &saved, action, at).await?;
+    txn.commit().await?;
+    view(ctx, &dir, &caller, saved, true).await
+}
+
+/// Tickets merged into `main` follow its status: each gets the same status and holder, an event,
+/// and its reporter hears what the main ticket's reporter hears.
+async fn follow_main(
+    db: &impl ConnectionTrait,
+    main: &ticket::Model,
+    action: Action,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let followers = ticket::Entity::find()
+        .filter(ticket::Column::DuplicateOf.eq(main.id))
+        .filter(ticket::Column::Status.ne(Status::Rejected.as_str()))
+        .all(db)
+        .await?;
+    for f in followers {
+        let from = status_of(&f)?;
+        let to = status_of(main)?;
+        if from.is_terminal() {
+            continue;
+        }
+        let mut am = f.clone().into_active_model();
+        am.status = Set(to.as_str().to_owned());
+        am.assignee_id = Set(main.assignee_id);
+        am.handling_area_id = Set(main.handling_area_id);
+        am.accepted_at = Set(f.accepted_at.or(main.accepted_at));
+        am.resolved_at = Set(main.resolved_at);
+        am.next_response_check_at = Set(None);
+        let event = EventDraft {
+            action: "follow",
+            from: Some(from),
+            to: Some(to),
+            note: Some(format!("随主工单{}：{}", main.number, action.name())),
+            visibility: Visibility::Public,
+            moderation: None,
+        };
+        let saved = save(db, &f, am, (ActorKind::System, None), vec![event], at).await?;
+        if let Some(r) = saved.resident_id {
+            let event = match action {
+                Action::Accept => Some(notify::Event::Accepted),
+                Action::Resolve => Some(notify::Event::Resolved),
+                Action::Reject => Some(notify::Event::Rejected),
+                Action::Escalate { .. } => Some(notify::Event::Escalated),
+                _ => None,
+            };
+            if let Some(e) = event {
+                notify::resident(db, r, e, &saved, at).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Merges a ticket into another (its main one): from then on it follows the main ticket's status,
+/// and its supporters (and its reporter) count as the main ticket's, none lost, none twice.
+pub async fn merge(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    reference: &str,
+    into: &str,
+) -> ServiceResult<TicketView> {
+    let txn = super::write_txn(ctx.db).await?;
+    let dir = ctx.directory.get(&txn).await?;
+    let caller = Caller::Staff(scope.clone());
+    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
+    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
+        return Err(ServiceError::NotAssignee);
+    }
+    let (main, _) = visible(&txn, &dir, &caller, into)
+        .await
+        .map_err(|_| rejected(Code::InvalidField, "into", "no such ticket in your scope"))?;
+    if main.id == t.id || main.duplicate_of.is_some() || t.duplicate_of.is_some() {
+        return Err(rejected(
+            Code::InvalidField,
+            "into",
+            "merge into another ticket that is not itself merged",
+        ));
+    }
+    let (from, to) = (status_of(&t)?, status_of(&main)?);
+    if from.is_terminal() || to.is_terminal() {
+        return Err(ServiceError::InvalidTransition {
+            current: if from.is_terminal() { from } else { to },
+            action: "merge",
+        });
+    }
+    let at = ctx.now();
+    // Supporters carry over: everyone behind the merged ticket now backs the main one, once.
+    let mut backers: Vec<Uuid> = entity::ticket_support::Entity::find()
+        .filter(entity::ticket_support::Column::TicketId.eq(t.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.resident_id)
+        .collect();
+    backers.extend(t.resident_id);
+    for resident in backers {
+        let have = entity::ticket_support::Entity::find_by_id((main.id, resident))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !have && main.resident_id != Some(resident) {
+            entity::ticket_support::ActiveModel {
+                ticket_id: Set(main.id),
+                resident_id: Set(resident),
+                created_at: Set(at),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let count = entity::ticket_support::Entity::find()
+        .filter(entity::ticket_support::Column::TicketId.eq(main.id))
+        .all(&txn)
+        .await?
+        .len();
+    let mut main_am = main.clone().into_active_model();
+    main_am.support_count = Set(count as i32);
+    let main_event = EventDraft {
+        action: "merge",
+        from: Some(to),
+        to: Some(to),
+        note: Some(format!("合并{}", t.number)),
+        visibility: Visibility::Public,
+        moderation: None,
+    };
+    let main = save(&txn, &main, main_am, caller.actor(), vec![main_event], at).await?;
+    let mut am = t.clone().into_active_model();
+    am.duplicate_of = Set(Some(main.id));
+    am.status = Set(to.as_str().to_owned());
+    am.assignee_id = Set(main.assignee_id);
+    am.handling_area_id = Set(main.handling_area_id);
+    am.accepted_at = Set(t.accepted_at.or(main.accepted_at));
+    am.next_response_check_at = Set(None);
+    let event = EventDraft {
+        action: "merge",
+        from: Some(from),
+        to: Some(to),
+        note: Some(format!("并入{}", main.number)),
+        visibility: Visibility::Public,
+        moderation: None,
+    };
+    let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
     txn.commit().await?;
     view(ctx, &dir, &caller, saved, true).await
 }

@@ -280,3 +280,107 @@ async fn likely_duplicates_come_back_with_a_new_ticket() {
         Some(0)
     );
 }
+
+#[tokio::test]
+async fn a_merged_ticket_follows_its_main_one_and_its_supporters_carry_over() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let (first, second, fan, both) = (
+        app.resident("first").await,
+        app.resident("second").await,
+        app.resident("fan").await,
+        app.resident("both").await,
+    );
+    let public = |text: &str| {
+        let mut body = complaint_at("noise", A1_POINT);
+        body["description"] = json!(text);
+        body["public"] = json!(true);
+        body
+    };
+    let main = app
+        .post("/api/v1/tickets", &first, public("工地夜间施工噪音"))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let dup = app
+        .post("/api/v1/tickets", &second, public("夜里工地施工太吵"))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    app.post(&format!("/api/v1/tickets/{main}/support"), &both, json!({}))
+        .await;
+    app.post(&format!("/api/v1/tickets/{dup}/support"), &both, json!({}))
+        .await;
+    app.post(&format!("/api/v1/tickets/{dup}/support"), &fan, json!({}))
+        .await;
+
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{dup}/merge"),
+            &w.gw_a1.1,
+            json!({"into": main}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["duplicate_of"], main.as_str());
+    let m = app
+        .get(&format!("/api/v1/tickets/{main}"), &first)
+        .await
+        .body;
+    assert_eq!(
+        m["support_count"], 3,
+        "both (once), fan, and the merged ticket's reporter"
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{dup}/merge"),
+            &w.gw_a1.1,
+            json!({"into": dup}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    app.post(
+        &format!("/api/v1/tickets/{main}/accept"),
+        &w.gw_a1.1,
+        json!({}),
+    )
+    .await;
+    let d = app
+        .get(&format!("/api/v1/tickets/{dup}"), &second)
+        .await
+        .body;
+    assert_eq!(d["status"], "in_progress", "follows the main ticket");
+    app.post(
+        &format!("/api/v1/tickets/{main}/resolve"),
+        &w.gw_a1.1,
+        json!({"note": "已协调停工"}),
+    )
+    .await;
+    let d = app
+        .get(&format!("/api/v1/tickets/{dup}"), &second)
+        .await
+        .body;
+    assert_eq!(d["status"], "resolved");
+    let follows = d["events"]
+        .as_array()
+        .map(|es| es.iter().filter(|e| e["action"] == "follow").count());
+    assert_eq!(follows, Some(2));
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{dup}/rating"),
+            &second,
+            json!({"level": "satisfied"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (StatusCode::OK, Some("closed")),
+        "its reporter may rate: {}",
+        r.body
+    );
+}
