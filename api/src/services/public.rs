@@ -33,28 +33,21 @@ pub struct PublicTicket {
 }
 
 async fn supportable(
-    ctx: &Ctx<'_>,
     db: &impl sea_orm::ConnectionTrait,
     reference: &str,
 ) -> ServiceResult<ticket::Model> {
-    let _ = ctx;
-    let t = match Uuid::parse_str(reference) {
-        Ok(id) => ticket::Entity::find_by_id(id).one(db).await?,
-        Err(_) => {
-            ticket::Entity::find()
-                .filter(ticket::Column::Number.eq(reference))
-                .one(db)
-                .await?
-        }
-    };
-    t.filter(|t| t.public && !matches!(t.status.as_str(), "withdrawn" | "rejected"))
-        .ok_or(ServiceError::NotFound)
+    let t = super::tickets::find(db, reference).await?;
+    if t.public && !matches!(t.status.as_str(), "withdrawn" | "rejected") {
+        Ok(t)
+    } else {
+        Err(ServiceError::NotFound)
+    }
 }
 
 /// Adds the resident's "me too" (once; again is a no-op). Returns the support count.
 pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> ServiceResult<i32> {
     let txn = write_txn(ctx.db).await?;
-    let t = supportable(ctx, &txn, reference).await?;
+    let t = supportable(&txn, reference).await?;
     let already = support::Entity::find_by_id((t.id, resident_id))
         .one(&txn)
         .await?
@@ -109,7 +102,7 @@ pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Servi
 /// Withdraws the resident's "me too", if any. Returns the support count.
 pub async fn unsupport(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> ServiceResult<i32> {
     let txn = write_txn(ctx.db).await?;
-    let t = supportable(ctx, &txn, reference).await?;
+    let t = supportable(&txn, reference).await?;
     let gone = support::Entity::delete_by_id((t.id, resident_id))
         .exec(&txn)
         .await?;

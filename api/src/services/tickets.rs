@@ -154,8 +154,13 @@ struct EventDraft {
 
 impl EventDraft {
     fn transition(action: Action, from: Status, to: Status, note: Option<String>) -> Self {
+        EventDraft::named(action.name(), from, to, note)
+    }
+
+    /// A public event that is not one of the lifecycle's actions (`merge`, `follow`).
+    fn named(action: &'static str, from: Status, to: Status, note: Option<String>) -> Self {
         EventDraft {
-            action: action.name(),
+            action,
             from: Some(from),
             to: Some(to),
             note,
@@ -614,7 +619,10 @@ async fn category_of(
 }
 
 /// Parses a ticket reference: its UUID or its public number.
-async fn find(db: &impl ConnectionTrait, reference: &str) -> ServiceResult<ticket::Model> {
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    reference: &str,
+) -> ServiceResult<ticket::Model> {
     let found = match Uuid::parse_str(reference) {
         Ok(id) => ticket::Entity::find_by_id(id).one(db).await?,
         Err(_) => {
@@ -1208,6 +1216,16 @@ pub async fn act(
     view(ctx, &dir, &caller, saved, true).await
 }
 
+/// Makes a merged ticket mirror its main one: status, holder, and the milestones that matter.
+fn mirror(am: &mut ticket::ActiveModel, follower: &ticket::Model, main: &ticket::Model) {
+    am.status = Set(main.status.clone());
+    am.assignee_id = Set(main.assignee_id);
+    am.handling_area_id = Set(main.handling_area_id);
+    am.accepted_at = Set(follower.accepted_at.or(main.accepted_at));
+    am.resolved_at = Set(main.resolved_at);
+    am.next_response_check_at = Set(None);
+}
+
 /// Tickets merged into `main` follow its status: each gets the same status and holder, an event,
 /// and its reporter hears what the main ticket's reporter hears.
 async fn follow_main(
@@ -1228,20 +1246,13 @@ async fn follow_main(
             continue;
         }
         let mut am = f.clone().into_active_model();
-        am.status = Set(to.as_str().to_owned());
-        am.assignee_id = Set(main.assignee_id);
-        am.handling_area_id = Set(main.handling_area_id);
-        am.accepted_at = Set(f.accepted_at.or(main.accepted_at));
-        am.resolved_at = Set(main.resolved_at);
-        am.next_response_check_at = Set(None);
-        let event = EventDraft {
-            action: "follow",
-            from: Some(from),
-            to: Some(to),
-            note: Some(format!("随主工单{}：{}", main.number, action.name())),
-            visibility: Visibility::Public,
-            moderation: None,
-        };
+        mirror(&mut am, &f, main);
+        let event = EventDraft::named(
+            "follow",
+            from,
+            to,
+            Some(format!("随主工单{}：{}", main.number, action.name())),
+        );
         let saved = save(db, &f, am, (ActorKind::System, None), vec![event], at).await?;
         if let Some(r) = saved.resident_id {
             let event = match action {
@@ -1323,30 +1334,12 @@ pub async fn merge(
         .len();
     let mut main_am = main.clone().into_active_model();
     main_am.support_count = Set(count as i32);
-    let main_event = EventDraft {
-        action: "merge",
-        from: Some(to),
-        to: Some(to),
-        note: Some(format!("合并{}", t.number)),
-        visibility: Visibility::Public,
-        moderation: None,
-    };
+    let main_event = EventDraft::named("merge", to, to, Some(format!("合并{}", t.number)));
     let main = save(&txn, &main, main_am, caller.actor(), vec![main_event], at).await?;
     let mut am = t.clone().into_active_model();
     am.duplicate_of = Set(Some(main.id));
-    am.status = Set(to.as_str().to_owned());
-    am.assignee_id = Set(main.assignee_id);
-    am.handling_area_id = Set(main.handling_area_id);
-    am.accepted_at = Set(t.accepted_at.or(main.accepted_at));
-    am.next_response_check_at = Set(None);
-    let event = EventDraft {
-        action: "merge",
-        from: Some(from),
-        to: Some(to),
-        note: Some(format!("并入{}", main.number)),
-        visibility: Visibility::Public,
-        moderation: None,
-    };
+    mirror(&mut am, &t, &main);
+    let event = EventDraft::named("merge", from, to, Some(format!("并入{}", main.number)));
     let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
     txn.commit().await?;
     view(ctx, &dir, &caller, saved, true).await
