@@ -39,6 +39,8 @@ pub enum StartupError {
     Config(#[from] crate::config::ConfigError),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("statistics rollups: {0}")]
+    Rollups(#[from] crate::services::ServiceError),
 }
 
 /// Opens the database. SQLite gets WAL, foreign keys, a busy timeout and one connection (its
@@ -84,6 +86,7 @@ pub async fn build_state_with_clock(
     let calendar = settings.work_calendar()?;
     let db = connect(&settings).await?;
     Migrator::up(&db, None).await?;
+    crate::services::rollups::ensure_built(&db).await?;
     let cache = crate::cache::from_url(settings.redis_url(), &settings.redis.key_prefix)?;
     Ok(Arc::new(AppState {
         db,

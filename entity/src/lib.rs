@@ -12,6 +12,7 @@ pub mod rating;
 pub mod resident;
 pub mod staff;
 pub mod staff_assignment;
+pub mod stat_day;
 pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;

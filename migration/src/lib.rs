@@ -8,6 +8,7 @@ mod m20261122_000004_outbox_sending_and_moderation;
 mod m20261122_000005_open311;
 mod m20261122_000006_visits;
 mod m20261122_000007_public_support;
+mod m20261122_000008_stat_day;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_open311::Migration),
             Box::new(m20261122_000006_visits::Migration),
             Box::new(m20261122_000007_public_support::Migration),
+            Box::new(m20261122_000008_stat_day::Migration),
         ]
     }
 }

@@ -93,11 +93,173 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     sorted.get(rank.min(sorted.len()) - 1).copied()
 }
 
-fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_seconds() as f64 / 60.0
+/// The nearest-rank `q` percentile of unsorted seconds, in minutes; reorders `secs`.
+fn percentile_minutes(secs: &mut [u32], q: f64) -> Option<f64> {
+    if secs.is_empty() {
+        return None;
+    }
+    let rank = ((q * secs.len() as f64).ceil().max(1.0) as usize).min(secs.len());
+    let (_, v, _) = secs.select_nth_unstable(rank - 1);
+    Some(f64::from(*v) / 60.0)
 }
 
-const OPEN: [&str; 4] = ["submitted", "pending_dispatch", "assigned", "in_progress"];
+fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+    u32::try_from((to - from).num_seconds().max(0)).unwrap_or(u32::MAX)
+}
+
+/// The statuses of a ticket still being worked.
+pub const OPEN: [&str; 4] = ["submitted", "pending_dispatch", "assigned", "in_progress"];
+
+/// The countable part of the figures, for one window of time: what a ticket submitted in it,
+/// a response falling due in it and a rating given in it add. Tallies of disjoint windows
+/// (or places) add up to the tally of their union, which is what makes daily rollups exact.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub received: u64,
+    pub withdrawn: u64,
+    pub rejected: u64,
+    pub accepted: u64,
+    pub resolved: u64,
+    pub reopened: u64,
+    pub response_due: u64,
+    pub responded_in_time: u64,
+    pub rated: u64,
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub unsatisfied: u64,
+    /// Seconds from submission to acceptance of the received tickets that were accepted.
+    pub response_secs: Vec<u32>,
+    /// Seconds from submission to resolution of the received tickets that stand resolved.
+    pub resolution_secs: Vec<u32>,
+}
+
+impl Tally {
+    /// A ticket submitted in the window.
+    pub fn add_submitted(&mut self, t: &TicketRow) {
+        match t.status.as_str() {
+            "withdrawn" => self.withdrawn += 1,
+            "rejected" => self.rejected += 1,
+            _ => {
+                self.received += 1;
+                if let Some(a) = t.accepted_at {
+                    self.accepted += 1;
+                    self.response_secs.push(seconds(t.submitted_at, a));
+                }
+                if let Some(r) = t.resolved_at {
+                    self.resolved += 1;
+                    self.resolution_secs.push(seconds(t.submitted_at, r));
+                }
+                if t.reopen_count > 0 {
+                    self.reopened += 1;
+                }
+            }
+        }
+    }
+
+    /// A ticket whose response fell due in the window. One withdrawn or rejected before it
+    /// was due (and never accepted) was never owed a response.
+    pub fn add_due(&mut self, t: &TicketRow) {
+        let Some(due) = t.response_due_at else {
+            return;
+        };
+        let dropped = t.status == "withdrawn" || t.status == "rejected";
+        if dropped && t.accepted_at.is_none() && t.closed_at.is_some_and(|c| c <= due) {
+            return;
+        }
+        self.response_due += 1;
+        if t.accepted_at.is_some_and(|a| a <= due) {
+            self.responded_in_time += 1;
+        }
+    }
+
+    /// A rating given in the window.
+    pub fn add_rating(&mut self, level: &str) {
+        self.rated += 1;
+        match level {
+            "satisfied" => self.satisfied += 1,
+            "basically_satisfied" => self.basically_satisfied += 1,
+            _ => self.unsatisfied += 1,
+        }
+    }
+
+    /// Adds another window's or place's tally.
+    pub fn merge(&mut self, other: &Tally) {
+        self.received += other.received;
+        self.withdrawn += other.withdrawn;
+        self.rejected += other.rejected;
+        self.accepted += other.accepted;
+        self.resolved += other.resolved;
+        self.reopened += other.reopened;
+        self.response_due += other.response_due;
+        self.responded_in_time += other.responded_in_time;
+        self.rated += other.rated;
+        self.satisfied += other.satisfied;
+        self.basically_satisfied += other.basically_satisfied;
+        self.unsatisfied += other.unsatisfied;
+        self.response_secs.extend_from_slice(&other.response_secs);
+        self.resolution_secs
+            .extend_from_slice(&other.resolution_secs);
+    }
+
+    /// The figures, given the open tickets now overdue (a count of the present, not a window).
+    pub fn figures(mut self, overdue_open: u64, w: Weights) -> Figures {
+        let mut f = Figures {
+            received: self.received,
+            withdrawn: self.withdrawn,
+            rejected: self.rejected,
+            accepted: self.accepted,
+            response_due: self.response_due,
+            responded_in_time: self.responded_in_time,
+            resolved: self.resolved,
+            rated: self.rated,
+            satisfied: self.satisfied,
+            basically_satisfied: self.basically_satisfied,
+            unsatisfied: self.unsatisfied,
+            reopened: self.reopened,
+            overdue_open,
+            ..Figures::default()
+        };
+        f.response_rate = rate(f.responded_in_time as f64, f.response_due);
+        f.resolution_rate = rate(f.resolved as f64, f.received);
+        f.satisfaction_rate = rate(
+            f.satisfied as f64 + w.basically_satisfied * f.basically_satisfied as f64,
+            f.rated,
+        );
+        f.reopen_rate = rate(f.reopened as f64, f.received);
+        f.median_response_minutes = percentile_minutes(&mut self.response_secs, 0.5);
+        f.p90_response_minutes = percentile_minutes(&mut self.response_secs, 0.9);
+        f.median_resolution_minutes = percentile_minutes(&mut self.resolution_secs, 0.5);
+        f.p90_resolution_minutes = percentile_minutes(&mut self.resolution_secs, 0.9);
+        f.composite_score = match (f.response_rate, f.resolution_rate, f.satisfaction_rate) {
+            (Some(a), Some(b), Some(c)) => {
+                Some(100.0 * (w.response * a + w.resolution * b + w.satisfaction * c))
+            }
+            _ => None,
+        };
+        f
+    }
+}
+
+/// Seconds as stored in a rollup: little-endian u32s.
+pub fn encode_secs(secs: &[u32]) -> Vec<u8> {
+    secs.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+pub fn decode_secs(bytes: &[u8], into: &mut Vec<u32>) {
+    into.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+    );
+}
+
+/// An open ticket past its response or resolution deadline.
+pub fn is_overdue_open(t: &TicketRow, now: DateTime<Utc>) -> bool {
+    let open = OPEN.contains(&t.status.as_str());
+    let response_late = t.accepted_at.is_none() && t.response_due_at.is_some_and(|d| d < now);
+    let resolution_late = t.resolution_due_at.is_some_and(|d| d < now);
+    open && (response_late || resolution_late)
+}
 
 /// The figures for tickets and ratings of one group over `[from, to)`, as of `now`.
 pub fn compute(
@@ -109,75 +271,23 @@ pub fn compute(
     w: Weights,
 ) -> Figures {
     let in_period = |t: DateTime<Utc>| t >= from && t < to;
-    let dropped = |t: &TicketRow| t.status == "withdrawn" || t.status == "rejected";
-    let mut f = Figures::default();
-    let (mut to_response, mut to_resolution) = (Vec::new(), Vec::new());
+    let mut tally = Tally::default();
+    let mut overdue_open = 0;
     for t in tickets {
         if in_period(t.submitted_at) {
-            match t.status.as_str() {
-                "withdrawn" => f.withdrawn += 1,
-                "rejected" => f.rejected += 1,
-                _ => {
-                    f.received += 1;
-                    if let Some(a) = t.accepted_at {
-                        f.accepted += 1;
-                        to_response.push(minutes(t.submitted_at, a));
-                    }
-                    if let Some(r) = t.resolved_at {
-                        f.resolved += 1;
-                        to_resolution.push(minutes(t.submitted_at, r));
-                    }
-                    if t.reopen_count > 0 {
-                        f.reopened += 1;
-                    }
-                }
-            }
+            tally.add_submitted(t);
         }
-        if let Some(due) = t.response_due_at.filter(|d| in_period(*d)) {
-            let gone_before_due =
-                dropped(t) && t.accepted_at.is_none() && t.closed_at.is_some_and(|c| c <= due);
-            if !gone_before_due {
-                f.response_due += 1;
-                if t.accepted_at.is_some_and(|a| a <= due) {
-                    f.responded_in_time += 1;
-                }
-            }
+        if t.response_due_at.is_some_and(in_period) {
+            tally.add_due(t);
         }
-        let open = OPEN.contains(&t.status.as_str());
-        let response_late = t.accepted_at.is_none() && t.response_due_at.is_some_and(|d| d < now);
-        let resolution_late = t.resolution_due_at.is_some_and(|d| d < now);
-        if open && (response_late || resolution_late) {
-            f.overdue_open += 1;
+        if is_overdue_open(t, now) {
+            overdue_open += 1;
         }
     }
     for r in ratings.iter().filter(|r| in_period(r.at)) {
-        f.rated += 1;
-        match r.level.as_str() {
-            "satisfied" => f.satisfied += 1,
-            "basically_satisfied" => f.basically_satisfied += 1,
-            _ => f.unsatisfied += 1,
-        }
+        tally.add_rating(&r.level);
     }
-    f.response_rate = rate(f.responded_in_time as f64, f.response_due);
-    f.resolution_rate = rate(f.resolved as f64, f.received);
-    f.satisfaction_rate = rate(
-        f.satisfied as f64 + w.basically_satisfied * f.basically_satisfied as f64,
-        f.rated,
-    );
-    f.reopen_rate = rate(f.reopened as f64, f.received);
-    to_response.sort_by(f64::total_cmp);
-    to_resolution.sort_by(f64::total_cmp);
-    f.median_response_minutes = percentile(&to_response, 0.5);
-    f.p90_response_minutes = percentile(&to_response, 0.9);
-    f.median_resolution_minutes = percentile(&to_resolution, 0.5);
-    f.p90_resolution_minutes = percentile(&to_resolution, 0.9);
-    f.composite_score = match (f.response_rate, f.resolution_rate, f.satisfaction_rate) {
-        (Some(a), Some(b), Some(c)) => {
-            Some(100.0 * (w.response * a + w.resolution * b + w.satisfaction * c))
-        }
-        _ => None,
-    };
-    f
+    tally.figures(overdue_open, w)
 }
 
 #[cfg(test)]
@@ -197,6 +307,23 @@ mod tests {
             ),
             (None, None, None, None)
         );
+    }
+
+    #[test]
+    fn seconds_survive_the_rollup_encoding_and_give_the_same_percentiles() {
+        let secs: Vec<u32> = vec![600, 60, 3600, 0, 5400, 120, 7200, 1800, 900, 300];
+        let mut back = Vec::new();
+        decode_secs(&encode_secs(&secs), &mut back);
+        assert_eq!(back, secs);
+        let mut sorted: Vec<f64> = secs.iter().map(|s| f64::from(*s) / 60.0).collect();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.5, 0.9, 0.1, 1.0] {
+            assert_eq!(
+                percentile_minutes(&mut back, q),
+                percentile(&sorted, q),
+                "q={q}"
+            );
+        }
     }
 
     #[test]

@@ -61,6 +61,16 @@ fn sort_value(f: &Figures, field: &str) -> Option<f64> {
     }
 }
 
+/// The period asked for; by default the 30 days up to now.
+fn period(
+    ctx: &services::tickets::Ctx<'_>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let to = to.unwrap_or_else(|| ctx.now());
+    (to, from.unwrap_or(to - Duration::days(30)))
+}
+
 impl StatsApi {
     async fn scope(&self, auth: &BearerAuth) -> ApiResult<StaffScope> {
         match auth.staff(&self.state).await? {
@@ -78,8 +88,7 @@ impl StatsApi {
     ) -> ApiResult<Data> {
         let scope = self.scope(auth).await?;
         let ctx = self.state.ctx();
-        let to = to.unwrap_or_else(|| ctx.now());
-        let from = from.unwrap_or(to - Duration::days(30));
+        let (to, from) = period(&ctx, from, to);
         Ok(services::stats::load(&ctx, &scope, area_id, from, to).await?)
     }
 }
@@ -97,13 +106,16 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Summary>> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let scope = self.scope(&auth).await?;
+        let ctx = self.state.ctx();
+        let (to, from) = period(&ctx, from.0, to.0);
+        let (asked, figures) = services::stats::summary(&ctx, &scope, area_id.0, from, to).await?;
         Ok(Json(Summary {
-            area_id: data.area_id,
-            area_name: data.area_name.clone(),
-            from: data.from,
-            to: data.to,
-            figures: data.summary().into(),
+            area_id: asked.area_id,
+            area_name: asked.area_name,
+            from,
+            to,
+            figures: figures.into(),
         }))
     }
 

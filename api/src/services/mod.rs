@@ -10,6 +10,7 @@ pub mod notify;
 pub mod open311;
 pub mod outbox;
 pub mod public;
+pub mod rollups;
 pub mod routing;
 pub mod safety;
 pub mod seed;

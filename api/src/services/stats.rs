@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, tickets::Ctx};
+use super::{ServiceError, ServiceResult, rollups, tickets::Ctx};
 use crate::domain::{
     AreaKind,
     access::StaffScope,
@@ -74,14 +74,24 @@ fn may_read(scope: &StaffScope, dir: &super::directory::Directory, area_id: Uuid
     visible.everything || visible.areas.contains(&area_id)
 }
 
-/// Loads what the figures of `area_id` over `[from, to)` need, once.
-pub async fn load(
+/// The area an office asks about, checked against the caller's scope and the period.
+pub struct Asked {
+    pub area_id: Uuid,
+    pub area_name: String,
+    pub area_kind: AreaKind,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Every area in its subtree: the places its tickets may count at.
+    pub places: Vec<Uuid>,
+}
+
+async fn ask(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> ServiceResult<Data> {
+) -> ServiceResult<(Asked, std::sync::Arc<super::directory::Directory>)> {
     if to <= from || to - from > Duration::days(3 * 366) {
         return Err(ServiceError::rejected(
             crate::error::Code::InvalidField,
@@ -95,10 +105,51 @@ pub async fn load(
         .get(area_id)
         .filter(|_| may_read(scope, &dir, area_id))
         .ok_or(ServiceError::NotFound)?;
-    let subtree: Vec<Uuid> = dir.tree.subtree(area_id);
-    let placed = Condition::any()
-        .add(ticket::Column::GridId.is_in(subtree.clone()))
-        .add(ticket::Column::HandlingAreaId.is_in(subtree.clone()));
+    let asked = Asked {
+        area_id,
+        area_name: area.name.clone(),
+        area_kind: area.kind,
+        from,
+        to,
+        places: dir.tree.subtree(area_id),
+    };
+    Ok((asked, dir))
+}
+
+fn weights(ctx: &Ctx<'_>) -> Weights {
+    Weights {
+        basically_satisfied: ctx.settings.stats.basically_satisfied_weight,
+        response: ctx.settings.stats.composite_weights.response,
+        resolution: ctx.settings.stats.composite_weights.resolution,
+        satisfaction: ctx.settings.stats.composite_weights.satisfaction,
+    }
+}
+
+/// The figures of an area over `[from, to)`: whole days from the daily rollups, the ragged
+/// ends and the overdue count from the tickets. Same definitions as [`Data::summary`].
+pub async fn summary(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    area_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<(Asked, Figures)> {
+    let (asked, _) = ask(ctx, scope, area_id, from, to).await?;
+    let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
+    let overdue = rollups::overdue_open(ctx.db, &asked.places, ctx.now()).await?;
+    Ok((asked, tally.figures(overdue, weights(ctx))))
+}
+
+/// Loads what the figures of `area_id` over `[from, to)` need, once.
+pub async fn load(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    area_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<Data> {
+    let (asked, dir) = ask(ctx, scope, area_id, from, to).await?;
+    let placed = rollups::placed_in(&asked.places);
     let relevant = Condition::any()
         .add(
             ticket::Column::SubmittedAt
@@ -110,12 +161,7 @@ pub async fn load(
                 .gte(from)
                 .and(ticket::Column::ResponseDueAt.lt(to)),
         )
-        .add(ticket::Column::Status.is_in([
-            "submitted",
-            "pending_dispatch",
-            "assigned",
-            "in_progress",
-        ]));
+        .add(ticket::Column::Status.is_in(rates::OPEN));
     let rows = ticket::Entity::find()
         .filter(placed.clone())
         .filter(relevant)
@@ -151,20 +197,14 @@ pub async fn load(
             Some((t.id, dir.tree.enclosing(place, AreaKind::Community)?.id))
         })
         .collect();
-    let weights = Weights {
-        basically_satisfied: ctx.settings.stats.basically_satisfied_weight,
-        response: ctx.settings.stats.composite_weights.response,
-        resolution: ctx.settings.stats.composite_weights.resolution,
-        satisfaction: ctx.settings.stats.composite_weights.satisfaction,
-    };
     Ok(Data {
         area_id,
-        area_name: area.name.clone(),
-        area_kind: area.kind,
+        area_name: asked.area_name,
+        area_kind: asked.area_kind,
         from,
         to,
         now: ctx.now(),
-        weights,
+        weights: weights(ctx),
         ratings: rated
             .into_iter()
             .map(|r| {
@@ -294,9 +334,7 @@ impl Data {
             {
                 let entry = counts.entry(g).or_default();
                 entry.0 += 1;
-                if ["submitted", "pending_dispatch", "assigned", "in_progress"]
-                    .contains(&t.row.status.as_str())
-                {
+                if rates::OPEN.contains(&t.row.status.as_str()) {
                     entry.1 += 1;
                 }
             }

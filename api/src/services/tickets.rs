@@ -208,14 +208,28 @@ async fn insert_events(
     Ok(())
 }
 
-/// Writes the changed ticket if nobody changed it since `read`, and its events with it.
+/// Writes the changed ticket if nobody changed it since `read`, its events and the statistics
+/// rollups with it.
 async fn save(
+    db: &impl ConnectionTrait,
+    read: &ticket::Model,
+    am: ticket::ActiveModel,
+    actor: (ActorKind, Option<Uuid>),
+    events: Vec<EventDraft>,
+    at: DateTime<Utc>,
+) -> ServiceResult<ticket::Model> {
+    save_rated(db, read, am, actor, events, at, false).await
+}
+
+/// [`save`], for a change that recorded a rating at `at`.
+async fn save_rated(
     db: &impl ConnectionTrait,
     read: &ticket::Model,
     mut am: ticket::ActiveModel,
     actor: (ActorKind, Option<Uuid>),
     events: Vec<EventDraft>,
     at: DateTime<Utc>,
+    rated: bool,
 ) -> ServiceResult<ticket::Model> {
     am.version = Set(read.version + 1);
     am.event_count = Set(read.event_count + events.len() as i32);
@@ -230,6 +244,7 @@ async fn save(
             other => ServiceError::Db(other),
         })?;
     insert_events(db, read.id, read.event_count + 1, actor, events, at).await?;
+    super::rollups::ticket_changed(db, Some(read), &updated, rated.then_some(at)).await?;
     Ok(updated)
 }
 
@@ -562,6 +577,7 @@ pub async fn create_in(
         Some(route_note),
     );
     insert_events(txn, model.id, 2, (ActorKind::System, None), vec![route], at).await?;
+    super::rollups::ticket_changed(txn, None, &model, None).await?;
     if let Some(assignee) = model.assignee_id {
         notify::staff(txn, assignee, notify::Event::Assigned, &model, at).await?;
     }
@@ -1503,7 +1519,7 @@ pub async fn rate(
     .await?;
     response_window(&mut am, to, &category, ctx, at);
     let event = EventDraft::transition(action, from, to, note);
-    let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
+    let saved = save_rated(&txn, &t, am, caller.actor(), vec![event], at, true).await?;
     notify_transition(&txn, &t, &saved, action, at).await?;
     txn.commit().await?;
     view(ctx, &dir, &caller, saved, true).await
