@@ -1,5 +1,6 @@
 //! Qiaomen (敲门): the backend of a WeChat mini-program through which residents hand in
 //! suggestions and complaints that are routed to grid workers and tracked to a rating.
+pub mod bench_data;
 pub mod cache;
 pub mod clients;
 pub mod clock;

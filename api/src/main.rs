@@ -50,6 +50,27 @@ enum Command {
     },
     /// Import areas from a GeoJSON FeatureCollection (properties: kind, name, code, parent_code).
     ImportAreas { file: PathBuf },
+    /// Fill the database with a street-scale world for benchmarks: the demo street, residents
+    /// and N tickets over a year with their events and ratings (see docs/performance.md).
+    BenchData {
+        /// How many tickets.
+        #[arg(long)]
+        tickets: u64,
+        /// How many residents (default: one per 20 tickets, at least 1,000).
+        #[arg(long)]
+        residents: Option<u64>,
+        /// Over how many days up to now.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// The generator's seed; the same seed gives the same lives.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write tokens and ids for load tests (JSON).
+        #[arg(long, default_value = "target/bench-handles.json")]
+        handles: PathBuf,
+    },
+    /// Rebuild the statistics rollups from the tickets (after a bulk import, or to repair).
+    RebuildRollups,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -162,6 +183,37 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let staff = services::staff::create_admin(&state.db, new).await?;
             println!("created system admin {} ({})", staff.login, staff.id);
+        }
+        Command::BenchData {
+            tickets,
+            residents,
+            days,
+            seed,
+            handles,
+        } => {
+            if days < 1 {
+                return Err(CliError::Service("--days must be at least 1".into()));
+            }
+            let state = startup::build_state(settings).await?;
+            let opts = qiaomen_api::bench_data::Options {
+                tickets,
+                residents: residents.unwrap_or((tickets / 20).max(1_000)),
+                days,
+                seed,
+            };
+            let out = qiaomen_api::bench_data::generate(&state, opts).await?;
+            if let Some(dir) = handles.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let json = serde_json::to_vec_pretty(&out)
+                .map_err(|e| CliError::Service(format!("handles: {e}")))?;
+            std::fs::write(&handles, json)?;
+            println!("bench data written; handles in {}", handles.display());
+        }
+        Command::RebuildRollups => {
+            let state = startup::build_state(settings).await?;
+            let days = services::rollups::rebuild(&state.db, &|_| {}).await?;
+            println!("statistics rollups rebuilt: {days} place-days");
         }
         Command::ImportAreas { file } => {
             let text = std::fs::read_to_string(&file)?;
