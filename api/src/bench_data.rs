@@ -459,18 +459,21 @@ async fn write_batch(db: &DatabaseConnection, lives: Vec<Life>) -> ServiceResult
         events.extend(l.events);
         ratings.extend(l.ratings);
     }
-    // Stay under PostgreSQL's 65,535 bind parameters per statement.
-    insert_chunks(&txn, tickets, 1_000).await?;
-    insert_chunks(&txn, events, 4_000).await?;
-    insert_chunks(&txn, ratings, 6_000).await?;
+    insert_chunks(&txn, tickets).await?;
+    insert_chunks(&txn, events).await?;
+    insert_chunks(&txn, ratings).await?;
     txn.commit().await?;
     Ok(())
 }
 
-async fn insert_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>, per: usize) -> ServiceResult<()>
+/// Multi-row inserts of as many rows as stay under SQLite's 32,766 bind parameters (PostgreSQL
+/// allows 65,535).
+async fn insert_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> ServiceResult<()>
 where
     A: sea_orm::ActiveModelTrait + Send,
 {
+    use sea_orm::Iterable;
+    let per = 32_000 / <A::Entity as EntityTrait>::Column::iter().count().max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per).collect();
@@ -517,7 +520,7 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
             updated_at: Set(now - Duration::days(opts.days)),
         });
         if batch.len() == 5_000 || i + 1 == opts.residents {
-            insert_chunks(db, std::mem::take(&mut batch), 5_000).await?;
+            insert_chunks(db, std::mem::take(&mut batch)).await?;
             residents_bar.set_position(i + 1);
         }
     }

@@ -243,8 +243,11 @@ impl Settings {
 }
 
 /// Maps the documented flat variable names onto nested keys; anything else uses `__` for nesting.
+/// The settings key of an environment variable's name (prefix stripped; figment keeps the
+/// variable's case, so `DATABASE_URL` arrives as it was written).
 fn env_key(key: &str) -> String {
-    match key {
+    let key = key.to_ascii_lowercase();
+    match key.as_str() {
         "database_url" => "database.url".into(),
         "redis_url" => "redis.url".into(),
         "jwt_secret" => "jwt.secret".into(),
@@ -305,6 +308,8 @@ mod tests {
     #[test]
     fn documented_variable_names_map_to_nested_keys() {
         assert_eq!(env_key("database_url"), "database.url");
+        assert_eq!(env_key("DATABASE_URL"), "database.url");
+        assert_eq!(env_key("REDIS__KEY_PREFIX"), "redis.key_prefix");
         assert_eq!(env_key("wechat_api_base"), "wechat.api_base");
         assert_eq!(env_key("listen"), "listen");
         assert_eq!(env_key("lifecycle__max_reopen"), "lifecycle.max_reopen");

@@ -29,12 +29,6 @@ pub struct TicketRow {
     pub reopen_count: i32,
 }
 
-#[derive(Clone, Debug)]
-pub struct RatingRow {
-    pub level: String,
-    pub at: DateTime<Utc>,
-}
-
 #[derive(Clone, Copy, Debug)]
 pub struct Weights {
     pub basically_satisfied: f64,
@@ -82,15 +76,6 @@ pub struct Figures {
 
 fn rate(num: f64, den: u64) -> Option<f64> {
     (den > 0).then(|| num / den as f64)
-}
-
-/// The value below which `q` of the sorted values lie (nearest rank).
-pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted.get(rank.min(sorted.len()) - 1).copied()
 }
 
 /// The nearest-rank `q` percentile of unsorted seconds, in minutes; reorders `secs`.
@@ -261,76 +246,34 @@ pub fn is_overdue_open(t: &TicketRow, now: DateTime<Utc>) -> bool {
     open && (response_late || resolution_late)
 }
 
-/// The figures for tickets and ratings of one group over `[from, to)`, as of `now`.
-pub fn compute(
-    tickets: &[&TicketRow],
-    ratings: &[&RatingRow],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    now: DateTime<Utc>,
-    w: Weights,
-) -> Figures {
-    let in_period = |t: DateTime<Utc>| t >= from && t < to;
-    let mut tally = Tally::default();
-    let mut overdue_open = 0;
-    for t in tickets {
-        if in_period(t.submitted_at) {
-            tally.add_submitted(t);
-        }
-        if t.response_due_at.is_some_and(in_period) {
-            tally.add_due(t);
-        }
-        if is_overdue_open(t, now) {
-            overdue_open += 1;
-        }
-    }
-    for r in ratings.iter().filter(|r| in_period(r.at)) {
-        tally.add_rating(&r.level);
-    }
-    tally.figures(overdue_open, w)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn empty_denominators_give_none_not_zero() {
-        let now = Utc::now();
-        let f = compute(&[], &[], now, now, now, Weights::default());
+        let f = Tally::default().figures(0, Weights::default());
         assert_eq!(
             (
                 f.response_rate,
                 f.resolution_rate,
                 f.satisfaction_rate,
-                f.composite_score
+                f.composite_score,
+                f.median_response_minutes
             ),
-            (None, None, None, None)
+            (None, None, None, None, None)
         );
     }
 
     #[test]
-    fn seconds_survive_the_rollup_encoding_and_give_the_same_percentiles() {
-        let secs: Vec<u32> = vec![600, 60, 3600, 0, 5400, 120, 7200, 1800, 900, 300];
+    fn rollup_seconds_survive_encoding_and_give_nearest_rank_percentiles() {
+        let secs: Vec<u32> = (1..=10).rev().map(|m| m * 60).collect();
         let mut back = Vec::new();
         decode_secs(&encode_secs(&secs), &mut back);
         assert_eq!(back, secs);
-        let mut sorted: Vec<f64> = secs.iter().map(|s| f64::from(*s) / 60.0).collect();
-        sorted.sort_by(f64::total_cmp);
-        for q in [0.5, 0.9, 0.1, 1.0] {
-            assert_eq!(
-                percentile_minutes(&mut back, q),
-                percentile(&sorted, q),
-                "q={q}"
-            );
-        }
-    }
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.5), Some(5.0));
-        assert_eq!(percentile(&v, 0.9), Some(9.0));
-        assert_eq!(percentile(&[7.0], 0.9), Some(7.0));
+        assert_eq!(percentile_minutes(&mut back, 0.5), Some(5.0));
+        assert_eq!(percentile_minutes(&mut back, 0.9), Some(9.0));
+        assert_eq!(percentile_minutes(&mut back, 1.0), Some(10.0));
+        assert_eq!(percentile_minutes(&mut [420], 0.9), Some(7.0));
     }
 }

@@ -85,11 +85,13 @@ impl StatsApi {
         area_id: Uuid,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
+        by: &[Grouping],
+        counts: bool,
     ) -> ApiResult<Data> {
         let scope = self.scope(auth).await?;
         let ctx = self.state.ctx();
         let (to, from) = period(&ctx, from, to);
-        Ok(services::stats::load(&ctx, &scope, area_id, from, to).await?)
+        Ok(services::stats::load(&ctx, &scope, area_id, from, to, by, counts).await?)
     }
 }
 
@@ -134,7 +136,9 @@ impl StatsApi {
         sort: Query<Option<String>>,
         order: Query<Option<String>>,
     ) -> ApiResult<Json<Breakdown>> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let data = self
+            .data(&auth, area_id.0, from.0, to.0, &[by.0], false)
+            .await?;
         let mut groups = data.breakdown(by.0);
         if let Some(field) = sort.0.as_deref() {
             if !SORTABLE.contains(&field) {
@@ -176,7 +180,10 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let groupings: Vec<Grouping> = by.0.into_iter().collect();
+        let data = self
+            .data(&auth, area_id.0, from.0, to.0, &groupings, false)
+            .await?;
         let body = services::stats::csv(&data, by.0).into_bytes();
         let name = format!(
             "attachment; filename=\"qiaomen-stats-{}.csv\"",
@@ -198,7 +205,9 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let data = self
+            .data(&auth, area_id.0, from.0, to.0, &Grouping::ALL, false)
+            .await?;
         let body = services::stats::xlsx(&data)?;
         Ok(FileDownload::Ok(
             Binary(body),
@@ -217,7 +226,7 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Value>> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let data = self.data(&auth, area_id.0, from.0, to.0, &[], true).await?;
         let counts = data.per_grid_counts();
         let dir = self.state.directory.get(&self.state.db).await?;
         let grids: Vec<Uuid> = dir.tree.subtree(area_id.0);
@@ -257,7 +266,9 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Vec<WorkerFigures>>> {
-        let data = self.data(&auth, area_id.0, from.0, to.0).await?;
+        let data = self
+            .data(&auth, area_id.0, from.0, to.0, &[Grouping::Worker], true)
+            .await?;
         let load = data.worker_load();
         let by_worker: std::collections::HashMap<String, Figures> = data
             .breakdown(Grouping::Worker)

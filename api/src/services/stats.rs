@@ -1,12 +1,13 @@
 //! Statistics for community and street offices (SPEC §7): the three rates over an area and a
 //! period, broken down by grid, community, worker, category, day or week, exported as CSV and
 //! XLSX, a per-grid heatmap and the morning view of each worker's load.
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
+use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter,
-    sea_query::{ExprTrait, Query},
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -14,7 +15,7 @@ use super::{ServiceError, ServiceResult, rollups, tickets::Ctx};
 use crate::domain::{
     AreaKind,
     access::StaffScope,
-    rates::{self, Figures, RatingRow, TicketRow, Weights},
+    rates::{self, Figures, Tally, TicketRow, Weights},
     string_enum,
 };
 use entity::{rating, ticket};
@@ -35,29 +36,67 @@ impl Grouping {
     ];
 }
 
-/// A ticket as statistics see it: where it sits and its timeline.
-struct Scoped {
-    id: Uuid,
+/// A ticket as statistics see it: where it sits and its timeline, nothing more, so a year of
+/// a street streams through in little memory.
+#[derive(FromQueryResult)]
+struct StatRow {
     grid_id: Option<Uuid>,
+    handling_area_id: Option<Uuid>,
     assignee_id: Option<Uuid>,
     category_id: Uuid,
-    row: TicketRow,
+    status: String,
+    submitted_at: DateTime<Utc>,
+    response_due_at: Option<DateTime<Utc>>,
+    resolution_due_at: Option<DateTime<Utc>>,
+    accepted_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    reopen_count: i32,
 }
 
+/// A rating with the ticket attributes that place it in a group.
+#[derive(FromQueryResult)]
+struct RatedRow {
+    level: String,
+    grid_id: Option<Uuid>,
+    handling_area_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
+    category_id: Uuid,
+    submitted_at: DateTime<Utc>,
+}
+
+/// What decides a ticket's group.
+struct Placing {
+    grid_id: Option<Uuid>,
+    handling_area_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
+    category_id: Uuid,
+    submitted_at: DateTime<Utc>,
+}
+
+/// One group's running count.
+#[derive(Default)]
+struct Acc {
+    tally: Tally,
+    overdue_open: u64,
+}
+
+/// The figures an office asked for over an area and a period: the summary, the breakdowns
+/// asked for, open and submitted counts per grid and open load per worker.
 pub struct Data {
     pub area_id: Uuid,
     pub area_name: String,
     pub area_kind: AreaKind,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    now: DateTime<Utc>,
-    weights: Weights,
-    tickets: Vec<Scoped>,
-    ratings: Vec<(Uuid, RatingRow)>,
+    summary: Figures,
+    groups: HashMap<Grouping, Vec<Group>>,
+    per_grid: HashMap<Uuid, (u64, u64)>,
+    worker_load: HashMap<Uuid, (u64, u64)>,
     names: HashMap<Uuid, String>,
-    communities: HashMap<Uuid, Uuid>,
 }
 
+#[derive(Clone)]
 pub struct Group {
     pub key: String,
     pub name: String,
@@ -140,16 +179,57 @@ pub async fn summary(
     Ok((asked, tally.figures(overdue, weights(ctx))))
 }
 
-/// Loads what the figures of `area_id` over `[from, to)` need, once.
+/// The group of a ticket under `by`: its key and, for ids, the id to name it by.
+fn group_of(
+    dir: &super::directory::Directory,
+    p: &Placing,
+    by: Grouping,
+) -> (String, Option<Uuid>) {
+    let id = match by {
+        Grouping::Day => {
+            return (
+                p.submitted_at
+                    .with_timezone(&beijing())
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                None,
+            );
+        }
+        Grouping::Week => {
+            let w = p.submitted_at.with_timezone(&beijing()).iso_week();
+            return (format!("{}-W{:02}", w.year(), w.week()), None);
+        }
+        Grouping::Grid => p.grid_id,
+        Grouping::Community => p
+            .grid_id
+            .or(p.handling_area_id)
+            .and_then(|place| dir.tree.enclosing(place, AreaKind::Community))
+            .map(|a| a.id),
+        Grouping::Worker => p.assignee_id,
+        Grouping::Category => Some(p.category_id),
+    };
+    match id {
+        Some(id) => (id.to_string(), Some(id)),
+        None => ("none".to_owned(), None),
+    }
+}
+
+/// The summary, and, streaming the area's tickets and ratings once, the breakdowns `by` asks
+/// for and (with `counts`) the per-grid and per-worker counts; memory grows with the groups,
+/// not with the tickets. Without either only the rollups are read.
 pub async fn load(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    by: &[Grouping],
+    counts: bool,
 ) -> ServiceResult<Data> {
     let (asked, dir) = ask(ctx, scope, area_id, from, to).await?;
+    let now = ctx.now();
     let placed = rollups::placed_in(&asked.places);
+    let in_period = |t: DateTime<Utc>| t >= from && t < to;
     let relevant = Condition::any()
         .add(
             ticket::Column::SubmittedAt
@@ -162,24 +242,142 @@ pub async fn load(
                 .and(ticket::Column::ResponseDueAt.lt(to)),
         )
         .add(ticket::Column::Status.is_in(rates::OPEN));
-    let rows = ticket::Entity::find()
-        .filter(placed.clone())
-        .filter(relevant)
-        .all(ctx.db)
-        .await?;
-    let in_scope = Query::select()
-        .column(ticket::Column::Id)
-        .from(ticket::Entity)
-        .cond_where(placed)
-        .to_owned();
-    let rated = rating::Entity::find()
-        .filter(rating::Column::CreatedAt.gte(from))
-        .filter(rating::Column::CreatedAt.lt(to))
-        .filter(rating::Column::TicketId.in_subquery(in_scope))
-        .all(ctx.db)
-        .await?;
+    let mut accs: HashMap<(Grouping, String), (Option<Uuid>, Acc)> = HashMap::new();
+    let mut per_grid: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    let mut worker_load: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    if !by.is_empty() || counts {
+        let mut rows = ticket::Entity::find()
+            .select_only()
+            .columns([
+                ticket::Column::GridId,
+                ticket::Column::HandlingAreaId,
+                ticket::Column::AssigneeId,
+                ticket::Column::CategoryId,
+                ticket::Column::Status,
+                ticket::Column::SubmittedAt,
+                ticket::Column::ResponseDueAt,
+                ticket::Column::ResolutionDueAt,
+                ticket::Column::AcceptedAt,
+                ticket::Column::ResolvedAt,
+                ticket::Column::ClosedAt,
+                ticket::Column::ReopenCount,
+            ])
+            .filter(placed.clone())
+            .filter(relevant)
+            .into_model::<StatRow>()
+            .stream(ctx.db)
+            .await?;
+        while let Some(r) = rows.try_next().await? {
+            let placing = Placing {
+                grid_id: r.grid_id,
+                handling_area_id: r.handling_area_id,
+                assignee_id: r.assignee_id,
+                category_id: r.category_id,
+                submitted_at: r.submitted_at,
+            };
+            let row = TicketRow {
+                status: r.status,
+                submitted_at: r.submitted_at,
+                response_due_at: r.response_due_at,
+                resolution_due_at: r.resolution_due_at,
+                accepted_at: r.accepted_at,
+                resolved_at: r.resolved_at,
+                closed_at: r.closed_at,
+                reopen_count: r.reopen_count,
+            };
+            let submitted = in_period(row.submitted_at);
+            let due = row.response_due_at.is_some_and(in_period);
+            let overdue = rates::is_overdue_open(&row, now);
+            let open = rates::OPEN.contains(&row.status.as_str());
+            for &g in by {
+                let (key, id) = group_of(&dir, &placing, g);
+                let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
+                if submitted {
+                    acc.tally.add_submitted(&row);
+                }
+                if due {
+                    acc.tally.add_due(&row);
+                }
+                acc.overdue_open += u64::from(overdue);
+            }
+            if let (Some(grid), true) = (r.grid_id, submitted) {
+                let entry = per_grid.entry(grid).or_default();
+                entry.0 += 1;
+                entry.1 += u64::from(open);
+            }
+            let working = ["assigned", "in_progress"].contains(&row.status.as_str());
+            if let (Some(worker), true) = (r.assignee_id, working) {
+                let entry = worker_load.entry(worker).or_default();
+                entry.0 += 1;
+                entry.1 += u64::from(overdue);
+            }
+        }
+    }
+    if !by.is_empty() {
+        let in_scope = Query::select()
+            .column(ticket::Column::Id)
+            .from(ticket::Entity)
+            .cond_where(placed)
+            .to_owned();
+        let mut rated = rating::Entity::find()
+            .select_only()
+            .column(rating::Column::Level)
+            .column_as(
+                Expr::col((ticket::Entity, ticket::Column::GridId)),
+                "grid_id",
+            )
+            .column_as(
+                Expr::col((ticket::Entity, ticket::Column::HandlingAreaId)),
+                "handling_area_id",
+            )
+            .column_as(
+                Expr::col((ticket::Entity, ticket::Column::AssigneeId)),
+                "assignee_id",
+            )
+            .column_as(
+                Expr::col((ticket::Entity, ticket::Column::CategoryId)),
+                "category_id",
+            )
+            .column_as(
+                Expr::col((ticket::Entity, ticket::Column::SubmittedAt)),
+                "submitted_at",
+            )
+            .join(
+                JoinType::InnerJoin,
+                rating::Entity::belongs_to(ticket::Entity)
+                    .from(rating::Column::TicketId)
+                    .to(ticket::Column::Id)
+                    .into(),
+            )
+            .filter(rating::Column::CreatedAt.gte(from))
+            .filter(rating::Column::CreatedAt.lt(to))
+            .filter(rating::Column::TicketId.in_subquery(in_scope))
+            .into_model::<RatedRow>()
+            .stream(ctx.db)
+            .await?;
+        while let Some(r) = rated.try_next().await? {
+            let placing = Placing {
+                grid_id: r.grid_id,
+                handling_area_id: r.handling_area_id,
+                assignee_id: r.assignee_id,
+                category_id: r.category_id,
+                submitted_at: r.submitted_at,
+            };
+            for &g in by {
+                let (key, id) = group_of(&dir, &placing, g);
+                let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
+                acc.tally.add_rating(&r.level);
+            }
+        }
+    }
+
     let mut names: HashMap<Uuid, String> = dir.tree.all().map(|a| (a.id, a.name.clone())).collect();
-    let staff_ids: HashSet<Uuid> = rows.iter().filter_map(|t| t.assignee_id).collect();
+    let staff_ids: HashSet<Uuid> = accs
+        .iter()
+        .filter(|((g, _), _)| *g == Grouping::Worker)
+        .filter_map(|(_, (id, _))| *id)
+        .chain(worker_load.keys().copied())
+        .collect();
     for s in entity::staff::Entity::find()
         .filter(entity::staff::Column::Id.is_in(staff_ids))
         .all(ctx.db)
@@ -190,175 +388,60 @@ pub async fn load(
     for c in entity::category::Entity::find().all(ctx.db).await? {
         names.insert(c.id, c.name);
     }
-    let communities = rows
-        .iter()
-        .filter_map(|t| {
-            let place = t.grid_id.or(t.handling_area_id)?;
-            Some((t.id, dir.tree.enclosing(place, AreaKind::Community)?.id))
-        })
-        .collect();
+    let w = weights(ctx);
+    let mut groups: HashMap<Grouping, Vec<Group>> = by.iter().map(|g| (*g, Vec::new())).collect();
+    for ((g, key), (id, acc)) in accs {
+        let figures = acc.tally.figures(acc.overdue_open, w);
+        if figures == Figures::default() {
+            continue;
+        }
+        let name = match (g, id) {
+            (Grouping::Day | Grouping::Week, _) => key.clone(),
+            (_, Some(id)) => names.get(&id).cloned().unwrap_or_default(),
+            (_, None) => "（未分配）".to_owned(),
+        };
+        groups
+            .entry(g)
+            .or_default()
+            .push(Group { key, name, figures });
+    }
+    for list in groups.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
+    let overdue = rollups::overdue_open(ctx.db, &asked.places, now).await?;
     Ok(Data {
         area_id,
         area_name: asked.area_name,
         area_kind: asked.area_kind,
         from,
         to,
-        now: ctx.now(),
-        weights: weights(ctx),
-        ratings: rated
-            .into_iter()
-            .map(|r| {
-                (
-                    r.ticket_id,
-                    RatingRow {
-                        level: r.level,
-                        at: r.created_at,
-                    },
-                )
-            })
-            .collect(),
-        tickets: rows
-            .into_iter()
-            .map(|t| Scoped {
-                id: t.id,
-                grid_id: t.grid_id,
-                assignee_id: t.assignee_id,
-                category_id: t.category_id,
-                row: TicketRow {
-                    status: t.status,
-                    submitted_at: t.submitted_at,
-                    response_due_at: t.response_due_at,
-                    resolution_due_at: t.resolution_due_at,
-                    accepted_at: t.accepted_at,
-                    resolved_at: t.resolved_at,
-                    closed_at: t.closed_at,
-                    reopen_count: t.reopen_count,
-                },
-            })
-            .collect(),
+        summary: tally.figures(overdue, w),
+        groups,
+        per_grid,
+        worker_load,
         names,
-        communities,
     })
 }
 
 impl Data {
     pub fn summary(&self) -> Figures {
-        let tickets: Vec<&TicketRow> = self.tickets.iter().map(|t| &t.row).collect();
-        let ratings: Vec<&RatingRow> = self.ratings.iter().map(|(_, r)| r).collect();
-        rates::compute(
-            &tickets,
-            &ratings,
-            self.from,
-            self.to,
-            self.now,
-            self.weights,
-        )
+        self.summary.clone()
     }
 
-    fn key(&self, t: &Scoped, by: Grouping) -> Option<Uuid> {
-        match by {
-            Grouping::Grid => t.grid_id,
-            Grouping::Community => self.communities.get(&t.id).copied(),
-            Grouping::Worker => t.assignee_id,
-            Grouping::Category => Some(t.category_id),
-            Grouping::Day | Grouping::Week => None,
-        }
-    }
-
-    fn label(&self, t: &Scoped, by: Grouping) -> (String, String) {
-        let local = t.row.submitted_at.with_timezone(&beijing());
-        match by {
-            Grouping::Day => {
-                let d = local.format("%Y-%m-%d").to_string();
-                (d.clone(), d)
-            }
-            Grouping::Week => {
-                let w = local.iso_week();
-                let k = format!("{}-W{:02}", w.year(), w.week());
-                (k.clone(), k)
-            }
-            _ => match self.key(t, by) {
-                Some(id) => (
-                    id.to_string(),
-                    self.names.get(&id).cloned().unwrap_or_default(),
-                ),
-                None => ("none".to_owned(), "（未分配）".to_owned()),
-            },
-        }
-    }
-
-    /// The same figures per group, in key order.
+    /// The figures per group under `by` (one of those loaded), in key order.
     pub fn breakdown(&self, by: Grouping) -> Vec<Group> {
-        let mut groups: BTreeMap<String, (String, Vec<&Scoped>)> = BTreeMap::new();
-        let mut key_of: HashMap<Uuid, String> = HashMap::new();
-        for t in &self.tickets {
-            let (key, name) = self.label(t, by);
-            key_of.insert(t.id, key.clone());
-            groups
-                .entry(key)
-                .or_insert_with(|| (name, Vec::new()))
-                .1
-                .push(t);
-        }
-        groups
-            .into_iter()
-            .map(|(key, (name, members))| {
-                let tickets: Vec<&TicketRow> = members.iter().map(|t| &t.row).collect();
-                let ratings: Vec<&RatingRow> = self
-                    .ratings
-                    .iter()
-                    .filter(|(id, _)| key_of.get(id) == Some(&key))
-                    .map(|(_, r)| r)
-                    .collect();
-                let figures = rates::compute(
-                    &tickets,
-                    &ratings,
-                    self.from,
-                    self.to,
-                    self.now,
-                    self.weights,
-                );
-                Group { key, name, figures }
-            })
-            .filter(|g| g.figures != Figures::default())
-            .collect()
+        self.groups.get(&by).cloned().unwrap_or_default()
     }
 
-    /// Tickets submitted in the period per grid, for a map layer.
-    pub fn per_grid_counts(&self) -> HashMap<Uuid, (u64, u64)> {
-        let mut counts: HashMap<Uuid, (u64, u64)> = HashMap::new();
-        for t in &self.tickets {
-            if let Some(g) = t.grid_id
-                && t.row.submitted_at >= self.from
-                && t.row.submitted_at < self.to
-            {
-                let entry = counts.entry(g).or_default();
-                entry.0 += 1;
-                if rates::OPEN.contains(&t.row.status.as_str()) {
-                    entry.1 += 1;
-                }
-            }
-        }
-        counts
+    /// Tickets submitted in the period per grid, and how many of them are open.
+    pub fn per_grid_counts(&self) -> &HashMap<Uuid, (u64, u64)> {
+        &self.per_grid
     }
 
     /// Open load and overdue per current assignee.
-    pub fn worker_load(&self) -> HashMap<Uuid, (u64, u64)> {
-        let mut load: HashMap<Uuid, (u64, u64)> = HashMap::new();
-        for t in &self.tickets {
-            let open = ["assigned", "in_progress"].contains(&t.row.status.as_str());
-            if let (Some(a), true) = (t.assignee_id, open) {
-                let entry = load.entry(a).or_default();
-                entry.0 += 1;
-                let late_response = t.row.accepted_at.is_none()
-                    && t.row.response_due_at.is_some_and(|d| d < self.now);
-                let late_resolution = t.row.resolution_due_at.is_some_and(|d| d < self.now);
-                if late_response || late_resolution {
-                    entry.1 += 1;
-                }
-            }
-        }
-        load
+    pub fn worker_load(&self) -> &HashMap<Uuid, (u64, u64)> {
+        &self.worker_load
     }
 
     pub fn name_of(&self, id: Uuid) -> String {

@@ -526,7 +526,7 @@ async fn a_rebuild_gives_the_rollups_the_changes_kept() {
             .into_iter()
             .map(|mut r| {
                 // The order of seconds within a day is not part of its meaning.
-                let mut secs = |b: &Vec<u8>| {
+                let secs = |b: &Vec<u8>| {
                     let mut v: Vec<[u8; 4]> = b
                         .chunks_exact(4)
                         .map(|c| [c[0], c[1], c[2], c[3]])

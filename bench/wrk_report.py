@@ -1,0 +1,13 @@
+"""Prints one line per wrk run: throughput, p50/p99 latency and errors."""
+import re
+import sys
+
+scenario, path = sys.argv[1], sys.argv[2]
+text = open(path).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.M))
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+sockerr = re.search(r"Socket errors: (.*)", text)
+print(f"{scenario:>9}: {rps.group(1) if rps else '?'} req/s, p50 {lat.get('50', '?')}, "
+      f"p99 {lat.get('99', '?')}, errors {non2xx.group(1) if non2xx else 0}"
+      + (f" (socket: {sockerr.group(1)})" if sockerr else ""))
