@@ -21,7 +21,7 @@ export QIAOMEN_ENV=bench
 export QIAOMEN_DATABASE_URL="$PG_URL"
 export QIAOMEN_REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export QIAOMEN_REDIS__KEY_PREFIX="qmbench:"
-export QIAOMEN_JWT_SECRET="${QIAOMEN_JWT_SECRET:-bench-only-secret-not-for-production-0123456789}"
+export QIAOMEN_JWT_SECRET="${QIAOMEN_JWT_SECRET:-bench-secret-bench-secret-bench-secret-0123}"
 
 # The load generator and pgbench.
 if ! command -v wrk >/dev/null; then

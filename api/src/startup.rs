@@ -74,6 +74,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// How many statistics computations run at once (see `AppState::stats_permits`).
+const STATS_AT_ONCE: usize = 4;
+
 pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError> {
     build_state_with_clock(settings, Arc::new(crate::clock::SystemClock)).await
 }
@@ -98,6 +101,7 @@ pub async fn build_state_with_clock(
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),
         clock,
         calendar,
+        stats_permits: tokio::sync::Semaphore::new(STATS_AT_ONCE),
         settings: Arc::new(settings),
     }))
 }

@@ -22,6 +22,9 @@ pub struct AppState {
     pub clock: Arc<dyn crate::clock::Clock>,
     pub calendar: crate::domain::calendar::WorkCalendar,
     pub metrics: Metrics,
+    /// Statistics read whole years of rollups: a few at a time keep memory flat under load
+    /// while the others wait their turn.
+    pub stats_permits: tokio::sync::Semaphore,
 }
 
 impl AppState {

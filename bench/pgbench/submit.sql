@@ -10,7 +10,7 @@ INSERT INTO ticket (id, number, kind, category_id, description, lat, lng, coord_
   response_due_at, resolution_due_at, next_response_check_at, submitted_at, reopen_count,
   return_visit_required, event_count, version, resolution_overdue, public, support_count,
   created_at, updated_at)
-  SELECT gen_random_uuid(), 'PB-' || gen_random_uuid(), 'complaint', category_id, '楼下夜里施工，噪音很大，影响休息',
+  SELECT gen_random_uuid(), 'PB-' || substr(md5(random()::text), 1, 24), 'complaint', category_id, '楼下夜里施工，噪音很大，影响休息',
     lat, lng, 'wgs84', grid_id, handling_area_id, assignee_id, 'assigned', 'normal', false,
     'miniprogram', resident_id, now() + interval '2 hours', now() + interval '3 days',
     now() + interval '2 hours', now(), 0, false, 2, 1, false, false, 0, now(), now()

@@ -72,6 +72,15 @@ fn period(
 }
 
 impl StatsApi {
+    /// Waits for a statistics permit.
+    async fn turn(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+        self.state
+            .stats_permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::new(Code::Internal))
+    }
+
     async fn scope(&self, auth: &BearerAuth) -> ApiResult<StaffScope> {
         match auth.staff(&self.state).await? {
             Caller::Staff(scope) => Ok(scope),
@@ -91,6 +100,7 @@ impl StatsApi {
         let scope = self.scope(auth).await?;
         let ctx = self.state.ctx();
         let (to, from) = period(&ctx, from, to);
+        let _turn = self.turn().await?;
         Ok(services::stats::load(&ctx, &scope, area_id, from, to, by, counts).await?)
     }
 }
@@ -111,6 +121,7 @@ impl StatsApi {
         let scope = self.scope(&auth).await?;
         let ctx = self.state.ctx();
         let (to, from) = period(&ctx, from.0, to.0);
+        let _turn = self.turn().await?;
         let (asked, figures) = services::stats::summary(&ctx, &scope, area_id.0, from, to).await?;
         Ok(Json(Summary {
             area_id: asked.area_id,

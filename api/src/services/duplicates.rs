@@ -2,9 +2,12 @@
 //! time window (across grid borders) whose text is similar, so the resident can add "me too"
 //! instead of filing the same thing again.
 use chrono::Duration;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{ServiceResult, tickets::Ctx};
+
+/// At most this many nearby open tickets are compared with a new one.
+const CANDIDATES: u64 = 100;
 use crate::domain::{
     lifecycle::Status,
     redact::redact,
@@ -55,6 +58,10 @@ pub async fn find(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Vec<Duplica
         .filter(ticket::Column::SubmittedAt.gte(t.submitted_at - Duration::days(cfg.window_days)))
         .filter(ticket::Column::Lat.between(here.0 - dlat, here.0 + dlat))
         .filter(ticket::Column::Lng.between(here.1 - dlng, here.1 + dlng))
+        // The most recent candidates are enough to point a resident at; a crowded corner
+        // must not make every submission read hundreds of tickets.
+        .order_by_desc(ticket::Column::SubmittedAt)
+        .limit(CANDIDATES)
         .all(ctx.db)
         .await?;
     let text = format!(

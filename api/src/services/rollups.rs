@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
     StreamTrait,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -298,6 +298,62 @@ async fn refresh(
             }
         }
         update.exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Counts a new ticket in: a submission and a response falling due add to their days' counts
+/// (a new ticket has no acceptance or resolution times yet), one upsert each, without
+/// recounting the day, so submissions do not slow down as a busy day fills.
+pub async fn ticket_created(db: &impl ConnectionTrait, t: &ticket::Model) -> ServiceResult<()> {
+    use stat_day::Column as C;
+    let Some(place) = place_of(t) else {
+        return Ok(());
+    };
+    let row = TicketRow {
+        status: t.status.clone(),
+        submitted_at: t.submitted_at,
+        response_due_at: t.response_due_at,
+        resolution_due_at: t.resolution_due_at,
+        accepted_at: t.accepted_at,
+        resolved_at: t.resolved_at,
+        closed_at: t.closed_at,
+        reopen_count: t.reopen_count,
+    };
+    let mut days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+    days.entry(day_of(t.submitted_at))
+        .or_default()
+        .add_submitted(&row);
+    if let Some(due) = t.response_due_at {
+        days.entry(day_of(due)).or_default().add_due(&row);
+    }
+    if days
+        .values()
+        .any(|d| !d.response_secs.is_empty() || !d.resolution_secs.is_empty())
+    {
+        // Only a ticket created already accepted or resolved has times to add: recount.
+        return ticket_changed(db, None, t, None).await;
+    }
+    for (day, tally) in days {
+        let mut am = empty_row(day, place);
+        let mut conflict = OnConflict::columns([C::Day, C::PlaceId]);
+        for part in [Part::Submitted, Part::Due] {
+            for (col, value) in part_values(part, &tally) {
+                if matches!(col, C::ResponseSecs | C::ResolutionSecs) {
+                    continue;
+                }
+                sea_orm::ActiveModelTrait::set(&mut am, col, value);
+                conflict.value(
+                    col,
+                    Expr::col((stat_day::Entity, col))
+                        .add(Expr::col((Alias::new("excluded"), col))),
+                );
+            }
+        }
+        stat_day::Entity::insert(am)
+            .on_conflict(conflict.to_owned())
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

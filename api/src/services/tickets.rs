@@ -494,7 +494,14 @@ pub async fn create_in(
     }
     let at = ctx.now();
     let response_due = sla::response_deadline(&category, at, ctx.calendar);
-    let number = next_number(txn, at).await?;
+    // On PostgreSQL the day's number is drawn in its own short transaction, so concurrent
+    // submissions do not queue behind each other's whole transaction on the counter row (a
+    // submission that fails later leaves a gap in the day's numbers, never a duplicate).
+    // SQLite has one writer and one connection: the number comes from this transaction.
+    let number = match ctx.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => next_number(ctx.db, at).await?,
+        _ => next_number(txn, at).await?,
+    };
     let routed = next(
         Status::Submitted,
         Action::Route {
@@ -577,7 +584,7 @@ pub async fn create_in(
         Some(route_note),
     );
     insert_events(txn, model.id, 2, (ActorKind::System, None), vec![route], at).await?;
-    super::rollups::ticket_changed(txn, None, &model, None).await?;
+    super::rollups::ticket_created(txn, &model).await?;
     if let Some(assignee) = model.assignee_id {
         notify::staff(txn, assignee, notify::Event::Assigned, &model, at).await?;
     }
