@@ -1,7 +1,8 @@
 //! Daily rollups of the three rates per place (a grid, or the area a ticket is handled at when
 //! it has no grid), kept in the same transactions as ticket changes, so a street's year of
 //! figures reads a few thousand rows instead of a million tickets. Indexes that let one
-//! day's rollup be recomputed from its tickets and ratings.
+//! day's rollup be recomputed from its tickets and ratings, and the duplicate check find a
+//! category's open tickets without reading the category's whole history.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -22,7 +23,9 @@ const COUNTS: [&str; 12] = [
     "unsatisfied",
 ];
 
-const INDEXES: [(&str, &str, &str); 5] = [
+const INDEXES: [(&str, &str, &str); 6] = [
+    // The duplicate check: open tickets of a category, newest first.
+    ("idx_ticket_category_status", "category_id", "status"),
     ("idx_ticket_grid_submitted", "grid_id", "submitted_at"),
     (
         "idx_ticket_area_submitted",

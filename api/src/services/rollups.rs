@@ -61,6 +61,20 @@ enum Part {
 
 const ALL_PARTS: [Part; 3] = [Part::Submitted, Part::Due, Part::Rated];
 
+type At = DateTime<Utc>;
+/// Status, submitted, accepted, resolved, reopen count.
+type SubmittedRow = (String, At, Option<At>, Option<At>, i32);
+/// Status, submitted, response due, accepted, closed.
+type DueRow = (String, At, At, Option<At>, Option<At>);
+
+/// The join from a rating to its ticket (the entities declare no relations).
+pub fn rating_ticket() -> sea_orm::RelationDef {
+    rating::Entity::belongs_to(ticket::Entity)
+        .from(rating::Column::TicketId)
+        .to(ticket::Column::Id)
+        .into()
+}
+
 /// Counts tickets placed in `places` over `[from, to)`, straight from the tickets: the parts
 /// asked for, the others left at zero.
 async fn count_window(
@@ -73,13 +87,7 @@ async fn count_window(
     use ticket::Column as T;
     let mut tally = Tally::default();
     if parts.contains(&Part::Submitted) {
-        let rows: Vec<(
-            String,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-            i32,
-        )> = ticket::Entity::find()
+        let rows: Vec<SubmittedRow> = ticket::Entity::find()
             .select_only()
             .columns([
                 T::Status,
@@ -108,13 +116,7 @@ async fn count_window(
         }
     }
     if parts.contains(&Part::Due) {
-        let rows: Vec<(
-            String,
-            DateTime<Utc>,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-        )> = ticket::Entity::find()
+        let rows: Vec<DueRow> = ticket::Entity::find()
             .select_only()
             .columns([
                 T::Status,
@@ -480,7 +482,7 @@ where
                 reopen_count,
             ) = row;
             seen += 1;
-            if seen % 10_000 == 0 {
+            if seen.is_multiple_of(10_000) {
                 progress(seen);
             }
             let Some(place) = grid.or(area) else {
@@ -515,13 +517,7 @@ where
                 Expr::col((ticket::Entity, T::HandlingAreaId)),
                 "handling_area_id",
             )
-            .join(
-                JoinType::InnerJoin,
-                rating::Entity::belongs_to(ticket::Entity)
-                    .from(rating::Column::TicketId)
-                    .to(T::Id)
-                    .into(),
-            )
+            .join(JoinType::InnerJoin, rating_ticket())
             .into_tuple::<(DateTime<Utc>, String, Option<Uuid>, Option<Uuid>)>()
             .stream(db)
             .await?;

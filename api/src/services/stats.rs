@@ -321,34 +321,18 @@ pub async fn load(
             .to_owned();
         let mut rated = rating::Entity::find()
             .select_only()
-            .column(rating::Column::Level)
-            .column_as(
-                Expr::col((ticket::Entity, ticket::Column::GridId)),
-                "grid_id",
-            )
-            .column_as(
-                Expr::col((ticket::Entity, ticket::Column::HandlingAreaId)),
-                "handling_area_id",
-            )
-            .column_as(
-                Expr::col((ticket::Entity, ticket::Column::AssigneeId)),
-                "assignee_id",
-            )
-            .column_as(
-                Expr::col((ticket::Entity, ticket::Column::CategoryId)),
-                "category_id",
-            )
-            .column_as(
-                Expr::col((ticket::Entity, ticket::Column::SubmittedAt)),
-                "submitted_at",
-            )
-            .join(
-                JoinType::InnerJoin,
-                rating::Entity::belongs_to(ticket::Entity)
-                    .from(rating::Column::TicketId)
-                    .to(ticket::Column::Id)
-                    .into(),
-            )
+            .column(rating::Column::Level);
+        for (col, name) in [
+            (ticket::Column::GridId, "grid_id"),
+            (ticket::Column::HandlingAreaId, "handling_area_id"),
+            (ticket::Column::AssigneeId, "assignee_id"),
+            (ticket::Column::CategoryId, "category_id"),
+            (ticket::Column::SubmittedAt, "submitted_at"),
+        ] {
+            rated = rated.column_as(Expr::col((ticket::Entity, col)), name);
+        }
+        let mut rated = rated
+            .join(JoinType::InnerJoin, rollups::rating_ticket())
             .filter(rating::Column::CreatedAt.gte(from))
             .filter(rating::Column::CreatedAt.lt(to))
             .filter(rating::Column::TicketId.in_subquery(in_scope))

@@ -410,8 +410,16 @@ pub async fn submit(
     new: NewTicket,
     idem: Option<&Idempotency>,
 ) -> ServiceResult<TicketView> {
+    // On PostgreSQL the day's number is drawn before the transaction, in its own, so
+    // concurrent submissions do not queue on the counter row for each other's whole
+    // transaction (one that fails later leaves a gap in the day's numbers, never a duplicate).
+    // SQLite has one writer and one connection: the number comes from the transaction.
+    let drawn = match ctx.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => Some(next_number(ctx.db, ctx.now()).await?),
+        _ => None,
+    };
     let txn = super::write_txn(ctx.db).await?;
-    let model = create_in(&txn, ctx, resident_id, staff_id, new, idem).await?;
+    let model = create_in(&txn, ctx, resident_id, staff_id, new, idem, drawn).await?;
     txn.commit().await?;
     let dir = ctx.directory.get(ctx.db).await?;
     let viewer = match resident_id {
@@ -429,6 +437,7 @@ pub async fn create_in(
     staff_id: Option<Uuid>,
     new: NewTicket,
     idem: Option<&Idempotency>,
+    drawn: Option<String>,
 ) -> ServiceResult<ticket::Model> {
     let category = categories::by_code_or_id(txn, &new.category_code)
         .await?
@@ -494,13 +503,9 @@ pub async fn create_in(
     }
     let at = ctx.now();
     let response_due = sla::response_deadline(&category, at, ctx.calendar);
-    // On PostgreSQL the day's number is drawn in its own short transaction, so concurrent
-    // submissions do not queue behind each other's whole transaction on the counter row (a
-    // submission that fails later leaves a gap in the day's numbers, never a duplicate).
-    // SQLite has one writer and one connection: the number comes from this transaction.
-    let number = match ctx.db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => next_number(ctx.db, at).await?,
-        _ => next_number(txn, at).await?,
+    let number = match drawn {
+        Some(n) => n,
+        None => next_number(txn, at).await?,
     };
     let routed = next(
         Status::Submitted,

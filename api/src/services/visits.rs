@@ -77,8 +77,16 @@ pub async fn record(
         suggestion.visit_id = Some(v.id);
         suggestion.prefer_assignee = Some(scope.staff_id);
         tickets.push(
-            super::tickets::create_in(&txn, ctx, None, Some(scope.staff_id), suggestion, None)
-                .await?,
+            super::tickets::create_in(
+                &txn,
+                ctx,
+                None,
+                Some(scope.staff_id),
+                suggestion,
+                None,
+                None,
+            )
+            .await?,
         );
     }
     txn.commit().await?;
