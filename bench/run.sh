@@ -59,6 +59,9 @@ report() { # scenario, wrk output file
   python3 bench/wrk_report.py "$1" "$2"
 }
 
+echo "== statistics, one request at a time"
+python3 bench/stats.py "$OUT/handles.json"
+
 for scenario in submit inbox timeline summary; do
   echo "== $scenario: wrk -t2 -c$CONNECTIONS -d${DURATION}s"
   SCENARIO=$scenario wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/wrk.lua \
