@@ -26,6 +26,11 @@ pub enum CalendarError {
 
 pub const BEIJING: i32 = 8 * 3600;
 
+/// China Standard Time (UTC+8), the clock of every office day, number and report.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(BEIJING).unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
+}
+
 impl WorkCalendar {
     pub fn new(
         holidays: impl IntoIterator<Item = NaiveDate>,

@@ -103,6 +103,21 @@ impl StatsApi {
         let _turn = self.turn().await?;
         Ok(services::stats::load(&ctx, &scope, area_id, from, to, by, counts).await?)
     }
+
+    /// The summary figures, with the area and the period they cover.
+    async fn figures(
+        &self,
+        auth: &BearerAuth,
+        area_id: Uuid,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<(services::stats::Asked, Figures)> {
+        let scope = self.scope(auth).await?;
+        let ctx = self.state.ctx();
+        let (to, from) = period(&ctx, from, to);
+        let _turn = self.turn().await?;
+        Ok(services::stats::summary(&ctx, &scope, area_id, from, to).await?)
+    }
 }
 
 /// Figures are defined as in SPEC §7; see the API description and `domain::rates`.
@@ -118,16 +133,12 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Summary>> {
-        let scope = self.scope(&auth).await?;
-        let ctx = self.state.ctx();
-        let (to, from) = period(&ctx, from.0, to.0);
-        let _turn = self.turn().await?;
-        let (asked, figures) = services::stats::summary(&ctx, &scope, area_id.0, from, to).await?;
+        let (asked, figures) = self.figures(&auth, area_id.0, from.0, to.0).await?;
         Ok(Json(Summary {
             area_id: asked.area_id,
             area_name: asked.area_name,
-            from,
-            to,
+            from: asked.from,
+            to: asked.to,
             figures: figures.into(),
         }))
     }
@@ -191,11 +202,25 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
-        let groupings: Vec<Grouping> = by.0.into_iter().collect();
-        let data = self
-            .data(&auth, area_id.0, from.0, to.0, &groupings, false)
-            .await?;
-        let body = services::stats::csv(&data, by.0).into_bytes();
+        let body = match by.0 {
+            None => {
+                let (asked, figures) = self.figures(&auth, area_id.0, from.0, to.0).await?;
+                let rows = vec![(asked.area_name.clone(), figures)];
+                services::stats::csv(&asked.area_name, asked.from, asked.to, rows)
+            }
+            Some(by) => {
+                let data = self
+                    .data(&auth, area_id.0, from.0, to.0, &[by], false)
+                    .await?;
+                let rows = data
+                    .breakdown(by)
+                    .into_iter()
+                    .map(|g| (g.name, g.figures))
+                    .collect();
+                services::stats::csv(&data.area_name, data.from, data.to, rows)
+            }
+        }
+        .into_bytes();
         let name = format!(
             "attachment; filename=\"qiaomen-stats-{}.csv\"",
             by.0.map_or("summary", |b| b.as_str())
@@ -216,10 +241,14 @@ impl StatsApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
+        // One period for every sheet, even when `to` defaults to now.
+        let (to, from) = period(&self.state.ctx(), from.0, to.0);
+        let (from, to) = (Some(from), Some(to));
         let data = self
-            .data(&auth, area_id.0, from.0, to.0, &Grouping::ALL, false)
+            .data(&auth, area_id.0, from, to, &Grouping::ALL, false)
             .await?;
-        let body = services::stats::xlsx(&data)?;
+        let (_, summary) = self.figures(&auth, area_id.0, from, to).await?;
+        let body = services::stats::xlsx(&data, summary)?;
         Ok(FileDownload::Ok(
             Binary(body),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),

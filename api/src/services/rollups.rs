@@ -8,7 +8,7 @@
 //! figures are those of the places in its subtree.
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
@@ -18,12 +18,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ServiceResult;
-use crate::domain::rates::{OPEN, Tally, TicketRow, decode_secs, encode_secs};
+use crate::domain::{
+    calendar::beijing,
+    rates::{OPEN, Tally, TicketRow, decode_secs, encode_secs},
+};
 use entity::{rating, stat_day, ticket};
-
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("a valid offset"))
-}
 
 /// The Beijing date of an instant.
 pub fn day_of(at: DateTime<Utc>) -> NaiveDate {

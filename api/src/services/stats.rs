@@ -3,7 +3,7 @@
 //! XLSX, a per-grid heatmap and the morning view of each worker's load.
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
@@ -15,6 +15,7 @@ use super::{ServiceError, ServiceResult, rollups, tickets::Ctx};
 use crate::domain::{
     AreaKind,
     access::StaffScope,
+    calendar::beijing,
     rates::{self, Figures, Tally, TicketRow, Weights},
     string_enum,
 };
@@ -36,14 +37,22 @@ impl Grouping {
     ];
 }
 
-/// A ticket as statistics see it: where it sits and its timeline, nothing more, so a year of
-/// a street streams through in little memory.
+/// What decides a ticket's group.
 #[derive(FromQueryResult)]
-struct StatRow {
+struct Placing {
     grid_id: Option<Uuid>,
     handling_area_id: Option<Uuid>,
     assignee_id: Option<Uuid>,
     category_id: Uuid,
+    submitted_at: DateTime<Utc>,
+}
+
+/// A ticket as statistics see it: where it sits and its timeline, nothing more, so a year of
+/// a street streams through in little memory.
+#[derive(FromQueryResult)]
+struct StatRow {
+    #[sea_orm(nested)]
+    placing: Placing,
     status: String,
     submitted_at: DateTime<Utc>,
     response_due_at: Option<DateTime<Utc>>,
@@ -58,20 +67,8 @@ struct StatRow {
 #[derive(FromQueryResult)]
 struct RatedRow {
     level: String,
-    grid_id: Option<Uuid>,
-    handling_area_id: Option<Uuid>,
-    assignee_id: Option<Uuid>,
-    category_id: Uuid,
-    submitted_at: DateTime<Utc>,
-}
-
-/// What decides a ticket's group.
-struct Placing {
-    grid_id: Option<Uuid>,
-    handling_area_id: Option<Uuid>,
-    assignee_id: Option<Uuid>,
-    category_id: Uuid,
-    submitted_at: DateTime<Utc>,
+    #[sea_orm(nested)]
+    placing: Placing,
 }
 
 /// One group's running count.
@@ -81,7 +78,7 @@ struct Acc {
     overdue_open: u64,
 }
 
-/// The figures an office asked for over an area and a period: the summary, the breakdowns
+/// The figures an office asked for over an area and a period: the breakdowns
 /// asked for, open and submitted counts per grid and open load per worker.
 pub struct Data {
     pub area_id: Uuid,
@@ -89,7 +86,6 @@ pub struct Data {
     pub area_kind: AreaKind,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    summary: Figures,
     groups: HashMap<Grouping, Vec<Group>>,
     per_grid: HashMap<Uuid, (u64, u64)>,
     worker_load: HashMap<Uuid, (u64, u64)>,
@@ -101,10 +97,6 @@ pub struct Group {
     pub key: String,
     pub name: String,
     pub figures: Figures,
-}
-
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("a valid offset"))
 }
 
 /// The staff member may read figures of this area: it lies within their scope.
@@ -165,7 +157,7 @@ fn weights(ctx: &Ctx<'_>) -> Weights {
 }
 
 /// The figures of an area over `[from, to)`: whole days from the daily rollups, the ragged
-/// ends and the overdue count from the tickets. Same definitions as [`Data::summary`].
+/// ends and the overdue count from the tickets. Same definitions as [`Data::breakdown`].
 pub async fn summary(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
@@ -214,9 +206,9 @@ fn group_of(
     }
 }
 
-/// The summary, and, streaming the area's tickets and ratings once, the breakdowns `by` asks
-/// for and (with `counts`) the per-grid and per-worker counts; memory grows with the groups,
-/// not with the tickets. Without either only the rollups are read.
+/// Streaming the area's tickets and ratings once: the breakdowns `by` asks for and (with
+/// `counts`) the per-grid and per-worker counts; memory grows with the groups, not with the
+/// tickets. The summary is [`summary`]'s, from the rollups.
 pub async fn load(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
@@ -268,13 +260,7 @@ pub async fn load(
             .stream(ctx.db)
             .await?;
         while let Some(r) = rows.try_next().await? {
-            let placing = Placing {
-                grid_id: r.grid_id,
-                handling_area_id: r.handling_area_id,
-                assignee_id: r.assignee_id,
-                category_id: r.category_id,
-                submitted_at: r.submitted_at,
-            };
+            let placing = r.placing;
             let row = TicketRow {
                 status: r.status,
                 submitted_at: r.submitted_at,
@@ -300,13 +286,13 @@ pub async fn load(
                 }
                 acc.overdue_open += u64::from(overdue);
             }
-            if let (Some(grid), true) = (r.grid_id, submitted) {
+            if let (Some(grid), true) = (placing.grid_id, submitted) {
                 let entry = per_grid.entry(grid).or_default();
                 entry.0 += 1;
                 entry.1 += u64::from(open);
             }
             let working = ["assigned", "in_progress"].contains(&row.status.as_str());
-            if let (Some(worker), true) = (r.assignee_id, working) {
+            if let (Some(worker), true) = (placing.assignee_id, working) {
                 let entry = worker_load.entry(worker).or_default();
                 entry.0 += 1;
                 entry.1 += u64::from(overdue);
@@ -340,15 +326,8 @@ pub async fn load(
             .stream(ctx.db)
             .await?;
         while let Some(r) = rated.try_next().await? {
-            let placing = Placing {
-                grid_id: r.grid_id,
-                handling_area_id: r.handling_area_id,
-                assignee_id: r.assignee_id,
-                category_id: r.category_id,
-                submitted_at: r.submitted_at,
-            };
             for &g in by {
-                let (key, id) = group_of(&dir, &placing, g);
+                let (key, id) = group_of(&dir, &r.placing, g);
                 let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
                 acc.tally.add_rating(&r.level);
             }
@@ -392,15 +371,12 @@ pub async fn load(
     for list in groups.values_mut() {
         list.sort_by(|a, b| a.key.cmp(&b.key));
     }
-    let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
-    let overdue = rollups::overdue_open(ctx.db, &asked.places, now).await?;
     Ok(Data {
         area_id,
         area_name: asked.area_name,
         area_kind: asked.area_kind,
         from,
         to,
-        summary: tally.figures(overdue, w),
         groups,
         per_grid,
         worker_load,
@@ -409,10 +385,6 @@ pub async fn load(
 }
 
 impl Data {
-    pub fn summary(&self) -> Figures {
-        self.summary.clone()
-    }
-
     /// The figures per group under `by` (one of those loaded), in key order.
     pub fn breakdown(&self, by: Grouping) -> Vec<Group> {
         self.groups.get(&by).cloned().unwrap_or_default()
@@ -494,25 +466,23 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese correctly.
-pub fn csv(data: &Data, by: Option<Grouping>) -> String {
+/// CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese correctly: a header with
+/// the area and period, then one line per row (the summary, or a breakdown's groups).
+pub fn csv(
+    area_name: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    rows: Vec<(String, Figures)>,
+) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&format!(
         "# {} {} — {}\r\n",
-        data.area_name,
-        data.from.to_rfc3339(),
-        data.to.to_rfc3339()
+        area_name,
+        from.to_rfc3339(),
+        to.to_rfc3339()
     ));
     out.push_str(&COLUMNS.map(csv_field).join(","));
     out.push_str("\r\n");
-    let rows: Vec<(String, Figures)> = match by {
-        None => vec![(data.area_name.clone(), data.summary())],
-        Some(by) => data
-            .breakdown(by)
-            .into_iter()
-            .map(|g| (g.name, g.figures))
-            .collect(),
-    };
     for (name, f) in rows {
         out.push_str(
             &cells(&name, &f)
@@ -527,34 +497,32 @@ pub fn csv(data: &Data, by: Option<Grouping>) -> String {
 }
 
 /// An XLSX workbook: a summary sheet and one sheet per breakdown, rates as percentages.
-pub fn xlsx(data: &Data) -> Result<Vec<u8>, ServiceError> {
+pub fn xlsx(data: &Data, summary: Figures) -> Result<Vec<u8>, ServiceError> {
     use rust_xlsxwriter::{Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("xlsx: {e}"));
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.0%");
-    let sheets: Vec<(String, Vec<(String, Figures)>)> = std::iter::once((
-        "汇总".to_owned(),
-        vec![(data.area_name.clone(), data.summary())],
-    ))
-    .chain(Grouping::ALL.iter().map(|by| {
-        let name = match by {
-            Grouping::Grid => "按网格",
-            Grouping::Community => "按社区",
-            Grouping::Worker => "按人员",
-            Grouping::Category => "按类别",
-            Grouping::Day => "按日",
-            Grouping::Week => "按周",
-        };
-        (
-            name.to_owned(),
-            data.breakdown(*by)
-                .into_iter()
-                .map(|g| (g.name, g.figures))
-                .collect(),
-        )
-    }))
-    .collect();
+    let sheets: Vec<(String, Vec<(String, Figures)>)> =
+        std::iter::once(("汇总".to_owned(), vec![(data.area_name.clone(), summary)]))
+            .chain(Grouping::ALL.iter().map(|by| {
+                let name = match by {
+                    Grouping::Grid => "按网格",
+                    Grouping::Community => "按社区",
+                    Grouping::Worker => "按人员",
+                    Grouping::Category => "按类别",
+                    Grouping::Day => "按日",
+                    Grouping::Week => "按周",
+                };
+                (
+                    name.to_owned(),
+                    data.breakdown(*by)
+                        .into_iter()
+                        .map(|g| (g.name, g.figures))
+                        .collect(),
+                )
+            }))
+            .collect();
     let period = format!(
         "{}　{} 至 {}",
         data.area_name,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -268,9 +268,7 @@ pub async fn save_system(
 
 /// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
 async fn next_number(db: &impl ConnectionTrait, at: DateTime<Utc>) -> ServiceResult<String> {
-    let beijing =
-        FixedOffset::east_opt(8 * 3600).ok_or_else(|| ServiceError::Internal("offset".into()))?;
-    let day = at.with_timezone(&beijing).format("%Y%m%d").to_string();
+    let day = super::rollups::day_of(at).format("%Y%m%d").to_string();
     let stmt = Query::insert()
         .into_table("ticket_number_seq")
         .columns(["day", "last"])
@@ -690,6 +688,21 @@ async fn visible(
     } else {
         Err(ServiceError::NotFound)
     }
+}
+
+/// Loads a ticket the staff member may act on: outside their sight `NotFound`, within sight
+/// but not theirs to work `NotAssignee`.
+async fn actable(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    scope: &StaffScope,
+    reference: &str,
+) -> ServiceResult<ticket::Model> {
+    let (t, category) = visible(db, dir, &Caller::Staff(scope.clone()), reference).await?;
+    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
+        return Err(ServiceError::NotAssignee);
+    }
+    Ok(t)
 }
 
 pub async fn get(ctx: &Ctx<'_>, caller: &Caller, reference: &str) -> ServiceResult<TicketView> {
@@ -1309,10 +1322,7 @@ pub async fn merge(
     let txn = super::write_txn(ctx.db).await?;
     let dir = ctx.directory.get(&txn).await?;
     let caller = Caller::Staff(scope.clone());
-    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
-    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
-        return Err(ServiceError::NotAssignee);
-    }
+    let t = actable(&txn, &dir, scope, reference).await?;
     let (main, _) = visible(&txn, &dir, &caller, into)
         .await
         .map_err(|_| rejected(Code::InvalidField, "into", "no such ticket in your scope"))?;
@@ -1635,10 +1645,7 @@ pub async fn record_return_visit(
     let txn = super::write_txn(ctx.db).await?;
     let dir = ctx.directory.get(&txn).await?;
     let caller = Caller::Staff(scope.clone());
-    let (t, category) = visible(&txn, &dir, &caller, reference).await?;
-    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
-        return Err(ServiceError::NotAssignee);
-    }
+    let t = actable(&txn, &dir, scope, reference).await?;
     if !t.return_visit_required || t.return_visit_at.is_some() {
         return Err(ServiceError::rejected(
             Code::ReturnVisitNotDue,
