@@ -37,6 +37,7 @@ impl AppState {
             calendar: &self.calendar,
             directory: &self.directory,
             settings: &self.settings,
+            seen: Default::default(),
         }
     }
 }

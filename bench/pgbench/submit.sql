@@ -1,12 +1,13 @@
 -- What one submission asks of PostgreSQL (services::tickets::submit and rollups): the day's
--- number in its own transaction; then the category, the routed worker's open load, the ticket
--- row, its submit and route events and the two rollup increments in one transaction; then the
--- nearby open tickets of the same category that the duplicate check reads.
+-- number in its own transaction; then the directory's generation, the resident, the routed
+-- worker's open load, the ticket row, its submit and route events and the two rollup increments
+-- in one transaction; then the nearby open tickets of the same category that the duplicate check reads.
 \set g random(1, :grids)
 INSERT INTO ticket_number_seq (day, last) VALUES ('29991231', 1)
   ON CONFLICT (day) DO UPDATE SET last = ticket_number_seq.last + 1 RETURNING last;
 BEGIN;
-SELECT * FROM category WHERE id = (SELECT category_id FROM ticket WHERE id = (SELECT ticket_id FROM pgbench_sample WHERE n = :g));
+SELECT * FROM directory_version WHERE id = 1;
+SELECT * FROM resident WHERE id = (SELECT resident_id FROM ticket WHERE id = (SELECT ticket_id FROM pgbench_sample WHERE n = :g));
 SELECT count(*) FROM ticket WHERE assignee_id = (SELECT assignee_id FROM pgbench_sample WHERE n = :g) AND status IN ('assigned', 'in_progress');
 WITH src AS (SELECT * FROM ticket WHERE id = (SELECT ticket_id FROM pgbench_sample WHERE n = :g)),
   t AS (

@@ -41,7 +41,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<AreaCreate>,
     ) -> ApiResult<Created<Area>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let new = NewArea {
             kind: body.kind,
@@ -62,14 +62,14 @@ impl AdminApi {
         auth: BearerAuth,
         parent_id: Query<Option<Uuid>>,
     ) -> ApiResult<Json<Vec<Area>>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let rows = services::areas::list(&self.state.db, parent_id.0).await?;
         Ok(Json(rows.into_iter().map(Area::from).collect()))
     }
 
     #[oai(path = "/areas/:id", method = "get")]
     async fn get_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Area>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         Ok(Json(
             services::areas::get(&self.state.db, id.0).await?.into(),
         ))
@@ -83,7 +83,7 @@ impl AdminApi {
         id: Path<Uuid>,
         body: Json<AreaPatch>,
     ) -> ApiResult<Json<Area>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let changes = AreaChanges {
             name: text_opt("name", body.name.as_deref(), 100)?,
@@ -101,7 +101,7 @@ impl AdminApi {
     /// Deletes an area nothing refers to (`409 area_in_use` otherwise).
     #[oai(path = "/areas/:id", method = "delete")]
     async fn delete_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<()> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         services::areas::delete(&self.state.db, id.0).await?;
         Ok(())
     }
@@ -113,7 +113,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<serde_json::Value>,
     ) -> ApiResult<Json<ImportReport>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let (created, updated) =
             services::areas::import_feature_collection(&self.state.db, &body.0.to_string()).await?;
         Ok(Json(ImportReport {
@@ -129,7 +129,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<BuildingCreate>,
     ) -> ApiResult<Created<Building>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let location = body
             .location
@@ -155,7 +155,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<StaffCreate>,
     ) -> ApiResult<Created<Staff>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let new = NewStaff {
             name: text("name", &body.name, 50)?,
             login: text("login", &body.login, 64)?,
@@ -167,7 +167,7 @@ impl AdminApi {
 
     #[oai(path = "/staff/:id", method = "get")]
     async fn get_staff(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Staff>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let staff = services::staff::get(&self.state.db, id.0).await?;
         Ok(Json(self.staff_view(staff).await?))
     }
@@ -180,7 +180,7 @@ impl AdminApi {
         id: Path<Uuid>,
         body: Json<StaffPatch>,
     ) -> ApiResult<Json<Staff>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let staff = services::staff::set_status(&self.state.db, id.0, body.0.status).await?;
         Ok(Json(self.staff_view(staff).await?))
     }
@@ -194,7 +194,7 @@ impl AdminApi {
         id: Path<Uuid>,
         body: Json<AssignmentCreate>,
     ) -> ApiResult<Created<Assignment>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let skills = body.skills.unwrap_or_default();
         if skills.len() > 50
@@ -227,7 +227,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<Open311KeyCreate>,
     ) -> ApiResult<Created<Open311Key>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let name = text("name", &body.name, 100)?;
         let now = self.state.clock.now();
         let (id, api_key) =
@@ -249,7 +249,7 @@ impl AdminApi {
         status: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<OutboxMessage>>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let rows = services::outbox::list(
             &self.state.db,
             status.0.as_deref(),
@@ -265,7 +265,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<CategoryCreate>,
     ) -> ApiResult<Created<Category>> {
-        auth.admin(&self.state).await?;
+        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let (response_minutes, resolution_hours) =
             NewCategory::check_sla(body.response_minutes, body.resolution_hours)?;

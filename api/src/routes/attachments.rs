@@ -59,7 +59,7 @@ impl AttachmentApi {
         auth: BearerAuth,
         form: UploadForm,
     ) -> ApiResult<Created<AttachmentRef>> {
-        let caller = auth.caller(&self.state).await?;
+        let caller = auth.caller(&self.state.ctx()).await?;
         let bytes = form
             .file
             .into_vec()
@@ -79,7 +79,7 @@ impl AttachmentApi {
     /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket.
     #[oai(path = "/attachments/:id", method = "get")]
     async fn fetch(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
-        let caller = auth.caller(&self.state).await?;
+        let caller = auth.caller(&self.state.ctx()).await?;
         let photo = services::attachments::get(&self.state.db, id.0).await?;
         let owner = owner_of(&caller);
         let own = photo.owner_kind == owner.kind && photo.owner_id == owner.id;

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::{ApiResult, Tag};
 use crate::{
-    domain::inputs::Text,
+    domain::{access::StaffScope, inputs::Text},
     error::{ApiError, Code},
     services::{
         self,
         auth::{Claims, PrincipalKind},
-        tickets::Caller,
+        tickets::{Caller, Ctx},
     },
     state::SharedState,
 };
@@ -39,28 +39,26 @@ impl BearerAuth {
         }
     }
 
-    /// The staff member behind the token with their current scope; resident tokens are refused.
-    pub async fn staff(&self, state: &SharedState) -> Result<services::tickets::Caller, ApiError> {
+    /// The staff member behind the token with their current scope (from the directory, checked
+    /// against the database on each request); resident tokens are refused.
+    pub async fn staff(&self, ctx: &Ctx<'_>) -> Result<StaffScope, ApiError> {
         match self.0.kind {
-            PrincipalKind::Staff => {
-                let (_, scope) = services::staff::scope(&state.db, self.0.sub).await?;
-                Ok(Caller::Staff(scope))
-            }
+            PrincipalKind::Staff => Ok(ctx.dir().await?.scope(self.0.sub)?),
             PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only")),
         }
     }
 
-    pub async fn caller(&self, state: &SharedState) -> Result<Caller, ApiError> {
+    pub async fn caller(&self, ctx: &Ctx<'_>) -> Result<Caller, ApiError> {
         match self.0.kind {
             PrincipalKind::Resident => Ok(Caller::Resident(self.0.sub)),
-            PrincipalKind::Staff => self.staff(state).await,
+            PrincipalKind::Staff => self.staff(ctx).await.map(Caller::Staff),
         }
     }
 
     /// A system administrator.
-    pub async fn admin(&self, state: &SharedState) -> Result<Uuid, ApiError> {
-        match self.staff(state).await? {
-            Caller::Staff(scope) if scope.is_system_admin() => Ok(scope.staff_id),
+    pub async fn admin(&self, ctx: &Ctx<'_>) -> Result<Uuid, ApiError> {
+        match self.staff(ctx).await? {
+            scope if scope.is_system_admin() => Ok(scope.staff_id),
             _ => Err(ApiError::new(Code::Forbidden).detail("system administrators only")),
         }
     }
@@ -203,10 +201,7 @@ impl MeApi {
     /// Binds the calling staff member's WeChat account (a `wx.login` code).
     #[oai(path = "/staff/me/wechat", method = "post")]
     async fn bind_staff_wechat(&self, auth: BearerAuth, body: Json<CodeBody>) -> ApiResult<()> {
-        let staff_id = match auth.staff(&self.state).await? {
-            Caller::Staff(scope) => scope.staff_id,
-            Caller::Resident(_) => return Err(ApiError::new(Code::Forbidden)),
-        };
+        let staff_id = auth.staff(&self.state.ctx()).await?.staff_id;
         services::auth::bind_staff_wechat(&self.state.db, &self.state.wechat, staff_id, &body.code)
             .await?;
         Ok(())

@@ -11,13 +11,12 @@ use uuid::Uuid;
 
 use super::{ApiResult, Tag, auth::BearerAuth};
 use crate::{
-    domain::{access::StaffScope, rates::Figures},
+    domain::rates::Figures,
     error::{ApiError, Code},
     schemas::stats::*,
     services::{
         self,
         stats::{Data, Grouping},
-        tickets::Caller,
     },
     state::SharedState,
 };
@@ -81,13 +80,6 @@ impl StatsApi {
             .map_err(|_| ApiError::new(Code::Internal))
     }
 
-    async fn scope(&self, auth: &BearerAuth) -> ApiResult<StaffScope> {
-        match auth.staff(&self.state).await? {
-            Caller::Staff(scope) => Ok(scope),
-            Caller::Resident(_) => Err(ApiError::new(Code::Forbidden)),
-        }
-    }
-
     async fn data(
         &self,
         auth: &BearerAuth,
@@ -97,7 +89,7 @@ impl StatsApi {
         by: &[Grouping],
         counts: bool,
     ) -> ApiResult<Data> {
-        let scope = self.scope(auth).await?;
+        let scope = auth.staff(&self.state.ctx()).await?;
         let ctx = self.state.ctx();
         let (to, from) = period(&ctx, from, to);
         let _turn = self.turn().await?;
@@ -112,7 +104,7 @@ impl StatsApi {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> ApiResult<(services::stats::Asked, Figures)> {
-        let scope = self.scope(auth).await?;
+        let scope = auth.staff(&self.state.ctx()).await?;
         let ctx = self.state.ctx();
         let (to, from) = period(&ctx, from, to);
         let _turn = self.turn().await?;

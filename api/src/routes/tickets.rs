@@ -19,7 +19,7 @@ use crate::{
     services::{
         self, ServiceError,
         tickets::{
-            Caller, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
+            Ctx, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
             WorkFilter,
         },
     },
@@ -76,29 +76,18 @@ pub enum TicketSubmitted {
     Replayed(Json<Ticket>),
 }
 
-fn staff_scope(caller: Caller) -> Result<crate::domain::access::StaffScope, ApiError> {
-    match caller {
-        Caller::Staff(scope) => Ok(scope),
-        Caller::Resident(_) => Err(ApiError::new(Code::Forbidden)),
-    }
-}
-
 impl TicketApi {
     async fn work_page(
         &self,
+        ctx: &Ctx<'_>,
         scope: &crate::domain::access::StaffScope,
         filter: WorkFilter,
         cursor: Option<String>,
         limit: Option<u64>,
     ) -> ApiResult<Json<TicketPage>> {
-        let page = services::tickets::list_work(
-            &self.state.ctx(),
-            scope,
-            filter,
-            cursor.as_deref(),
-            page_limit(limit),
-        )
-        .await?;
+        let page =
+            services::tickets::list_work(ctx, scope, filter, cursor.as_deref(), page_limit(limit))
+                .await?;
         Ok(Json(page.into()))
     }
 
@@ -108,7 +97,7 @@ impl TicketApi {
         id: &str,
         command: StaffCommand,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let scope = auth.staff(&self.state.ctx()).await?;
         let view = services::tickets::act(&self.state.ctx(), &scope, id, command).await?;
         Ok(Json(view.into()))
     }
@@ -198,11 +187,10 @@ impl TicketApi {
     /// One ticket (by id or number) with its timeline. Outside the caller's scope: 404.
     #[oai(path = "/tickets/:id", method = "get")]
     async fn get(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
-        let caller = auth.caller(&self.state).await?;
+        let ctx = self.state.ctx();
+        let caller = auth.caller(&ctx).await?;
         Ok(Json(
-            services::tickets::get(&self.state.ctx(), &caller, &id.0)
-                .await?
-                .into(),
+            services::tickets::get(&ctx, &caller, &id.0).await?.into(),
         ))
     }
 
@@ -214,7 +202,7 @@ impl TicketApi {
         id: Path<String>,
         body: Json<CommentCreate>,
     ) -> ApiResult<Created<Ticket>> {
-        let caller = auth.caller(&self.state).await?;
+        let caller = auth.caller(&self.state.ctx()).await?;
         let text = text("text", &body.text, 1000)?;
         let view = services::tickets::comment(
             &self.state.ctx(),
@@ -415,7 +403,8 @@ impl TicketApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
         let statuses = match status.0.as_deref().filter(|s| !s.is_empty()) {
             None => vec![],
             Some(list) => list
@@ -438,7 +427,8 @@ impl TicketApi {
             overdue: overdue.0,
             ..WorkFilter::default()
         };
-        self.work_page(&scope, filter, cursor.0, limit.0).await
+        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
+            .await
     }
 
     /// Tickets in the caller's scope flagged for a return visit (回访) not yet made.
@@ -449,12 +439,14 @@ impl TicketApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
         let filter = WorkFilter {
             return_visit_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(&scope, filter, cursor.0, limit.0).await
+        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
+            .await
     }
 
     /// Tickets in the caller's scope whose text or comments content safety flagged: `review`
@@ -466,12 +458,14 @@ impl TicketApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
         let filter = WorkFilter {
             moderation_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(&scope, filter, cursor.0, limit.0).await
+        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
+            .await
     }
 
     /// Merges this ticket into another (`into`: id or number): it follows the main one's status
@@ -484,7 +478,7 @@ impl TicketApi {
         id: Path<String>,
         body: Json<MergeBody>,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let scope = auth.staff(&self.state.ctx()).await?;
         let view = services::tickets::merge(&self.state.ctx(), &scope, &id.0, &body.into).await?;
         Ok(Json(view.into()))
     }
@@ -497,7 +491,7 @@ impl TicketApi {
         id: Path<String>,
         body: Json<ReturnVisitBody>,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = staff_scope(auth.staff(&self.state).await?)?;
+        let scope = auth.staff(&self.state.ctx()).await?;
         let note =
             Text::parse_opt("note", body.note.as_deref(), 1000).map_err(ServiceError::from)?;
         let view = services::tickets::record_return_visit(

@@ -8,11 +8,7 @@ use super::{ApiResult, Created, Tag, auth::BearerAuth, text, text_opt};
 use crate::{
     domain::{Channel, TicketKind, access::StaffScope, inputs::Phone},
     error::{ApiError, Code},
-    services::{
-        self, ServiceError,
-        tickets::{Caller, NewTicket},
-        visits::NewVisit,
-    },
+    services::{self, ServiceError, tickets::NewTicket, visits::NewVisit},
     state::SharedState,
 };
 
@@ -114,10 +110,7 @@ pub struct VisitApi {
 
 impl VisitApi {
     async fn scope_over(&self, auth: &BearerAuth, area_id: Uuid) -> ApiResult<StaffScope> {
-        let scope = match auth.staff(&self.state).await? {
-            Caller::Staff(s) => s,
-            Caller::Resident(_) => return Err(ApiError::new(Code::Forbidden)),
-        };
+        let scope = auth.staff(&self.state.ctx()).await?;
         let dir = self
             .state
             .directory
@@ -151,10 +144,7 @@ impl VisitApi {
     /// to the recording worker, all in one transaction.
     #[oai(path = "/visits", method = "post")]
     async fn record(&self, auth: BearerAuth, body: Json<VisitCreate>) -> ApiResult<Created<Visit>> {
-        let scope = match auth.staff(&self.state).await? {
-            Caller::Staff(s) => s,
-            Caller::Resident(_) => return Err(ApiError::new(Code::Forbidden)),
-        };
+        let scope = auth.staff(&self.state.ctx()).await?;
         let body = body.0;
         if body.suggestions.len() > 20 {
             return Err(ApiError::new(Code::InvalidField)

@@ -86,7 +86,7 @@ pub async fn create(
         ));
     }
     let at = now();
-    Ok(entity::category::ActiveModel {
+    let created = entity::category::ActiveModel {
         id: Set(Uuid::new_v4()),
         code: Set(new.code.into_inner()),
         name: Set(new.name.into_inner()),
@@ -110,7 +110,9 @@ pub async fn create(
         updated_at: Set(at),
     }
     .insert(db)
-    .await?)
+    .await?;
+    super::directory::bump(db).await?;
+    Ok(created)
 }
 
 pub async fn by_code(
@@ -121,20 +123,6 @@ pub async fn by_code(
         .filter(entity::category::Column::Code.eq(code))
         .one(db)
         .await?)
-}
-
-/// A category by its code, or by its id.
-pub async fn by_code_or_id(
-    db: &impl ConnectionTrait,
-    reference: &str,
-) -> ServiceResult<Option<entity::category::Model>> {
-    if let Some(found) = by_code(db, reference).await? {
-        return Ok(Some(found));
-    }
-    match Uuid::parse_str(reference) {
-        Ok(id) => Ok(entity::category::Entity::find_by_id(id).one(db).await?),
-        Err(_) => Ok(None),
-    }
 }
 
 pub async fn list_active(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity::category::Model>> {

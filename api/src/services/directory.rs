@@ -1,26 +1,121 @@
-//! The in-memory copy of the area tree and the grid index, shared by every request.
+//! The in-memory copy of what every request looks up and rarely changes: the area tree and the
+//! grid index, the categories, and the staff with their assignments. Shared by every request.
 //!
-//! Any change to areas bumps `directory_version.generation` in the same transaction; each node
-//! compares that number (one primary-key read) before routing and rebuilds when it moved, so
-//! every API node routes by the same boundaries.
-use std::sync::{Arc, RwLock};
+//! Any change to areas, buildings, categories, staff or assignments bumps
+//! `directory_version.generation` (in the same transaction where there is one); each request
+//! compares that number (one primary-key read) and the node rebuilds when it moved, so every API
+//! node routes by the same boundaries and a changed assignment or closed account counts at once.
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
 
 use geo::MultiPolygon;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, prelude::Expr, sea_query::ExprTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::Expr,
+    sea_query::ExprTrait,
 };
+use uuid::Uuid;
 
-use super::{ServiceResult, areas::parse_stored_boundary};
-use crate::domain::{
-    AreaKind,
-    areas::{AreaNode, AreaTree},
-    routing::{GridIndex, GridShape},
+use super::{ServiceError, ServiceResult, areas::parse_stored_boundary, staff::parse_skills};
+use crate::{
+    domain::{
+        AreaKind, StaffRole, StaffStatus,
+        access::{Assignment, StaffScope},
+        areas::{AreaNode, AreaTree},
+        routing::{GridIndex, GridShape},
+    },
+    error::Code,
 };
 
 pub struct Directory {
     pub generation: i64,
     pub tree: AreaTree,
     pub grids: GridIndex,
+    categories: HashMap<Uuid, entity::category::Model>,
+    staff: HashMap<Uuid, Person>,
+    /// Who holds a role in each area: (staff id, index into their `roles`).
+    holders: HashMap<Uuid, Vec<(Uuid, usize)>>,
+}
+
+/// A staff member as requests need them.
+pub struct Person {
+    pub name: String,
+    pub status: StaffStatus,
+    /// Their assignments, oldest first.
+    pub roles: Vec<Role>,
+}
+
+pub struct Role {
+    pub assignment: Assignment,
+    pub skills: Vec<String>,
+}
+
+impl Directory {
+    pub fn category(&self, id: Uuid) -> Option<&entity::category::Model> {
+        self.categories.get(&id)
+    }
+
+    pub fn category_by_code(&self, code: &str) -> Option<&entity::category::Model> {
+        self.categories.values().find(|c| c.code == code)
+    }
+
+    /// A category by its code, else by its id.
+    pub fn category_by_reference(&self, reference: &str) -> Option<&entity::category::Model> {
+        self.category_by_code(reference).or_else(|| {
+            Uuid::parse_str(reference)
+                .ok()
+                .and_then(|id| self.category(id))
+        })
+    }
+
+    pub fn categories_in_group<'a>(&'a self, group: &'a str) -> impl Iterator<Item = Uuid> + 'a {
+        self.categories
+            .values()
+            .filter(move |c| c.group_name == group)
+            .map(|c| c.id)
+    }
+
+    pub fn person(&self, id: Uuid) -> Option<&Person> {
+        self.staff.get(&id)
+    }
+
+    pub fn staff_name(&self, id: Uuid) -> Option<&str> {
+        self.person(id).map(|p| p.name.as_str())
+    }
+
+    /// The scope of a staff member who may still sign in; `Unauthorized` for an unknown or
+    /// closed account.
+    pub fn scope(&self, staff_id: Uuid) -> ServiceResult<StaffScope> {
+        let person = self.person(staff_id).ok_or(ServiceError::Rejected {
+            code: Code::Unauthorized,
+            field: None,
+            detail: None,
+        })?;
+        if person.status == StaffStatus::Left {
+            return Err(ServiceError::Rejected {
+                code: Code::Unauthorized,
+                field: None,
+                detail: Some("account closed".into()),
+            });
+        }
+        Ok(StaffScope {
+            staff_id,
+            assignments: person.roles.iter().map(|r| r.assignment.clone()).collect(),
+        })
+    }
+
+    /// The people holding a role in `area`, each with that role.
+    pub fn holders(&self, area: Uuid) -> impl Iterator<Item = (Uuid, &Person, &Role)> {
+        self.holders
+            .get(&area)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(id, i)| {
+                let person = self.staff.get(&id)?;
+                Some((id, person, person.roles.get(i)?))
+            })
+    }
 }
 
 #[derive(Default)]
@@ -74,15 +169,72 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
             parent_id: row.parent_id,
         });
     }
-    tracing::info!(generation, grids = grids.len(), "routing index rebuilt");
+    let categories = entity::category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut staff: HashMap<Uuid, Person> = entity::staff::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let status = StaffStatus::parse(&s.status)?;
+            Some((
+                s.id,
+                Person {
+                    name: s.name,
+                    status,
+                    roles: vec![],
+                },
+            ))
+        })
+        .collect();
+    let mut holders: HashMap<Uuid, Vec<(Uuid, usize)>> = HashMap::new();
+    for a in entity::staff_assignment::Entity::find()
+        .order_by_asc(entity::staff_assignment::Column::CreatedAt)
+        .order_by_asc(entity::staff_assignment::Column::Id)
+        .all(db)
+        .await?
+    {
+        let (Some(person), Some(role)) = (staff.get_mut(&a.staff_id), StaffRole::parse(&a.role))
+        else {
+            continue;
+        };
+        if let Some(area) = a.area_id {
+            holders
+                .entry(area)
+                .or_default()
+                .push((a.staff_id, person.roles.len()));
+        }
+        person.roles.push(Role {
+            skills: parse_skills(&a.skills),
+            assignment: Assignment {
+                role,
+                area_id: a.area_id,
+                department: a.department,
+            },
+        });
+    }
+    tracing::info!(
+        generation,
+        grids = grids.len(),
+        staff = staff.len(),
+        "directory rebuilt"
+    );
     Ok(Directory {
         generation,
         tree: AreaTree::new(nodes),
         grids: GridIndex::new(grids),
+        categories,
+        staff,
+        holders,
     })
 }
 
-/// Marks the directory changed; call inside the transaction that changes areas or buildings.
+/// Marks the directory changed; call inside the transaction that changes areas, buildings,
+/// categories, staff or assignments.
 pub async fn bump(db: &impl ConnectionTrait) -> ServiceResult<()> {
     entity::directory_version::Entity::update_many()
         .col_expr(

@@ -8,9 +8,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceResult, directory::Directory, staff::parse_skills};
+use super::{ServiceResult, directory::Directory};
 use crate::domain::{
-    AreaKind, HandlingLevel, StaffRole, StaffStatus,
+    AreaKind, HandlingLevel,
     inputs::GeoPoint,
     lifecycle::Status,
     routing::{Candidate, choose_at_level, choose_in_grid},
@@ -37,24 +37,18 @@ pub fn find_grid(
         .or(home_grid)
 }
 
-/// The people holding roles in `area`, with their open-ticket counts.
-pub async fn candidates(db: &impl ConnectionTrait, area_id: Uuid) -> ServiceResult<Vec<Candidate>> {
-    use entity::{staff, staff_assignment, ticket};
-    let assignments = staff_assignment::Entity::find()
-        .filter(staff_assignment::Column::AreaId.eq(area_id))
-        .all(db)
-        .await?;
-    if assignments.is_empty() {
+/// The people holding roles in `area` (from the directory), with their open-ticket counts.
+pub async fn candidates(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    area_id: Uuid,
+) -> ServiceResult<Vec<Candidate>> {
+    use entity::ticket;
+    let holders: Vec<_> = dir.holders(area_id).collect();
+    if holders.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<Uuid> = assignments.iter().map(|a| a.staff_id).collect();
-    let statuses: HashMap<Uuid, String> = staff::Entity::find()
-        .filter(staff::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.status))
-        .collect();
+    let ids: Vec<Uuid> = holders.iter().map(|(id, _, _)| *id).collect();
     let open: HashMap<Uuid, i64> = ticket::Entity::find()
         .select_only()
         .column(ticket::Column::AssigneeId)
@@ -69,20 +63,15 @@ pub async fn candidates(db: &impl ConnectionTrait, area_id: Uuid) -> ServiceResu
         .await?
         .into_iter()
         .collect();
-    Ok(assignments
+    Ok(holders
         .into_iter()
-        .filter_map(|a| {
-            Some(Candidate {
-                staff_id: a.staff_id,
-                role: StaffRole::parse(&a.role)?,
-                status: statuses
-                    .get(&a.staff_id)
-                    .and_then(|s| StaffStatus::parse(s))?,
-                skills: parse_skills(&a.skills),
-                department: a.department,
-                open_tickets: u64::try_from(open.get(&a.staff_id).copied().unwrap_or(0))
-                    .unwrap_or(0),
-            })
+        .map(|(staff_id, person, role)| Candidate {
+            staff_id,
+            role: role.assignment.role,
+            status: person.status,
+            skills: role.skills.clone(),
+            department: role.assignment.department.clone(),
+            open_tickets: u64::try_from(open.get(&staff_id).copied().unwrap_or(0)).unwrap_or(0),
         })
         .collect())
 }
@@ -94,7 +83,7 @@ pub async fn person_in(
     area_id: Uuid,
     category: &entity::category::Model,
 ) -> ServiceResult<Option<Uuid>> {
-    let cands = candidates(db, area_id).await?;
+    let cands = candidates(db, dir, area_id).await?;
     Ok(match dir.tree.get(area_id).map(|a| a.kind) {
         Some(AreaKind::Grid) => choose_in_grid(&cands, &category.code),
         Some(AreaKind::Community) => {

@@ -8,11 +8,7 @@ use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, now};
 use crate::{
-    domain::{
-        AreaKind, StaffRole, StaffStatus,
-        access::{Assignment, StaffScope},
-        inputs::Text,
-    },
+    domain::{AreaKind, StaffRole, StaffStatus, inputs::Text},
     error::Code,
 };
 
@@ -82,7 +78,7 @@ pub async fn create(
     }
     let hash = hash_password(new.password).await?;
     let at = now();
-    Ok(entity::staff::ActiveModel {
+    let created = entity::staff::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(new.name.into_inner()),
         login: Set(new.login.into_inner()),
@@ -93,7 +89,9 @@ pub async fn create(
         updated_at: Set(at),
     }
     .insert(db)
-    .await?)
+    .await?;
+    super::directory::bump(db).await?;
+    Ok(created)
 }
 
 /// Creates a system administrator (the CLI's `admin create`).
@@ -182,7 +180,7 @@ pub async fn assign(
     }
     let skills =
         serde_json::to_string(&new.skills).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(entity::staff_assignment::ActiveModel {
+    let created = entity::staff_assignment::ActiveModel {
         id: Set(Uuid::new_v4()),
         staff_id: Set(staff_id),
         area_id: Set(area_id),
@@ -192,7 +190,9 @@ pub async fn assign(
         created_at: Set(now()),
     }
     .insert(db)
-    .await?)
+    .await?;
+    super::directory::bump(db).await?;
+    Ok(created)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<entity::staff::Model> {
@@ -221,7 +221,9 @@ pub async fn set_status(
     let mut am = get(db, id).await?.into_active_model();
     am.status = Set(status.as_str().to_owned());
     am.updated_at = Set(now());
-    Ok(am.update(db).await?)
+    let updated = am.update(db).await?;
+    super::directory::bump(db).await?;
+    Ok(updated)
 }
 
 /// Checks a login and password; staff who have left cannot log in.
@@ -254,43 +256,4 @@ pub async fn login(
 
 pub fn parse_skills(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
-}
-
-/// The caller's scope: loaded on each request so a changed assignment or status counts at once.
-pub async fn scope(
-    db: &impl ConnectionTrait,
-    staff_id: Uuid,
-) -> ServiceResult<(entity::staff::Model, StaffScope)> {
-    let staff = get(db, staff_id)
-        .await
-        .map_err(|_| ServiceError::Rejected {
-            code: Code::Unauthorized,
-            field: None,
-            detail: None,
-        })?;
-    if staff.status == StaffStatus::Left.as_str() {
-        return Err(ServiceError::Rejected {
-            code: Code::Unauthorized,
-            field: None,
-            detail: Some("account closed".into()),
-        });
-    }
-    let assignments = assignments(db, staff_id)
-        .await?
-        .into_iter()
-        .filter_map(|a| {
-            Some(Assignment {
-                role: StaffRole::parse(&a.role)?,
-                area_id: a.area_id,
-                department: a.department,
-            })
-        })
-        .collect();
-    Ok((
-        staff,
-        StaffScope {
-            staff_id,
-            assignments,
-        },
-    ))
 }

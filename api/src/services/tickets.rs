@@ -3,7 +3,7 @@
 //! Each state change is one transaction: the ticket row is updated with
 //! `WHERE version = <read version>` (a loser of a race gets `ConcurrentUpdate`, a 409) and its
 //! timeline events are inserted beside it.
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -17,7 +17,6 @@ use uuid::Uuid;
 use super::{
     ServiceError, ServiceResult,
     attachments::{self, Owner},
-    categories,
     directory::{Directory, DirectoryCache},
     notify,
     routing::{self, Destination},
@@ -61,11 +60,29 @@ pub struct Ctx<'a> {
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
     pub settings: &'a Settings,
+    /// The directory as this request first saw it (see [`Ctx::dir`]).
+    pub seen: std::sync::OnceLock<Arc<Directory>>,
 }
 
 impl Ctx<'_> {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The directory, checked against the database once per request (a `Ctx` lives for one
+    /// request or one scheduler pass): authentication and the service share one check.
+    pub async fn dir(&self) -> ServiceResult<Arc<Directory>> {
+        self.dir_in(self.db).await
+    }
+
+    /// [`Ctx::dir`] read on `db`: inside a transaction, pass the transaction (a second pooled
+    /// connection there can starve the pool).
+    pub async fn dir_in(&self, db: &impl ConnectionTrait) -> ServiceResult<Arc<Directory>> {
+        if let Some(dir) = self.seen.get() {
+            return Ok(dir.clone());
+        }
+        let dir = self.directory.get(db).await?;
+        Ok(self.seen.get_or_init(|| dir).clone())
     }
 }
 
@@ -186,26 +203,36 @@ async fn insert_events(
     let rows: Vec<ticket_event::ActiveModel> = events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| ticket_event::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            ticket_id: Set(ticket_id),
-            seq: Set(first_seq + i as i32),
-            actor_kind: Set(actor.0.as_str().to_owned()),
-            actor_id: Set(actor.1),
-            action: Set(e.action.to_owned()),
-            from_status: Set(e.from.map(|s| s.as_str().to_owned())),
-            to_status: Set(e.to.map(|s| s.as_str().to_owned())),
-            note: Set(e.note),
-            visibility: Set(e.visibility.as_str().to_owned()),
-            created_at: Set(at),
-            moderation: Set(e.moderation.as_ref().map(|m| m.status.to_owned())),
-            moderation_label: Set(e.moderation.and_then(|m| m.label)),
-        })
+        .map(|(i, e)| event_row(ticket_id, first_seq + i as i32, actor, e, at))
         .collect();
     if !rows.is_empty() {
         ticket_event::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(())
+}
+
+fn event_row(
+    ticket_id: Uuid,
+    seq: i32,
+    actor: (ActorKind, Option<Uuid>),
+    e: EventDraft,
+    at: DateTime<Utc>,
+) -> ticket_event::ActiveModel {
+    ticket_event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        ticket_id: Set(ticket_id),
+        seq: Set(seq),
+        actor_kind: Set(actor.0.as_str().to_owned()),
+        actor_id: Set(actor.1),
+        action: Set(e.action.to_owned()),
+        from_status: Set(e.from.map(|s| s.as_str().to_owned())),
+        to_status: Set(e.to.map(|s| s.as_str().to_owned())),
+        note: Set(e.note),
+        visibility: Set(e.visibility.as_str().to_owned()),
+        created_at: Set(at),
+        moderation: Set(e.moderation.as_ref().map(|m| m.status.to_owned())),
+        moderation_label: Set(e.moderation.and_then(|m| m.label)),
+    }
 }
 
 /// Writes the changed ticket if nobody changed it since `read`, its events and the statistics
@@ -344,9 +371,9 @@ pub async fn replay(
     match found {
         None => Ok(None),
         Some(t) if t.request_hash.as_deref() == Some(idem.request_hash.as_str()) => {
-            let dir = ctx.directory.get(ctx.db).await?;
+            let dir = ctx.dir().await?;
             Ok(Some(
-                view(ctx, &dir, &Caller::Resident(resident_id), t, false).await?,
+                view(ctx, &dir, &Caller::Resident(resident_id), t, None, false).await?,
             ))
         }
         Some(_) => Err(ServiceError::rejected(
@@ -416,15 +443,32 @@ pub async fn submit(
         sea_orm::DatabaseBackend::Postgres => Some(next_number(ctx.db, ctx.now()).await?),
         _ => None,
     };
+    let with_photos = !new.attachment_ids.is_empty();
     let txn = super::write_txn(ctx.db).await?;
     let model = create_in(&txn, ctx, resident_id, staff_id, new, idem, drawn).await?;
     txn.commit().await?;
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let viewer = match resident_id {
         Some(r) => Caller::Resident(r),
         None => Caller::Resident(Uuid::nil()),
     };
-    view(ctx, &dir, &viewer, model, false).await
+    // A new ticket has no ratings, and photos only if it was sent some.
+    let shown = Shown {
+        attachments: match with_photos {
+            true => attachments::for_ticket(ctx.db, model.id).await?,
+            false => vec![],
+        },
+        ..Shown::default()
+    };
+    let category = category_of(&dir, &model)?.clone();
+    Ok(assemble(
+        &dir,
+        &viewer,
+        model,
+        Some(category),
+        shown,
+        ctx.now(),
+    ))
 }
 
 /// Creates and routes a ticket inside the caller's transaction (a visit makes several at once).
@@ -437,9 +481,11 @@ pub async fn create_in(
     idem: Option<&Idempotency>,
     drawn: Option<String>,
 ) -> ServiceResult<ticket::Model> {
-    let category = categories::by_code_or_id(txn, &new.category_code)
-        .await?
+    let dir = ctx.dir_in(txn).await?;
+    let category = dir
+        .category_by_reference(&new.category_code)
         .filter(|c| c.active)
+        .cloned()
         .ok_or_else(|| {
             rejected(
                 Code::UnknownCategory,
@@ -458,26 +504,21 @@ pub async fn create_in(
         ),
         None => None,
     };
-    let home_grid = match resident_id {
-        Some(rid) => home_grid(txn, rid).await?,
+    let resident = match resident_id {
+        Some(rid) => entity::resident::Entity::find_by_id(rid).one(txn).await?,
         None => None,
     };
     // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
-    let contact_phone = match (new.contact_phone.as_ref(), resident_id) {
-        (Some(p), _) => Some(p.as_str().to_owned()),
-        (None, Some(rid)) => entity::resident::Entity::find_by_id(rid)
-            .one(txn)
-            .await?
-            .and_then(|r| r.phone),
-        (None, None) => None,
+    let contact_phone = match new.contact_phone.as_ref() {
+        Some(p) => Some(p.as_str().to_owned()),
+        None => resident.as_ref().and_then(|r| r.phone.clone()),
     };
-    let dir = ctx.directory.get(txn).await?;
-    let grid_id = routing::find_grid(
-        &dir,
-        building.as_ref().map(|b| b.grid_id),
-        new.location,
-        home_grid,
-    );
+    let building_grid = building.as_ref().map(|b| b.grid_id);
+    // The resident's home grid is read only when the building and the point find none.
+    let grid_id = match routing::find_grid(&dir, building_grid, new.location, None) {
+        Some(grid) => Some(grid),
+        None => home_grid(txn, resident.as_ref()).await?,
+    };
     let dest = routing::route(
         txn,
         &dir,
@@ -492,7 +533,7 @@ pub async fn create_in(
     let mut dest = dest;
     if let (Some(worker), Some(grid)) = (new.prefer_assignee, dest.grid_id)
         && dest.handling_area_id == Some(grid)
-        && routing::candidates(txn, grid)
+        && routing::candidates(txn, &dir, grid)
             .await?
             .iter()
             .any(|c| c.staff_id == worker && c.status == crate::domain::StaffStatus::Active)
@@ -578,15 +619,18 @@ pub async fn create_in(
         visibility: Visibility::Public,
         moderation: None,
     };
-    insert_events(txn, model.id, 1, actor, vec![submit], at).await?;
-    let route_note = route_note(&dir, &dest);
     let route = EventDraft::transition(
         Action::Route { found: true },
         Status::Submitted,
         routed,
-        Some(route_note),
+        Some(route_note(&dir, &dest)),
     );
-    insert_events(txn, model.id, 2, (ActorKind::System, None), vec![route], at).await?;
+    ticket_event::Entity::insert_many([
+        event_row(model.id, 1, actor, submit, at),
+        event_row(model.id, 2, (ActorKind::System, None), route, at),
+    ])
+    .exec(txn)
+    .await?;
     super::rollups::ticket_created(txn, &model).await?;
     if let Some(assignee) = model.assignee_id {
         notify::staff(txn, assignee, notify::Event::Assigned, &model, at).await?;
@@ -618,14 +662,11 @@ fn route_note(dir: &Directory, dest: &Destination) -> String {
     }
 }
 
-async fn home_grid(db: &impl ConnectionTrait, resident_id: Uuid) -> ServiceResult<Option<Uuid>> {
-    let Some(resident) = entity::resident::Entity::find_by_id(resident_id)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(building_id) = resident.home_building_id else {
+async fn home_grid(
+    db: &impl ConnectionTrait,
+    resident: Option<&entity::resident::Model>,
+) -> ServiceResult<Option<Uuid>> {
+    let Some(building_id) = resident.and_then(|r| r.home_building_id) else {
         return Ok(None);
     };
     Ok(entity::building::Entity::find_by_id(building_id)
@@ -634,13 +675,11 @@ async fn home_grid(db: &impl ConnectionTrait, resident_id: Uuid) -> ServiceResul
         .map(|b| b.grid_id))
 }
 
-async fn category_of(
-    db: &impl ConnectionTrait,
+fn category_of<'d>(
+    dir: &'d Directory,
     t: &ticket::Model,
-) -> ServiceResult<entity::category::Model> {
-    entity::category::Entity::find_by_id(t.category_id)
-        .one(db)
-        .await?
+) -> ServiceResult<&'d entity::category::Model> {
+    dir.category(t.category_id)
         .ok_or_else(|| ServiceError::Internal("ticket without category".into()))
 }
 
@@ -678,7 +717,7 @@ async fn visible(
     reference: &str,
 ) -> ServiceResult<(ticket::Model, entity::category::Model)> {
     let t = find(db, reference).await?;
-    let category = category_of(db, &t).await?;
+    let category = category_of(dir, &t)?.clone();
     let ok = match caller {
         Caller::Resident(id) => t.resident_id == Some(*id),
         Caller::Staff(scope) => scope.can_see(&dir.tree, &placement(&t, &category.group_name)),
@@ -706,9 +745,9 @@ async fn actable(
 }
 
 pub async fn get(ctx: &Ctx<'_>, caller: &Caller, reference: &str) -> ServiceResult<TicketView> {
-    let dir = ctx.directory.get(ctx.db).await?;
-    let (t, _) = visible(ctx.db, &dir, caller, reference).await?;
-    view(ctx, &dir, caller, t, true).await
+    let dir = ctx.dir().await?;
+    let (t, category) = visible(ctx.db, &dir, caller, reference).await?;
+    view(ctx, &dir, caller, t, Some(category), true).await
 }
 
 /// Builds what `caller` may see of a ticket.
@@ -717,11 +756,14 @@ async fn view(
     dir: &Directory,
     caller: &Caller,
     t: ticket::Model,
+    category: Option<entity::category::Model>,
     with_events: bool,
 ) -> ServiceResult<TicketView> {
     let db = ctx.db;
-    let category = category_of(db, &t).await?;
-    let names = staff_names(db, t.assignee_id.into_iter().collect()).await?;
+    let category = match category {
+        Some(c) => c,
+        None => category_of(dir, &t)?.clone(),
+    };
     let events = if with_events {
         let mut q = ticket_event::Entity::find().filter(ticket_event::Column::TicketId.eq(t.id));
         if matches!(caller, Caller::Resident(_)) {
@@ -736,11 +778,21 @@ async fn view(
         .order_by_asc(rating::Column::Round)
         .all(db)
         .await?;
-    let photos = attachments::for_ticket(db, t.id).await?;
-    let mut view = assemble(dir, caller, t, Some(category), &names, events, ratings);
-    view.attachments = photos;
-    view.timing = Timing::of(&view.ticket, ctx.now());
-    Ok(view)
+    let attachments = attachments::for_ticket(db, t.id).await?;
+    let shown = Shown {
+        events,
+        ratings,
+        attachments,
+    };
+    Ok(assemble(dir, caller, t, Some(category), shown, ctx.now()))
+}
+
+/// What a response shows beside the ticket row (pages show none of it).
+#[derive(Default)]
+struct Shown {
+    events: Option<Vec<ticket_event::Model>>,
+    ratings: Vec<rating::Model>,
+    attachments: Vec<entity::attachment::Model>,
 }
 
 fn assemble(
@@ -748,9 +800,8 @@ fn assemble(
     caller: &Caller,
     t: ticket::Model,
     category: Option<entity::category::Model>,
-    names: &HashMap<Uuid, String>,
-    events: Option<Vec<ticket_event::Model>>,
-    ratings: Vec<rating::Model>,
+    shown: Shown,
+    now: DateTime<Utc>,
 ) -> TicketView {
     let group = category
         .as_ref()
@@ -778,32 +829,19 @@ fn assemble(
     TicketView {
         grid_name: area(t.grid_id).map(|a| a.name.clone()),
         handling_area: area(t.handling_area_id).map(|a| (a.name.clone(), a.kind)),
-        assignee_name: t.assignee_id.and_then(|id| names.get(&id).cloned()),
+        assignee_name: t
+            .assignee_id
+            .and_then(|id| dir.staff_name(id))
+            .map(str::to_owned),
         reporter_id,
         contact_phone,
         category,
-        events,
-        ratings,
-        attachments: vec![],
-        timing: Timing::default(),
+        events: shown.events,
+        ratings: shown.ratings,
+        attachments: shown.attachments,
+        timing: Timing::of(&t, now),
         ticket: t,
     }
-}
-
-async fn staff_names(
-    db: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> ServiceResult<HashMap<Uuid, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(entity::staff::Entity::find()
-        .filter(entity::staff::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
 }
 
 /// A cursor: the last item's creation time (µs) and id, opaque to clients.
@@ -881,24 +919,12 @@ async fn page(
     } else {
         None
     };
-    let cats: HashMap<Uuid, entity::category::Model> = entity::category::Entity::find()
-        .filter(
-            entity::category::Column::Id
-                .is_in(rows.iter().map(|t| t.category_id).collect::<Vec<_>>()),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let names = staff_names(db, rows.iter().filter_map(|t| t.assignee_id).collect()).await?;
+    let now = ctx.now();
     let items = rows
         .into_iter()
         .map(|t| {
-            let cat = cats.get(&t.category_id).cloned();
-            let mut v = assemble(dir, caller, t, cat, &names, None, vec![]);
-            v.timing = Timing::of(&v.ticket, ctx.now());
-            v
+            let cat = dir.category(t.category_id).cloned();
+            assemble(dir, caller, t, cat, Shown::default(), now)
         })
         .collect();
     Ok(Page { items, next_cursor })
@@ -910,7 +936,7 @@ pub async fn list_own(
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Page> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let cond = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
     page(
         ctx,
@@ -931,7 +957,7 @@ pub async fn list_work(
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Page> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let visible = scope.visible_set(&dir.tree);
     let mut cond = Condition::all();
     if !visible.everything {
@@ -943,13 +969,7 @@ pub async fn list_work(
                 .add(ticket::Column::HandlingAreaId.is_in(areas));
         }
         for (areas, dept) in &visible.departments {
-            let cat_ids: Vec<Uuid> = entity::category::Entity::find()
-                .filter(entity::category::Column::GroupName.eq(dept.as_str()))
-                .all(ctx.db)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
+            let cat_ids: Vec<Uuid> = dir.categories_in_group(dept).collect();
             let areas: Vec<Uuid> = areas.iter().copied().collect();
             any = any.add(
                 Condition::all()
@@ -1002,8 +1022,8 @@ pub async fn list_work(
             .add(ticket::Column::ReturnVisitAt.is_null());
     }
     if let Some(code) = filter.category {
-        let id = categories::by_code(ctx.db, &code)
-            .await?
+        let id = dir
+            .category_by_code(&code)
             .map(|c| c.id)
             .unwrap_or_else(Uuid::nil);
         cond = cond.add(ticket::Column::CategoryId.eq(id));
@@ -1254,7 +1274,7 @@ pub async fn act(
     notify_transition(&txn, &t, &saved, action, at).await?;
     follow_main(&txn, &saved, action, at).await?;
     txn.commit().await?;
-    view(ctx, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, None, true).await
 }
 
 /// Makes a merged ticket mirror its main one: status, holder, and the milestones that matter.
@@ -1380,7 +1400,7 @@ pub async fn merge(
     let event = EventDraft::named("merge", from, to, Some(format!("并入{}", main.number)));
     let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
     txn.commit().await?;
-    view(ctx, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, None, true).await
 }
 
 /// Waiting for someone to accept starts a new response window at that level; anything else
@@ -1463,7 +1483,7 @@ pub async fn withdraw(
     )
     .await?;
     txn.commit().await?;
-    view(ctx, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, None, true).await
 }
 
 pub struct NewRating {
@@ -1544,7 +1564,7 @@ pub async fn rate(
     let saved = save_rated(&txn, &t, am, caller.actor(), vec![event], at, true).await?;
     notify_transition(&txn, &t, &saved, action, at).await?;
     txn.commit().await?;
-    view(ctx, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, None, true).await
 }
 
 /// Screens a resident's text with WeChat content safety (see `safety`).
@@ -1625,7 +1645,7 @@ pub async fn comment(
                 )
                 .await?;
                 txn.commit().await?;
-                return view(ctx, &dir, caller, saved, true).await;
+                return view(ctx, &dir, caller, saved, None, true).await;
             }
             Err(ServiceError::ConcurrentUpdate) => continue,
             Err(e) => return Err(e),
@@ -1668,7 +1688,7 @@ pub async fn record_return_visit(
     let event = EventDraft::transition(Action::ReturnVisit, status, status, Some(text));
     let saved = save(&txn, &t, am, caller.actor(), vec![event], at).await?;
     txn.commit().await?;
-    view(ctx, &dir, &caller, saved, true).await
+    view(ctx, &dir, &caller, saved, None, true).await
 }
 
 /// Counts by status, for `/metrics` and dashboards.
