@@ -10,6 +10,19 @@ async fn submit(app: &TestApp, token: &str, body: serde_json::Value) -> serde_js
     r.body
 }
 
+/// An administrator sets a staff member's status (`active`, `on_leave`, `left`).
+async fn set_status(app: &TestApp, staff_id: &str, status: &str) {
+    let r = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/admin/staff/{staff_id}"),
+            Some(&app.admin_token),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
 #[tokio::test]
 async fn a_building_routes_to_its_grid_worker() {
     let app = spawn_app().await;
@@ -96,15 +109,7 @@ async fn gcj02_coordinates_are_converted_before_lookup() {
 async fn with_the_worker_on_leave_a_skilled_assistant_takes_it_else_the_queue() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
-    let r = app
-        .send(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/admin/staff/{}", w.gw_a1.0),
-            Some(&app.admin_token),
-            Some(json!({"status": "on_leave"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    set_status(&app, &w.gw_a1.0, "on_leave").await;
     let resident = app.resident("r1").await;
     let noise = submit(&app, &resident, complaint_at("noise", A1_POINT)).await;
     assert_eq!(
@@ -203,4 +208,63 @@ async fn the_index_follows_a_changed_boundary() {
     assert!(t["grid"].is_null(), "{}", t);
     let t = submit(&app, &resident, complaint_at("noise", (39.955, 116.505))).await;
     assert_eq!(t["grid"]["id"], w.a2.as_str());
+}
+
+/// Staff, assignments and categories live in each node's in-memory directory: a change made
+/// through one node counts on another at its next request, for sight, routing and sign-in.
+#[tokio::test]
+async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let peer = app.peer().await;
+    let resident = app.resident("r1").await;
+    let first = submit(&peer, &resident, complaint_at("noise", A1_POINT)).await;
+    assert_eq!(first["assignee"]["id"], w.gw_a1.0.as_str());
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|t| t["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(!ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
+
+    // An assignment made on the first node widens what the worker sees on the peer.
+    let r = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/admin/staff/{}/assignments", w.gw_a2.0),
+            Some(&app.admin_token),
+            Some(json!({"area_id": w.a1, "role": "grid_assistant"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    assert!(ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
+
+    // A worker put on leave there is passed over by the peer's routing.
+    set_status(&app, &w.gw_a1.0, "on_leave").await;
+    let second = submit(&peer, &resident, complaint_at("noise", A1_POINT)).await;
+    assert_ne!(second["assignee"]["id"], w.gw_a1.0.as_str());
+
+    // A new category can be used on the peer straight away.
+    app.create(
+        "/api/v1/admin/categories",
+        json!({"code": "graffiti", "name": "乱涂乱画", "handling_level": "grid",
+               "response_minutes": 60, "resolution_hours": 24}),
+    )
+    .await;
+    let third = submit(&peer, &resident, complaint_at("graffiti", A1_POINT)).await;
+    assert_eq!(third["category"]["code"], "graffiti");
+
+    // A closed account is refused on the peer at once.
+    set_status(&app, &w.gw_a2.0, "left").await;
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    assert_eq!(inbox.status, StatusCode::UNAUTHORIZED);
 }
