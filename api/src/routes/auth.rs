@@ -57,9 +57,11 @@ impl BearerAuth {
 
     /// A system administrator.
     pub async fn admin(&self, ctx: &Ctx<'_>) -> Result<Uuid, ApiError> {
-        match self.staff(ctx).await? {
-            scope if scope.is_system_admin() => Ok(scope.staff_id),
-            _ => Err(ApiError::new(Code::Forbidden).detail("system administrators only")),
+        let scope = self.staff(ctx).await?;
+        if scope.is_system_admin() {
+            Ok(scope.staff_id)
+        } else {
+            Err(ApiError::new(Code::Forbidden).detail("system administrators only"))
         }
     }
 }

@@ -89,8 +89,8 @@ impl StatsApi {
         by: &[Grouping],
         counts: bool,
     ) -> ApiResult<Data> {
-        let scope = auth.staff(&self.state.ctx()).await?;
         let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
         let (to, from) = period(&ctx, from, to);
         let _turn = self.turn().await?;
         Ok(services::stats::load(&ctx, &scope, area_id, from, to, by, counts).await?)
@@ -104,8 +104,8 @@ impl StatsApi {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> ApiResult<(services::stats::Asked, Figures)> {
-        let scope = auth.staff(&self.state.ctx()).await?;
         let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
         let (to, from) = period(&ctx, from, to);
         let _turn = self.turn().await?;
         Ok(services::stats::summary(&ctx, &scope, area_id, from, to).await?)

@@ -110,13 +110,9 @@ pub struct VisitApi {
 
 impl VisitApi {
     async fn scope_over(&self, auth: &BearerAuth, area_id: Uuid) -> ApiResult<StaffScope> {
-        let scope = auth.staff(&self.state.ctx()).await?;
-        let dir = self
-            .state
-            .directory
-            .get(&self.state.db)
-            .await
-            .map_err(ApiError::from)?;
+        let ctx = self.state.ctx();
+        let scope = auth.staff(&ctx).await?;
+        let dir = ctx.dir().await?;
         let visible = scope.visible_set(&dir.tree);
         if dir.tree.get(area_id).is_some()
             && (visible.everything || visible.areas.contains(&area_id))

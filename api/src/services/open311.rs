@@ -199,7 +199,7 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     Ok(Value::Array(
         rows.iter()
             .map(|t| {

@@ -131,7 +131,7 @@ pub struct BoardQuery {
 
 /// Public suggestions under an area (withdrawn and rejected ones left out unless asked for).
 pub async fn board(ctx: &Ctx<'_>, q: BoardQuery) -> ServiceResult<Vec<PublicTicket>> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     dir.tree.get(q.area_id).ok_or(ServiceError::NotFound)?;
     let areas = dir.tree.subtree(q.area_id);
     let mut find = ticket::Entity::find()

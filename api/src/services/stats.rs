@@ -130,7 +130,7 @@ async fn ask(
             "`to` must follow `from`, at most 3 years apart",
         ));
     }
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let area = dir
         .tree
         .get(area_id)
@@ -582,7 +582,7 @@ pub async fn workers_of(
     ctx: &Ctx<'_>,
     area_id: Uuid,
 ) -> ServiceResult<Vec<(Uuid, String, String)>> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let subtree = dir.tree.subtree(area_id);
     let assignments = entity::staff_assignment::Entity::find()
         .filter(entity::staff_assignment::Column::AreaId.is_in(subtree))

@@ -100,7 +100,7 @@ pub async fn list(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<Vec<visit::Model>> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     Ok(visit::Entity::find()
         .filter(visit::Column::GridId.is_in(dir.tree.subtree(area_id)))
         .filter(visit::Column::VisitedAt.gte(from))
@@ -123,7 +123,7 @@ pub async fn coverage(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<Vec<GridCoverage>> {
-    let dir = ctx.directory.get(ctx.db).await?;
+    let dir = ctx.dir().await?;
     let grids: Vec<Uuid> = dir
         .tree
         .subtree(area_id)
