@@ -151,6 +151,9 @@ fn default_env() -> String {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// Ticket timelines kept in memory (`services::timelines`); 0 turns the cache off.
+    #[serde(default)]
+    pub timeline_cache_entries: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -21,7 +21,7 @@ use crate::{
         ops,
         tickets::TicketApi,
     },
-    services::{auth::TokenKeys, directory::DirectoryCache},
+    services::{auth::TokenKeys, directory::DirectoryCache, timelines::TimelineCache},
     state::{AppState, SharedState},
 };
 
@@ -96,6 +96,7 @@ pub async fn build_state_with_clock(
         wechat: WechatClient::new(&settings.wechat, cache.clone())?,
         tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
         directory: DirectoryCache::default(),
+        timelines: TimelineCache::new(settings.database.timeline_cache_entries),
         cache,
         metrics: crate::metrics::Metrics::new()?,
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),

@@ -8,13 +8,16 @@ use crate::{
     clients::wechat::WechatClient,
     config::Settings,
     metrics::Metrics,
-    services::{auth::TokenKeys, directory::DirectoryCache, tickets::Ctx},
+    services::{
+        auth::TokenKeys, directory::DirectoryCache, tickets::Ctx, timelines::TimelineCache,
+    },
 };
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub directory: DirectoryCache,
+    pub timelines: TimelineCache,
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
     pub cache: Arc<dyn Cache>,
@@ -36,6 +39,7 @@ impl AppState {
             wechat: &self.wechat,
             calendar: &self.calendar,
             directory: &self.directory,
+            timelines: &self.timelines,
             settings: &self.settings,
             seen: Default::default(),
         }

@@ -9,6 +9,7 @@ mod m20261122_000005_open311;
 mod m20261122_000006_visits;
 mod m20261122_000007_public_support;
 mod m20261122_000008_stat_day;
+mod m20261123_000009_work_list_order;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_visits::Migration),
             Box::new(m20261122_000007_public_support::Migration),
             Box::new(m20261122_000008_stat_day::Migration),
+            Box::new(m20261123_000009_work_list_order::Migration),
         ]
     }
 }

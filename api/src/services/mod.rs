@@ -18,6 +18,7 @@ pub mod sla;
 pub mod staff;
 pub mod stats;
 pub mod tickets;
+pub mod timelines;
 pub mod visits;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -22,6 +22,7 @@ use super::{
     routing::{self, Destination},
     safety::{self, Moderation},
     sla,
+    timelines::TimelineCache,
 };
 use crate::{
     config::Settings,
@@ -59,6 +60,7 @@ pub struct Ctx<'a> {
     pub wechat: &'a crate::clients::wechat::WechatClient,
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
+    pub timelines: &'a TimelineCache,
     pub settings: &'a Settings,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
@@ -759,30 +761,24 @@ async fn view(
     category: Option<entity::category::Model>,
     with_events: bool,
 ) -> ServiceResult<TicketView> {
-    let db = ctx.db;
     let category = match category {
         Some(c) => c,
         None => category_of(dir, &t)?.clone(),
     };
-    let events = if with_events {
-        let mut q = ticket_event::Entity::find().filter(ticket_event::Column::TicketId.eq(t.id));
-        if matches!(caller, Caller::Resident(_)) {
-            q = q.filter(ticket_event::Column::Visibility.eq(Visibility::Public.as_str()));
-        }
-        Some(q.order_by_asc(ticket_event::Column::Seq).all(db).await?)
-    } else {
-        None
-    };
-    let ratings = rating::Entity::find()
-        .filter(rating::Column::TicketId.eq(t.id))
-        .order_by_asc(rating::Column::Round)
-        .all(db)
-        .await?;
-    let attachments = attachments::for_ticket(db, t.id).await?;
+    let timeline = ctx.timelines.get(ctx.db, &t).await?;
+    let events = with_events.then(|| {
+        let resident = matches!(caller, Caller::Resident(_));
+        timeline
+            .events
+            .iter()
+            .filter(|e| !resident || e.visibility == Visibility::Public.as_str())
+            .cloned()
+            .collect()
+    });
     let shown = Shown {
         events,
-        ratings,
-        attachments,
+        ratings: timeline.ratings.clone(),
+        attachments: timeline.attachments.clone(),
     };
     Ok(assemble(dir, caller, t, Some(category), shown, ctx.now()))
 }
@@ -1114,7 +1110,7 @@ pub async fn act(
     command: StaffCommand,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Staff(scope.clone());
     let (t, category) = visible(&txn, &dir, &caller, reference).await?;
     let place = placement(&t, &category.group_name);
@@ -1340,7 +1336,7 @@ pub async fn merge(
     into: &str,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Staff(scope.clone());
     let t = actable(&txn, &dir, scope, reference).await?;
     let (main, _) = visible(&txn, &dir, &caller, into)
@@ -1463,7 +1459,7 @@ pub async fn withdraw(
     reference: &str,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Resident(resident_id);
     let (t, _) = visible(&txn, &dir, &caller, reference).await?;
     let from = status_of(&t)?;
@@ -1501,7 +1497,7 @@ pub async fn rate(
     new: NewRating,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Resident(resident_id);
     let (t, category) = visible(&txn, &dir, &caller, reference).await?;
     let from = status_of(&t)?;
@@ -1607,7 +1603,7 @@ pub async fn comment(
     };
     for _ in 0..3 {
         let txn = super::write_txn(ctx.db).await?;
-        let dir = ctx.directory.get(&txn).await?;
+        let dir = ctx.dir_in(&txn).await?;
         let (t, _) = visible(&txn, &dir, caller, reference).await?;
         let status = status_of(&t)?;
         next(status, Action::Comment)?;
@@ -1663,7 +1659,7 @@ pub async fn record_return_visit(
     note: Option<Text>,
 ) -> ServiceResult<TicketView> {
     let txn = super::write_txn(ctx.db).await?;
-    let dir = ctx.directory.get(&txn).await?;
+    let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Staff(scope.clone());
     let t = actable(&txn, &dir, scope, reference).await?;
     if !t.return_visit_required || t.return_visit_at.is_some() {

@@ -496,3 +496,56 @@ async fn own_tickets_are_paged_newest_first_with_a_cursor() {
         (StatusCode::BAD_REQUEST, "invalid_cursor")
     );
 }
+
+/// Timelines are kept in each node's memory by ticket version: a change made through one node
+/// shows on another at once, to staff and to the resident (internal notes still hidden).
+#[tokio::test]
+async fn a_timeline_shown_on_one_node_shows_changes_made_on_another() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let peer = app.peer().await;
+    let resident = app.resident("r1").await;
+    let worker = &w.gw_a1.1;
+    let id = new_ticket(&app, &resident).await;
+    let path = format!("/api/v1/tickets/{id}");
+
+    // Both nodes have read (and kept) the new ticket's timeline.
+    for node in [&app, &peer] {
+        let r = node.get(&path, worker).await;
+        assert_eq!(actions(&r.body), ["submit", "route"], "{}", r.body);
+    }
+    let r = peer.get(&path, &resident).await;
+    assert_eq!(actions(&r.body), ["submit", "route"], "{}", r.body);
+
+    let r = app
+        .post(
+            &format!("{path}/comments"),
+            worker,
+            json!({"text": "已联系物业", "internal": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    resolve(&app, worker, &id).await;
+    let r = app
+        .post(
+            &format!("{path}/rating"),
+            &resident,
+            json!({"level": "satisfied", "score": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let staff = peer.get(&path, worker).await;
+    assert_eq!(staff.body["status"], "closed", "{}", staff.body);
+    assert_eq!(
+        actions(&staff.body),
+        ["submit", "route", "comment", "accept", "resolve", "rate"]
+    );
+    assert_eq!(staff.body["ratings"][0]["level"], "satisfied");
+    let mine = peer.get(&path, &resident).await;
+    assert_eq!(
+        actions(&mine.body),
+        ["submit", "route", "accept", "resolve", "rate"]
+    );
+    assert_eq!(mine.body["ratings"][0]["score"], 5);
+}

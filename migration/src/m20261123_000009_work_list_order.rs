@@ -1,0 +1,76 @@
+//! Work lists read newest first within a scope and a status: `(scope column, status,
+//! created_at, id)` lets each arm of a work list (a worker's own tickets, a grid's, an area's)
+//! be read in page order straight off the index, a page's worth at a time, instead of every
+//! open ticket of the scope being fetched and sorted. They replace the `(column, status)`
+//! indexes, which are their prefixes. `duplicate_of` gets the index every staff action needs
+//! to find a ticket's followers (and a delete needs for the foreign key).
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// (old index, new index, leading columns of the new one).
+const REPLACED: [(&str, &str, &[&str]); 4] = [
+    (
+        "idx_ticket_assignee_id_status",
+        "idx_ticket_assignee_status_created",
+        &["assignee_id", "status"],
+    ),
+    (
+        "idx_ticket_grid_id_status",
+        "idx_ticket_grid_status_created",
+        &["grid_id", "status"],
+    ),
+    (
+        "idx_ticket_handling_area_id_status",
+        "idx_ticket_area_status_created",
+        &["handling_area_id", "status"],
+    ),
+    (
+        "idx_ticket_status_created_at",
+        "idx_ticket_status_created",
+        &["status"],
+    ),
+];
+
+fn create(name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut stmt = Index::create();
+    stmt.name(name).table("ticket");
+    for col in cols {
+        stmt.col(*col);
+    }
+    stmt.take()
+}
+
+fn drop(name: &'static str) -> IndexDropStatement {
+    Index::drop().name(name).table("ticket").to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (old, new, lead) in REPLACED {
+            let cols: Vec<&'static str> =
+                lead.iter().copied().chain(["created_at", "id"]).collect();
+            manager.create_index(create(new, &cols)).await?;
+            manager.drop_index(drop(old)).await?;
+        }
+        manager
+            .create_index(create("idx_ticket_duplicate_of", &["duplicate_of"]))
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(drop("idx_ticket_duplicate_of")).await?;
+        for (old, new, lead) in REPLACED {
+            let cols: Vec<&'static str> = if old.ends_with("created_at") {
+                vec!["status", "created_at"]
+            } else {
+                lead.to_vec()
+            };
+            manager.create_index(create(old, &cols)).await?;
+            manager.drop_index(drop(new)).await?;
+        }
+        Ok(())
+    }
+}
