@@ -18,9 +18,9 @@ use crate::{
     schemas::{admin::LocationInput, tickets::*},
     services::{
         self, ServiceError,
+        listing::WorkFilter,
         tickets::{
             Ctx, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
-            WorkFilter,
         },
     },
     state::SharedState,
@@ -86,7 +86,7 @@ impl TicketApi {
         limit: Option<u64>,
     ) -> ApiResult<Json<TicketPage>> {
         let page =
-            services::tickets::list_work(ctx, scope, filter, cursor.as_deref(), page_limit(limit))
+            services::listing::list_work(ctx, scope, filter, cursor.as_deref(), page_limit(limit))
                 .await?;
         Ok(Json(page.into()))
     }
@@ -174,7 +174,7 @@ impl TicketApi {
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
         let resident = auth.resident()?;
-        let page = services::tickets::list_own(
+        let page = services::listing::list_own(
             &self.state.ctx(),
             resident,
             cursor.0.as_deref(),

@@ -303,8 +303,8 @@ pub struct TicketPage {
     pub next_cursor: Option<String>,
 }
 
-impl From<crate::services::tickets::Page> for TicketPage {
-    fn from(p: crate::services::tickets::Page) -> Self {
+impl From<crate::services::listing::Page> for TicketPage {
+    fn from(p: crate::services::listing::Page) -> Self {
         TicketPage {
             items: p.items.into_iter().map(Ticket::from).collect(),
             next_cursor: p.next_cursor,

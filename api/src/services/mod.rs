@@ -6,6 +6,7 @@ pub mod auth;
 pub mod categories;
 pub mod directory;
 pub mod duplicates;
+pub mod listing;
 pub mod notify;
 pub mod open311;
 pub mod outbox;

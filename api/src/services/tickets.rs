@@ -5,11 +5,10 @@
 //! timeline events are inserted beside it.
 use std::sync::Arc;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -785,13 +784,13 @@ async fn view(
 
 /// What a response shows beside the ticket row (pages show none of it).
 #[derive(Default)]
-struct Shown {
+pub(super) struct Shown {
     events: Option<Vec<ticket_event::Model>>,
     ratings: Vec<rating::Model>,
     attachments: Vec<entity::attachment::Model>,
 }
 
-fn assemble(
+pub(super) fn assemble(
     dir: &Directory,
     caller: &Caller,
     t: ticket::Model,
@@ -838,201 +837,6 @@ fn assemble(
         timing: Timing::of(&t, now),
         ticket: t,
     }
-}
-
-/// A cursor: the last item's creation time (µs) and id, opaque to clients.
-fn encode_cursor(t: &ticket::Model) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", t.created_at.timestamp_micros(), t.id))
-}
-
-fn decode_cursor(cursor: &str) -> ServiceResult<(DateTime<Utc>, Uuid)> {
-    let bad = || ServiceError::Rejected {
-        code: Code::InvalidCursor,
-        field: Some("cursor".into()),
-        detail: None,
-    };
-    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let text = String::from_utf8(raw).map_err(|_| bad())?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
-}
-
-pub struct Page {
-    pub items: Vec<TicketView>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Default)]
-pub struct WorkFilter {
-    pub statuses: Vec<Status>,
-    pub grid_id: Option<Uuid>,
-    pub category: Option<String>,
-    /// Open tickets past a deadline (true) or not (false).
-    pub overdue: Option<bool>,
-    /// Only tickets waiting for a return visit.
-    pub return_visit_pending: bool,
-    /// Only tickets whose text or comments content safety flagged (`review` or `unchecked`).
-    pub moderation_pending: bool,
-}
-
-/// Newest first, `limit` at a time, continuing after `cursor`.
-async fn page(
-    ctx: &Ctx<'_>,
-    dir: &Directory,
-    caller: &Caller,
-    cond: Condition,
-    cursor: Option<&str>,
-    limit: u64,
-) -> ServiceResult<Page> {
-    let db = ctx.db;
-    let mut cond = cond;
-    if let Some(c) = cursor {
-        let (at, id) = decode_cursor(c)?;
-        cond = cond.add(
-            Condition::any().add(ticket::Column::CreatedAt.lt(at)).add(
-                Condition::all()
-                    .add(ticket::Column::CreatedAt.eq(at))
-                    .add(ticket::Column::Id.lt(id)),
-            ),
-        );
-    }
-    let mut rows = ticket::Entity::find()
-        .filter(cond)
-        .order_by_desc(ticket::Column::CreatedAt)
-        .order_by_desc(ticket::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(encode_cursor)
-    } else {
-        None
-    };
-    let now = ctx.now();
-    let items = rows
-        .into_iter()
-        .map(|t| {
-            let cat = dir.category(t.category_id).cloned();
-            assemble(dir, caller, t, cat, Shown::default(), now)
-        })
-        .collect();
-    Ok(Page { items, next_cursor })
-}
-
-pub async fn list_own(
-    ctx: &Ctx<'_>,
-    resident_id: Uuid,
-    cursor: Option<&str>,
-    limit: u64,
-) -> ServiceResult<Page> {
-    let dir = ctx.dir().await?;
-    let cond = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
-    page(
-        ctx,
-        &dir,
-        &Caller::Resident(resident_id),
-        cond,
-        cursor,
-        limit,
-    )
-    .await
-}
-
-/// The tickets in a staff member's scope (SPEC §5), filtered.
-pub async fn list_work(
-    ctx: &Ctx<'_>,
-    scope: &StaffScope,
-    filter: WorkFilter,
-    cursor: Option<&str>,
-    limit: u64,
-) -> ServiceResult<Page> {
-    let dir = ctx.dir().await?;
-    let visible = scope.visible_set(&dir.tree);
-    let mut cond = Condition::all();
-    if !visible.everything {
-        let mut any = Condition::any().add(ticket::Column::AssigneeId.eq(scope.staff_id));
-        if !visible.areas.is_empty() {
-            let areas: Vec<Uuid> = visible.areas.iter().copied().collect();
-            any = any
-                .add(ticket::Column::GridId.is_in(areas.clone()))
-                .add(ticket::Column::HandlingAreaId.is_in(areas));
-        }
-        for (areas, dept) in &visible.departments {
-            let cat_ids: Vec<Uuid> = dir.categories_in_group(dept).collect();
-            let areas: Vec<Uuid> = areas.iter().copied().collect();
-            any = any.add(
-                Condition::all()
-                    .add(ticket::Column::CategoryId.is_in(cat_ids))
-                    .add(
-                        Condition::any()
-                            .add(ticket::Column::GridId.is_in(areas.clone()))
-                            .add(ticket::Column::HandlingAreaId.is_in(areas)),
-                    ),
-            );
-        }
-        cond = cond.add(any);
-    }
-    if !filter.statuses.is_empty() {
-        cond = cond.add(ticket::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    if let Some(grid) = filter.grid_id {
-        cond = cond.add(ticket::Column::GridId.eq(grid));
-    }
-    if let Some(wanted) = filter.overdue {
-        let now = ctx.now();
-        let late = Condition::all()
-            .add(ticket::Column::Status.is_in(Status::OPEN.map(|s| s.as_str())))
-            .add(
-                Condition::any()
-                    .add(ticket::Column::ResolutionDueAt.lt(now))
-                    .add(
-                        Condition::all()
-                            .add(ticket::Column::AcceptedAt.is_null())
-                            .add(ticket::Column::ResponseDueAt.lt(now)),
-                    ),
-            );
-        cond = cond.add(if wanted { late } else { late.not() });
-    }
-    if filter.moderation_pending {
-        let flagged_comments = sea_orm::sea_query::Query::select()
-            .column(ticket_event::Column::TicketId)
-            .from(ticket_event::Entity)
-            .and_where(ticket_event::Column::Moderation.is_not_null())
-            .to_owned();
-        cond = cond.add(
-            Condition::any()
-                .add(ticket::Column::Moderation.is_not_null())
-                .add(ticket::Column::Id.in_subquery(flagged_comments)),
-        );
-    }
-    if filter.return_visit_pending {
-        cond = cond
-            .add(ticket::Column::ReturnVisitRequired.eq(true))
-            .add(ticket::Column::ReturnVisitAt.is_null());
-    }
-    if let Some(code) = filter.category {
-        let id = dir
-            .category_by_code(&code)
-            .map(|c| c.id)
-            .unwrap_or_else(Uuid::nil);
-        cond = cond.add(ticket::Column::CategoryId.eq(id));
-    }
-    page(
-        ctx,
-        &dir,
-        &Caller::Staff(scope.clone()),
-        cond,
-        cursor,
-        limit,
-    )
-    .await
 }
 
 /// What a staff member asks to do to a ticket.

@@ -205,3 +205,105 @@ async fn phones_are_masked_except_for_the_assignee_and_anonymity_hides_the_repor
     assert!(as_admin["resident_id"].is_string());
     assert_eq!(as_admin["contact_phone"], "138****1234");
 }
+
+/// Follows `next_cursor` from `path` two at a time; the ids in the order they came.
+async fn walk(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut url = format!("{path}{sep}limit=2");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&url, token).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let items = page.body["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2);
+        ids.extend(
+            items
+                .iter()
+                .filter_map(|t| t["id"].as_str().map(str::to_owned)),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return ids,
+        }
+        assert!(ids.len() < 100, "paging does not end");
+    }
+}
+
+/// Work lists are read range by range (own tickets, each grid, each area, each status) and
+/// merged: every ticket comes exactly once, newest first, whichever ranges hold it.
+#[tokio::test]
+async fn work_lists_page_through_every_ticket_once_newest_first() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let mut a1 = Vec::new();
+    for _ in 0..7 {
+        let r = app
+            .post(
+                "/api/v1/tickets",
+                &resident,
+                complaint_at("noise", A1_POINT),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        a1.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", B1_POINT),
+        )
+        .await;
+    let b1 = r.body["id"].as_str().unwrap_or_default().to_owned();
+    // Three in progress, one of them resolved: the worker's tickets span three statuses.
+    for id in &a1[..3] {
+        let r = app
+            .post(
+                &format!("/api/v1/tickets/{id}/accept"),
+                &w.gw_a1.1,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{}/resolve", a1[0]),
+            &w.gw_a1.1,
+            json!({"note": "已处理"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let newest_first = |ids: &[String]| ids.iter().rev().cloned().collect::<Vec<_>>();
+
+    // The worker's tickets are both their own and their grid's: each still comes once.
+    let all = walk(&app, &w.gw_a1.1, "/api/v1/work/tickets").await;
+    assert_eq!(all, newest_first(&a1));
+    let open = walk(
+        &app,
+        &w.gw_a1.1,
+        "/api/v1/work/tickets?status=assigned,in_progress",
+    )
+    .await;
+    assert_eq!(open, newest_first(&a1[1..]));
+    let accepted = walk(&app, &w.ga_a1.1, "/api/v1/work/tickets?status=in_progress").await;
+    assert_eq!(accepted, newest_first(&a1[1..3]));
+
+    // The street admin's scope is many ranges: few statuses are merged, all of them read at once.
+    let mut street = a1.clone();
+    street.push(b1);
+    let all = walk(&app, &w.street_admin.1, "/api/v1/work/tickets").await;
+    assert_eq!(all, newest_first(&street));
+    let assigned = walk(
+        &app,
+        &w.street_admin.1,
+        "/api/v1/work/tickets?status=assigned",
+    )
+    .await;
+    assert_eq!(assigned, newest_first(&street[3..]));
+}

@@ -1,0 +1,298 @@
+//! Listings, newest first and a page at a time: a resident's own tickets and a staff member's
+//! work list (SPEC §5).
+//!
+//! A work list is the tickets of a scope (the worker's own, their grids', their areas') in some
+//! statuses. Asked as one query with `OR`s, the database fetches every ticket of the scope in
+//! those statuses and sorts them all for one page. Instead each range `(scope column = value,
+//! status = s)` is read in page order straight off its `(column, status, created_at, id)` index,
+//! at most a page from each, and only the union of those few ids is sorted: a page costs about
+//! the same however large the scope. A scope with more ranges than [`MAX_RANGES`] (a street
+//! admin's, all statuses), a department's (bound to categories) or everything (a system admin)
+//! is read as one query.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType},
+};
+use uuid::Uuid;
+
+use super::{
+    ServiceError, ServiceResult,
+    directory::Directory,
+    tickets::{Caller, Ctx, Shown, TicketView, assemble},
+};
+use crate::{
+    domain::{access::StaffScope, lifecycle::Status},
+    error::Code,
+};
+use entity::{ticket, ticket_event};
+
+/// Above this many index ranges a work list is read as one query.
+const MAX_RANGES: usize = 64;
+
+pub struct Page {
+    pub items: Vec<TicketView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Default)]
+pub struct WorkFilter {
+    pub statuses: Vec<Status>,
+    pub grid_id: Option<Uuid>,
+    pub category: Option<String>,
+    /// Open tickets past a deadline (true) or not (false).
+    pub overdue: Option<bool>,
+    /// Only tickets waiting for a return visit.
+    pub return_visit_pending: bool,
+    /// Only tickets whose text or comments content safety flagged (`review` or `unchecked`).
+    pub moderation_pending: bool,
+}
+
+/// Where a page starts: after the last item's creation time and id.
+#[derive(Clone, Copy)]
+struct Cursor {
+    at: DateTime<Utc>,
+    id: Uuid,
+}
+
+impl Cursor {
+    /// Opaque to clients: the creation time in µs and the id.
+    fn encode(t: &ticket::Model) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}:{}", t.created_at.timestamp_micros(), t.id))
+    }
+
+    fn decode(cursor: &str) -> ServiceResult<Cursor> {
+        let bad = || ServiceError::Rejected {
+            code: Code::InvalidCursor,
+            field: Some("cursor".into()),
+            detail: None,
+        };
+        let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+        let text = String::from_utf8(raw).map_err(|_| bad())?;
+        let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+        let at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(bad)?;
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(Cursor { at, id })
+    }
+
+    /// `(created_at, id) < (at, id)`: a range read starts right after the cursor.
+    fn condition(self) -> Expr {
+        Expr::tuple([
+            Expr::col(ticket::Column::CreatedAt),
+            Expr::col(ticket::Column::Id),
+        ])
+        .lt(Expr::tuple([Expr::value(self.at), Expr::value(self.id)]))
+    }
+}
+
+/// Newest first: the order of every listing and of every index range it reads.
+fn newest_first<Q: QueryOrder>(q: Q) -> Q {
+    q.order_by_desc(ticket::Column::CreatedAt)
+        .order_by_desc(ticket::Column::Id)
+}
+
+/// The ids of the first `limit` tickets of `ranges` (each a condition an index reads in page
+/// order), every one also matching `rest`: a page from each range, merged.
+fn merged_ids(ranges: &[Condition], rest: &Condition, limit: u64) -> Option<SelectStatement> {
+    let mut arms = ranges.iter().enumerate().map(|(i, range)| {
+        let mut arm = Query::select();
+        arm.column(ticket::Column::Id)
+            .from(ticket::Entity)
+            .cond_where(range.clone().add(rest.clone()))
+            .order_by(ticket::Column::CreatedAt, sea_orm::Order::Desc)
+            .order_by(ticket::Column::Id, sea_orm::Order::Desc)
+            .limit(limit);
+        // SQLite takes ORDER BY and LIMIT in a compound's members only inside a subquery.
+        Query::select()
+            .column(ticket::Column::Id)
+            .from_subquery(arm.take(), Alias::new(format!("r{i}")))
+            .take()
+    });
+    let mut union = arms.next()?;
+    for arm in arms {
+        union.union(UnionType::Distinct, arm);
+    }
+    Some(union)
+}
+
+/// Newest first, `limit` at a time, continuing after `cursor`: the tickets matching `rest` and
+/// any of `ranges` (no ranges: all tickets matching `rest`).
+async fn page(
+    ctx: &Ctx<'_>,
+    dir: &Directory,
+    caller: &Caller,
+    ranges: &[Condition],
+    rest: Condition,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let mut rest = rest;
+    if let Some(c) = cursor {
+        rest = rest.add(Cursor::decode(c)?.condition());
+    }
+    let query = match merged_ids(ranges, &rest, limit + 1) {
+        Some(ids) => ticket::Entity::find().filter(ticket::Column::Id.in_subquery(ids)),
+        None => ticket::Entity::find().filter(rest),
+    };
+    let mut rows = newest_first(query).limit(limit + 1).all(ctx.db).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(Cursor::encode)
+    } else {
+        None
+    };
+    let now = ctx.now();
+    let items = rows
+        .into_iter()
+        .map(|t| {
+            let cat = dir.category(t.category_id).cloned();
+            assemble(dir, caller, t, cat, Shown::default(), now)
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn list_own(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let dir = ctx.dir().await?;
+    let own = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
+    let caller = Caller::Resident(resident_id);
+    page(ctx, &dir, &caller, &[], own, cursor, limit).await
+}
+
+/// Which tickets a work list holds: the scope's ranges, or one condition when it has none
+/// (everything, or too many or department-bound ranges).
+struct Scope {
+    ranges: Vec<Condition>,
+    whole: Condition,
+}
+
+fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
+    let visible = scope.visible_set(&dir.tree);
+    let in_statuses = (!statuses.is_empty())
+        .then(|| ticket::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    let whole = |cond: Condition| Scope {
+        ranges: Vec::new(),
+        whole: cond.add_option(in_statuses.clone()),
+    };
+    if visible.everything {
+        return whole(Condition::all());
+    }
+    let mut areas: Vec<Uuid> = visible.areas.iter().copied().collect();
+    areas.sort();
+    let shown = if statuses.is_empty() {
+        Status::ALL.as_slice()
+    } else {
+        statuses
+    };
+    if visible.departments.is_empty() && (1 + 2 * areas.len()) * shown.len() <= MAX_RANGES {
+        let columns = std::iter::once((ticket::Column::AssigneeId, scope.staff_id)).chain(
+            areas.iter().flat_map(|&a| {
+                [
+                    (ticket::Column::GridId, a),
+                    (ticket::Column::HandlingAreaId, a),
+                ]
+            }),
+        );
+        let ranges = columns
+            .flat_map(|(column, value)| {
+                shown.iter().map(move |s| {
+                    Condition::all()
+                        .add(column.eq(value))
+                        .add(ticket::Column::Status.eq(s.as_str()))
+                })
+            })
+            .collect();
+        return Scope {
+            ranges,
+            whole: Condition::all(),
+        };
+    }
+    let mut any = Condition::any().add(ticket::Column::AssigneeId.eq(scope.staff_id));
+    if !areas.is_empty() {
+        any = any
+            .add(ticket::Column::GridId.is_in(areas.clone()))
+            .add(ticket::Column::HandlingAreaId.is_in(areas));
+    }
+    for (dept_areas, dept) in &visible.departments {
+        let cat_ids: Vec<Uuid> = dir.categories_in_group(dept).collect();
+        let dept_areas: Vec<Uuid> = dept_areas.iter().copied().collect();
+        any = any.add(
+            Condition::all()
+                .add(ticket::Column::CategoryId.is_in(cat_ids))
+                .add(
+                    Condition::any()
+                        .add(ticket::Column::GridId.is_in(dept_areas.clone()))
+                        .add(ticket::Column::HandlingAreaId.is_in(dept_areas)),
+                ),
+        );
+    }
+    whole(Condition::all().add(any))
+}
+
+/// The tickets in a staff member's scope (SPEC §5), filtered.
+pub async fn list_work(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    filter: WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Page> {
+    let dir = ctx.dir().await?;
+    let Scope { ranges, whole } = scope_of(&dir, scope, &filter.statuses);
+    let mut cond = whole;
+    if let Some(grid) = filter.grid_id {
+        cond = cond.add(ticket::Column::GridId.eq(grid));
+    }
+    if let Some(wanted) = filter.overdue {
+        let now = ctx.now();
+        let late = Condition::all()
+            .add(ticket::Column::Status.is_in(Status::OPEN.map(|s| s.as_str())))
+            .add(
+                Condition::any()
+                    .add(ticket::Column::ResolutionDueAt.lt(now))
+                    .add(
+                        Condition::all()
+                            .add(ticket::Column::AcceptedAt.is_null())
+                            .add(ticket::Column::ResponseDueAt.lt(now)),
+                    ),
+            );
+        cond = cond.add(if wanted { late } else { late.not() });
+    }
+    if filter.moderation_pending {
+        let flagged_comments = Query::select()
+            .column(ticket_event::Column::TicketId)
+            .from(ticket_event::Entity)
+            .and_where(ticket_event::Column::Moderation.is_not_null())
+            .to_owned();
+        cond = cond.add(
+            Condition::any()
+                .add(ticket::Column::Moderation.is_not_null())
+                .add(ticket::Column::Id.in_subquery(flagged_comments)),
+        );
+    }
+    if filter.return_visit_pending {
+        cond = cond
+            .add(ticket::Column::ReturnVisitRequired.eq(true))
+            .add(ticket::Column::ReturnVisitAt.is_null());
+    }
+    if let Some(code) = filter.category {
+        let id = dir
+            .category_by_code(&code)
+            .map(|c| c.id)
+            .unwrap_or_else(Uuid::nil);
+        cond = cond.add(ticket::Column::CategoryId.eq(id));
+    }
+    let caller = Caller::Staff(scope.clone());
+    page(ctx, &dir, &caller, &ranges, cond, cursor, limit).await
+}
