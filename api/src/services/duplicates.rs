@@ -50,10 +50,9 @@ pub async fn find(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Vec<Duplica
     // A box around the point narrows the candidates; the exact distance decides.
     let dlat = cfg.distance_meters / 111_320.0;
     let dlng = cfg.distance_meters / (111_320.0 * here.0.to_radians().cos().max(0.01));
-    let open = Status::OPEN.map(|s| s.as_str());
     let rows = ticket::Entity::find()
         .filter(ticket::Column::CategoryId.eq(t.category_id))
-        .filter(ticket::Column::Status.is_in(open))
+        .filter(super::ticket_status_in(&Status::OPEN))
         .filter(ticket::Column::Id.ne(t.id))
         .filter(ticket::Column::SubmittedAt.gte(t.submitted_at - Duration::days(cfg.window_days)))
         .filter(ticket::Column::Lat.between(here.0 - dlat, here.0 + dlat))

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::{
     ServiceError, ServiceResult,
     directory::Directory,
+    ticket_status_in,
     tickets::{Caller, Ctx, Shown, TicketView, assemble},
 };
 use crate::{
@@ -179,8 +180,7 @@ struct Scope {
 
 fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     let visible = scope.visible_set(&dir.tree);
-    let in_statuses = (!statuses.is_empty())
-        .then(|| ticket::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    let in_statuses = (!statuses.is_empty()).then(|| ticket_status_in(statuses));
     let whole = |cond: Condition| Scope {
         ranges: Vec::new(),
         whole: cond.add_option(in_statuses.clone()),
@@ -206,10 +206,10 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
         );
         let ranges = columns
             .flat_map(|(column, value)| {
-                shown.iter().map(move |s| {
+                shown.iter().map(move |&s| {
                     Condition::all()
                         .add(column.eq(value))
-                        .add(ticket::Column::Status.eq(s.as_str()))
+                        .add(ticket_status_in(&[s]))
                 })
             })
             .collect();
@@ -256,17 +256,15 @@ pub async fn list_work(
     }
     if let Some(wanted) = filter.overdue {
         let now = ctx.now();
-        let late = Condition::all()
-            .add(ticket::Column::Status.is_in(Status::OPEN.map(|s| s.as_str())))
-            .add(
-                Condition::any()
-                    .add(ticket::Column::ResolutionDueAt.lt(now))
-                    .add(
-                        Condition::all()
-                            .add(ticket::Column::AcceptedAt.is_null())
-                            .add(ticket::Column::ResponseDueAt.lt(now)),
-                    ),
-            );
+        let late = Condition::all().add(ticket_status_in(&Status::OPEN)).add(
+            Condition::any()
+                .add(ticket::Column::ResolutionDueAt.lt(now))
+                .add(
+                    Condition::all()
+                        .add(ticket::Column::AcceptedAt.is_null())
+                        .add(ticket::Column::ResponseDueAt.lt(now)),
+                ),
+        );
         cond = cond.add(if wanted { late } else { late.not() });
     }
     if filter.moderation_pending {

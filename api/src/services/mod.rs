@@ -129,3 +129,16 @@ pub async fn write_txn(
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
+
+/// `ticket.status IN ('assigned', …)` with the statuses written into the SQL, not bound. They
+/// are the domain's own constants; bound, they hide from PostgreSQL how selective a condition
+/// is (a year's `closed` against a grid's few `assigned`), so it plans every execution of the
+/// prepared statement afresh. Written in, one plan serves every grid and worker, kept per
+/// connection (docs/performance.md, third round).
+pub(crate) fn ticket_status_in(statuses: &[Status]) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let literals = statuses
+        .iter()
+        .map(|s| Expr::cust(format!("'{}'", s.as_str())));
+    Expr::col(entity::ticket::Column::Status).is_in(literals)
+}

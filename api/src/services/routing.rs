@@ -54,9 +54,10 @@ pub async fn candidates(
         .column(ticket::Column::AssigneeId)
         .column_as(Expr::col(ticket::Column::Id).count(), "n")
         .filter(ticket::Column::AssigneeId.is_in(ids))
-        .filter(
-            ticket::Column::Status.is_in([Status::Assigned.as_str(), Status::InProgress.as_str()]),
-        )
+        .filter(super::ticket_status_in(&[
+            Status::Assigned,
+            Status::InProgress,
+        ]))
         .group_by(ticket::Column::AssigneeId)
         .into_tuple::<(Uuid, i64)>()
         .all(db)
