@@ -205,6 +205,15 @@ impl TestApp {
         r.body["id"].as_str().expect("id").to_owned()
     }
 
+    /// A resident's complaint of `category` at `point`, submitted; its id.
+    pub async fn new_ticket(&self, resident: &str, category: &str, point: (f64, f64)) -> String {
+        let r = self
+            .post("/api/v1/tickets", resident, complaint_at(category, point))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
     /// Creates a staff member with one role and returns (id, token).
     pub async fn staff_with_role(
         &self,

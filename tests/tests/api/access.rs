@@ -242,24 +242,9 @@ async fn work_lists_page_through_every_ticket_once_newest_first() {
     let resident = app.resident("r1").await;
     let mut a1 = Vec::new();
     for _ in 0..7 {
-        let r = app
-            .post(
-                "/api/v1/tickets",
-                &resident,
-                complaint_at("noise", A1_POINT),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        a1.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+        a1.push(app.new_ticket(&resident, "noise", A1_POINT).await);
     }
-    let r = app
-        .post(
-            "/api/v1/tickets",
-            &resident,
-            complaint_at("noise", B1_POINT),
-        )
-        .await;
-    let b1 = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let b1 = app.new_ticket(&resident, "noise", B1_POINT).await;
     // Three in progress, one of them resolved: the worker's tickets span three statuses.
     for id in &a1[..3] {
         let r = app

@@ -4,11 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn new_ticket(app: &TestApp, resident: &str) -> String {
-    let r = app
-        .post("/api/v1/tickets", resident, complaint_at("noise", A1_POINT))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["id"].as_str().expect("id").to_owned()
+    app.new_ticket(resident, "noise", A1_POINT).await
 }
 
 fn actions(ticket: &Value) -> Vec<String> {
