@@ -220,6 +220,11 @@ pub async fn load(
 ) -> ServiceResult<Data> {
     let (asked, dir) = ask(ctx, scope, area_id, from, to).await?;
     let now = ctx.now();
+    // Grids and communities are places: their figures come from the rollups, as the summary's.
+    let (by_place, by): (Vec<Grouping>, Vec<Grouping>) = by
+        .iter()
+        .partition(|g| matches!(g, Grouping::Grid | Grouping::Community));
+    let by = by.as_slice();
     let placed = rollups::placed_in(&asked.places);
     let in_period = |t: DateTime<Utc>| t >= from && t < to;
     let relevant = Condition::any()
@@ -235,6 +240,12 @@ pub async fn load(
         )
         .add(ticket::Column::Status.is_in(rates::OPEN));
     let mut accs: HashMap<(Grouping, String), (Option<Uuid>, Acc)> = HashMap::new();
+    for &g in &by_place {
+        for (id, acc) in by_place_from_rollups(ctx, &dir, &asked, g).await? {
+            let key = id.map_or_else(|| "none".to_owned(), |id| id.to_string());
+            accs.insert((g, key), (id, acc));
+        }
+    }
     let mut per_grid: HashMap<Uuid, (u64, u64)> = HashMap::new();
     let mut worker_load: HashMap<Uuid, (u64, u64)> = HashMap::new();
     if !by.is_empty() || counts {
@@ -352,7 +363,11 @@ pub async fn load(
         names.insert(c.id, c.name);
     }
     let w = weights(ctx);
-    let mut groups: HashMap<Grouping, Vec<Group>> = by.iter().map(|g| (*g, Vec::new())).collect();
+    let mut groups: HashMap<Grouping, Vec<Group>> = by
+        .iter()
+        .chain(&by_place)
+        .map(|g| (*g, Vec::new()))
+        .collect();
     for ((g, key), (id, acc)) in accs {
         let figures = acc.tally.figures(acc.overdue_open, w);
         if figures == Figures::default() {
@@ -382,6 +397,37 @@ pub async fn load(
         worker_load,
         names,
     })
+}
+
+/// The figures of each grid or community (`by`) in the asked area, as [`summary`] computes
+/// them for one area: whole days from the rollups, ragged ends and overdue from the tickets. A
+/// ticket counts at its place (its grid, or where it is handled when it has none); places
+/// outside any grid or community make the group `None`.
+async fn by_place_from_rollups(
+    ctx: &Ctx<'_>,
+    dir: &super::directory::Directory,
+    asked: &Asked,
+    by: Grouping,
+) -> ServiceResult<Vec<(Option<Uuid>, Acc)>> {
+    let kind = match by {
+        Grouping::Grid => AreaKind::Grid,
+        _ => AreaKind::Community,
+    };
+    let mut places: HashMap<Option<Uuid>, Vec<Uuid>> = HashMap::new();
+    for &place in &asked.places {
+        let group = dir.tree.enclosing(place, kind).map(|a| a.id);
+        places.entry(group).or_default().push(place);
+    }
+    let now = ctx.now();
+    let mut out = Vec::with_capacity(places.len());
+    for (group, places) in places {
+        let acc = Acc {
+            tally: rollups::tally(ctx.db, &places, asked.from, asked.to).await?,
+            overdue_open: rollups::overdue_open(ctx.db, &places, now).await?,
+        };
+        out.push((group, acc));
+    }
+    Ok(out)
 }
 
 impl Data {

@@ -328,6 +328,8 @@ async fn every_grouping_gives_the_same_figures_per_group() {
         (Some(1), Some(1), Some(0.0))
     );
     assert_eq!(a1["name"], "甲一网格");
+    // Grids and communities come from the rollups, workers from the tickets: the same ratings.
+    assert_eq!(a1["rated"].as_u64(), Some(4), "{a1}");
     assert_eq!(a2["satisfaction_rate"], Value::Null);
     let workers = get("worker").await;
     let gw_a1 = workers
