@@ -75,7 +75,9 @@ enum Command {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum MigrateAction {
+    /// Apply every pending migration.
     Up,
+    /// Undo the last applied migration (one step: a data set is never emptied by accident).
     Down,
     Status,
 }
@@ -159,7 +161,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let db = startup::connect(&settings).await?;
             match direction {
                 MigrateAction::Up => Migrator::up(&db, None).await?,
-                MigrateAction::Down => Migrator::down(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
                 MigrateAction::Status => Migrator::status(&db).await?,
             }
         }
