@@ -15,17 +15,6 @@ string_enum!(
 );
 
 impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Submitted,
-        Status::PendingDispatch,
-        Status::Assigned,
-        Status::InProgress,
-        Status::Resolved,
-        Status::Closed,
-        Status::Withdrawn,
-        Status::Rejected,
-    ];
-
     /// Statuses in which somebody still owes the resident work.
     pub const OPEN: [Status; 4] = [
         Status::Submitted,

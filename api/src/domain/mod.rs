@@ -21,6 +21,9 @@ macro_rules! string_enum {
         pub enum $name { $($variant,)* }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$($name::$variant,)*];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s,)* }
             }

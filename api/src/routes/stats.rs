@@ -237,7 +237,7 @@ impl StatsApi {
         let (to, from) = period(&self.state.ctx(), from.0, to.0);
         let (from, to) = (Some(from), Some(to));
         let data = self
-            .data(&auth, area_id.0, from, to, &Grouping::ALL, false)
+            .data(&auth, area_id.0, from, to, Grouping::ALL, false)
             .await?;
         let (_, summary) = self.figures(&auth, area_id.0, from, to).await?;
         let body = services::stats::xlsx(&data, summary)?;

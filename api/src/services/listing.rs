@@ -191,7 +191,7 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     let mut areas: Vec<Uuid> = visible.areas.iter().copied().collect();
     areas.sort();
     let shown = if statuses.is_empty() {
-        Status::ALL.as_slice()
+        Status::ALL
     } else {
         statuses
     };
@@ -218,23 +218,22 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
             whole: Condition::all(),
         };
     }
+    // Placed in one of `areas`: by grid or by handling area.
+    let placed = |areas: Vec<Uuid>| {
+        Condition::any()
+            .add(ticket::Column::GridId.is_in(areas.clone()))
+            .add(ticket::Column::HandlingAreaId.is_in(areas))
+    };
     let mut any = Condition::any().add(ticket::Column::AssigneeId.eq(scope.staff_id));
     if !areas.is_empty() {
-        any = any
-            .add(ticket::Column::GridId.is_in(areas.clone()))
-            .add(ticket::Column::HandlingAreaId.is_in(areas));
+        any = any.add(placed(areas));
     }
     for (dept_areas, dept) in &visible.departments {
         let cat_ids: Vec<Uuid> = dir.categories_in_group(dept).collect();
-        let dept_areas: Vec<Uuid> = dept_areas.iter().copied().collect();
         any = any.add(
             Condition::all()
                 .add(ticket::Column::CategoryId.is_in(cat_ids))
-                .add(
-                    Condition::any()
-                        .add(ticket::Column::GridId.is_in(dept_areas.clone()))
-                        .add(ticket::Column::HandlingAreaId.is_in(dept_areas)),
-                ),
+                .add(placed(dept_areas.iter().copied().collect())),
         );
     }
     whole(Condition::all().add(any))

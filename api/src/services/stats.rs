@@ -26,17 +26,6 @@ string_enum!(
     Grouping { Grid => "grid", Community => "community", Worker => "worker", Category => "category", Day => "day", Week => "week", }
 );
 
-impl Grouping {
-    pub const ALL: [Grouping; 6] = [
-        Grouping::Grid,
-        Grouping::Community,
-        Grouping::Worker,
-        Grouping::Category,
-        Grouping::Day,
-        Grouping::Week,
-    ];
-}
-
 /// What decides a ticket's group.
 #[derive(FromQueryResult)]
 struct Placing {
