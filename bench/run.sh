@@ -5,16 +5,18 @@
 #   bench/run.sh                 # 1,000,000 tickets (generated once), 64 connections, 20 s each
 #   TICKETS=100000 DURATION=10 bench/run.sh
 #   SCENARIOS="inbox timeline" PGBENCH=inbox STATS=0 bench/run.sh   # a part of it
+#   PACED="0.25 0.5 0.75" bench/run.sh   # latency at these fractions of each measured throughput
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TICKETS="${TICKETS:-1000000}"
 CONNECTIONS="${CONNECTIONS:-64}"
 DURATION="${DURATION:-20}"
-SCENARIOS="${SCENARIOS:-inbox timeline summary submit}"
-PGBENCH="${PGBENCH:-submit inbox timeline timeline_cold}"
+SCENARIOS="${SCENARIOS-inbox timeline summary submit}"
+PGBENCH="${PGBENCH-submit inbox timeline timeline_cold}"
 STATS="${STATS:-1}"
 WARMUP="${WARMUP:-5}"
+PACED="${PACED-0.5}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/test}"
 DB="${BENCH_DB:-qiaomen_bench}"
 PG_URL="${PG_ADMIN%/*}/$DB"
@@ -67,6 +69,19 @@ report() { # scenario, wrk output file
   python3 bench/wrk_report.py "$1" "$2"
 }
 
+# The machine's limit for the same database work, without the server: pgbench runs a
+# scenario's scripts (`inbox`; `timeline` and `timeline_cold`) right after its wrk runs, on the
+# same data (the submissions' new open tickets would weigh on a later inbox script).
+psql "$PG_URL" -q -f bench/pgbench/setup.sql
+GRIDS="$(psql "$PG_URL" -Atc 'SELECT count(*) FROM pgbench_sample')"
+PGBENCH_DONE=""
+pgbench_run() { # script
+  echo "== pgbench $1: -c$CONNECTIONS -j2 -T$DURATION"
+  pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -D grids="$GRIDS" \
+    -f "bench/pgbench/$1.sql" "$PG_URL" 2>&1 | grep -E "^(tps|latency average|number of failed)" || true
+  PGBENCH_DONE="$PGBENCH_DONE $1"
+}
+
 # Everything the run submits is removed at the end, so every run loads the same data set.
 START="$(psql "$PG_URL" -Atc "SELECT now()")"
 
@@ -87,15 +102,27 @@ for scenario in $SCENARIOS; do
   SCENARIO=$scenario wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/wrk.lua \
     http://127.0.0.1:18080 > "$OUT/wrk-$scenario.txt" 2> "$OUT/wrk-$scenario.err" || true
   report "$scenario" "$OUT/wrk-$scenario.txt"
+  # The same scenario paced at fractions of the throughput just measured: latency under a load
+  # the server keeps up with, rather than the queue of a saturated one (Little's law).
+  measured="$(grep -oP 'Requests/sec:\s+\K[\d.]+' "$OUT/wrk-$scenario.txt" || echo 0)"
+  for fraction in $PACED; do
+    rate="$(python3 -c "print(max(1, round($measured * $fraction)))")"
+    SCENARIO=$scenario RATE=$rate THREADS=2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+      -s bench/wrk.lua http://127.0.0.1:18080 > "$OUT/wrk-$scenario-$fraction.txt" \
+      2> "$OUT/wrk-$scenario-$fraction.err" || true
+    report "$scenario" "$OUT/wrk-$scenario-$fraction.txt"
+  done
+  for script in $PGBENCH; do
+    if [ "$script" = "$scenario" ] || [[ "$script" == "${scenario}_"* ]]; then
+      pgbench_run "$script"
+    fi
+  done
 done
 echo "server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MB"}')"
 
-# The machine's limit for the same database work, without the server.
-psql "$PG_URL" -q -f bench/pgbench/setup.sql
+# Scripts the scenarios did not run (none named after one).
 for script in $PGBENCH; do
-  echo "== pgbench $script: -c$CONNECTIONS -j2 -T$DURATION"
-  pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -D grids="$(psql "$PG_URL" -Atc 'SELECT count(*) FROM pgbench_sample')" \
-    -f "bench/pgbench/$script.sql" "$PG_URL" 2>&1 | grep -E "^(tps|latency average|number of failed)" || true
+  [[ " $PGBENCH_DONE " == *" $script "* ]] || pgbench_run "$script"
 done
 # Leave the data set as generated: remove the run's tickets and pgbench's, recount the rollups.
 kill $SERVER 2>/dev/null || true
