@@ -188,9 +188,12 @@ impl TicketApi {
     #[oai(path = "/tickets/:id", method = "get")]
     async fn get(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
         let ctx = self.state.ctx();
+        // Read first (it also checks the directory), shown only once the caller is known: an
+        // unknown ticket is a 404 only to a caller who may ask.
+        let read = services::tickets::read_for_page(&ctx, &id.0).await;
         let caller = auth.caller(&ctx).await?;
         Ok(Json(
-            services::tickets::get(&ctx, &caller, &id.0).await?.into(),
+            services::tickets::show(&ctx, &caller, read?).await?.into(),
         ))
     }
 

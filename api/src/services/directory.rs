@@ -3,7 +3,8 @@
 //!
 //! Any change to areas, buildings, categories, staff or assignments bumps
 //! `directory_version.generation` (in the same transaction where there is one); each request
-//! compares that number (one primary-key read) and the node rebuilds when it moved, so every API
+//! compares that number (one primary-key read, or [`generation_expr`] selected beside a row the
+//! request reads anyway) and the node rebuilds when it moved, so every API
 //! node routes by the same boundaries and a changed assignment or closed account counts at once.
 use std::{
     collections::HashMap,
@@ -12,8 +13,9 @@ use std::{
 
 use geo::MultiPolygon;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, prelude::Expr,
-    sea_query::ExprTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    prelude::Expr,
+    sea_query::{ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -131,6 +133,16 @@ impl DirectoryCache {
             .await?
             .map(|v| v.generation)
             .unwrap_or_default();
+        self.at(db, generation).await
+    }
+
+    /// The directory as of `generation`, read by the caller ([`generation_expr`] beside other
+    /// columns), rebuilt from `db` if stale.
+    pub async fn at(
+        &self,
+        db: &impl ConnectionTrait,
+        generation: i64,
+    ) -> ServiceResult<Arc<Directory>> {
         if let Some(dir) = self.current.read().ok().and_then(|g| g.clone())
             && dir.generation == generation
         {
@@ -142,6 +154,17 @@ impl DirectoryCache {
         }
         Ok(dir)
     }
+}
+
+/// The current generation as an expression to select beside a row (`NULL` before the first
+/// change, read as 0 like [`DirectoryCache::get`] does).
+pub fn generation_expr() -> Expr {
+    let current = Query::select()
+        .column(entity::directory_version::Column::Generation)
+        .from(entity::directory_version::Entity)
+        .and_where(entity::directory_version::Column::Id.eq(1))
+        .to_owned();
+    Expr::from(current).if_null(0)
 }
 
 async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Directory> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, Set,
+    FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -83,6 +83,16 @@ impl Ctx<'_> {
             return Ok(dir.clone());
         }
         let dir = self.directory.get(db).await?;
+        Ok(self.seen.get_or_init(|| dir).clone())
+    }
+
+    /// Makes the directory as of `generation`, read by this request beside a row it needed anyway,
+    /// the request's directory check: [`Ctx::dir`] then reads nothing.
+    async fn dir_at(&self, generation: i64) -> ServiceResult<Arc<Directory>> {
+        if let Some(dir) = self.seen.get() {
+            return Ok(dir.clone());
+        }
+        let dir = self.directory.at(self.db, generation).await?;
         Ok(self.seen.get_or_init(|| dir).clone())
     }
 }
@@ -689,16 +699,17 @@ pub(crate) async fn find(
     db: &impl ConnectionTrait,
     reference: &str,
 ) -> ServiceResult<ticket::Model> {
-    let found = match Uuid::parse_str(reference) {
-        Ok(id) => ticket::Entity::find_by_id(id).one(db).await?,
-        Err(_) => {
-            ticket::Entity::find()
-                .filter(ticket::Column::Number.eq(reference))
-                .one(db)
-                .await?
-        }
-    };
-    found.ok_or(ServiceError::NotFound)
+    by_reference(reference)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+fn by_reference(reference: &str) -> sea_orm::Select<ticket::Entity> {
+    match Uuid::parse_str(reference) {
+        Ok(id) => ticket::Entity::find_by_id(id),
+        Err(_) => ticket::Entity::find().filter(ticket::Column::Number.eq(reference)),
+    }
 }
 
 fn placement<'a>(t: &ticket::Model, group: &'a str) -> Placement<'a> {
@@ -719,14 +730,22 @@ async fn visible(
 ) -> ServiceResult<(ticket::Model, entity::category::Model)> {
     let t = find(db, reference).await?;
     let category = category_of(dir, &t)?.clone();
-    let ok = match caller {
-        Caller::Resident(id) => t.resident_id == Some(*id),
-        Caller::Staff(scope) => scope.can_see(&dir.tree, &placement(&t, &category.group_name)),
-    };
-    if ok {
+    if may_see(dir, caller, &t, &category) {
         Ok((t, category))
     } else {
         Err(ServiceError::NotFound)
+    }
+}
+
+fn may_see(
+    dir: &Directory,
+    caller: &Caller,
+    t: &ticket::Model,
+    category: &entity::category::Model,
+) -> bool {
+    match caller {
+        Caller::Resident(id) => t.resident_id == Some(*id),
+        Caller::Staff(scope) => scope.can_see(&dir.tree, &placement(t, &category.group_name)),
     }
 }
 
@@ -746,8 +765,34 @@ async fn actable(
 }
 
 pub async fn get(ctx: &Ctx<'_>, caller: &Caller, reference: &str) -> ServiceResult<TicketView> {
+    let t = find(ctx.db, reference).await?;
+    show(ctx, caller, t).await
+}
+
+/// A ticket for its page, read in one statement with the directory's generation, which then
+/// serves as the request's directory check ([`Ctx::dir`]): a page whose timeline is in memory
+/// costs one round trip to the database. Show it with [`show`] once the caller is known.
+pub async fn read_for_page(ctx: &Ctx<'_>, reference: &str) -> ServiceResult<ticket::Model> {
+    let stmt = by_reference(reference)
+        .expr_as(super::directory::generation_expr(), "directory_generation")
+        .build(ctx.db.get_database_backend());
+    let row = ctx
+        .db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let t = ticket::Model::from_query_result(&row, "")?;
+    ctx.dir_at(row.try_get("", "directory_generation")?).await?;
+    Ok(t)
+}
+
+/// What `caller` may see of `t` with its timeline; outside their sight `NotFound`.
+pub async fn show(ctx: &Ctx<'_>, caller: &Caller, t: ticket::Model) -> ServiceResult<TicketView> {
     let dir = ctx.dir().await?;
-    let (t, category) = visible(ctx.db, &dir, caller, reference).await?;
+    let category = category_of(&dir, &t)?.clone();
+    if !may_see(&dir, caller, &t, &category) {
+        return Err(ServiceError::NotFound);
+    }
     view(ctx, &dir, caller, t, Some(category), true).await
 }
 

@@ -234,6 +234,12 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(!ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
+    // A ticket's page reads the directory's generation in the same statement as the ticket.
+    let page = format!("/api/v1/tickets/{}", first["id"].as_str().unwrap_or("?"));
+    assert_eq!(
+        peer.get(&page, &w.gw_a2.1).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // An assignment made on the first node widens what the worker sees on the peer.
     let r = app
@@ -247,6 +253,9 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
     assert!(ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
+    let shown = peer.get(&page, &w.gw_a2.1).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.body["id"], first["id"]);
 
     // A worker put on leave there is passed over by the peer's routing.
     set_status(&app, &w.gw_a1.0, "on_leave").await;
@@ -267,4 +276,8 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     set_status(&app, &w.gw_a2.0, "left").await;
     let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
     assert_eq!(inbox.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        peer.get(&page, &w.gw_a2.1).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
