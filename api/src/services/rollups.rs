@@ -6,14 +6,17 @@
 //!
 //! A ticket's *place* is its grid, or, for a ticket without one, the area handling it; an area's
 //! figures are those of the places in its subtree.
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    hash::Hash,
+};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
     StreamTrait,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
@@ -36,7 +39,23 @@ pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
 
 /// Where a ticket counts: its grid, or without one the area handling it.
 pub fn place_of(t: &ticket::Model) -> Option<Uuid> {
-    t.grid_id.or(t.handling_area_id)
+    place(t.grid_id, t.handling_area_id)
+}
+
+/// [`place_of`] from a ticket's grid and handling area columns.
+fn place(grid: Option<Uuid>, handling_area: Option<Uuid>) -> Option<Uuid> {
+    grid.or(handling_area)
+}
+
+/// The tally a ticket counts in, from its grid and handling area columns: its place's, keyed by
+/// `key` (the place itself, or one key for all).
+fn at_place<'t, K: Eq + Hash>(
+    tallies: &'t mut HashMap<K, Tally>,
+    key: &impl Fn(Uuid) -> K,
+    grid: Option<Uuid>,
+    handling_area: Option<Uuid>,
+) -> Option<&'t mut Tally> {
+    place(grid, handling_area).map(|p| tallies.entry(key(p)).or_default())
 }
 
 /// Tickets whose place is one of `places`.
@@ -61,10 +80,11 @@ enum Part {
 const ALL_PARTS: [Part; 3] = [Part::Submitted, Part::Due, Part::Rated];
 
 type At = DateTime<Utc>;
-/// Status, submitted, accepted, resolved, reopen count.
-type SubmittedRow = (String, At, Option<At>, Option<At>, i32);
-/// Status, submitted, response due, accepted, closed.
-type DueRow = (String, At, At, Option<At>, Option<At>);
+type Id = Option<Uuid>;
+/// Grid, handling area, status, submitted, accepted, resolved, reopen count.
+type SubmittedRow = (Id, Id, String, At, Option<At>, Option<At>, i32);
+/// Grid, handling area, status, submitted, response due, accepted, closed.
+type DueRow = (Id, Id, String, At, At, Option<At>, Option<At>);
 
 /// The join from a rating to its ticket (the entities declare no relations).
 pub fn rating_ticket() -> sea_orm::RelationDef {
@@ -74,21 +94,24 @@ pub fn rating_ticket() -> sea_orm::RelationDef {
         .into()
 }
 
-/// Counts tickets placed in `places` over `[from, to)`, straight from the tickets: the parts
-/// asked for, the others left at zero.
-async fn count_window(
+/// Counts tickets placed in `places` over `[from, to)`, straight from the tickets, into the
+/// tally of each place's `key`: the parts asked for, the others left at zero.
+async fn count_window<K: Eq + Hash>(
     db: &impl ConnectionTrait,
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     parts: &[Part],
-) -> ServiceResult<Tally> {
+    key: &impl Fn(Uuid) -> K,
+    tallies: &mut HashMap<K, Tally>,
+) -> ServiceResult<()> {
     use ticket::Column as T;
-    let mut tally = Tally::default();
     if parts.contains(&Part::Submitted) {
         let rows: Vec<SubmittedRow> = ticket::Entity::find()
             .select_only()
             .columns([
+                T::GridId,
+                T::HandlingAreaId,
                 T::Status,
                 T::SubmittedAt,
                 T::AcceptedAt,
@@ -101,7 +124,12 @@ async fn count_window(
             .into_tuple()
             .all(db)
             .await?;
-        for (status, submitted_at, accepted_at, resolved_at, reopen_count) in rows {
+        for (grid, handling_area, status, submitted_at, accepted_at, resolved_at, reopen_count) in
+            rows
+        {
+            let Some(tally) = at_place(tallies, key, grid, handling_area) else {
+                continue;
+            };
             tally.add_submitted(&TicketRow {
                 status,
                 submitted_at,
@@ -118,6 +146,8 @@ async fn count_window(
         let rows: Vec<DueRow> = ticket::Entity::find()
             .select_only()
             .columns([
+                T::GridId,
+                T::HandlingAreaId,
                 T::Status,
                 T::SubmittedAt,
                 T::ResponseDueAt,
@@ -130,7 +160,10 @@ async fn count_window(
             .into_tuple()
             .all(db)
             .await?;
-        for (status, submitted_at, due, accepted_at, closed_at) in rows {
+        for (grid, handling_area, status, submitted_at, due, accepted_at, closed_at) in rows {
+            let Some(tally) = at_place(tallies, key, grid, handling_area) else {
+                continue;
+            };
             tally.add_due(&TicketRow {
                 status,
                 submitted_at,
@@ -144,35 +177,58 @@ async fn count_window(
         }
     }
     if parts.contains(&Part::Rated) {
-        let placed = Query::select()
-            .column(T::Id)
-            .from(ticket::Entity)
-            .cond_where(placed_in(places))
-            .to_owned();
-        let levels: Vec<String> = rating::Entity::find()
+        let levels: Vec<(Id, Id, String)> = rating::Entity::find()
             .select_only()
+            .columns([T::GridId, T::HandlingAreaId])
             .column(rating::Column::Level)
+            .join(JoinType::InnerJoin, rating_ticket())
             .filter(rating::Column::CreatedAt.gte(from))
             .filter(rating::Column::CreatedAt.lt(to))
-            .filter(rating::Column::TicketId.in_subquery(placed))
+            .filter(placed_in(places))
             .into_tuple()
             .all(db)
             .await?;
-        for level in levels {
-            tally.add_rating(&level);
+        for (grid, handling_area, level) in levels {
+            if let Some(tally) = at_place(tallies, key, grid, handling_area) {
+                tally.add_rating(&level);
+            }
         }
     }
-    Ok(tally)
+    Ok(())
 }
 
-/// The tally of `places` over `[from, to)`: whole Beijing days from the rollups, the ragged
-/// ends from the tickets.
+/// The tally of `places` over `[from, to)`, all of them together.
 pub async fn tally(
     db: &impl ConnectionTrait,
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<Tally> {
+    let mut total = tally_by(db, places, from, to, &|_| ()).await?;
+    Ok(total.remove(&()).unwrap_or_default())
+}
+
+/// The tally of each of `places` over `[from, to)` (a place with nothing to count may be
+/// missing), in the same few statements however many places.
+pub async fn tally_by_place(
+    db: &impl ConnectionTrait,
+    places: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<HashMap<Uuid, Tally>> {
+    tally_by(db, places, from, to, &|place| place).await
+}
+
+/// The tallies of `places` over `[from, to)`, each place counted under its `key`: whole Beijing
+/// days from the rollups, the ragged ends from the tickets.
+async fn tally_by<K: Eq + Hash>(
+    db: &impl ConnectionTrait,
+    places: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    key: &impl Fn(Uuid) -> K,
+) -> ServiceResult<HashMap<K, Tally>> {
+    let mut tallies = HashMap::new();
     let first = if day_start(day_of(from)) == from {
         day_of(from)
     } else {
@@ -180,12 +236,12 @@ pub async fn tally(
     };
     let end = day_of(to);
     if first >= end {
-        return count_window(db, places, from, to, &ALL_PARTS).await;
+        count_window(db, places, from, to, &ALL_PARTS, key, &mut tallies).await?;
+        return Ok(tallies);
     }
-    let mut total = Tally::default();
     for (a, b) in [(from, day_start(first)), (day_start(end), to)] {
         if a < b {
-            total.merge(&count_window(db, places, a, b, &ALL_PARTS).await?);
+            count_window(db, places, a, b, &ALL_PARTS, key, &mut tallies).await?;
         }
     }
     let rows = stat_day::Entity::find()
@@ -195,9 +251,9 @@ pub async fn tally(
         .all(db)
         .await?;
     for row in &rows {
-        add_row(&mut total, row);
+        add_row(tallies.entry(key(row.place_id)).or_default(), row);
     }
-    Ok(total)
+    Ok(tallies)
 }
 
 fn add_row(total: &mut Tally, row: &stat_day::Model) {
@@ -289,7 +345,10 @@ async fn refresh(
             .await?;
         let parts: Vec<Part> = parts.into_iter().collect();
         let start = day_start(day);
-        let tally = count_window(db, &[place], start, start + Duration::days(1), &parts).await?;
+        let mut counted = HashMap::new();
+        let end = start + Duration::days(1);
+        count_window(db, &[place], start, end, &parts, &|_| (), &mut counted).await?;
+        let tally = counted.remove(&()).unwrap_or_default();
         let mut update = stat_day::Entity::update_many()
             .filter(C::Day.eq(day))
             .filter(C::PlaceId.eq(place));
@@ -575,15 +634,36 @@ pub async fn overdue_open(
     places: &[Uuid],
     now: DateTime<Utc>,
 ) -> ServiceResult<u64> {
-    use sea_orm::PaginatorTrait;
+    Ok(overdue_open_by_place(db, places, now).await?.values().sum())
+}
+
+/// [`overdue_open`] for each of `places` (a place with none may be missing).
+pub async fn overdue_open_by_place(
+    db: &impl ConnectionTrait,
+    places: &[Uuid],
+    now: DateTime<Utc>,
+) -> ServiceResult<HashMap<Uuid, u64>> {
     use ticket::Column as T;
     let late = Condition::any()
         .add(T::AcceptedAt.is_null().and(T::ResponseDueAt.lt(now)))
         .add(T::ResolutionDueAt.lt(now));
-    Ok(ticket::Entity::find()
+    let rows: Vec<(Id, Id, i64)> = ticket::Entity::find()
+        .select_only()
+        .columns([T::GridId, T::HandlingAreaId])
+        .column_as(Expr::col(T::Id).count(), "n")
         .filter(placed_in(places))
         .filter(T::Status.is_in(OPEN))
         .filter(late)
-        .count(db)
-        .await?)
+        .group_by(T::GridId)
+        .group_by(T::HandlingAreaId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = HashMap::new();
+    for (grid, handling_area, n) in rows {
+        if let Some(p) = place(grid, handling_area) {
+            *counts.entry(p).or_default() += u64::try_from(n).unwrap_or(0);
+        }
+    }
+    Ok(counts)
 }

@@ -229,11 +229,9 @@ pub async fn load(
         )
         .add(ticket::Column::Status.is_in(rates::OPEN));
     let mut accs: HashMap<(Grouping, String), (Option<Uuid>, Acc)> = HashMap::new();
-    for &g in &by_place {
-        for (id, acc) in by_place_from_rollups(ctx, &dir, &asked, g).await? {
-            let key = id.map_or_else(|| "none".to_owned(), |id| id.to_string());
-            accs.insert((g, key), (id, acc));
-        }
+    for ((g, id), acc) in by_place_from_rollups(ctx, &dir, &asked, &by_place).await? {
+        let key = id.map_or_else(|| "none".to_owned(), |id| id.to_string());
+        accs.insert((g, key), (id, acc));
     }
     let mut per_grid: HashMap<Uuid, (u64, u64)> = HashMap::new();
     let mut worker_load: HashMap<Uuid, (u64, u64)> = HashMap::new();
@@ -388,35 +386,38 @@ pub async fn load(
     })
 }
 
-/// The figures of each grid or community (`by`) in the asked area, as [`summary`] computes
-/// them for one area: whole days from the rollups, ragged ends and overdue from the tickets. A
-/// ticket counts at its place (its grid, or where it is handled when it has none); places
-/// outside any grid or community make the group `None`.
+/// The figures of each grid and community (as `by` asks) in the asked area, as [`summary`]
+/// computes them for one area: whole days from the rollups, ragged ends and overdue from the
+/// tickets, read once per place for all the groupings. A ticket counts at its place (its grid,
+/// or where it is handled when it has none); places outside any grid or community make the
+/// group `None`.
 async fn by_place_from_rollups(
     ctx: &Ctx<'_>,
     dir: &super::directory::Directory,
     asked: &Asked,
-    by: Grouping,
-) -> ServiceResult<Vec<(Option<Uuid>, Acc)>> {
-    let kind = match by {
-        Grouping::Grid => AreaKind::Grid,
-        _ => AreaKind::Community,
-    };
-    let mut places: HashMap<Option<Uuid>, Vec<Uuid>> = HashMap::new();
-    for &place in &asked.places {
-        let group = dir.tree.enclosing(place, kind).map(|a| a.id);
-        places.entry(group).or_default().push(place);
+    by: &[Grouping],
+) -> ServiceResult<HashMap<(Grouping, Option<Uuid>), Acc>> {
+    let mut groups: HashMap<(Grouping, Option<Uuid>), Acc> = HashMap::new();
+    if by.is_empty() {
+        return Ok(groups);
     }
-    let now = ctx.now();
-    let mut out = Vec::with_capacity(places.len());
-    for (group, places) in places {
-        let acc = Acc {
-            tally: rollups::tally(ctx.db, &places, asked.from, asked.to).await?,
-            overdue_open: rollups::overdue_open(ctx.db, &places, now).await?,
+    let tallies = rollups::tally_by_place(ctx.db, &asked.places, asked.from, asked.to).await?;
+    let overdue = rollups::overdue_open_by_place(ctx.db, &asked.places, ctx.now()).await?;
+    for &g in by {
+        let kind = match g {
+            Grouping::Grid => AreaKind::Grid,
+            _ => AreaKind::Community,
         };
-        out.push((group, acc));
+        for place in &asked.places {
+            let group = dir.tree.enclosing(*place, kind).map(|a| a.id);
+            let acc = groups.entry((g, group)).or_default();
+            if let Some(tally) = tallies.get(place) {
+                acc.tally.merge(tally);
+            }
+            acc.overdue_open += overdue.get(place).copied().unwrap_or(0);
+        }
     }
-    Ok(out)
+    Ok(groups)
 }
 
 impl Data {

@@ -190,6 +190,7 @@ async fn the_summary_matches_the_hand_computed_figures() {
 async fn rollups_and_tickets_agree_however_the_period_is_cut() {
     let Fixture { app, w, .. } = fixture().await;
     let at = |s: &str| beijing(s).to_rfc3339().replace('+', "%2B");
+    let mut grids_compared = 0;
     for (from, to) in [
         ("2026-11-16 00:00", "2026-11-17 00:00"),
         ("2026-11-10 00:00", "2026-11-20 00:00"),
@@ -205,7 +206,53 @@ async fn rollups_and_tickets_agree_however_the_period_is_cut() {
         let r = app.get(&path, &w.ca_admin.1).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_hand_computed(&r.body);
+        // Each grid of the breakdown (read per place, all at once) has its own summary's figures.
+        let breakdown = app
+            .get(
+                &format!(
+                    "/api/v1/stats/breakdown?area_id={}&by=grid&from={}&to={}",
+                    w.ca,
+                    at(from),
+                    at(to)
+                ),
+                &w.ca_admin.1,
+            )
+            .await;
+        assert_eq!(breakdown.status, StatusCode::OK, "{}", breakdown.body);
+        for grid in [&w.a1, &w.a2] {
+            let summary = app
+                .get(
+                    &format!(
+                        "/api/v1/stats/summary?area_id={grid}&from={}&to={}",
+                        at(from),
+                        at(to)
+                    ),
+                    &w.ca_admin.1,
+                )
+                .await;
+            let group = breakdown.body["groups"]
+                .as_array()
+                .and_then(|gs| gs.iter().find(|g| g["key"] == grid.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            let figures = summary.body.as_object().cloned().unwrap_or_default();
+            let mut compared = 0;
+            for (key, value) in figures.iter().filter(|(_, v)| v.is_number() || v.is_null()) {
+                if let Some(in_group) = group.get(key) {
+                    assert_eq!(in_group, value, "{from}–{to}, grid {grid}, {key}");
+                    compared += 1;
+                }
+            }
+            // A grid with nothing in the period is left out of the breakdown.
+            if group.is_null() {
+                assert_eq!(figures.get("received").and_then(Value::as_u64), Some(0));
+            } else {
+                assert!(compared >= 10, "{from}–{to}: {group} against {figures:?}");
+                grids_compared += 1;
+            }
+        }
     }
+    assert!(grids_compared >= 4, "{grids_compared}");
     // The street sees the same tickets; a grid only its own (A2: t3 received, t4 withdrawn).
     let path = |area: &str| {
         format!(
