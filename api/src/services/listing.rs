@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::{
     ServiceError, ServiceResult,
     directory::Directory,
-    ticket_status_in,
+    overdue_open_at, ticket_status_in,
     tickets::{Caller, Ctx, Shown, TicketView, assemble},
 };
 use crate::{
@@ -254,16 +254,7 @@ pub async fn list_work(
         cond = cond.add(ticket::Column::GridId.eq(grid));
     }
     if let Some(wanted) = filter.overdue {
-        let now = ctx.now();
-        let late = Condition::all().add(ticket_status_in(&Status::OPEN)).add(
-            Condition::any()
-                .add(ticket::Column::ResolutionDueAt.lt(now))
-                .add(
-                    Condition::all()
-                        .add(ticket::Column::AcceptedAt.is_null())
-                        .add(ticket::Column::ResponseDueAt.lt(now)),
-                ),
-        );
+        let late = overdue_open_at(ctx.now());
         cond = cond.add(if wanted { late } else { late.not() });
     }
     if filter.moderation_pending {

@@ -142,3 +142,17 @@ pub(crate) fn ticket_status_in(statuses: &[Status]) -> sea_orm::sea_query::Expr 
         .map(|s| Expr::cust(format!("'{}'", s.as_str())));
     Expr::col(entity::ticket::Column::Status).is_in(literals)
 }
+
+/// Open tickets past their response or resolution deadline at `now`: the condition
+/// [`crate::domain::rates::is_overdue_open`] decides for one ticket in memory.
+pub(crate) fn overdue_open_at(now: DateTime<Utc>) -> sea_orm::Condition {
+    use entity::ticket::Column as T;
+    use sea_orm::{ColumnTrait, Condition};
+    Condition::all().add(ticket_status_in(&Status::OPEN)).add(
+        Condition::any().add(T::ResolutionDueAt.lt(now)).add(
+            Condition::all()
+                .add(T::AcceptedAt.is_null())
+                .add(T::ResponseDueAt.lt(now)),
+        ),
+    )
+}

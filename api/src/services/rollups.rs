@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::ServiceResult;
 use crate::domain::{
     calendar::beijing,
-    rates::{OPEN, Tally, TicketRow, decode_secs, encode_secs},
+    rates::{Tally, TicketRow, decode_secs, encode_secs},
 };
 use entity::{rating, stat_day, ticket};
 
@@ -644,16 +644,12 @@ pub async fn overdue_open_by_place(
     now: DateTime<Utc>,
 ) -> ServiceResult<HashMap<Uuid, u64>> {
     use ticket::Column as T;
-    let late = Condition::any()
-        .add(T::AcceptedAt.is_null().and(T::ResponseDueAt.lt(now)))
-        .add(T::ResolutionDueAt.lt(now));
     let rows: Vec<(Id, Id, i64)> = ticket::Entity::find()
         .select_only()
         .columns([T::GridId, T::HandlingAreaId])
         .column_as(Expr::col(T::Id).count(), "n")
         .filter(placed_in(places))
-        .filter(T::Status.is_in(OPEN))
-        .filter(late)
+        .filter(super::overdue_open_at(now))
         .group_by(T::GridId)
         .group_by(T::HandlingAreaId)
         .into_tuple()
