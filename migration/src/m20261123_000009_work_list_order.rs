@@ -11,27 +11,37 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// (old index, new index, leading columns of the new one).
-const REPLACED: [(&str, &str, &[&str]); 4] = [
+/// (old index and its columns, new index and its leading columns; `created_at, id` follow).
+type Replaced = (
+    (&'static str, &'static [&'static str]),
+    (&'static str, &'static [&'static str]),
+);
+
+const REPLACED: [Replaced; 4] = [
     (
-        "idx_ticket_assignee_id_status",
-        "idx_ticket_assignee_status_created",
-        &["assignee_id", "status"],
+        ("idx_ticket_assignee_id_status", &["assignee_id", "status"]),
+        (
+            "idx_ticket_assignee_status_created",
+            &["assignee_id", "status"],
+        ),
     ),
     (
-        "idx_ticket_grid_id_status",
-        "idx_ticket_grid_status_created",
-        &["grid_id", "status"],
+        ("idx_ticket_grid_id_status", &["grid_id", "status"]),
+        ("idx_ticket_grid_status_created", &["grid_id", "status"]),
     ),
     (
-        "idx_ticket_handling_area_id_status",
-        "idx_ticket_area_status_created",
-        &["handling_area_id", "status"],
+        (
+            "idx_ticket_handling_area_id_status",
+            &["handling_area_id", "status"],
+        ),
+        (
+            "idx_ticket_area_status_created",
+            &["handling_area_id", "status"],
+        ),
     ),
     (
-        "idx_ticket_status_created_at",
-        "idx_ticket_status_created",
-        &["status"],
+        ("idx_ticket_status_created_at", &["status", "created_at"]),
+        ("idx_ticket_status_created", &["status"]),
     ),
 ];
 
@@ -51,7 +61,7 @@ fn drop(name: &'static str) -> IndexDropStatement {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (old, new, lead) in REPLACED {
+        for ((old, _), (new, lead)) in REPLACED {
             let cols: Vec<&'static str> =
                 lead.iter().copied().chain(["created_at", "id"]).collect();
             manager.create_index(create(new, &cols)).await?;
@@ -68,13 +78,8 @@ impl MigrationTrait for Migration {
         manager
             .create_index(create("idx_ticket_category_id", &["category_id"]))
             .await?;
-        for (old, new, lead) in REPLACED {
-            let cols: Vec<&'static str> = if old.ends_with("created_at") {
-                vec!["status", "created_at"]
-            } else {
-                lead.to_vec()
-            };
-            manager.create_index(create(old, &cols)).await?;
+        for ((old, cols), (new, _)) in REPLACED {
+            manager.create_index(create(old, cols)).await?;
             manager.drop_index(drop(new)).await?;
         }
         Ok(())
