@@ -13,7 +13,7 @@ TICKETS="${TICKETS:-1000000}"
 CONNECTIONS="${CONNECTIONS:-64}"
 DURATION="${DURATION:-20}"
 SCENARIOS="${SCENARIOS-inbox timeline summary submit}"
-PGBENCH="${PGBENCH-submit inbox timeline timeline_cold}"
+PGBENCH="${PGBENCH-submit inbox inbox_cold timeline timeline_cold}"
 STATS="${STATS:-1}"
 WARMUP="${WARMUP:-5}"
 PACED="${PACED-0.5}"
@@ -36,8 +36,13 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v pgbench >/dev/null || apt-get install -y -qq postgresql-contrib >/dev/null
 
-cargo build --release -q -p qiaomen-api
-BIN=target/release/qiaomen
+# QIAOMEN_BIN: a binary built elsewhere (an earlier commit, to compare on the same data).
+if [ -n "${QIAOMEN_BIN:-}" ]; then
+  BIN="$QIAOMEN_BIN"
+else
+  cargo build --release -q -p qiaomen-api
+  BIN=target/release/qiaomen
+fi
 
 # The data set, generated once per database.
 if ! psql "$PG_ADMIN" -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then

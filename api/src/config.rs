@@ -154,6 +154,9 @@ pub struct DatabaseSettings {
     /// Ticket timelines kept in memory (`services::timelines`); 0 turns the cache off.
     #[serde(default)]
     pub timeline_cache_entries: usize,
+    /// Tickets of work-list pages kept in memory (`services::work_lists`); 0 turns it off.
+    #[serde(default)]
+    pub work_list_cache_tickets: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -21,7 +21,10 @@ use crate::{
         ops,
         tickets::TicketApi,
     },
-    services::{auth::TokenKeys, directory::DirectoryCache, timelines::TimelineCache},
+    services::{
+        auth::TokenKeys, directory::DirectoryCache, timelines::TimelineCache,
+        work_lists::WorkListCache,
+    },
     state::{AppState, SharedState},
 };
 
@@ -97,6 +100,7 @@ pub async fn build_state_with_clock(
         tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
         directory: DirectoryCache::default(),
         timelines: TimelineCache::new(settings.database.timeline_cache_entries),
+        work_lists: WorkListCache::new(settings.database.work_list_cache_tickets),
         cache,
         metrics: crate::metrics::Metrics::new()?,
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),

@@ -10,6 +10,7 @@ use crate::{
     metrics::Metrics,
     services::{
         auth::TokenKeys, directory::DirectoryCache, tickets::Ctx, timelines::TimelineCache,
+        work_lists::WorkListCache,
     },
 };
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub directory: DirectoryCache,
     pub timelines: TimelineCache,
+    pub work_lists: WorkListCache,
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
     pub cache: Arc<dyn Cache>,
@@ -40,6 +42,7 @@ impl AppState {
             calendar: &self.calendar,
             directory: &self.directory,
             timelines: &self.timelines,
+            work_lists: &self.work_lists,
             settings: &self.settings,
             seen: Default::default(),
         }

@@ -1,27 +1,9 @@
--- A grid worker's inbox page, as services::listing::list_work sends it: the directory's
--- generation (staff scopes, categories and names come from the in-memory directory), then the
--- page merged from the scope's index ranges (own tickets, the grid's, the grid as handling area;
--- each status), a page from each. The worker and grid are bound as parameters (-M prepared), as
--- the server binds them.
+-- A grid worker's inbox page as the server answers it once the page is in its memory
+-- (services::work_lists): the directory's generation and the sum of the change stamps of the
+-- worker and their grid, which say whether the page kept is current. inbox_cold.sql is the
+-- first read.
 \set g random(1, :grids)
 SELECT grid_id, assignee_id FROM pgbench_sample WHERE n = :g \gset
-SELECT * FROM directory_version WHERE id = 1;
-SELECT * FROM ticket WHERE id IN (
-    SELECT id FROM (SELECT id FROM ticket WHERE assignee_id = :assignee_id AND status = 'assigned'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r0
-    UNION
-    SELECT id FROM (SELECT id FROM ticket WHERE assignee_id = :assignee_id AND status = 'in_progress'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r1
-    UNION
-    SELECT id FROM (SELECT id FROM ticket WHERE grid_id = :grid_id AND status = 'assigned'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r2
-    UNION
-    SELECT id FROM (SELECT id FROM ticket WHERE grid_id = :grid_id AND status = 'in_progress'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r3
-    UNION
-    SELECT id FROM (SELECT id FROM ticket WHERE handling_area_id = :grid_id AND status = 'assigned'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r4
-    UNION
-    SELECT id FROM (SELECT id FROM ticket WHERE handling_area_id = :grid_id AND status = 'in_progress'
-                    ORDER BY created_at DESC, id DESC LIMIT 21) r5)
-  ORDER BY created_at DESC, id DESC LIMIT 21;
+SELECT COALESCE((SELECT generation FROM directory_version WHERE id = 1), 0) AS generation,
+  (SELECT CAST(COALESCE(SUM(stamp), 0) AS BIGINT) FROM scope_stamp
+    WHERE holder_id IN (:assignee_id, :grid_id)) AS changes;

@@ -10,6 +10,7 @@ pub mod notification_outbox;
 pub mod open311_key;
 pub mod rating;
 pub mod resident;
+pub mod scope_stamp;
 pub mod staff;
 pub mod staff_assignment;
 pub mod stat_day;

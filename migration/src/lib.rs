@@ -10,6 +10,7 @@ mod m20261122_000006_visits;
 mod m20261122_000007_public_support;
 mod m20261122_000008_stat_day;
 mod m20261123_000009_work_list_order;
+mod m20261123_000010_scope_stamp;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_public_support::Migration),
             Box::new(m20261122_000008_stat_day::Migration),
             Box::new(m20261123_000009_work_list_order::Migration),
+            Box::new(m20261123_000010_scope_stamp::Migration),
         ]
     }
 }

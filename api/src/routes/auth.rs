@@ -39,13 +39,20 @@ impl BearerAuth {
         }
     }
 
+    /// The staff member behind the token, not yet checked against the directory (a service
+    /// that does its own check takes it); resident tokens are refused.
+    pub fn staff_id(&self) -> Result<Uuid, ApiError> {
+        match self.0.kind {
+            PrincipalKind::Staff => Ok(self.0.sub),
+            PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only")),
+        }
+    }
+
     /// The staff member behind the token with their current scope (from the directory, checked
     /// against the database on each request); resident tokens are refused.
     pub async fn staff(&self, ctx: &Ctx<'_>) -> Result<StaffScope, ApiError> {
-        match self.0.kind {
-            PrincipalKind::Staff => Ok(ctx.dir().await?.scope(self.0.sub)?),
-            PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only")),
-        }
+        let staff_id = self.staff_id()?;
+        Ok(ctx.dir().await?.scope(staff_id)?)
     }
 
     pub async fn caller(&self, ctx: &Ctx<'_>) -> Result<Caller, ApiError> {

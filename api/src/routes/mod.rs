@@ -8,7 +8,15 @@ pub mod stats;
 pub mod tickets;
 pub mod visits;
 
-use poem_openapi::{ApiResponse, Tags, payload::Json, types::ToJSON};
+use std::marker::PhantomData;
+
+use poem::IntoResponse;
+use poem_openapi::{
+    ApiResponse, Tags,
+    payload::{Json, Payload},
+    registry::{MetaResponses, MetaSchemaRef, Registry},
+    types::{ToJSON, Type},
+};
 
 use crate::{domain::inputs::Text, error::ApiError, services::ServiceError};
 
@@ -41,6 +49,50 @@ pub enum Tag {
 pub enum Created<T: ToJSON + Send + Sync> {
     #[oai(status = 201)]
     Created(Json<T>),
+}
+
+/// A `200` JSON response rendered already (a work-list page kept in memory with its rendering,
+/// `services::work_lists`), documented as the `T` it renders.
+pub struct JsonBody<T>(pub bytes::Bytes, PhantomData<fn() -> T>);
+
+impl<T> JsonBody<T> {
+    pub fn new(body: bytes::Bytes) -> Self {
+        JsonBody(body, PhantomData)
+    }
+}
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = Json::<T>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        Json::<T>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type> IntoResponse for JsonBody<T> {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder()
+            .content_type(Self::CONTENT_TYPE)
+            .body(self.0)
+    }
+}
+
+impl<T: ToJSON> ApiResponse for JsonBody<T> {
+    fn meta() -> MetaResponses {
+        Json::<T>::meta()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
 }
 
 /// Trimmed, non-empty text of at most `max` characters.

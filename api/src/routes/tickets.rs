@@ -6,7 +6,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth, page_limit, text};
+use super::{ApiResult, Created, JsonBody, Tag, auth::BearerAuth, page_limit, text};
 use crate::{
     domain::{
         Channel,
@@ -19,9 +19,7 @@ use crate::{
     services::{
         self, ServiceError,
         listing::WorkFilter,
-        tickets::{
-            Ctx, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
-        },
+        tickets::{Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget},
     },
     state::SharedState,
 };
@@ -77,18 +75,24 @@ pub enum TicketSubmitted {
 }
 
 impl TicketApi {
+    /// A page of the caller's work list, `filter`ed; the service checks who the caller is.
     async fn work_page(
         &self,
-        ctx: &Ctx<'_>,
-        scope: &crate::domain::access::StaffScope,
+        staff_id: Uuid,
         filter: WorkFilter,
         cursor: Option<String>,
         limit: Option<u64>,
-    ) -> ApiResult<Json<TicketPage>> {
-        let page =
-            services::listing::list_work(ctx, scope, filter, cursor.as_deref(), page_limit(limit))
-                .await?;
-        Ok(Json(page.into()))
+    ) -> ApiResult<JsonBody<TicketPage>> {
+        let body = services::listing::list_work_of(
+            &self.state.ctx(),
+            staff_id,
+            filter,
+            cursor.as_deref(),
+            page_limit(limit),
+            |page| TicketPage::from(page).to_json_string().into(),
+        )
+        .await?;
+        Ok(JsonBody::new(body))
     }
 
     async fn command(
@@ -405,9 +409,8 @@ impl TicketApi {
         overdue: Query<Option<bool>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
-    ) -> ApiResult<Json<TicketPage>> {
-        let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
+    ) -> ApiResult<JsonBody<TicketPage>> {
+        let staff_id = auth.staff_id()?;
         let statuses = match status.0.as_deref().filter(|s| !s.is_empty()) {
             None => vec![],
             Some(list) => list
@@ -430,8 +433,7 @@ impl TicketApi {
             overdue: overdue.0,
             ..WorkFilter::default()
         };
-        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
-            .await
+        self.work_page(staff_id, filter, cursor.0, limit.0).await
     }
 
     /// Tickets in the caller's scope flagged for a return visit (回访) not yet made.
@@ -441,15 +443,13 @@ impl TicketApi {
         auth: BearerAuth,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
-    ) -> ApiResult<Json<TicketPage>> {
-        let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
+    ) -> ApiResult<JsonBody<TicketPage>> {
+        let staff_id = auth.staff_id()?;
         let filter = WorkFilter {
             return_visit_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
-            .await
+        self.work_page(staff_id, filter, cursor.0, limit.0).await
     }
 
     /// Tickets in the caller's scope whose text or comments content safety flagged: `review`
@@ -460,15 +460,13 @@ impl TicketApi {
         auth: BearerAuth,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
-    ) -> ApiResult<Json<TicketPage>> {
-        let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
+    ) -> ApiResult<JsonBody<TicketPage>> {
+        let staff_id = auth.staff_id()?;
         let filter = WorkFilter {
             moderation_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(&ctx, &scope, filter, cursor.0, limit.0)
-            .await
+        self.work_page(staff_id, filter, cursor.0, limit.0).await
     }
 
     /// Merges this ticket into another (`into`: id or number): it follows the main one's status

@@ -136,6 +136,12 @@ impl DirectoryCache {
         self.at(db, generation).await
     }
 
+    /// The directory last read, unchecked: a guess, to be checked against the generation a
+    /// request reads beside its first statement.
+    pub fn last(&self) -> Option<Arc<Directory>> {
+        self.current.read().ok().and_then(|g| g.clone())
+    }
+
     /// The directory as of `generation`, read by the caller ([`generation_expr`] beside other
     /// columns), rebuilt from `db` if stale.
     pub async fn at(
@@ -143,7 +149,7 @@ impl DirectoryCache {
         db: &impl ConnectionTrait,
         generation: i64,
     ) -> ServiceResult<Arc<Directory>> {
-        if let Some(dir) = self.current.read().ok().and_then(|g| g.clone())
+        if let Some(dir) = self.last()
             && dir.generation == generation
         {
             return Ok(dir);

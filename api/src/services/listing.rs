@@ -10,6 +10,7 @@
 //! admin's, all statuses), a department's (bound to categories) or everything (a system admin)
 //! is read as one query.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -22,6 +23,7 @@ use super::{
     directory::Directory,
     overdue_open_at, ticket_status_in,
     tickets::{Caller, Ctx, Shown, TicketView, assemble},
+    work_lists::{self, Rows},
 };
 use crate::{
     domain::{access::StaffScope, lifecycle::Status},
@@ -123,15 +125,13 @@ fn merged_ids(ranges: &[Condition], rest: &Condition, limit: u64) -> Option<Sele
 
 /// Newest first, `limit` at a time, continuing after `cursor`: the tickets matching `rest` and
 /// any of `ranges` (no ranges: all tickets matching `rest`).
-async fn page(
+async fn rows(
     ctx: &Ctx<'_>,
-    dir: &Directory,
-    caller: &Caller,
     ranges: &[Condition],
     rest: Condition,
     cursor: Option<&str>,
     limit: u64,
-) -> ServiceResult<Page> {
+) -> ServiceResult<Rows> {
     let mut rest = rest;
     if let Some(c) = cursor {
         rest = rest.add(Cursor::decode(c)?.condition());
@@ -140,23 +140,28 @@ async fn page(
         Some(ids) => ticket::Entity::find().filter(ticket::Column::Id.in_subquery(ids)),
         None => ticket::Entity::find().filter(rest),
     };
-    let mut rows = newest_first(query).limit(limit + 1).all(ctx.db).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(Cursor::encode)
+    let mut tickets = newest_first(query).limit(limit + 1).all(ctx.db).await?;
+    let more = tickets.len() as u64 > limit;
+    tickets.truncate(limit as usize);
+    Ok(Rows { tickets, more })
+}
+
+/// The page `caller` sees of `rows` at `now`.
+fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime<Utc>) -> Page {
+    let next_cursor = if rows.more {
+        rows.tickets.last().map(Cursor::encode)
     } else {
         None
     };
-    let now = ctx.now();
     let items = rows
-        .into_iter()
+        .tickets
+        .iter()
         .map(|t| {
             let cat = dir.category(t.category_id).cloned();
-            assemble(dir, caller, t, cat, Shown::default(), now)
+            assemble(dir, caller, t.clone(), cat, Shown::default(), now)
         })
         .collect();
-    Ok(Page { items, next_cursor })
+    Page { items, next_cursor }
 }
 
 pub async fn list_own(
@@ -168,7 +173,8 @@ pub async fn list_own(
     let dir = ctx.dir().await?;
     let own = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
     let caller = Caller::Resident(resident_id);
-    page(ctx, &dir, &caller, &[], own, cursor, limit).await
+    let rows = rows(ctx, &[], own, cursor, limit).await?;
+    Ok(shown(&dir, &caller, &rows, ctx.now()))
 }
 
 /// Which tickets a work list holds: the scope's ranges, or one condition when it has none
@@ -176,6 +182,8 @@ pub async fn list_own(
 struct Scope {
     ranges: Vec<Condition>,
     whole: Condition,
+    /// With ranges: whose tickets they are (the staff member, the areas of their scope).
+    holders: Vec<Uuid>,
 }
 
 fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
@@ -184,6 +192,7 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     let whole = |cond: Condition| Scope {
         ranges: Vec::new(),
         whole: cond.add_option(in_statuses.clone()),
+        holders: Vec::new(),
     };
     if visible.everything {
         return whole(Condition::all());
@@ -216,6 +225,7 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
         return Scope {
             ranges,
             whole: Condition::all(),
+            holders: std::iter::once(scope.staff_id).chain(areas).collect(),
         };
     }
     // Placed in one of `areas`: by grid or by handling area.
@@ -239,8 +249,75 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     whole(Condition::all().add(any))
 }
 
-/// The tickets in a staff member's scope (SPEC §5), filtered.
-pub async fn list_work(
+/// The tickets in staff member `staff_id`'s scope (SPEC §5), filtered, as `render` renders
+/// them; the caller is authenticated here, by the directory the request checks.
+///
+/// A page already read is answered from memory ([`work_lists`]) while the directory and the
+/// change stamps of the scope's holders are as they were read, and rendered again only when
+/// the clock has passed one of its deadlines: the directory in memory proposes the scope, and
+/// one statement reads the directory's generation and the stamps. A generation other than the
+/// proposing directory's, or a caller that directory refuses (a staff member added on another
+/// node), takes the checked path, as does a filter on the time (`overdue`) or on events
+/// (`moderation_pending`) and a scope read as one query.
+pub async fn list_work_of(
+    ctx: &Ctx<'_>,
+    staff_id: Uuid,
+    filter: WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+    render: impl FnOnce(Page) -> Bytes,
+) -> ServiceResult<Bytes> {
+    let remembered =
+        ctx.work_lists.enabled() && filter.overdue.is_none() && !filter.moderation_pending;
+    if remembered
+        && let Some(proposed) = ctx.directory.last()
+        && let Ok(scope) = proposed.scope(staff_id)
+    {
+        let Scope {
+            ranges,
+            whole,
+            holders,
+        } = scope_of(&proposed, &scope, &filter.statuses);
+        if !ranges.is_empty() {
+            let stamp = work_lists::stamp(ctx.db, &holders).await?;
+            let dir = ctx.dir_at(stamp.generation).await?;
+            if dir.generation == proposed.generation {
+                let key = work_lists::Key {
+                    staff_id,
+                    statuses: filter.statuses.clone(),
+                    grid_id: filter.grid_id,
+                    category: filter.category.clone(),
+                    return_visit_pending: filter.return_visit_pending,
+                    cursor: cursor.map(str::to_owned),
+                    limit,
+                };
+                let now = ctx.now();
+                let kept = match ctx.work_lists.get(&key, stamp) {
+                    Some(kept) => {
+                        if let Some(body) = kept.rendered(now) {
+                            return Ok(body);
+                        }
+                        kept
+                    }
+                    None => {
+                        let cond = filtered(ctx, &dir, whole, filter);
+                        let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
+                        ctx.work_lists.keep(key, stamp, rows)
+                    }
+                };
+                let caller = Caller::Staff(scope);
+                let body = render(shown(&dir, &caller, &kept.rows, now));
+                kept.keep_rendered(now, body.clone());
+                return Ok(body);
+            }
+        }
+    }
+    let scope = ctx.dir().await?.scope(staff_id)?;
+    Ok(render(list_work(ctx, &scope, filter, cursor, limit).await?))
+}
+
+/// The tickets in a staff member's scope (SPEC §5), filtered, read from the database.
+async fn list_work(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     filter: WorkFilter,
@@ -248,8 +325,16 @@ pub async fn list_work(
     limit: u64,
 ) -> ServiceResult<Page> {
     let dir = ctx.dir().await?;
-    let Scope { ranges, whole } = scope_of(&dir, scope, &filter.statuses);
-    let mut cond = whole;
+    let Scope { ranges, whole, .. } = scope_of(&dir, scope, &filter.statuses);
+    let cond = filtered(ctx, &dir, whole, filter);
+    let caller = Caller::Staff(scope.clone());
+    let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
+    Ok(shown(&dir, &caller, &rows, ctx.now()))
+}
+
+/// `cond` narrowed by `filter` (its statuses are in the scope's conditions already).
+fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: WorkFilter) -> Condition {
+    let mut cond = cond;
     if let Some(grid) = filter.grid_id {
         cond = cond.add(ticket::Column::GridId.eq(grid));
     }
@@ -281,6 +366,5 @@ pub async fn list_work(
             .unwrap_or_else(Uuid::nil);
         cond = cond.add(ticket::Column::CategoryId.eq(id));
     }
-    let caller = Caller::Staff(scope.clone());
-    page(ctx, &dir, &caller, &ranges, cond, cursor, limit).await
+    cond
 }

@@ -21,6 +21,7 @@ pub mod stats;
 pub mod tickets;
 pub mod timelines;
 pub mod visits;
+pub mod work_lists;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

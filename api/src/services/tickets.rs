@@ -60,6 +60,7 @@ pub struct Ctx<'a> {
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
     pub timelines: &'a TimelineCache,
+    pub work_lists: &'a super::work_lists::WorkListCache,
     pub settings: &'a Settings,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
@@ -88,7 +89,7 @@ impl Ctx<'_> {
 
     /// Makes the directory as of `generation`, read by this request beside a row it needed anyway,
     /// the request's directory check: [`Ctx::dir`] then reads nothing.
-    async fn dir_at(&self, generation: i64) -> ServiceResult<Arc<Directory>> {
+    pub(super) async fn dir_at(&self, generation: i64) -> ServiceResult<Arc<Directory>> {
         if let Some(dir) = self.seen.get() {
             return Ok(dir.clone());
         }

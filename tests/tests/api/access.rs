@@ -292,3 +292,136 @@ async fn work_lists_page_through_every_ticket_once_newest_first() {
     .await;
     assert_eq!(assigned, newest_first(&street[3..]));
 }
+
+/// A work list answered from memory on one node shows, at its next read, every change made to
+/// its tickets anywhere: through another node's API (a new ticket, a status, an assignment)
+/// or written straight into the database, which raises the scope's change stamps itself.
+#[tokio::test]
+async fn a_work_list_shows_changes_made_on_another_node_at_once() {
+    use sea_orm::{
+        ColumnTrait, EntityTrait, QueryFilter,
+        sea_query::{Expr, ExprTrait},
+    };
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let peer = app.peer().await;
+    let resident = app.resident("r1").await;
+    let listed = |body: &serde_json::Value| -> Vec<(String, String)> {
+        body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|t| {
+                        let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+                        (s("id"), s("status"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let open = "/api/v1/work/tickets?status=assigned,in_progress";
+    let read = |who: &'static str| {
+        let token = match who {
+            "gw_a1" => w.gw_a1.1.clone(),
+            _ => w.gw_a2.1.clone(),
+        };
+        let peer = &peer;
+        async move {
+            let r = peer.get(open, &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            listed(&r.body)
+        }
+    };
+    // Read twice: the second answer is the kept one.
+    assert_eq!(read("gw_a1").await, vec![]);
+    assert_eq!(read("gw_a1").await, vec![]);
+    assert_eq!(read("gw_a2").await, vec![]);
+
+    // A new ticket in the worker's grid, submitted on the first node.
+    let t = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", A1_POINT),
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+    let id = t.body["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(t.body["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_eq!(read("gw_a1").await, vec![(id.clone(), "assigned".into())]);
+    assert_eq!(read("gw_a1").await, vec![(id.clone(), "assigned".into())]);
+
+    // Kept, the page still shows its timings as of now: once the clock passes the response
+    // deadline, the ticket shows as overdue.
+    let overdue = || async {
+        let r = peer.get(open, &w.gw_a1.1).await;
+        r.body["items"][0]["overdue"].clone()
+    };
+    assert_eq!(overdue().await, json!(false));
+    assert_eq!(overdue().await, json!(false));
+    app.clock.advance(chrono::Duration::days(3));
+    assert_eq!(overdue().await, json!(true));
+
+    // Its status changed there.
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{id}/accept"),
+            &w.gw_a1.1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        read("gw_a1").await,
+        vec![(id.clone(), "in_progress".into())]
+    );
+
+    // Assigned there to a worker of another grid: now in that worker's list as well.
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{id}/assign"),
+            &w.street_admin.1,
+            json!({"staff_id": w.gw_a2.0}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(read("gw_a2").await, vec![(id.clone(), "assigned".into())]);
+    assert_eq!(read("gw_a1").await, vec![(id.clone(), "assigned".into())]);
+
+    // Written straight into the database: resolved, it leaves both lists.
+    let uuid = uuid::Uuid::parse_str(&id).expect("ticket id");
+    let changed = entity::ticket::Entity::update_many()
+        .col_expr(entity::ticket::Column::Status, Expr::value("resolved"))
+        .col_expr(
+            entity::ticket::Column::Version,
+            Expr::col(entity::ticket::Column::Version).add(1),
+        )
+        .filter(entity::ticket::Column::Id.eq(uuid))
+        .exec(&app.state.db)
+        .await
+        .expect("update");
+    assert_eq!(changed.rows_affected, 1);
+    assert_eq!(read("gw_a1").await, vec![]);
+    assert_eq!(read("gw_a2").await, vec![]);
+
+    // And deleted there, with its events: gone from the unfiltered list too.
+    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.1).await;
+    assert_eq!(listed(&all.body), vec![(id.clone(), "resolved".into())]);
+    entity::ticket_event::Entity::delete_many()
+        .filter(entity::ticket_event::Column::TicketId.eq(uuid))
+        .exec(&app.state.db)
+        .await
+        .expect("delete events");
+    entity::notification_outbox::Entity::delete_many()
+        .filter(entity::notification_outbox::Column::TicketId.eq(uuid))
+        .exec(&app.state.db)
+        .await
+        .expect("delete outbox");
+    entity::ticket::Entity::delete_by_id(uuid)
+        .exec(&app.state.db)
+        .await
+        .expect("delete ticket");
+    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.1).await;
+    assert_eq!(listed(&all.body), vec![]);
+}
