@@ -13,6 +13,12 @@ use qiaomen_api::{
     startup, telemetry,
 };
 
+/// mimalloc rather than the system allocator: a request builds and drops many small strings and
+/// JSON values, on two threads at once, and glibc's allocator spent a third of the server's
+/// time on them under load (docs/performance.md, "Fifth round").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "qiaomen", version, about = "Qiaomen (敲门) API server")]
 struct Cli {
