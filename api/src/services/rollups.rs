@@ -199,7 +199,7 @@ async fn count_window<K: Eq + Hash>(
 
 /// The tally of `places` over `[from, to)`, all of them together.
 pub async fn tally(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -211,7 +211,7 @@ pub async fn tally(
 /// The tally of each of `places` over `[from, to)` (a place with nothing to count may be
 /// missing), in the same few statements however many places.
 pub async fn tally_by_place(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -222,7 +222,7 @@ pub async fn tally_by_place(
 /// The tallies of `places` over `[from, to)`, each place counted under its `key`: whole Beijing
 /// days from the rollups, the ragged ends from the tickets.
 async fn tally_by<K: Eq + Hash>(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -244,14 +244,16 @@ async fn tally_by<K: Eq + Hash>(
             count_window(db, places, a, b, &ALL_PARTS, key, &mut tallies).await?;
         }
     }
-    let rows = stat_day::Entity::find()
+    // Streamed: each row's seconds are decoded into the tally and the row dropped, so a year's
+    // rows are never all held at once beside what they decode to.
+    let mut rows = stat_day::Entity::find()
         .filter(stat_day::Column::Day.gte(first))
         .filter(stat_day::Column::Day.lt(end))
         .filter(stat_day::Column::PlaceId.is_in(places.iter().copied()))
-        .all(db)
+        .stream(db)
         .await?;
-    for row in &rows {
-        add_row(tallies.entry(key(row.place_id)).or_default(), row);
+    while let Some(row) = rows.try_next().await? {
+        add_row(tallies.entry(key(row.place_id)).or_default(), &row);
     }
     Ok(tallies)
 }
