@@ -78,7 +78,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// How many statistics computations run at once (see `AppState::stats_permits`).
-const STATS_AT_ONCE: usize = 4;
+const STATS_AT_ONCE: usize = 3;
 
 pub async fn build_state(settings: Settings) -> Result<SharedState, StartupError> {
     build_state_with_clock(settings, Arc::new(crate::clock::SystemClock)).await
