@@ -68,8 +68,29 @@ const SQLITE_DOWN: [&str; 3] = [
     "DROP TRIGGER IF EXISTS ticket_scope_stamp_delete",
 ];
 
-fn unsupported(backend: DbBackend) -> DbErr {
-    DbErr::Migration(format!("no ticket triggers written for {backend:?}"))
+/// Runs the statements written for the connection's backend.
+async fn execute(
+    manager: &SchemaManager<'_>,
+    sqlite: &[&str],
+    postgres: &str,
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Sqlite => {
+            for sql in sqlite {
+                db.execute_unprepared(sql).await?;
+            }
+        }
+        DbBackend::Postgres => {
+            db.execute_unprepared(postgres).await?;
+        }
+        other => {
+            return Err(DbErr::Migration(format!(
+                "no ticket triggers written for {other:?}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -84,34 +105,11 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Sqlite => {
-                for sql in SQLITE_UP {
-                    db.execute_unprepared(sql).await?;
-                }
-            }
-            DbBackend::Postgres => {
-                db.execute_unprepared(POSTGRES_UP).await?;
-            }
-            other => return Err(unsupported(other)),
-        }
-        Ok(())
+        execute(manager, &SQLITE_UP, POSTGRES_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Sqlite => {
-                for sql in SQLITE_DOWN {
-                    db.execute_unprepared(sql).await?;
-                }
-            }
-            DbBackend::Postgres => {
-                db.execute_unprepared(POSTGRES_DOWN).await?;
-            }
-            other => return Err(unsupported(other)),
-        }
+        execute(manager, &SQLITE_DOWN, POSTGRES_DOWN).await?;
         manager
             .drop_table(Table::drop().table("scope_stamp").take())
             .await
