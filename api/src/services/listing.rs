@@ -265,62 +265,80 @@ pub async fn list_work_of(
     filter: WorkFilter,
     cursor: Option<&str>,
     limit: u64,
-    render: impl FnOnce(Page) -> Bytes,
+    render: impl Fn(Page) -> Bytes,
 ) -> ServiceResult<Bytes> {
-    let remembered =
-        ctx.work_lists.enabled() && filter.overdue.is_none() && !filter.moderation_pending;
-    if remembered
-        && let Some(proposed) = ctx.directory.last()
-        && let Ok(scope) = proposed.scope(staff_id)
-    {
-        let Scope {
-            ranges,
-            whole,
-            holders,
-        } = scope_of(&proposed, &scope, &filter.statuses);
-        if !ranges.is_empty() {
-            let stamp = work_lists::stamp(ctx.db, &holders).await?;
-            let dir = ctx.dir_at(stamp.generation).await?;
-            if dir.generation == proposed.generation {
-                let key = work_lists::Key {
-                    staff_id,
-                    statuses: filter.statuses.clone(),
-                    grid_id: filter.grid_id,
-                    category: filter.category.clone(),
-                    return_visit_pending: filter.return_visit_pending,
-                    cursor: cursor.map(str::to_owned),
-                    limit,
-                };
-                let now = ctx.now();
-                let kept = match ctx.work_lists.get(&key, stamp) {
-                    Some(kept) => {
-                        if let Some(body) = kept.rendered(now) {
-                            return Ok(body);
-                        }
-                        kept
-                    }
-                    None => {
-                        let cond = filtered(ctx, &dir, whole, filter);
-                        let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
-                        ctx.work_lists.keep(key, stamp, rows)
-                    }
-                };
-                let caller = Caller::Staff(scope);
-                let body = render(shown(&dir, &caller, &kept.rows, now));
-                kept.keep_rendered(now, body.clone());
-                return Ok(body);
-            }
-        }
+    if let Some(body) = from_memory(ctx, staff_id, &filter, cursor, limit, &render).await? {
+        return Ok(body);
     }
     let scope = ctx.dir().await?.scope(staff_id)?;
-    Ok(render(list_work(ctx, &scope, filter, cursor, limit).await?))
+    Ok(render(
+        list_work(ctx, &scope, &filter, cursor, limit).await?,
+    ))
+}
+
+/// The page from memory, or read and kept, when the directory in memory is current and the
+/// caller's scope and filter allow it; `None`: take the checked path.
+async fn from_memory(
+    ctx: &Ctx<'_>,
+    staff_id: Uuid,
+    filter: &WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+    render: &impl Fn(Page) -> Bytes,
+) -> ServiceResult<Option<Bytes>> {
+    if !ctx.work_lists.enabled() || filter.overdue.is_some() || filter.moderation_pending {
+        return Ok(None);
+    }
+    let Some(proposed) = ctx.directory.last() else {
+        return Ok(None);
+    };
+    let Ok(scope) = proposed.scope(staff_id) else {
+        return Ok(None);
+    };
+    let Scope {
+        ranges,
+        whole,
+        holders,
+    } = scope_of(&proposed, &scope, &filter.statuses);
+    if ranges.is_empty() {
+        return Ok(None);
+    }
+    let stamp = work_lists::stamp(ctx.db, &holders).await?;
+    let dir = ctx.dir_at(stamp.generation).await?;
+    if dir.generation != proposed.generation {
+        return Ok(None);
+    }
+    let key = work_lists::Key {
+        staff_id,
+        statuses: filter.statuses.clone(),
+        grid_id: filter.grid_id,
+        category: filter.category.clone(),
+        return_visit_pending: filter.return_visit_pending,
+        cursor: cursor.map(str::to_owned),
+        limit,
+    };
+    let now = ctx.now();
+    let kept = match ctx.work_lists.get(&key, stamp) {
+        Some(kept) => match kept.rendered(now) {
+            Some(body) => return Ok(Some(body)),
+            None => kept,
+        },
+        None => {
+            let cond = filtered(ctx, &dir, whole, filter);
+            let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
+            ctx.work_lists.keep(key, stamp, rows)
+        }
+    };
+    let body = render(shown(&dir, &Caller::Staff(scope), &kept.rows, now));
+    kept.keep_rendered(now, body.clone());
+    Ok(Some(body))
 }
 
 /// The tickets in a staff member's scope (SPEC §5), filtered, read from the database.
 async fn list_work(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
-    filter: WorkFilter,
+    filter: &WorkFilter,
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Page> {
@@ -333,7 +351,7 @@ async fn list_work(
 }
 
 /// `cond` narrowed by `filter` (its statuses are in the scope's conditions already).
-fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: WorkFilter) -> Condition {
+fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: &WorkFilter) -> Condition {
     let mut cond = cond;
     if let Some(grid) = filter.grid_id {
         cond = cond.add(ticket::Column::GridId.eq(grid));
@@ -359,9 +377,9 @@ fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: WorkFilter)
             .add(ticket::Column::ReturnVisitRequired.eq(true))
             .add(ticket::Column::ReturnVisitAt.is_null());
     }
-    if let Some(code) = filter.category {
+    if let Some(code) = &filter.category {
         let id = dir
-            .category_by_code(&code)
+            .category_by_code(code)
             .map(|c| c.id)
             .unwrap_or_else(Uuid::nil);
         cond = cond.add(ticket::Column::CategoryId.eq(id));

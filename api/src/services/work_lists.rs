@@ -60,7 +60,6 @@ pub struct Kept {
 
 /// A response rendered at `at`, the same until the clock passes `until` (the page's next
 /// deadline; none: the same for good).
-#[derive(Clone)]
 struct Rendered {
     at: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
@@ -161,15 +160,11 @@ pub async fn stamp(db: &impl ConnectionTrait, holders: &[Uuid]) -> ServiceResult
         .expr_as(generation_expr(), "generation")
         .expr_as(Expr::from(changes), "changes")
         .to_owned();
+    // A select without FROM always gives one row.
     let row = db
         .query_one_raw(db.get_database_backend().build(&stmt))
-        .await?;
-    let Some(row) = row else {
-        return Ok(Stamp {
-            generation: 0,
-            changes: 0,
-        });
-    };
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("scope stamp".into()))?;
     Ok(Stamp {
         generation: row.try_get("", "generation")?,
         changes: row.try_get("", "changes")?,
