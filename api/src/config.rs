@@ -9,11 +9,88 @@ use serde::Deserialize;
 
 /// The secret shipped in `config/default.toml`; production refuses to run with it.
 pub const DEV_JWT_SECRET: &str = "dev-only-insecure-secret-change-me";
+/// The WeChat credentials shipped in `config/default.toml`; production refuses them too.
+pub const DEMO_WECHAT_APPID: &str = "wx-demo-appid";
+pub const DEMO_WECHAT_SECRET: &str = "wx-demo-secret";
+
+/// Where the server runs (`QIAOMEN_ENV`); it picks `config/<env>.toml`. Anything else refuses to
+/// start: a misspelt `Production` must not quietly run with development settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+    /// Load tests (`bench/run.sh`).
+    Bench,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 4] = [
+        Environment::Development,
+        Environment::Test,
+        Environment::Production,
+        Environment::Bench,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Test => "test",
+            Environment::Production => "production",
+            Environment::Bench => "bench",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str() == raw)
+            .ok_or_else(|| ConfigError::UnknownEnvironment(raw.to_owned()))
+    }
+}
+
+/// A secret from the configuration: it prints as `***` wherever it is formatted (logs, panics,
+/// `Debug` of the settings), so only code that asks for [`Secret::expose`] ever sees it.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    #[serde(default = "default_env")]
-    pub env: String,
+    pub env: Environment,
     pub listen: String,
     pub database: DatabaseSettings,
     #[serde(default)]
@@ -33,9 +110,62 @@ pub struct Settings {
     pub duplicates: DuplicateSettings,
     pub notifications: NotificationSettings,
     pub scheduler: SchedulerSettings,
+    #[serde(default)]
+    pub ops: OpsSettings,
+    #[serde(default)]
+    pub passwords: PasswordSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,
+}
+
+/// Operations endpoints: who may read `/metrics`, and whether the API documentation is served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OpsSettings {
+    /// `/metrics` on the API's own address answers only `Authorization: Bearer <this>`; empty
+    /// leaves it closed there.
+    pub metrics_token: Secret,
+    /// A separate `host:port` that serves `/metrics` (and nothing else) without a token, for a
+    /// scraper on an internal network; the API's address then does not serve it at all.
+    pub metrics_listen: String,
+    /// Serve `/docs` and `/openapi.json`.
+    pub docs: bool,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        OpsSettings {
+            metrics_token: Secret::default(),
+            metrics_listen: String::new(),
+            docs: true,
+        }
+    }
+}
+
+/// Password hashing (argon2, about 19 MB and tens of milliseconds each): at most one hash per
+/// core runs at once, a short queue waits, and logins beyond it get `429` at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PasswordSettings {
+    /// Hashes at once; 0 means one per core.
+    pub hashes_at_once: usize,
+    /// Logins waiting for a turn before further ones are turned away.
+    pub queue: usize,
+    /// Failed logins to one account within `lock_minutes` that lock it for `lock_minutes`.
+    pub max_failures: u64,
+    pub lock_minutes: u64,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        PasswordSettings {
+            hashes_at_once: 0,
+            queue: 16,
+            max_failures: 10,
+            lock_minutes: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,7 +263,11 @@ pub struct RateLimitSettings {
     pub ip_requests_per_minute: u64,
     pub staff_requests_per_minute: u64,
     pub admin_requests_per_minute: u64,
-    pub trust_forwarded_for: bool,
+    /// The load balancers and proxies in front of the nodes (CIDRs such as `10.0.0.0/8`). A
+    /// request from one of them is counted against the right-most `X-Forwarded-For` hop that is
+    /// not one of them; `X-Forwarded-For` from anyone else is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,10 +275,6 @@ pub struct MediaSettings {
     pub dir: String,
     pub max_bytes: u64,
     pub max_per_ticket: u64,
-}
-
-fn default_env() -> String {
-    "development".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,7 +299,7 @@ pub struct RedisSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct JwtSettings {
-    pub secret: String,
+    pub secret: Secret,
     pub ttl_hours: i64,
 }
 
@@ -177,7 +307,7 @@ pub struct JwtSettings {
 pub struct WechatSettings {
     pub api_base: String,
     pub appid: String,
-    pub secret: String,
+    pub secret: Secret,
     pub timeout_ms: u64,
 }
 
@@ -196,9 +326,17 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
     #[error(
-        "refusing to start in production with the default or a short JWT secret; set QIAOMEN_JWT_SECRET (32+ characters)"
+        "QIAOMEN_ENV must be one of development, test, production or bench (lower case), not `{0}`"
+    )]
+    UnknownEnvironment(String),
+    #[error(
+        "refusing to start in production with the default or a weak JWT secret; set QIAOMEN_JWT_SECRET (32+ characters, 16+ of them different)"
     )]
     InsecureJwtSecret,
+    #[error(
+        "refusing to start in production with the demo WeChat credentials; set QIAOMEN_WECHAT_APPID and QIAOMEN_WECHAT_SECRET"
+    )]
+    DemoWechatCredentials,
     #[error("work calendar: {0}")]
     Calendar(String),
 }
@@ -267,15 +405,16 @@ fn env_key(key: &str) -> String {
 impl Settings {
     /// Loads the layers from `dir` for the environment named by `QIAOMEN_ENV` (or `env`).
     pub fn load(dir: &Path, env: Option<&str>) -> Result<Self, ConfigError> {
-        let env = env
+        let raw = env
             .map(str::to_owned)
             .or_else(|| std::env::var("QIAOMEN_ENV").ok())
-            .unwrap_or_else(default_env);
+            .unwrap_or_else(|| Environment::Development.as_str().to_owned());
+        let env = Environment::parse(&raw)?;
         let mut settings: Settings = Figment::new()
             .merge(Toml::file(dir.join("default.toml")))
-            .merge(Toml::file(dir.join(format!("{env}.toml"))))
-            .merge(("env", env.clone()))
+            .merge(Toml::file(dir.join(format!("{}.toml", env.as_str()))))
             .merge(Env::prefixed("QIAOMEN_").map(|k| env_key(k.as_str()).into()))
+            .merge(("env", env))
             .extract()
             .map_err(Box::new)?;
         settings.config_dir = dir.to_path_buf();
@@ -284,10 +423,20 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        if self.env == "production"
-            && (self.jwt.secret == DEV_JWT_SECRET || self.jwt.secret.len() < 32)
-        {
+        if self.env != Environment::Production {
+            return Ok(());
+        }
+        let jwt = self.jwt.secret.expose();
+        let distinct = jwt.chars().collect::<std::collections::HashSet<_>>().len();
+        if jwt == DEV_JWT_SECRET || jwt.chars().count() < 32 || distinct < 16 {
             return Err(ConfigError::InsecureJwtSecret);
+        }
+        if self.wechat.appid == DEMO_WECHAT_APPID
+            || self.wechat.secret.expose() == DEMO_WECHAT_SECRET
+            || self.wechat.appid.is_empty()
+            || self.wechat.secret.is_empty()
+        {
+            return Err(ConfigError::DemoWechatCredentials);
         }
         Ok(())
     }
@@ -301,14 +450,77 @@ impl Settings {
 mod tests {
     use super::*;
 
+    fn config_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+    }
+
     #[test]
     fn production_refuses_the_shipped_jwt_secret() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
         assert!(matches!(
-            Settings::load(&dir, Some("production")),
+            Settings::load(&config_dir(), Some("production")),
             Err(ConfigError::InsecureJwtSecret)
         ));
-        assert!(Settings::load(&dir, Some("development")).is_ok());
+        assert!(Settings::load(&config_dir(), Some("development")).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_environment_refuses_to_start() {
+        for raw in ["Production", "prod", "", "PRODUCTION"] {
+            let err = Settings::load(&config_dir(), Some(raw)).err();
+            assert!(
+                matches!(&err, Some(ConfigError::UnknownEnvironment(r)) if r == raw),
+                "{raw}: {err:?}"
+            );
+            assert!(
+                err.map(|e| e.to_string())
+                    .is_some_and(|m| m.contains("development, test, production or bench"))
+            );
+        }
+    }
+
+    fn production(jwt: &str, appid: &str, secret: &str) -> Settings {
+        let mut s = Settings::load(&config_dir(), Some("development")).expect("settings");
+        s.env = Environment::Production;
+        s.jwt.secret = Secret::new(jwt);
+        s.wechat.appid = appid.into();
+        s.wechat.secret = Secret::new(secret);
+        s
+    }
+
+    #[test]
+    fn production_refuses_weak_secrets_and_demo_credentials() {
+        let strong = "k3J9x!Qp2Lr8vZ0tYw4Ns7Bd6Hf1Mc5G";
+        assert!(
+            production(strong, "wx1234567890abcdef", "a-real-secret")
+                .check()
+                .is_ok()
+        );
+        let repetitive = "abababababababababababababababab";
+        assert!(matches!(
+            production(repetitive, "wx1234567890abcdef", "a-real-secret").check(),
+            Err(ConfigError::InsecureJwtSecret)
+        ));
+        assert!(matches!(
+            production(strong, DEMO_WECHAT_APPID, "a-real-secret").check(),
+            Err(ConfigError::DemoWechatCredentials)
+        ));
+        assert!(matches!(
+            production(strong, "wx1234567890abcdef", DEMO_WECHAT_SECRET).check(),
+            Err(ConfigError::DemoWechatCredentials)
+        ));
+    }
+
+    #[test]
+    fn secrets_print_as_stars() {
+        let s = production(
+            "a-secret-that-must-not-show-up",
+            "wx",
+            "wechat-secret-value",
+        );
+        let printed = format!("{s:?} {}", s.jwt.secret);
+        assert!(!printed.contains("a-secret-that-must-not-show-up"));
+        assert!(!printed.contains("wechat-secret-value"));
+        assert!(printed.contains("***"));
     }
 
     #[test]

@@ -43,6 +43,7 @@ codes! {
     InvalidField => (422, "invalid_field", "字段取值无效", "A field has an invalid value"),
     TextTooLong => (422, "text_too_long", "文字超出长度限制", "A text field is too long"),
     TextEmpty => (422, "text_empty", "文字不能为空", "A required text field is empty"),
+    InvalidText => (422, "invalid_text", "文字含有不允许的控制字符或不可见字符", "The text contains control, bidirectional override or only invisible characters"),
     InvalidPhone => (422, "invalid_phone", "电话号码格式不正确", "The phone number is not valid"),
     InvalidLocation => (422, "invalid_location", "位置坐标无效", "The location is not valid"),
     InvalidBoundary => (422, "invalid_boundary", "边界不是有效的多边形", "The boundary is not a valid Polygon or MultiPolygon"),
@@ -72,8 +73,10 @@ codes! {
     ReturnVisitNotDue => (409, "return_visit_not_due", "该工单无需回访或已回访", "No return visit is due for this ticket"),
     AlreadyExists => (409, "already_exists", "记录已存在", "It already exists"),
     AreaInUse => (409, "area_in_use", "区域仍被使用，无法删除", "The area is still in use and cannot be deleted"),
+    LastAdmin => (409, "last_admin", "不能停用、降级或删除最后一名系统管理员", "The last active system administrator cannot be disabled, demoted or deleted"),
     PayloadTooLarge => (413, "payload_too_large", "请求体过大", "The request body is too large"),
     RateLimited => (429, "rate_limited", "请求过于频繁，请稍后再试", "Too many requests; retry later"),
+    LoginLocked => (429, "login_locked", "登录失败次数过多，账号暂时锁定，请稍后再试", "Too many failed logins; this account is locked for a while"),
     NotAnImage => (415, "not_an_image", "只能上传 JPEG、PNG、WebP 或 HEIC 图片", "Only JPEG, PNG, WebP or HEIC images"),
     ContentRejected => (422, "content_rejected", "内容未通过安全检测", "The text was refused by content safety checks"),
     InvalidAttachment => (422, "invalid_attachment", "附件无效或不属于你", "An attachment is unknown, not yours or already used"),
@@ -284,6 +287,10 @@ impl From<ServiceError> for ApiError {
                 ))
             },
             ServiceError::ConcurrentUpdate => ApiError::new(Code::ConcurrentUpdate),
+            ServiceError::Throttled { code, retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(code)
+            },
             ServiceError::Db(db) => from_db(db),
             ServiceError::WechatCodeInvalid => ApiError::new(Code::WechatCodeInvalid),
             ServiceError::WechatUnavailable(why) => {
@@ -300,8 +307,10 @@ impl From<ServiceError> for ApiError {
 
 fn from_db(err: sea_orm::DbErr) -> ApiError {
     use sea_orm::{DbErr, SqlErr};
+    // The driver's words name tables and values: they are logged, never sent.
     if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
-        return ApiError::new(Code::AlreadyExists).detail(detail);
+        tracing::info!(constraint = %detail, "unique constraint refused a write");
+        return ApiError::new(Code::AlreadyExists);
     }
     match &err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
@@ -338,7 +347,14 @@ pub async fn render_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Res
     let lang = Lang::from_request(&req);
     match ep.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
-        Err(err) => Ok(ApiError::from_poem(&err).render(lang)),
+        Err(err) => {
+            let mut resp = ApiError::from_poem(&err).render(lang);
+            // The route it matched, for the metrics (`edge::observe`).
+            if let Some(pattern) = err.data::<poem::PathPattern>() {
+                resp.set_data(pattern.clone());
+            }
+            Ok(resp)
+        }
     }
 }
 

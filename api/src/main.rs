@@ -147,7 +147,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(&cli.config_dir, None)?;
-    telemetry::init(settings.env != "development");
+    telemetry::init(settings.env != qiaomen_api::config::Environment::Development);
     match cli.command.unwrap_or(Command::Serve { seed_demo: false }) {
         Command::Serve { seed_demo } => {
             let state = startup::build_state(settings).await?;
@@ -189,7 +189,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 login: Text::parse("login", &login, 64).map_err(ServiceError::from)?,
                 password: Password::parse(&password)?,
             };
-            let staff = services::staff::create_admin(&state.db, new).await?;
+            let staff = services::staff::create_admin(&state.db, &state.passwords, new).await?;
             println!("created system admin {} ({})", staff.login, staff.id);
         }
         Command::BenchData {

@@ -69,16 +69,27 @@ impl Metrics {
     }
 }
 
-/// A bounded label for a path: ids and ticket numbers become `:id`.
-pub fn route_label(path: &str) -> String {
-    path.split('/')
-        .map(|seg| {
-            if uuid::Uuid::parse_str(seg).is_ok() || seg.starts_with("QM-") {
-                ":id"
-            } else {
-                seg
-            }
+/// The route a request matched, as its template (`/api/v1/tickets/{id}`), or `unmatched`: the
+/// label's values are the application's routes, whatever paths clients make up.
+pub fn route_label(pattern: Option<&str>) -> String {
+    let Some(pattern) = pattern else {
+        return "unmatched".into();
+    };
+    pattern
+        .split('/')
+        .map(|seg| match seg.strip_prefix(':') {
+            Some(name) => format!("{{{name}}}"),
+            None if seg.starts_with('*') => "{rest}".to_owned(),
+            None => seg.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The method as a label: the standard ones by name, anything else as `other`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
 }

@@ -5,6 +5,7 @@ use migration::{Migrator, MigratorTrait};
 use poem::{
     Endpoint, EndpointExt, Route, get,
     listener::{Acceptor, Listener, TcpListener},
+    middleware::CatchPanic,
 };
 use poem_openapi::OpenApiService;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -107,6 +108,7 @@ pub async fn build_state_with_clock(
         clock,
         calendar,
         stats_permits: tokio::sync::Semaphore::new(STATS_AT_ONCE),
+        passwords: crate::services::passwords::PasswordHasher::from_settings(&settings.passwords),
         settings: Arc::new(settings),
     }))
 }
@@ -162,19 +164,31 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
     )
     .description(format!("{DESCRIPTION}{}", catalogue_markdown()))
     .server("/api/v1");
-    Route::new()
-        .at("/openapi.json", api.spec_endpoint())
-        .nest("/docs", api.swagger_ui())
+    let mut routes = Route::new();
+    if state.settings.ops.docs {
+        routes = routes
+            .at("/openapi.json", api.spec_endpoint())
+            .nest("/docs", api.swagger_ui());
+    }
+    if state.settings.ops.metrics_listen.is_empty() {
+        routes = routes.at("/metrics", get(ops::metrics_with_token));
+    }
+    routes
         .at("/healthz", get(ops::healthz))
         .at("/readyz", get(ops::readyz))
-        .at("/metrics", get(ops::metrics))
         .nest("/open311/v2", crate::routes::open311::routes())
         .nest("/api/v1", api)
         .around(edge::guard_body)
         .around(edge::rate_limit)
         .around(render_errors)
+        .with(CatchPanic::new().with_handler(edge::panic_response))
         .around(edge::observe)
         .data(state)
+}
+
+/// `/metrics` alone, for `ops.metrics_listen`: an internal address that needs no token.
+fn metrics_app(state: SharedState) -> impl Endpoint + use<> {
+    Route::new().at("/metrics", get(ops::metrics)).data(state)
 }
 
 /// Binds `settings.listen` (port 0 picks a free port) and serves until `shutdown` resolves,
@@ -196,10 +210,22 @@ pub async fn serve(
     }
     let scheduler = crate::scheduler::Scheduler::spawn(state.clone());
     let sender = crate::scheduler::spawn_sender(state.clone());
+    let metrics = match state.settings.ops.metrics_listen.as_str() {
+        "" => None,
+        addr => {
+            let acceptor = TcpListener::bind(addr.to_owned()).into_acceptor().await?;
+            let app = metrics_app(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            }))
+        }
+    };
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
         .await?;
-    for task in [scheduler, sender].into_iter().flatten() {
+    for task in [scheduler, sender, metrics].into_iter().flatten() {
         task.abort();
     }
     Ok(())

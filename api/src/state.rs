@@ -30,6 +30,7 @@ pub struct AppState {
     /// Statistics read whole years of rollups: a few at a time keep memory flat under load
     /// while the others wait their turn.
     pub stats_permits: tokio::sync::Semaphore,
+    pub passwords: crate::services::passwords::PasswordHasher,
 }
 
 impl AppState {
@@ -44,6 +45,7 @@ impl AppState {
             timelines: &self.timelines,
             work_lists: &self.work_lists,
             settings: &self.settings,
+            passwords: &self.passwords,
             seen: Default::default(),
         }
     }

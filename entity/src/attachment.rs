@@ -18,6 +18,8 @@ pub struct Model {
     pub ticket_id: Option<Uuid>,
     /// `ticket`, `comment` or `resolution`.
     pub purpose: Option<String>,
+    /// `public`, or `internal` when attached to a staff-only comment (never shown to residents).
+    pub visibility: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -11,6 +11,7 @@ mod m20261122_000007_public_support;
 mod m20261122_000008_stat_day;
 mod m20261123_000009_work_list_order;
 mod m20261123_000010_scope_stamp;
+mod m20261128_000011_photo_visibility_and_nearby_index;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_stat_day::Migration),
             Box::new(m20261123_000009_work_list_order::Migration),
             Box::new(m20261123_000010_scope_stamp::Migration),
+            Box::new(m20261128_000011_photo_visibility_and_nearby_index::Migration),
         ]
     }
 }

@@ -32,6 +32,9 @@ pub struct TestApp {
     pub wechat: std::sync::Arc<fake_wechat::FakeWechat>,
 }
 
+/// The bearer token tests read `/metrics` with.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// A database URL nobody else uses.
 pub async fn fresh_database_url() -> String {
     match std::env::var("QIAOMEN_TEST_DATABASE_URL") {
@@ -63,7 +66,7 @@ pub fn is_postgres() -> bool {
 pub async fn test_settings() -> Settings {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
     let mut settings = Settings::load(&dir, Some("test")).expect("test settings");
-    settings.env = "test".into();
+    settings.env = qiaomen_api::config::Environment::Test;
     settings.listen = "127.0.0.1:0".into();
     settings.database.url = fresh_database_url().await;
     settings.database.max_connections = 5;
@@ -72,6 +75,7 @@ pub async fn test_settings() -> Settings {
     settings.redis.key_prefix = format!("qm-test:{}:", Uuid::new_v4().simple());
     settings.wechat.appid = "wx-test-appid".into();
     settings.wechat.secret = "wx-test-secret".into();
+    settings.ops.metrics_token = METRICS_TOKEN.into();
     settings.wechat.timeout_ms = 1000;
     settings.lifecycle.max_reopen = 2;
     settings.media.dir = std::env::temp_dir()
@@ -97,6 +101,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("build app");
     qiaomen_api::services::staff::create_admin(
         &state.db,
+        &state.passwords,
         NewStaff {
             name: Text::parse("name", "测试管理员", 50).expect("name"),
             login: Text::parse("login", "root", 64).expect("login"),

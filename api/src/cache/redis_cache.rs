@@ -1,19 +1,37 @@
 //! Redis through a managed connection that reconnects by itself. Every call has a short timeout,
-//! so a Redis that is down or hanging costs a request milliseconds, not seconds.
-use std::time::Duration;
+//! and a circuit breaker keeps an outage from costing every request that timeout: after a failed
+//! call Redis is left alone for [`BREAK_FOR`] and this node's in-process cache stands in; then
+//! one call at a time tries Redis again until it answers.
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use redis::{AsyncCommands, Client, aio::ConnectionManager, aio::ConnectionManagerConfig};
 use tokio::sync::Mutex;
 
-use super::{Cache, CacheError};
+use super::{Cache, CacheError, MemoryCache};
 
 const CALL_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long Redis is skipped after a failure.
+pub const BREAK_FOR: Duration = Duration::from_secs(3);
 
 pub struct RedisCache {
     client: Client,
     prefix: String,
     /// Created on first use (Redis may be down at start-up), then kept: it reconnects itself.
     manager: Mutex<Option<ConnectionManager>>,
+    /// Milliseconds since `started` until which Redis is skipped (0: it is in use).
+    broken_until: AtomicU64,
+    started: Instant,
+    /// Stands in while Redis is skipped: rate limits, locks and idempotency hints per node.
+    fallback: MemoryCache,
+}
+
+/// Where a call goes.
+enum Route {
+    Redis,
+    Fallback,
 }
 
 fn err(e: impl std::fmt::Display) -> CacheError {
@@ -26,7 +44,72 @@ impl RedisCache {
             client: Client::open(url).map_err(err)?,
             prefix: prefix.to_owned(),
             manager: Mutex::new(None),
+            broken_until: AtomicU64::new(0),
+            started: Instant::now(),
+            fallback: MemoryCache::default(),
         })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Redis, unless the breaker is open. When its time is up, the one caller that moves the
+    /// deadline on tries Redis; everyone else keeps to the fallback until that call succeeds.
+    fn route(&self) -> Route {
+        let until = self.broken_until.load(Ordering::Acquire);
+        if until == 0 {
+            return Route::Redis;
+        }
+        let now = self.now_ms();
+        let next = now + BREAK_FOR.as_millis() as u64;
+        if now >= until
+            && self
+                .broken_until
+                .compare_exchange(until, next, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            return Route::Redis;
+        }
+        Route::Fallback
+    }
+
+    fn trip(&self) {
+        let next = self.now_ms() + BREAK_FOR.as_millis() as u64;
+        if self.broken_until.swap(next, Ordering::AcqRel) == 0 {
+            tracing::warn!(
+                seconds = BREAK_FOR.as_secs(),
+                "redis failed: using the in-process cache for a while"
+            );
+        }
+    }
+
+    fn mend(&self) {
+        if self.broken_until.swap(0, Ordering::AcqRel) != 0 {
+            tracing::info!("redis answers again");
+        }
+    }
+
+    /// Runs `op` on Redis, or `stand_in` on the fallback while the breaker is open. The call
+    /// that finds Redis failing still reports the failure (callers count and log it).
+    async fn call<T>(
+        &self,
+        op: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
+        stand_in: impl AsyncFnOnce(&MemoryCache) -> Result<T, CacheError>,
+    ) -> Result<T, CacheError> {
+        if let Route::Fallback = self.route() {
+            return stand_in(&self.fallback).await;
+        }
+        match self.run(op).await {
+            Ok(v) => {
+                self.mend();
+                Ok(v)
+            }
+            Err(e) => {
+                self.trip();
+                Err(e)
+            }
+        }
     }
 
     fn key(&self, key: &str) -> String {
@@ -70,66 +153,94 @@ impl RedisCache {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        let key = &self.key(key);
-        self.run(async |mut c| c.get(key).await).await
-    }
-
-    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
-        let key = &self.key(key);
-        let ms = ttl.as_millis().max(1) as u64;
-        self.run(async |mut c| c.pset_ex(key, value, ms).await)
+        let full = &self.key(key);
+        self.call(async |mut c| c.get(full).await, async |m| m.get(key).await)
             .await
     }
 
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        let full = &self.key(key);
+        let ms = ttl.as_millis().max(1) as u64;
+        self.call(
+            async |mut c| c.pset_ex(full, value, ms).await,
+            async |m| m.set(key, value, ttl).await,
+        )
+        .await
+    }
+
     async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, CacheError> {
-        let key = &self.key(key);
+        let full = &self.key(key);
         let ms = ttl.as_millis().max(1) as u64;
         let reply: Option<String> = self
-            .run(async |mut c| {
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ms)
-                    .query_async(&mut c)
-                    .await
-            })
+            .call(
+                async |mut c| {
+                    redis::cmd("SET")
+                        .arg(full)
+                        .arg(value)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ms)
+                        .query_async(&mut c)
+                        .await
+                },
+                async |m| {
+                    let set = m.set_nx(key, value, ttl).await?;
+                    Ok(set.then(|| "OK".to_owned()))
+                },
+            )
             .await?;
         Ok(reply.is_some())
     }
 
     async fn del(&self, key: &str) -> Result<(), CacheError> {
-        let key = &self.key(key);
-        self.run(async |mut c| c.del(key).await).await
+        let full = &self.key(key);
+        self.call(async |mut c| c.del(full).await, async |m| m.del(key).await)
+            .await
     }
 
     async fn hit(&self, key: &str, window: Duration) -> Result<(u64, Duration), CacheError> {
-        let key = &self.key(key);
+        let full = &self.key(key);
         let ms = window.as_millis().max(1) as u64;
         let (count, ttl): (u64, i64) = self
-            .run(async |mut c| {
-                redis::pipe()
-                    .atomic()
-                    .incr(key, 1u64)
-                    .cmd("PEXPIRE")
-                    .arg(key)
-                    .arg(ms)
-                    .arg("NX")
-                    .ignore()
-                    .pttl(key)
-                    .query_async(&mut c)
-                    .await
-            })
+            .call(
+                async |mut c| {
+                    redis::pipe()
+                        .atomic()
+                        .incr(full, 1u64)
+                        .cmd("PEXPIRE")
+                        .arg(full)
+                        .arg(ms)
+                        .arg("NX")
+                        .ignore()
+                        .pttl(full)
+                        .query_async(&mut c)
+                        .await
+                },
+                async |m| {
+                    let (count, left) = m.hit(key, window).await?;
+                    Ok((count, left.as_millis() as i64))
+                },
+            )
             .await?;
         Ok((count, Duration::from_millis(ttl.max(0) as u64)))
     }
 
+    /// Always asks Redis itself (readiness probes are how an outage is seen, and a successful
+    /// one closes the breaker at once).
     async fn ping(&self) -> Result<(), CacheError> {
-        let _: String = self
+        let reply: Result<String, _> = self
             .run(async |mut c| redis::cmd("PING").query_async(&mut c).await)
-            .await?;
-        Ok(())
+            .await;
+        match reply {
+            Ok(_) => {
+                self.mend();
+                Ok(())
+            }
+            Err(e) => {
+                self.trip();
+                Err(e)
+            }
+        }
     }
 
     fn kind(&self) -> &'static str {

@@ -7,7 +7,16 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use super::wechat_token::TokenHolder;
-use crate::{cache::Cache, config::WechatSettings};
+use crate::{
+    cache::Cache,
+    config::{Secret, WechatSettings},
+};
+
+/// A transport failure as words that are safe to log and store: reqwest's message names the URL,
+/// and WeChat's URLs carry the app secret, the user's login code or the access token.
+fn unreachable(e: reqwest::Error) -> WechatError {
+    WechatError::Unavailable(e.without_url().to_string())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WechatError {
@@ -48,7 +57,7 @@ pub struct WechatClient {
     http: reqwest::Client,
     base: String,
     appid: String,
-    secret: String,
+    secret: Secret,
     tokens: Arc<TokenHolder>,
 }
 
@@ -71,10 +80,7 @@ async fn read_reply<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, W
     if !resp.status().is_success() {
         return Err(WechatError::Unavailable(format!("HTTP {}", resp.status())));
     }
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+    let bytes = resp.bytes().await.map_err(unreachable)?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| WechatError::Unavailable(format!("unreadable reply: {e}")))?;
     let errcode = value.get("errcode").and_then(Value::as_i64).unwrap_or(0);
@@ -124,14 +130,14 @@ impl WechatClient {
 
     /// `POST /cgi-bin/stable_token`: the app's access token; `force` invalidates the old one.
     pub async fn stable_token(&self, force: bool) -> Result<StableToken, WechatError> {
-        let body = json!({"grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": force});
+        let body = json!({"grant_type": "client_credential", "appid": self.appid, "secret": self.secret.expose(), "force_refresh": force});
         let resp = self
             .http
             .post(format!("{}/cgi-bin/stable_token", self.base))
             .json(&body)
             .send()
             .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+            .map_err(unreachable)?;
         read_reply(resp).await
     }
 
@@ -169,7 +175,7 @@ impl WechatClient {
             .json(body)
             .send()
             .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+            .map_err(unreachable)?;
         read_reply(resp).await
     }
 
@@ -221,25 +227,17 @@ impl WechatClient {
             &format!("{}/sns/jscode2session", self.base),
             &[
                 ("appid", self.appid.as_str()),
-                ("secret", self.secret.as_str()),
+                ("secret", self.secret.expose()),
                 ("js_code", code),
                 ("grant_type", "authorization_code"),
             ],
         )
         .map_err(|e| WechatError::Unavailable(format!("bad api_base: {e}")))?;
-        let resp = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+        let resp = self.http.get(url).send().await.map_err(unreachable)?;
         if !resp.status().is_success() {
             return Err(WechatError::Unavailable(format!("HTTP {}", resp.status())));
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+        let bytes = resp.bytes().await.map_err(unreachable)?;
         let reply: SessionReply = serde_json::from_slice(&bytes)
             .map_err(|e| WechatError::Unavailable(format!("unreadable reply: {e}")))?;
         match (reply.errcode, reply.openid) {

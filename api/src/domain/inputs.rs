@@ -12,10 +12,57 @@ pub struct InputError {
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputProblem {
     Empty,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     Phone,
     Location(&'static str),
     Invalid(String),
+    /// Control characters, bidirectional overrides, or nothing but invisible characters.
+    Unprintable(TextFault),
+}
+
+/// Why a text is refused whatever its length: things no resident types and that either break
+/// storage (NUL on PostgreSQL) or hide what the text says (bidi overrides reorder what staff
+/// read; zero-width-only text looks empty but is not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFault {
+    Control,
+    BidiOverride,
+    OnlyInvisible,
+}
+
+impl TextFault {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TextFault::Control => {
+                "control characters (other than tab and line breaks) are not allowed"
+            }
+            TextFault::BidiOverride => "bidirectional override characters are not allowed",
+            TextFault::OnlyInvisible => "the text has only invisible characters",
+        }
+    }
+}
+
+/// What is wrong with `text`, if anything: C0 controls but tab, line feed and the carriage
+/// return of a CRLF; DEL and C1 controls; U+202A–U+202E and U+2066–U+2069; text made only of
+/// zero-width characters.
+pub fn text_fault(text: &str) -> Option<TextFault> {
+    let mut chars = text.chars().peekable();
+    let mut visible = text.is_empty();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' | '\n' => visible = true,
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if c.is_control() => return Some(TextFault::Control),
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                return Some(TextFault::BidiOverride);
+            }
+            c if super::redact::is_zero_width(c) => {}
+            _ => visible = true,
+        }
+    }
+    (!visible).then_some(TextFault::OnlyInvisible)
 }
 
 impl InputError {
@@ -34,10 +81,13 @@ impl Text {
         if trimmed.is_empty() {
             return Err(InputError::new(field, InputProblem::Empty));
         }
+        if let Some(fault) = text_fault(trimmed) {
+            return Err(InputError::new(field, InputProblem::Unprintable(fault)));
+        }
         if trimmed.chars().count() > max {
             return Err(InputError::new(field, InputProblem::TooLong { max }));
         }
-        Ok(Text(trimmed.to_owned()))
+        Ok(Text(trimmed.replace("\r\n", "\n")))
     }
 
     /// `None` and blank become `None`; anything else must parse.
@@ -186,6 +236,29 @@ mod tests {
             Text::parse("t", "   ", 4).unwrap_err().problem,
             InputProblem::Empty
         );
+    }
+
+    #[test]
+    fn unprintable_text_is_refused() {
+        let fault = |s: &str| Text::parse("t", s, 100).err().map(|e| e.problem);
+        let unprintable = |f| Some(InputProblem::Unprintable(f));
+        assert_eq!(fault("a\0b"), unprintable(TextFault::Control));
+        assert_eq!(fault("a\u{7}b"), unprintable(TextFault::Control));
+        assert_eq!(fault("a\rb"), unprintable(TextFault::Control));
+        assert_eq!(
+            fault("abc\u{202E}def"),
+            unprintable(TextFault::BidiOverride)
+        );
+        assert_eq!(fault("\u{2067}x"), unprintable(TextFault::BidiOverride));
+        assert_eq!(
+            fault("\u{200B}\u{200D}"),
+            unprintable(TextFault::OnlyInvisible)
+        );
+        assert_eq!(
+            Text::parse("t", "第一行\r\n第二行\t完", 100).map(Text::into_inner),
+            Ok("第一行\n第二行\t完".to_owned())
+        );
+        assert!(Text::parse("t", "家\u{200B}门口", 100).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub struct ServiceAttribute {
     #[oai(default)]
     pub order: i32,
     #[serde(default)]
+    #[oai(nullable)]
     pub datatype_description: Option<String>,
     #[serde(default)]
     #[oai(default)]

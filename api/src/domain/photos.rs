@@ -1,7 +1,10 @@
 //! Photos: what an upload is, judged by its bytes, and the same image without the metadata that
 //! gives residents away (EXIF: GPS position, camera, time; XMP and text chunks likewise).
 //!
-//! JPEG, PNG and WebP are rewritten without their metadata segments (img-parts). HEIC keeps its
+//! JPEG, PNG and WebP are rewritten without their metadata segments (img-parts). A JPEG is first
+//! cut at the end of its first image: phones append further images after it (MPF: depth maps,
+//! gain maps, previews), each with EXIF of its own, GPS included, and the MPF index that points
+//! to them goes too (an ICC profile, also APP2, stays). HEIC keeps its
 //! layout: the payload of every `Exif` item and of XMP `mime` items is overwritten with zeros in
 //! place, so offsets inside the file stay valid. A HEIC whose boxes cannot be read is refused
 //! rather than stored with its metadata.
@@ -67,11 +70,17 @@ pub fn strip_metadata(kind: ImageKind, bytes: Vec<u8>) -> Result<Vec<u8>, StripE
     let bad = |e: img_parts::Error| StripError(e.to_string());
     match kind {
         ImageKind::Jpeg => {
+            let mut bytes = bytes;
+            if let Some(end) = jpeg_first_image_len(&bytes) {
+                bytes.truncate(end);
+            }
             let mut jpeg = Jpeg::from_bytes(Bytes::from(bytes)).map_err(bad)?;
             // APP1 carries EXIF and XMP, APP13 Photoshop/IPTC; none is needed to show the image.
             for marker in [0xE1, 0xED] {
                 jpeg.remove_segments_by_marker(marker);
             }
+            jpeg.segments_mut()
+                .retain(|s| !(s.marker() == 0xE2 && s.contents().starts_with(b"MPF\0")));
             Ok(jpeg.encoder().bytes().to_vec())
         }
         ImageKind::Png => {
@@ -89,6 +98,52 @@ pub fn strip_metadata(kind: ImageKind, bytes: Vec<u8>) -> Result<Vec<u8>, StripE
             Ok(webp.encoder().bytes().to_vec())
         }
         ImageKind::Heic => heic::blank_metadata(bytes),
+    }
+}
+
+/// The length of a JPEG's first image, up to and including its end-of-image marker: markers and
+/// their segments are walked, and after each start of scan the entropy-coded data up to the
+/// next marker that is neither a stuffed `FF 00` nor a restart. `None` when no end is found (a
+/// truncated file has no second image after it either).
+pub fn jpeg_first_image_len(b: &[u8]) -> Option<usize> {
+    if !b.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        if *b.get(i)? != 0xFF {
+            return None;
+        }
+        while *b.get(i)? == 0xFF {
+            i += 1; // fill bytes
+        }
+        let marker = b[i];
+        i += 1;
+        match marker {
+            0xD9 => return Some(i),
+            0xD0..=0xD7 | 0x01 => continue,
+            0x00 => return None,
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]));
+        if len < 2 {
+            return None;
+        }
+        i = i.checked_add(len).filter(|end| *end <= b.len())?;
+        if marker == 0xDA {
+            // Entropy-coded data: `FF 00` is a stuffed byte, `FF D0`–`FF D7` a restart, and
+            // `FF FF` a fill byte before a marker.
+            loop {
+                let at = i + b.get(i..)?.iter().position(|&x| x == 0xFF)?;
+                match *b.get(at + 1)? {
+                    0x00 | 0xD0..=0xD7 => i = at + 2,
+                    _ => {
+                        i = at;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -261,6 +316,29 @@ mod heic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn a_jpeg_ends_after_its_first_image() {
+        let mut first = vec![0xFF, 0xD8];
+        first.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+        first.extend(segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]));
+        // Entropy data with a stuffed byte, a restart marker and fill bytes, then a second scan.
+        first.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        first.extend(segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]));
+        first.extend_from_slice(&[0x78, 0xFF, 0xFF, 0xD9]);
+        let mut file = first.clone();
+        file.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 4, b'G', b'P', 0xFF, 0xD9]);
+        assert_eq!(jpeg_first_image_len(&file), Some(first.len()));
+        assert_eq!(jpeg_first_image_len(&first[..first.len() - 2]), None);
+        assert_eq!(jpeg_first_image_len(b"not a jpeg"), None);
+    }
 
     #[test]
     fn sniffing_goes_by_bytes() {

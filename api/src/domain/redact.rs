@@ -1,10 +1,17 @@
-//! Redaction of personal data in text that leaves the server publicly: phone numbers (mainland
-//! mobiles and landlines), 18-digit resident ID numbers (only when their check digit is right, so
-//! order numbers and the like stay), licence plates, and house numbers below building level
-//! (unit, room), while the building itself stays so the public knows where the problem is.
+//! Redaction of personal data in text: phone numbers (mainland mobiles and landlines), 18-digit
+//! resident ID numbers (only when their check digit is right, so order numbers and the like
+//! stay), licence plates and, in what leaves the server publicly, house numbers below building
+//! level (unit, room), while the building itself stays so the public knows where the problem is.
+//!
+//! Text is folded before matching: every character whose compatibility form (NFKC) is an ASCII
+//! letter, digit, `+`, `-` or space becomes that form (full-width `１３８`, circled and styled
+//! digits), and zero-width characters are dropped, so `１３８​1234​5678` is a phone like any
+//! other. Other characters (Chinese punctuation among them) stay as written. Patterns match ASCII
+//! digits only and masks are cut by characters, never by bytes: no input can make this panic.
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
+use unicode_normalization::UnicodeNormalization;
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| unreachable!("a fixed pattern: {e}"))
@@ -12,21 +19,22 @@ fn re(pattern: &str) -> Regex {
 
 /// Digits not glued to other digits (Rust's regex has no look-around, so the edges are captured).
 static ID_CARD: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9A-Za-z])(\d{17}[0-9Xx])($|[^0-9A-Za-z])"));
-static MOBILE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})($|[^0-9])"));
+    LazyLock::new(|| re(r"(^|[^0-9A-Za-z])([0-9]{17}[0-9Xx])($|[^0-9A-Za-z])"));
+static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(^|[^0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?([0-9]{4})[- ]?([0-9]{4})($|[^0-9])")
+});
 static LANDLINE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9])(0\d{2,3})[- ]?(\d{7,8})($|[^0-9])"));
+    LazyLock::new(|| re(r"(^|[^0-9])(0[0-9]{2,3}?)([- ]?)([0-9]{7,8})($|[^0-9])"));
 static PLATE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领])([A-HJ-NP-Z])[·•\s]?([A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳])",
     )
 });
 /// `2单元`, `302室`, `302房`, `12户`, and the room after a unit (`3单元502`).
-static UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"\d+\s*(单元)(\d{2,4})?"));
-static ROOM: LazyLock<Regex> = LazyLock::new(|| re(r"\d{1,5}\s*(室|房|户|号房)"));
+static UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9]+\s*(单元)([0-9]{2,4})?"));
+static ROOM: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9]{1,5})\s*(室|房|户|号房)"));
 /// `5-2-301` (building–unit–room): the building stays.
-static TRIPLE: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+)-(\d+)-(\d+)"));
+static TRIPLE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9]+)-([0-9]+)-([0-9]+)"));
 
 /// Whether an 18-character ID number's last character is its GB 11643 check digit.
 pub fn id_checksum_ok(id: &str) -> bool {
@@ -39,23 +47,65 @@ pub fn id_checksum_ok(id: &str) -> bool {
     let mut sum = 0;
     for (c, w) in chars[..17].iter().zip(WEIGHTS) {
         match c.to_digit(10) {
-            Some(d) => sum += d * w,
-            None => return false,
+            Some(d) if c.is_ascii_digit() => sum += d * w,
+            _ => return false,
         }
     }
     chars[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
+}
+
+/// Characters that show nothing and only split what they sit in.
+pub fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// The text as patterns see it (see the module's documentation).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut buf = String::new();
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        if is_zero_width(c) {
+            continue;
+        }
+        buf.clear();
+        buf.extend(std::iter::once(c).nfkc());
+        let plain = !buf.is_empty()
+            && buf
+                .chars()
+                .all(|f| f.is_ascii_alphanumeric() || matches!(f, '+' | '-' | ' '));
+        if plain {
+            out.push_str(&buf);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn stars(n: usize) -> String {
     "*".repeat(n)
 }
 
-/// The text with personal data masked.
-pub fn redact(text: &str) -> String {
+/// The last `n` characters of `s`.
+fn tail(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    s.chars().skip(count.saturating_sub(n)).collect()
+}
+
+/// Phones, ID numbers and plates masked: what staff below the assignee read.
+fn mask_people(text: &str) -> String {
     let out = ID_CARD.replace_all(text, |c: &Captures| {
         let id = &c[2];
         if id_checksum_ok(id) {
-            format!("{}{}{}{}{}", &c[1], &id[..3], stars(13), &id[16..], &c[3])
+            let head: String = id.chars().take(3).collect();
+            format!("{}{head}{}{}{}", &c[1], stars(13), tail(id, 2), &c[3])
         } else {
             c[0].to_owned()
         }
@@ -64,28 +114,29 @@ pub fn redact(text: &str) -> String {
         format!("{}{}****{}{}", &c[1], &c[2], &c[4], &c[5])
     });
     let out = LANDLINE.replace_all(&out, |c: &Captures| {
-        let num = &c[3];
+        let num = &c[4];
+        let hidden = num.chars().count().saturating_sub(2);
+        let sep = if c[3].is_empty() { "" } else { "-" };
         format!(
-            "{}{}-{}{}{}",
+            "{}{}{sep}{}{}{}",
             &c[1],
             &c[2],
-            stars(num.len() - 2),
-            &num[num.len() - 2..],
-            &c[4]
+            stars(hidden),
+            tail(num, 2),
+            &c[5]
         )
     });
     let out = PLATE.replace_all(&out, |c: &Captures| {
         let rest = &c[3];
-        let last: String = rest.chars().last().map(String::from).unwrap_or_default();
-        format!(
-            "{}{}{}{}",
-            &c[1],
-            &c[2],
-            stars(rest.chars().count() - 1),
-            last
-        )
+        let hidden = rest.chars().count().saturating_sub(1);
+        format!("{}{}{}{}", &c[1], &c[2], stars(hidden), tail(rest, 1))
     });
-    let out = TRIPLE.replace_all(&out, |c: &Captures| {
+    out.into_owned()
+}
+
+/// Unit and room numbers masked, the building kept.
+fn mask_rooms(text: &str) -> String {
+    let out = TRIPLE.replace_all(text, |c: &Captures| {
         format!("{}-{}-{}", &c[1], stars(c[2].len()), stars(c[3].len()))
     });
     let out = UNIT.replace_all(&out, |c: &Captures| {
@@ -95,12 +146,28 @@ pub fn redact(text: &str) -> String {
             .unwrap_or_default();
         format!("*{}{room}", &c[1])
     });
-    let out = ROOM.replace_all(&out, |c: &Captures| format!("***{}", &c[1]));
+    let out = ROOM.replace_all(&out, |c: &Captures| {
+        format!("{}{}", stars(c[1].len()), &c[2])
+    });
     out.into_owned()
+}
+
+/// Text as the public sees it (the board, Open311, duplicate hints): phones, ID numbers, plates
+/// and unit and room numbers masked.
+pub fn redact(text: &str) -> String {
+    mask_rooms(&mask_people(&fold(text)))
+}
+
+/// Text as staff who may see a ticket but do not handle it read it: phones, ID numbers and
+/// plates masked; the address stays whole, since they may have to go there.
+pub fn mask_personal(text: &str) -> String {
+    mask_people(&fold(text))
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -111,6 +178,21 @@ mod tests {
             redact("物业 010-62345678 或 0571 87654321"),
             "物业 010-******78 或 0571-******21"
         );
+        assert_eq!(redact("电话01062345678"), "电话010******78");
+    }
+
+    #[test]
+    fn full_width_and_split_phones_are_masked_without_panicking() {
+        // ASCII 0 then full-width digits: a byte-sliced mask used to panic here.
+        assert_eq!(redact("0１０６２３４５６７８"), "010******78");
+        assert_eq!(redact("电话１３８１２３４５６７８"), "电话138****5678");
+        assert_eq!(redact("电话138\u{200B}1234\u{200D}5678"), "电话138****5678");
+        assert_eq!(
+            redact("身份证１１０１０５１９４９１２３１００２Ｘ"),
+            "身份证110*************2X"
+        );
+        // Chinese punctuation is not folded.
+        assert_eq!(redact("你好，谢谢！"), "你好，谢谢！");
     }
 
     #[test]
@@ -144,6 +226,15 @@ mod tests {
         assert_eq!(redact("5号楼1单元302楼上噪音"), "5号楼*单元***楼上噪音");
         assert_eq!(redact("住在7-2-1101"), "住在7-*-****");
         assert_eq!(redact("3号楼前的路灯坏了"), "3号楼前的路灯坏了");
+        assert_eq!(redact("12户"), "**户");
+    }
+
+    #[test]
+    fn staff_below_the_assignee_keep_the_address() {
+        assert_eq!(
+            mask_personal("3号楼2单元501室，电话13812345678，车牌京A12345"),
+            "3号楼2单元501室，电话138****5678，车牌京A****5"
+        );
     }
 
     #[test]
@@ -157,5 +248,61 @@ mod tests {
         ] {
             assert_eq!(redact(s), s);
         }
+    }
+
+    fn ascii_digits_and_stars(s: &str) -> usize {
+        s.chars()
+            .filter(|c| c.is_ascii_digit() || *c == '*')
+            .count()
+    }
+
+    proptest! {
+        #[test]
+        fn redaction_of_any_text_never_panics_or_lengthens(s in "\\PC{0,80}") {
+            let folded = fold(&s);
+            for out in [redact(&s), mask_personal(&s)] {
+                prop_assert!(out.chars().count() <= folded.chars().count());
+            }
+        }
+
+        #[test]
+        fn digit_heavy_text_never_panics_or_lengthens_a_digit_run(
+            s in "[0-9０-９①-⑨ \\-+室户单元号房京A-Z\u{200B}\u{FEFF}]{0,40}"
+        ) {
+            let folded = fold(&s);
+            let out = redact(&s);
+            prop_assert!(out.chars().count() <= folded.chars().count());
+            prop_assert!(ascii_digits_and_stars(&out) <= ascii_digits_and_stars(&folded) + plate_letters(&folded));
+        }
+
+        #[test]
+        fn a_mobile_written_any_way_is_masked(
+            digits in "1[3-9][0-9]{9}",
+            wide in proptest::collection::vec(any::<bool>(), 11),
+            split in proptest::collection::vec(any::<bool>(), 11),
+        ) {
+            let mut text = String::from("电话");
+            for (i, d) in digits.chars().enumerate() {
+                let c = if wide[i] {
+                    char::from_u32('０' as u32 + d.to_digit(10).unwrap_or(0)).unwrap_or(d)
+                } else {
+                    d
+                };
+                text.push(c);
+                if split[i] {
+                    text.push('\u{200B}');
+                }
+            }
+            text.push_str("请回电");
+            prop_assert_eq!(
+                redact(&text),
+                format!("电话{}****{}请回电", &digits[..3], &digits[7..])
+            );
+        }
+    }
+
+    /// Letters of a plate that a mask may turn into stars.
+    fn plate_letters(s: &str) -> usize {
+        s.chars().filter(|c| c.is_ascii_uppercase()).count()
     }
 }

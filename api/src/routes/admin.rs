@@ -161,7 +161,7 @@ impl AdminApi {
             login: text("login", &body.login, 64)?,
             password: Password::parse(&body.password)?,
         };
-        let staff = services::staff::create(&self.state.db, new).await?;
+        let staff = services::staff::create(&self.state.db, &self.state.passwords, new).await?;
         Ok(Created::Created(Json(self.staff_view(staff).await?)))
     }
 

@@ -29,6 +29,10 @@ pub enum Photo {
         Binary<Vec<u8>>,
         #[oai(header = "Content-Type")] String,
         #[oai(header = "Cache-Control")] String,
+        /// `inline; filename="<id>.<ext>"`: shown, never run as a page.
+        #[oai(header = "Content-Disposition")]
+        String,
+        #[oai(header = "X-Content-Type-Options")] String,
     ),
 }
 
@@ -76,7 +80,8 @@ impl AttachmentApi {
         Ok(Created::Created(Json(created.into())))
     }
 
-    /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket.
+    /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket
+    /// (a photo of an internal comment for staff only).
     #[oai(path = "/attachments/:id", method = "get")]
     async fn fetch(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
         let caller = auth.caller(&self.state.ctx()).await?;
@@ -87,6 +92,10 @@ impl AttachmentApi {
             let ticket = photo
                 .ticket_id
                 .ok_or_else(|| ApiError::new(Code::NotFound))?;
+            let resident = matches!(caller, Caller::Resident(_));
+            if resident && !services::attachments::shown_to_residents(&photo) {
+                return Err(ApiError::new(Code::NotFound));
+            }
             services::tickets::get(&self.state.ctx(), &caller, &ticket.to_string()).await?;
         }
         let bytes = self
@@ -99,10 +108,13 @@ impl AttachmentApi {
                     "media store: {e}"
                 )))
             })?;
+        let extension = photo.storage_key.rsplit('.').next().unwrap_or("bin");
         Ok(Photo::Ok(
             Binary(bytes),
             photo.content_type,
             "private, max-age=86400".into(),
+            format!("inline; filename=\"{}.{extension}\"", photo.id),
+            "nosniff".into(),
         ))
     }
 }

@@ -126,7 +126,7 @@ impl AuthApi {
     /// Staff login with login name and password.
     #[oai(path = "/auth/staff", method = "post")]
     async fn staff(&self, body: Json<StaffLogin>) -> ApiResult<Json<StaffToken>> {
-        let staff = services::staff::login(&self.state.db, &body.login, &body.password).await?;
+        let staff = services::staff::login(&self.state.ctx(), &body.login, &body.password).await?;
         let token = self.state.tokens.issue(staff.id, PrincipalKind::Staff)?;
         Ok(Json(StaffToken {
             token,

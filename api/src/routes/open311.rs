@@ -20,7 +20,12 @@ use crate::{
         inputs::{Phone, Text},
         open311::{self, Format},
     },
-    services::{self, ServiceError, open311::RequestQuery, routing::find_grid, tickets::NewTicket},
+    services::{
+        self, ServiceError,
+        open311::{Reader, RequestQuery},
+        routing::find_grid,
+        tickets::NewTicket,
+    },
     state::SharedState,
 };
 
@@ -79,6 +84,21 @@ fn parse_time(raw: Option<&String>) -> Result<Option<DateTime<Utc>>, String> {
             .map(|d| Some(d.with_timezone(&Utc)))
             .map_err(|_| format!("`{s}` is not a w3 date-time such as 2026-11-22T08:15:30+08:00")),
     }
+}
+
+/// Who is reading: a valid `api_key` reads its areas' tickets; anyone else, and any other key,
+/// the public ones.
+async fn reader(
+    state: &SharedState,
+    params: &HashMap<String, String>,
+) -> Result<Reader, ServiceError> {
+    let Some(key) = params.get("api_key").filter(|k| !k.is_empty()) else {
+        return Ok(Reader::Public);
+    };
+    Ok(match services::open311::key_areas(&state.db, key).await? {
+        Some(areas) => Reader::Areas(areas),
+        None => Reader::Public,
+    })
 }
 
 #[handler]
@@ -143,6 +163,10 @@ async fn list_requests(
         })
         .unwrap_or_default();
     let q = RequestQuery {
+        reader: match reader(state, params).await {
+            Ok(r) => r,
+            Err(e) => return internal(format, e),
+        },
         ids,
         service_code: params
             .get("service_code")
@@ -182,6 +206,10 @@ async fn item(
         },
         "requests" => {
             let q = RequestQuery {
+                reader: match reader(&state, &params).await {
+                    Ok(r) => r,
+                    Err(e) => return internal(format, e),
+                },
                 ids: vec![key.to_owned()],
                 service_code: None,
                 start: Utc::now(),

@@ -1,9 +1,17 @@
 //! Operations endpoints at the root: liveness, readiness and Prometheus metrics.
-use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data};
+use poem::{
+    IntoResponse, Request, Response, handler,
+    http::{StatusCode, header},
+    web::Data,
+};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::{services, state::SharedState};
+use crate::{
+    error::{ApiError, Code, Lang},
+    services,
+    state::SharedState,
+};
 
 /// The process is alive.
 #[handler]
@@ -43,10 +51,42 @@ pub async fn readyz(state: Data<&SharedState>) -> Response {
     (status, poem::web::Json(body)).into_response()
 }
 
-/// Prometheus text format: request counts and latencies by route and status, tickets by status.
+/// `/metrics` on the API's own address: only with `Authorization: Bearer <ops.metrics_token>`;
+/// without a configured token it is not served there at all (404, as for any unknown path).
+#[handler]
+pub async fn metrics_with_token(req: &Request, state: Data<&SharedState>) -> Response {
+    let expected = state.settings.ops.metrics_token.expose();
+    if expected.is_empty() {
+        return ApiError::new(Code::NotFound).render(Lang::from_request(req));
+    }
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same_secret(presented.as_bytes(), expected.as_bytes()) {
+        return ApiError::new(Code::Unauthorized).render(Lang::from_request(req));
+    }
+    render_metrics(&state).await
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal a prefix.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `/metrics` on `ops.metrics_listen`, an internal address.
 #[handler]
 pub async fn metrics(state: Data<&SharedState>) -> Response {
-    match services::tickets::count_by_status(&state.db).await {
+    render_metrics(&state).await
+}
+
+/// Prometheus text format: request counts and latencies by route and status, open tickets by
+/// status (read through the status index over open work only, never a scan of every ticket),
+/// and outbox messages by status.
+async fn render_metrics(state: &SharedState) -> Response {
+    match services::tickets::count_open_by_status(&state.db).await {
         Ok(counts) => {
             state.metrics.tickets.reset();
             for (status, n) in counts {

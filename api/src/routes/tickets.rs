@@ -18,8 +18,11 @@ use crate::{
     schemas::{admin::LocationInput, tickets::*},
     services::{
         self, ServiceError,
+        duplicates::Audience,
         listing::WorkFilter,
-        tickets::{Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget},
+        tickets::{
+            Caller, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
+        },
     },
     state::SharedState,
 };
@@ -158,7 +161,8 @@ impl TicketApi {
         Ok(
             match services::tickets::submit_once(&ctx, resident, new, idem).await? {
                 Submission::Created(v) => {
-                    let duplicates = services::duplicates::find(&ctx, &v.ticket).await?;
+                    let duplicates =
+                        services::duplicates::find(&ctx, &v.ticket, Audience::Resident).await?;
                     let mut body = Ticket::from(v);
                     body.possible_duplicates =
                         Some(duplicates.into_iter().map(Into::into).collect());
@@ -196,9 +200,16 @@ impl TicketApi {
         // unknown ticket is a 404 only to a caller who may ask.
         let read = services::tickets::read_for_page(&ctx, &id.0).await;
         let caller = auth.caller(&ctx).await?;
-        Ok(Json(
-            services::tickets::show(&ctx, &caller, read?).await?.into(),
-        ))
+        let view = services::tickets::show(&ctx, &caller, read?).await?;
+        let duplicates = match &caller {
+            Caller::Staff(scope) => {
+                Some(services::duplicates::find(&ctx, &view.ticket, Audience::Staff(scope)).await?)
+            }
+            Caller::Resident(_) => None,
+        };
+        let mut body = Ticket::from(view);
+        body.possible_duplicates = duplicates.map(|d| d.into_iter().map(Into::into).collect());
+        Ok(Json(body))
     }
 
     /// Adds information (resident) or a progress note (staff; `internal` hides it from the resident).

@@ -42,7 +42,9 @@ pub struct VisitTicket {
     pub id: Uuid,
     pub number: String,
     pub status: String,
+    #[oai(nullable)]
     pub grid_id: Option<Uuid>,
+    #[oai(nullable)]
     pub assignee_id: Option<Uuid>,
 }
 
@@ -52,7 +54,9 @@ pub struct Visit {
     pub worker_id: Uuid,
     pub building_id: Uuid,
     pub grid_id: Uuid,
+    #[oai(nullable)]
     pub household: Option<String>,
+    #[oai(nullable)]
     pub notes: Option<String>,
     pub visited_at: DateTime<Utc>,
     /// Tickets the visit produced (in the response to recording it).
@@ -88,6 +92,7 @@ pub struct GridCoverageBody {
     pub buildings_total: u64,
     pub visited: u64,
     /// visited / buildings_total.
+    #[oai(nullable)]
     pub coverage_rate: Option<f64>,
     pub not_visited: Vec<BuildingVisits>,
     pub buildings: Vec<BuildingVisits>,
@@ -100,6 +105,7 @@ pub struct Coverage {
     pub to: DateTime<Utc>,
     pub buildings_total: u64,
     pub visited: u64,
+    #[oai(nullable)]
     pub coverage_rate: Option<f64>,
     pub grids: Vec<GridCoverageBody>,
 }

@@ -32,8 +32,11 @@ pub struct Area {
     pub id: Uuid,
     pub kind: String,
     pub name: String,
+    #[oai(nullable)]
     pub parent_id: Option<Uuid>,
+    #[oai(nullable)]
     pub code: Option<String>,
+    #[oai(nullable)]
     pub boundary: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -91,7 +94,9 @@ pub struct Building {
     pub id: Uuid,
     pub name: String,
     pub grid_id: Uuid,
+    #[oai(nullable)]
     pub address: Option<String>,
+    #[oai(nullable)]
     pub location: Option<Point>,
 }
 
@@ -146,9 +151,11 @@ pub struct AssignmentCreate {
 #[derive(Object)]
 pub struct Assignment {
     pub id: Uuid,
+    #[oai(nullable)]
     pub area_id: Option<Uuid>,
     pub role: String,
     pub skills: Vec<String>,
+    #[oai(nullable)]
     pub department: Option<String>,
 }
 
@@ -229,11 +236,14 @@ pub struct OutboxMessage {
     pub recipient_kind: String,
     pub recipient_id: Uuid,
     pub event: String,
+    #[oai(nullable)]
     pub ticket_id: Option<Uuid>,
     pub status: String,
     pub attempts: i32,
+    #[oai(nullable)]
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -282,12 +292,15 @@ pub struct PublicTicket {
     pub kind: String,
     pub category: String,
     pub category_name: String,
+    #[oai(nullable)]
     pub title: Option<String>,
     pub description: String,
     pub status: String,
     pub support_count: i32,
+    #[oai(nullable)]
     pub grid_name: Option<String>,
     pub submitted_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub resolved_at: Option<DateTime<Utc>>,
 }
 

@@ -18,23 +18,32 @@ pub struct FiguresBody {
     /// Tickets whose response was due in the period.
     pub response_due: u64,
     pub responded_in_time: u64,
+    #[oai(nullable)]
     pub response_rate: Option<f64>,
     pub resolved: u64,
+    #[oai(nullable)]
     pub resolution_rate: Option<f64>,
     pub rated: u64,
     pub satisfied: u64,
     pub basically_satisfied: u64,
     pub unsatisfied: u64,
+    #[oai(nullable)]
     pub satisfaction_rate: Option<f64>,
     pub reopened: u64,
+    #[oai(nullable)]
     pub reopen_rate: Option<f64>,
     /// Open now with a deadline passed.
     pub overdue_open: u64,
+    #[oai(nullable)]
     pub median_response_minutes: Option<f64>,
+    #[oai(nullable)]
     pub p90_response_minutes: Option<f64>,
+    #[oai(nullable)]
     pub median_resolution_minutes: Option<f64>,
+    #[oai(nullable)]
     pub p90_resolution_minutes: Option<f64>,
     /// 100 × (w_response × response_rate + w_resolution × resolution_rate + w_satisfaction × satisfaction_rate).
+    #[oai(nullable)]
     pub composite_score: Option<f64>,
 }
 

@@ -55,14 +55,18 @@ pub struct CategoryRef {
 pub struct Event {
     pub seq: i32,
     pub action: String,
+    #[oai(nullable)]
     pub from_status: Option<String>,
+    #[oai(nullable)]
     pub to_status: Option<String>,
     /// `resident`, `staff` or `system`.
     pub actor_kind: String,
+    #[oai(nullable)]
     pub note: Option<String>,
     /// `public` or `internal` (staff only).
     pub visibility: String,
     /// Content safety flag of a comment: `review` or `unchecked`.
+    #[oai(nullable)]
     pub moderation: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -73,6 +77,7 @@ pub struct AttachmentRef {
     pub content_type: String,
     pub size_bytes: i64,
     /// `ticket`, `comment` or `resolution`.
+    #[oai(nullable)]
     pub purpose: Option<String>,
     /// Where to fetch it (with the same bearer token).
     pub url: String,
@@ -94,7 +99,9 @@ impl From<entity::attachment::Model> for AttachmentRef {
 pub struct Rating {
     pub round: i32,
     pub level: String,
+    #[oai(nullable)]
     pub score: Option<i16>,
+    #[oai(nullable)]
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -105,7 +112,9 @@ pub struct Ticket {
     /// Public number, e.g. `QM-20261122-000123` (Beijing date and that day's sequence).
     pub number: String,
     pub kind: String,
+    #[oai(nullable)]
     pub category: Option<CategoryRef>,
+    #[oai(nullable)]
     pub title: Option<String>,
     pub description: String,
     /// submitted, pending_dispatch, assigned, in_progress, resolved, closed, withdrawn, rejected.
@@ -114,48 +123,68 @@ pub struct Ticket {
     pub anonymous: bool,
     pub channel: String,
     /// WGS-84 (converted from GCJ-02 if it arrived so).
+    #[oai(nullable)]
     pub location: Option<Point>,
+    #[oai(nullable)]
     pub address_text: Option<String>,
+    #[oai(nullable)]
     pub building_id: Option<Uuid>,
+    #[oai(nullable)]
     pub grid: Option<Ref>,
     /// Where the ticket is handled (its grid, community or street) or queued.
+    #[oai(nullable)]
     pub handling_area: Option<AreaRef>,
+    #[oai(nullable)]
     pub assignee: Option<Ref>,
     /// The reporter; null where the viewer may not see them (anonymous tickets below community admin).
+    #[oai(nullable)]
     pub resident_id: Option<Uuid>,
     /// Masked (`138****1234`) for staff other than the assignee.
+    #[oai(nullable)]
     pub contact_phone: Option<String>,
     pub reopen_count: i32,
     pub return_visit_required: bool,
+    #[oai(nullable)]
     pub duplicate_of: Option<Uuid>,
+    #[oai(nullable)]
     pub reject_reason: Option<String>,
     /// When someone must accept it by (the category's response SLA from submission).
+    #[oai(nullable)]
     pub response_due_at: Option<DateTime<Utc>>,
     /// When it must be resolved by.
+    #[oai(nullable)]
     pub resolution_due_at: Option<DateTime<Utc>>,
     /// true: accepted in time; false: accepted late, or still unaccepted past the deadline;
     /// null: still within it.
+    #[oai(nullable)]
     pub response_met: Option<bool>,
     /// As `response_met`, for resolution.
+    #[oai(nullable)]
     pub resolution_met: Option<bool>,
     /// Open with a deadline passed.
     pub overdue: bool,
     /// The resolution deadline passed while open (marked by the scheduler).
     pub resolution_overdue: bool,
     /// Content safety flag: `review` or `unchecked` (null when the text passed).
+    #[oai(nullable)]
     pub moderation: Option<String>,
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
+    #[oai(nullable)]
     pub return_visit: Option<ReturnVisit>,
-    /// In the response to a submission only: likely duplicates nearby (same category, recent,
-    /// similar text), so the resident can say "me too" on a public one instead.
+    /// Likely duplicates nearby (same category, close in time, similar text). In the response to
+    /// a resident's submission: public open ones, so they can say "me too" instead. In a staff
+    /// member's `GET /tickets/{id}`: every one they may see, whatever its status or visibility.
     #[oai(skip_serializing_if_is_none)]
     pub possible_duplicates: Option<Vec<PossibleDuplicate>>,
     /// A public suggestion, and how many residents said "me too".
     pub public: bool,
     pub support_count: i32,
     pub submitted_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub closed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     /// The timeline, oldest first (single-ticket responses only).
@@ -264,8 +293,10 @@ pub struct PossibleDuplicate {
     pub id: Uuid,
     pub number: String,
     pub status: String,
-    /// Redacted.
+    /// Redacted as on the public board for residents; for staff, phones, ID numbers and plates
+    /// masked.
     pub description: String,
+    /// To the nearest 10 m.
     pub distance_meters: f64,
     /// 0–1.
     pub similarity: f64,
@@ -276,11 +307,11 @@ pub struct PossibleDuplicate {
 impl From<crate::services::duplicates::Duplicate> for PossibleDuplicate {
     fn from(d: crate::services::duplicates::Duplicate) -> Self {
         PossibleDuplicate {
-            description: d.public_description(),
+            description: d.description,
             id: d.ticket.id,
             number: d.ticket.number,
             status: d.ticket.status,
-            distance_meters: (d.distance_meters * 10.0).round() / 10.0,
+            distance_meters: d.distance_meters,
             similarity: (d.similarity * 1000.0).round() / 1000.0,
             public: d.ticket.public,
             support_count: d.ticket.support_count,
@@ -291,8 +322,11 @@ impl From<crate::services::duplicates::Duplicate> for PossibleDuplicate {
 #[derive(Object)]
 pub struct ReturnVisit {
     /// null until the visit is recorded.
+    #[oai(nullable)]
     pub at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub outcome: Option<String>,
+    #[oai(nullable)]
     pub note: Option<String>,
 }
 
@@ -300,6 +334,7 @@ pub struct ReturnVisit {
 pub struct TicketPage {
     pub items: Vec<Ticket>,
     /// Pass as `cursor` for the next page; null on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, now};
 use crate::{
-    domain::photos::{self, ImageKind},
+    domain::{
+        Visibility,
+        photos::{self, ImageKind},
+    },
     error::Code,
     storage::MediaStore,
 };
@@ -63,10 +66,24 @@ pub async fn upload(
         storage_key: Set(key),
         ticket_id: Set(None),
         purpose: Set(None),
+        visibility: Set(Visibility::Public.as_str().to_owned()),
         created_at: Set(now()),
     }
     .insert(db)
     .await?)
+}
+
+/// Where a photo is attached: its ticket, why (`ticket`, `comment`, `resolution`) and who may
+/// see it (a staff-only comment's photos are `internal`).
+pub struct Attachment<'a> {
+    pub ticket_id: Uuid,
+    pub purpose: &'a str,
+    pub visibility: Visibility,
+}
+
+/// Whether a resident may see the photo (their own, or public).
+pub fn shown_to_residents(a: &attachment::Model) -> bool {
+    a.visibility != Visibility::Internal.as_str()
 }
 
 /// Attaches the owner's unattached photos to a ticket, within the caller's transaction.
@@ -74,10 +91,14 @@ pub async fn attach(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
     owner: Owner,
-    ticket_id: Uuid,
-    purpose: &str,
+    to: Attachment<'_>,
     max_per_ticket: u64,
 ) -> ServiceResult<()> {
+    let Attachment {
+        ticket_id,
+        purpose,
+        visibility,
+    } = to;
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
@@ -113,6 +134,7 @@ pub async fn attach(
     let done = attachment::Entity::update_many()
         .col_expr(attachment::Column::TicketId, ticket_id.into())
         .col_expr(attachment::Column::Purpose, purpose.into())
+        .col_expr(attachment::Column::Visibility, visibility.as_str().into())
         .filter(attachment::Column::Id.is_in(ids.clone()))
         .filter(attachment::Column::TicketId.is_null())
         .exec(db)

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, now};
 use crate::{
+    cache::Cache,
     clients::wechat::{WechatClient, WechatError},
+    config::{PasswordSettings, Secret},
     error::Code,
 };
 use entity::{resident, staff};
@@ -35,10 +37,11 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn new(secret: &str, ttl_hours: i64) -> Self {
+    pub fn new(secret: &Secret, ttl_hours: i64) -> Self {
+        let secret = secret.expose().as_bytes();
         TokenKeys {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
             ttl: Duration::hours(ttl_hours),
         }
     }
@@ -60,6 +63,76 @@ impl TokenKeys {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .ok()
             .map(|d| d.claims)
+    }
+}
+
+/// Failed password logins counted per account, in the shared cache: past
+/// `passwords.max_failures` within `passwords.lock_minutes` the account is locked for
+/// `lock_minutes`, so guessing one account's password from many addresses gets nowhere. The
+/// count is keyed by the login as typed (case folded), whether or not such an account exists, so
+/// a lock says nothing about which logins are real.
+pub struct Lockout<'a> {
+    cache: &'a dyn Cache,
+    settings: &'a PasswordSettings,
+    failures: String,
+    lock: String,
+}
+
+impl<'a> Lockout<'a> {
+    pub fn new(cache: &'a dyn Cache, settings: &'a PasswordSettings, login: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let account = hex::encode(&Sha256::digest(login.to_lowercase().as_bytes())[..16]);
+        Lockout {
+            cache,
+            settings,
+            failures: format!("login:failures:{account}"),
+            lock: format!("login:locked:{account}"),
+        }
+    }
+
+    fn window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.settings.lock_minutes.max(1) * 60)
+    }
+
+    /// `429 login_locked` with the seconds left while the account is locked.
+    pub async fn check(&self) -> ServiceResult<()> {
+        let until = match self.cache.get(&self.lock).await {
+            Ok(v) => v.and_then(|v| v.parse::<i64>().ok()),
+            Err(e) => {
+                tracing::warn!(error = %e, "login lockout unreadable: cache unavailable");
+                None
+            }
+        };
+        let left = until.map_or(0, |u| u - chrono::Utc::now().timestamp());
+        if left > 0 {
+            return Err(ServiceError::Throttled {
+                code: Code::LoginLocked,
+                retry_after: left as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a failure; the one that reaches the limit locks the account.
+    pub async fn failed(&self) {
+        let window = self.window();
+        match self.cache.hit(&self.failures, window).await {
+            Ok((count, _)) if count >= self.settings.max_failures => {
+                let until = chrono::Utc::now().timestamp() + window.as_secs() as i64;
+                if let Err(e) = self.cache.set(&self.lock, &until.to_string(), window).await {
+                    tracing::warn!(error = %e, "login lockout not recorded: cache unavailable");
+                }
+                let _ = self.cache.del(&self.failures).await;
+                tracing::warn!(account = %self.lock, "staff login locked after repeated failures");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "login failure not counted: cache unavailable"),
+        }
+    }
+
+    /// A successful login starts the count afresh.
+    pub async fn succeeded(&self) {
+        let _ = self.cache.del(&self.failures).await;
     }
 }
 

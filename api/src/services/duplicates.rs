@@ -1,31 +1,44 @@
-//! Likely duplicates of a new ticket: open tickets of the same category within a distance and a
-//! time window (across grid borders) whose text is similar, so the resident can add "me too"
-//! instead of filing the same thing again.
+//! Likely duplicates of a ticket: tickets of the same category within a distance and a time
+//! window (across grid borders) whose text is similar.
+//!
+//! A resident who has just submitted is offered public, open ones only, so they can add "me
+//! too" instead of filing the same thing again; nothing a resident did not make public is hinted
+//! at. Staff reading a ticket see every likely duplicate they may see, whatever its status or
+//! visibility, before and after it, to merge or reject as duplicates.
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{ServiceResult, tickets::Ctx};
-
-/// At most this many nearby open tickets are compared with a new one.
-const CANDIDATES: u64 = 100;
 use crate::domain::{
+    access::{Placement, StaffScope},
     lifecycle::Status,
-    redact::redact,
+    redact::{mask_personal, redact},
     similarity::{meters, similarity},
 };
 use entity::ticket;
 
+/// At most this many nearby tickets are compared with one.
+const CANDIDATES: u64 = 100;
+/// Distances are shown to this many metres: a hint, not a way to pinpoint anyone.
+const DISTANCE_STEP: f64 = 10.0;
+
+/// Who is offered the duplicates.
+#[derive(Clone, Copy)]
+pub enum Audience<'a> {
+    /// The resident who submitted: public open tickets, redacted as on the public board.
+    Resident,
+    /// Staff reading a ticket: every likely duplicate within their sight.
+    Staff(&'a StaffScope),
+}
+
 #[derive(Clone, Debug)]
 pub struct Duplicate {
     pub ticket: ticket::Model,
+    /// Rounded to [`DISTANCE_STEP`].
     pub distance_meters: f64,
     pub similarity: f64,
-}
-
-impl Duplicate {
-    pub fn public_description(&self) -> String {
-        redact(&self.ticket.description)
-    }
+    /// The text as the audience may read it.
+    pub description: String,
 }
 
 async fn point_of(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<(f64, f64)>> {
@@ -41,8 +54,20 @@ async fn point_of(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<(f64
         .and_then(|b| b.lat.zip(b.lng)))
 }
 
+fn text_of(t: &ticket::Model) -> String {
+    format!(
+        "{} {}",
+        t.title.as_deref().unwrap_or_default(),
+        t.description
+    )
+}
+
 /// At most five, most similar first.
-pub async fn find(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Vec<Duplicate>> {
+pub async fn find(
+    ctx: &Ctx<'_>,
+    t: &ticket::Model,
+    audience: Audience<'_>,
+) -> ServiceResult<Vec<Duplicate>> {
     let cfg = &ctx.settings.duplicates;
     let Some(here) = point_of(ctx, t).await? else {
         return Ok(vec![]);
@@ -50,45 +75,69 @@ pub async fn find(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Vec<Duplica
     // A box around the point narrows the candidates; the exact distance decides.
     let dlat = cfg.distance_meters / 111_320.0;
     let dlng = cfg.distance_meters / (111_320.0 * here.0.to_radians().cos().max(0.01));
-    let rows = ticket::Entity::find()
+    let window = Duration::days(cfg.window_days);
+    let mut query = ticket::Entity::find()
         .filter(ticket::Column::CategoryId.eq(t.category_id))
-        .filter(super::ticket_status_in(&Status::OPEN))
         .filter(ticket::Column::Id.ne(t.id))
-        .filter(ticket::Column::SubmittedAt.gte(t.submitted_at - Duration::days(cfg.window_days)))
+        .filter(ticket::Column::SubmittedAt.gte(t.submitted_at - window))
         .filter(ticket::Column::Lat.between(here.0 - dlat, here.0 + dlat))
-        .filter(ticket::Column::Lng.between(here.1 - dlng, here.1 + dlng))
-        // The most recent candidates are enough to point a resident at; a crowded corner
-        // must not make every submission read hundreds of tickets.
+        .filter(ticket::Column::Lng.between(here.1 - dlng, here.1 + dlng));
+    query = match audience {
+        Audience::Resident => query
+            .filter(ticket::Column::Public.eq(true))
+            .filter(super::ticket_status_in(&Status::OPEN)),
+        Audience::Staff(_) => {
+            query.filter(ticket::Column::SubmittedAt.lte(t.submitted_at + window))
+        }
+    };
+    // The most recent candidates are enough to point at; a crowded corner must not make every
+    // submission or ticket page read hundreds of tickets.
+    let rows = query
         .order_by_desc(ticket::Column::SubmittedAt)
         .limit(CANDIDATES)
         .all(ctx.db)
         .await?;
-    let text = format!(
-        "{} {}",
-        t.title.as_deref().unwrap_or_default(),
-        t.description
-    );
-    let mut found: Vec<Duplicate> =
-        rows.into_iter()
-            .filter_map(|other| {
-                let there = other.lat.zip(other.lng)?;
-                let distance_meters = meters(here, there);
-                let similarity = similarity(
-                    &text,
-                    &format!(
-                        "{} {}",
-                        other.title.as_deref().unwrap_or_default(),
-                        other.description
-                    ),
-                );
-                (distance_meters <= cfg.distance_meters && similarity >= cfg.min_similarity)
-                    .then_some(Duplicate {
-                        ticket: other,
-                        distance_meters,
-                        similarity,
-                    })
+    let dir = ctx.dir().await?;
+    let sees = |other: &ticket::Model| match audience {
+        Audience::Resident => true,
+        Audience::Staff(scope) => {
+            let group = dir
+                .category(other.category_id)
+                .map(|c| c.group_name.as_str())
+                .unwrap_or_default();
+            scope.can_see(
+                &dir.tree,
+                &Placement {
+                    grid_id: other.grid_id,
+                    handling_area_id: other.handling_area_id,
+                    assignee_id: other.assignee_id,
+                    category_group: group,
+                },
+            )
+        }
+    };
+    let text = text_of(t);
+    let mut found: Vec<Duplicate> = rows
+        .into_iter()
+        .filter(|other| sees(other))
+        .filter_map(|other| {
+            let there = other.lat.zip(other.lng)?;
+            let distance = meters(here, there);
+            let similarity = similarity(&text, &text_of(&other));
+            (distance <= cfg.distance_meters && similarity >= cfg.min_similarity).then(|| {
+                let description = match audience {
+                    Audience::Resident => redact(&other.description),
+                    Audience::Staff(_) => mask_personal(&other.description),
+                };
+                Duplicate {
+                    distance_meters: (distance / DISTANCE_STEP).round() * DISTANCE_STEP,
+                    similarity,
+                    description,
+                    ticket: other,
+                }
             })
-            .collect();
+        })
+        .collect();
     found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
     found.truncate(5);
     Ok(found)

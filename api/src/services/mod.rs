@@ -10,6 +10,7 @@ pub mod listing;
 pub mod notify;
 pub mod open311;
 pub mod outbox;
+pub mod passwords;
 pub mod public;
 pub mod rollups;
 pub mod routing;
@@ -54,6 +55,9 @@ pub enum ServiceError {
     },
     #[error("concurrent update")]
     ConcurrentUpdate,
+    /// Try again in `retry_after` seconds (a 429).
+    #[error("{code:?}: retry after {retry_after} s")]
+    Throttled { code: Code, retry_after: u64 },
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("wechat code invalid")]
@@ -87,6 +91,7 @@ impl From<InputError> for ServiceError {
             ),
             InputProblem::Location(why) => (Code::InvalidLocation, why.to_owned()),
             InputProblem::Invalid(why) => (Code::InvalidField, why),
+            InputProblem::Unprintable(fault) => (Code::InvalidText, fault.describe().to_owned()),
         };
         ServiceError::rejected(code, err.field, detail)
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, sea_query::ExprTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -133,14 +133,31 @@ pub async fn definition(db: &impl ConnectionTrait, code: &str) -> ServiceResult<
     Ok(Some(json!({"service_code": c.code, "attributes": list})))
 }
 
+/// Where a point was entered by staff (a door-knock visit, a staff entry), it is a public
+/// place and shown as entered; a resident's own point is rounded to three decimals (about 100 m).
+fn published_point(t: &ticket::Model) -> (Option<f64>, Option<f64>) {
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    match t.created_by_staff_id {
+        Some(_) => (t.lat, t.lng),
+        None => (t.lat.map(round), t.lng.map(round)),
+    }
+}
+
 /// One ticket as an Open311 service request. No personal data: no reporter, no contact phone,
-/// and phone numbers, ID numbers, plates and room numbers in the text masked.
+/// phone numbers, ID numbers, plates and room numbers in the text masked, the address the
+/// building's public one (or the resident's text redacted), a resident's point rounded.
 pub fn request_json(
     t: &ticket::Model,
     c: Option<&category::Model>,
+    building: Option<&entity::building::Model>,
     agency: Option<String>,
     notes: Option<String>,
 ) -> Value {
+    let address = match building {
+        Some(b) => b.address.clone().unwrap_or_else(|| b.name.clone()),
+        None => t.address_text.as_deref().map(redact).unwrap_or_default(),
+    };
+    let (lat, lng) = published_point(t);
     json!({
         "service_request_id": t.number,
         "status": open311::status(&t.status),
@@ -153,16 +170,24 @@ pub fn request_json(
         "requested_datetime": t.submitted_at.to_rfc3339(),
         "updated_datetime": t.updated_at.to_rfc3339(),
         "expected_datetime": t.resolution_due_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
-        "address": t.address_text.clone().unwrap_or_default(),
+        "address": address,
         "address_id": t.building_id.map(|b| b.to_string()).unwrap_or_default(),
         "zipcode": "",
-        "lat": t.lat,
-        "long": t.lng,
+        "lat": lat,
+        "long": lng,
         "media_url": "",
     })
 }
 
+/// Who reads requests: anyone sees public tickets only; a client with an API key sees the
+/// tickets of the key's areas.
+pub enum Reader {
+    Public,
+    Areas(Vec<Uuid>),
+}
+
 pub struct RequestQuery {
+    pub reader: Reader,
     pub ids: Vec<String>,
     pub service_code: Option<String>,
     pub start: DateTime<Utc>,
@@ -192,14 +217,37 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
     if let Some(statuses) = q.statuses {
         find = find.filter(ticket::Column::Status.is_in(statuses.iter().copied()));
     }
+    let dir = ctx.dir().await?;
+    find = match &q.reader {
+        Reader::Public => find.filter(ticket::Column::Public.eq(true)),
+        Reader::Areas(areas) => {
+            let places: Vec<Uuid> = areas.iter().flat_map(|a| dir.tree.subtree(*a)).collect();
+            find.filter(
+                ticket::Column::GridId
+                    .is_in(places.clone())
+                    .or(ticket::Column::HandlingAreaId.is_in(places)),
+            )
+        }
+    };
     let rows = find.all(ctx.db).await?;
+    let building_ids: Vec<Uuid> = rows.iter().filter_map(|t| t.building_id).collect();
+    let buildings: std::collections::HashMap<Uuid, entity::building::Model> =
+        match building_ids.is_empty() {
+            true => Default::default(),
+            false => entity::building::Entity::find()
+                .filter(entity::building::Column::Id.is_in(building_ids))
+                .all(ctx.db)
+                .await?
+                .into_iter()
+                .map(|b| (b.id, b))
+                .collect(),
+        };
     let cats: std::collections::HashMap<Uuid, category::Model> = category::Entity::find()
         .all(ctx.db)
         .await?
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    let dir = ctx.dir().await?;
     Ok(Value::Array(
         rows.iter()
             .map(|t| {
@@ -207,7 +255,14 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
                     .handling_area_id
                     .and_then(|a| dir.tree.get(a))
                     .map(|a| a.name.clone());
-                request_json(t, cats.get(&t.category_id), agency, t.reject_reason.clone())
+                let building = t.building_id.and_then(|b| buildings.get(&b));
+                request_json(
+                    t,
+                    cats.get(&t.category_id),
+                    building,
+                    agency,
+                    t.reject_reason.clone(),
+                )
             })
             .collect(),
     ))

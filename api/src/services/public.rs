@@ -2,8 +2,8 @@
 //! anonymised: no resident, no contact, personal data in the text redacted.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    TryInsertResult,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -44,25 +44,24 @@ async fn supportable(
     }
 }
 
-/// Adds the resident's "me too" (once; again is a no-op). Returns the support count.
+/// Adds the resident's "me too" (once; again is a no-op). Returns the support count. The insert
+/// itself decides whether this is the first time (`ON CONFLICT DO NOTHING`), so however many
+/// copies of the request race, every one succeeds and the count rises once.
 pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> ServiceResult<i32> {
     let txn = write_txn(ctx.db).await?;
     let t = supportable(&txn, reference).await?;
-    let already = support::Entity::find_by_id((t.id, resident_id))
-        .one(&txn)
-        .await?
-        .is_some();
-    if already {
-        return Ok(t.support_count);
-    }
     let now = ctx.now();
-    support::ActiveModel {
+    let inserted = support::Entity::insert(support::ActiveModel {
         ticket_id: Set(t.id),
         resident_id: Set(resident_id),
         created_at: Set(now),
-    }
-    .insert(&txn)
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
     .await?;
+    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        return current_count(&txn, t.id).await;
+    }
     ticket::Entity::update_many()
         .col_expr(
             ticket::Column::SupportCount,
@@ -71,13 +70,15 @@ pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Servi
         .filter(ticket::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
-    let count = t.support_count + 1;
+    // Read after the update, which holds the row until commit: the count and version are
+    // current, whoever else supported meanwhile.
+    let fresh = ticket::Entity::find_by_id(t.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let count = fresh.support_count;
     let threshold = ctx.settings.public.support_priority_threshold;
-    if count >= threshold && t.priority == Priority::Normal.as_str() {
-        let fresh = ticket::Entity::find_by_id(t.id)
-            .one(&txn)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+    if count >= threshold && fresh.priority == Priority::Normal.as_str() {
         let status = Status::parse(&fresh.status)
             .ok_or_else(|| ServiceError::Internal("bad status".into()))?;
         let mut am = fresh.clone().into_active_model();
@@ -99,6 +100,14 @@ pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Servi
     Ok(count)
 }
 
+async fn current_count(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> ServiceResult<i32> {
+    Ok(ticket::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?
+        .support_count)
+}
+
 /// Withdraws the resident's "me too", if any. Returns the support count.
 pub async fn unsupport(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> ServiceResult<i32> {
     let txn = write_txn(ctx.db).await?;
@@ -107,7 +116,7 @@ pub async fn unsupport(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Ser
         .exec(&txn)
         .await?;
     if gone.rows_affected == 0 {
-        return Ok(t.support_count);
+        return current_count(&txn, t.id).await;
     }
     ticket::Entity::update_many()
         .col_expr(
@@ -117,8 +126,9 @@ pub async fn unsupport(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Ser
         .filter(ticket::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
+    let count = current_count(&txn, t.id).await?;
     txn.commit().await?;
-    Ok(t.support_count - 1)
+    Ok(count)
 }
 
 pub struct BoardQuery {

@@ -1,12 +1,11 @@
 //! Staff accounts, their assignments to areas, and password login.
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, now};
+use super::{ServiceError, ServiceResult, now, passwords::PasswordHasher, tickets::Ctx};
 use crate::{
     domain::{AreaKind, StaffRole, StaffStatus, inputs::Text},
     error::Code,
@@ -35,33 +34,9 @@ impl Password {
     }
 }
 
-async fn hash_password(password: Password) -> ServiceResult<String> {
-    tokio::task::spawn_blocking(move || {
-        // A v4 UUID is 122 bits from the OS's generator: a fine salt.
-        let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes())?;
-        Argon2::default()
-            .hash_password(password.0.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.to_string()))?
-    .map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
-}
-
 pub async fn create(
     db: &impl ConnectionTrait,
+    hasher: &PasswordHasher,
     new: NewStaff,
 ) -> ServiceResult<entity::staff::Model> {
     let exists = entity::staff::Entity::find()
@@ -76,7 +51,7 @@ pub async fn create(
             "that login is taken",
         ));
     }
-    let hash = hash_password(new.password).await?;
+    let hash = hasher.hash(new.password.0).await?;
     let at = now();
     let created = entity::staff::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -97,10 +72,11 @@ pub async fn create(
 /// Creates a system administrator (the CLI's `admin create`).
 pub async fn create_admin(
     db: &DatabaseConnection,
+    hasher: &PasswordHasher,
     new: NewStaff,
 ) -> ServiceResult<entity::staff::Model> {
     let txn = super::write_txn(db).await?;
-    let staff = create(&txn, new).await?;
+    let staff = create(&txn, hasher, new).await?;
     assign(
         &txn,
         staff.id,
@@ -213,28 +189,95 @@ pub async fn assignments(
         .await?)
 }
 
+/// The ids of the active system administrators, their assignment rows locked until the
+/// transaction ends (PostgreSQL; SQLite's write transaction holds the whole database), so two
+/// admins demoting each other at once cannot both succeed.
+async fn active_system_admins(db: &impl ConnectionTrait) -> ServiceResult<Vec<Uuid>> {
+    use entity::staff_assignment::Column as A;
+    let holders: Vec<Uuid> = entity::staff_assignment::Entity::find()
+        .filter(A::Role.eq(StaffRole::SystemAdmin.as_str()))
+        .lock_exclusive()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.staff_id)
+        .collect();
+    Ok(entity::staff::Entity::find()
+        .filter(entity::staff::Column::Id.is_in(holders))
+        .filter(entity::staff::Column::Status.eq(StaffStatus::Active.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+/// Refuses a change that would leave no active system administrator (`409 last_admin`).
+async fn keep_an_admin(db: &impl ConnectionTrait, losing: Uuid) -> ServiceResult<()> {
+    let admins = active_system_admins(db).await?;
+    if admins.contains(&losing) && admins.len() == 1 {
+        return Err(ServiceError::rejected(
+            Code::LastAdmin,
+            "id",
+            "appoint another system administrator first",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn set_status(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     id: Uuid,
     status: StaffStatus,
 ) -> ServiceResult<entity::staff::Model> {
-    let mut am = get(db, id).await?.into_active_model();
+    let txn = super::write_txn(db).await?;
+    let mut am = get(&txn, id).await?.into_active_model();
+    if status != StaffStatus::Active {
+        keep_an_admin(&txn, id).await?;
+    }
     am.status = Set(status.as_str().to_owned());
     am.updated_at = Set(now());
-    let updated = am.update(db).await?;
-    super::directory::bump(db).await?;
+    let updated = am.update(&txn).await?;
+    super::directory::bump(&txn).await?;
+    txn.commit().await?;
     Ok(updated)
 }
 
-/// Checks a login and password; staff who have left cannot log in.
+/// Takes a role away from a staff member.
+pub async fn unassign(
+    db: &DatabaseConnection,
+    staff_id: Uuid,
+    assignment_id: Uuid,
+) -> ServiceResult<()> {
+    let txn = super::write_txn(db).await?;
+    let assignment = entity::staff_assignment::Entity::find_by_id(assignment_id)
+        .one(&txn)
+        .await?
+        .filter(|a| a.staff_id == staff_id)
+        .ok_or(ServiceError::NotFound)?;
+    if assignment.role == StaffRole::SystemAdmin.as_str() {
+        keep_an_admin(&txn, staff_id).await?;
+    }
+    entity::staff_assignment::Entity::delete_by_id(assignment_id)
+        .exec(&txn)
+        .await?;
+    super::directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Checks a login and password; staff who have left cannot log in. An account with too many
+/// recent failures is locked for a while (`429 login_locked`), whoever asks and from wherever.
 pub async fn login(
-    db: &impl ConnectionTrait,
+    ctx: &Ctx<'_>,
     login: &str,
     password: &str,
 ) -> ServiceResult<entity::staff::Model> {
+    let lockout = super::auth::Lockout::new(ctx.cache, &ctx.settings.passwords, login);
+    lockout.check().await?;
     let staff = entity::staff::Entity::find()
         .filter(entity::staff::Column::Login.eq(login))
-        .one(db)
+        .one(ctx.db)
         .await?;
     let invalid = || ServiceError::Rejected {
         code: Code::InvalidCredentials,
@@ -243,14 +286,19 @@ pub async fn login(
     };
     let Some(staff) = staff else {
         // Spend the same effort as a real check so timing does not reveal which logins exist.
-        let _ = hash_password(Password(password.to_owned())).await;
+        ctx.passwords.hash(password.to_owned()).await?;
+        lockout.failed().await;
         return Err(invalid());
     };
-    if !verify_password(staff.password_hash.clone(), password.to_owned()).await
-        || staff.status == StaffStatus::Left.as_str()
-    {
+    let matches = ctx
+        .passwords
+        .verify(staff.password_hash.clone(), password.to_owned())
+        .await?;
+    if !matches || staff.status == StaffStatus::Left.as_str() {
+        lockout.failed().await;
         return Err(invalid());
     }
+    lockout.succeeded().await;
     Ok(staff)
 }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     ServiceError, ServiceResult,
-    attachments::{self, Owner},
+    attachments::{self, Attachment, Owner},
     directory::{Directory, DirectoryCache},
     notify,
     routing::{self, Destination},
@@ -30,6 +30,7 @@ use crate::{
         access::{Placement, StaffScope},
         inputs::{GeoPoint, Phone, Text},
         lifecycle::{Action, Status, next},
+        redact::mask_personal,
     },
     error::Code,
 };
@@ -62,6 +63,7 @@ pub struct Ctx<'a> {
     pub timelines: &'a TimelineCache,
     pub work_lists: &'a super::work_lists::WorkListCache,
     pub settings: &'a Settings,
+    pub passwords: &'a super::passwords::PasswordHasher,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
 }
@@ -656,8 +658,11 @@ pub async fn create_in(
             txn,
             &new.attachment_ids,
             owner,
-            model.id,
-            "ticket",
+            Attachment {
+                ticket_id: model.id,
+                purpose: "ticket",
+                visibility: Visibility::Public,
+            },
             ctx.settings.media.max_per_ticket,
         )
         .await?;
@@ -738,6 +743,26 @@ async fn visible(
     }
 }
 
+/// A ticket named in a request's body (`duplicate_of`, `into`): one the caller may not see
+/// answers exactly as one that does not exist, `404 not_found` naming the field, so a reference
+/// reveals nothing about tickets outside the caller's scope.
+async fn referenced(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    caller: &Caller,
+    reference: &str,
+    field: &'static str,
+) -> ServiceResult<(ticket::Model, entity::category::Model)> {
+    match visible(db, dir, caller, reference).await {
+        Err(ServiceError::NotFound) => Err(ServiceError::Rejected {
+            code: Code::NotFound,
+            field: Some(field.to_owned()),
+            detail: None,
+        }),
+        other => other,
+    }
+}
+
 fn may_see(
     dir: &Directory,
     caller: &Caller,
@@ -811,8 +836,8 @@ async fn view(
         None => category_of(dir, &t)?.clone(),
     };
     let timeline = ctx.timelines.get(ctx.db, &t).await?;
+    let resident = matches!(caller, Caller::Resident(_));
     let events = with_events.then(|| {
-        let resident = matches!(caller, Caller::Resident(_));
         timeline
             .events
             .iter()
@@ -823,7 +848,12 @@ async fn view(
     let shown = Shown {
         events,
         ratings: timeline.ratings.clone(),
-        attachments: timeline.attachments.clone(),
+        attachments: timeline
+            .attachments
+            .iter()
+            .filter(|a| !resident || attachments::shown_to_residents(a))
+            .cloned()
+            .collect(),
     };
     Ok(assemble(dir, caller, t, Some(category), shown, ctx.now()))
 }
@@ -839,15 +869,20 @@ pub(super) struct Shown {
 pub(super) fn assemble(
     dir: &Directory,
     caller: &Caller,
-    t: ticket::Model,
+    mut t: ticket::Model,
     category: Option<entity::category::Model>,
-    shown: Shown,
+    mut shown: Shown,
     now: DateTime<Utc>,
 ) -> TicketView {
     let group = category
         .as_ref()
         .map(|c| c.group_name.as_str())
         .unwrap_or_default();
+    if let Caller::Staff(scope) = caller
+        && !scope.handles(&dir.tree, &placement(&t, group))
+    {
+        mask_free_text(&mut t, &mut shown);
+    }
     let (reporter_id, contact_phone) = match caller {
         Caller::Resident(_) => (t.resident_id, t.contact_phone.clone()),
         Caller::Staff(scope) => {
@@ -882,6 +917,22 @@ pub(super) fn assemble(
         attachments: shown.attachments,
         timing: Timing::of(&t, now),
         ticket: t,
+    }
+}
+
+/// Staff who may see a ticket but do not handle it read its free text with phones, ID numbers
+/// and plates masked (SPEC §5): the description and title, the address, comments and notes on
+/// the timeline, and rating comments.
+fn mask_free_text(t: &mut ticket::Model, shown: &mut Shown) {
+    let mask = |s: &mut String| *s = mask_personal(s);
+    mask(&mut t.description);
+    t.title.iter_mut().for_each(mask);
+    t.address_text.iter_mut().for_each(mask);
+    for e in shown.events.iter_mut().flatten() {
+        e.note.iter_mut().for_each(mask);
+    }
+    for r in &mut shown.ratings {
+        r.comment.iter_mut().for_each(mask);
     }
 }
 
@@ -1001,8 +1052,11 @@ pub async fn act(
                 &txn,
                 &attachment_ids,
                 owner,
-                t.id,
-                "resolution",
+                Attachment {
+                    ticket_id: t.id,
+                    purpose: "resolution",
+                    visibility: Visibility::Public,
+                },
                 ctx.settings.media.max_per_ticket,
             )
             .await?;
@@ -1073,9 +1127,7 @@ pub async fn act(
             duplicate_of,
         } => {
             if let Some(dup) = duplicate_of {
-                let original = find(&txn, &dup)
-                    .await
-                    .map_err(|_| rejected(Code::InvalidField, "duplicate_of", "no such ticket"))?;
+                let (original, _) = referenced(&txn, &dir, &caller, &dup, "duplicate_of").await?;
                 if original.id == t.id {
                     return Err(rejected(
                         Code::InvalidField,
@@ -1189,9 +1241,7 @@ pub async fn merge(
     let dir = ctx.dir_in(&txn).await?;
     let caller = Caller::Staff(scope.clone());
     let t = actable(&txn, &dir, scope, reference).await?;
-    let (main, _) = visible(&txn, &dir, &caller, into)
-        .await
-        .map_err(|_| rejected(Code::InvalidField, "into", "no such ticket in your scope"))?;
+    let (main, _) = referenced(&txn, &dir, &caller, into, "into").await?;
     if main.id == t.id || main.duplicate_of.is_some() || t.duplicate_of.is_some() {
         return Err(rejected(
             Code::InvalidField,
@@ -1485,8 +1535,11 @@ pub async fn comment(
                     &txn,
                     attachment_ids,
                     owner,
-                    saved.id,
-                    "comment",
+                    Attachment {
+                        ticket_id: saved.id,
+                        purpose: "comment",
+                        visibility,
+                    },
                     ctx.settings.media.max_per_ticket,
                 )
                 .await?;
@@ -1537,9 +1590,11 @@ pub async fn record_return_visit(
     view(ctx, &dir, &caller, saved, None, true).await
 }
 
-/// Counts by status, for `/metrics` and dashboards.
-pub async fn count_by_status(db: &impl ConnectionTrait) -> ServiceResult<Vec<(String, i64)>> {
+/// Open tickets by status, for `/metrics`: read off the `(status, …)` index for the open
+/// statuses only, so a scrape costs the open work, not the year's tickets.
+pub async fn count_open_by_status(db: &impl ConnectionTrait) -> ServiceResult<Vec<(String, i64)>> {
     Ok(ticket::Entity::find()
+        .filter(super::ticket_status_in(&Status::OPEN))
         .select_only()
         .column(ticket::Column::Status)
         .column_as(Expr::col(ticket::Column::Id).count(), "n")

@@ -152,6 +152,7 @@ async fn categories_are_public_and_admin_create_refuses_a_taken_login() {
     assert_eq!(r.body.as_array().map(Vec::len), Some(4));
     let again = qiaomen_api::services::staff::create_admin(
         &app.state.db,
+        &app.state.passwords,
         qiaomen_api::services::staff::NewStaff {
             name: qiaomen_api::domain::inputs::Text::parse("name", "x", 10).expect("name"),
             login: qiaomen_api::domain::inputs::Text::parse("login", "root", 10).expect("login"),

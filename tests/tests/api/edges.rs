@@ -186,7 +186,10 @@ async fn rate_limits_answer_429_with_retry_after_and_staff_have_more_room() {
 async fn anonymous_calls_are_limited_per_client_ip() {
     let app = spawn_app_with(|s| {
         s.rate_limits.ip_requests_per_minute = 3;
-        s.rate_limits.trust_forwarded_for = true;
+        s.rate_limits.trusted_proxies = vec![
+            "127.0.0.1/32".parse().expect("cidr"),
+            "10.0.0.0/8".parse().expect("cidr"),
+        ];
     })
     .await;
     let login = |ip: &'static str| {
@@ -317,6 +320,7 @@ async fn every_response_carries_a_request_id_and_metrics_count_them() {
     let metrics = app
         .http
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("metrics")

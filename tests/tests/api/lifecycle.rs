@@ -432,12 +432,13 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
         r.body
     );
 
-    // Reject as a duplicate of the first.
+    // Reject as a duplicate of the first, by the community admin who sees both (the first is no
+    // longer the grid worker's business, so to them it is as if it did not exist).
     let dup = new_ticket(&app, &resident).await;
     let r = app
         .post(
             &format!("/api/v1/tickets/{dup}/reject"),
-            &w.gw_a1.1,
+            &w.ca_admin.1,
             json!({"reason": "重复反映", "duplicate_of": id}),
         )
         .await;

@@ -303,6 +303,7 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
     let metrics = app
         .http
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("metrics")

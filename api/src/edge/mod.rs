@@ -1,0 +1,106 @@
+//! What every request passes through before a handler: a request id, logs and metrics,
+//! security headers, a caught panic, bounded bodies and clean text ([`body`]), and rate limits
+//! ([`limits`]).
+mod body;
+mod limits;
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, PathPattern, Request, Response, http::HeaderValue};
+use tracing::Instrument;
+use uuid::Uuid;
+
+pub use body::{guard_body, json_depth};
+pub use limits::{check, client_address, rate_limit};
+
+use crate::{
+    error::{ApiError, Code, Lang},
+    metrics::{method_label, route_label},
+    state::SharedState,
+};
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+fn state_of(req: &Request) -> Option<SharedState> {
+    req.data::<SharedState>().cloned()
+}
+
+/// Gives each request an id (the client's `X-Request-Id` if it sent a sane one), logs it with
+/// the outcome, records metrics, and returns the id in the response.
+pub async fn observe<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    req.headers_mut().insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid")),
+    );
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let state = state_of(&req);
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    let result = ep.call(req).instrument(span.clone()).await;
+    let mut resp = match result {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status();
+    let elapsed = started.elapsed();
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    security_headers(&mut resp, &path);
+    if let Some(state) = state {
+        let route = route_label(resp.data::<PathPattern>().map(|p| &*p.0));
+        let method = method_label(&method);
+        state
+            .metrics
+            .requests
+            .with_label_values(&[route.as_str(), method, status.as_str()])
+            .inc();
+        state
+            .metrics
+            .latency
+            .with_label_values(&[route.as_str(), method])
+            .observe(elapsed.as_secs_f64());
+    }
+    Ok(resp)
+}
+
+/// Headers every response carries: no content sniffing, no referrer leaving the site, and no
+/// framing (but for the documentation UI, which frames nothing of ours either way).
+fn security_headers(resp: &mut Response, path: &str) {
+    let headers = resp.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if path != "/docs" && !path.starts_with("/docs/") {
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    }
+}
+
+/// What a panic in a handler becomes: a logged `500 internal_error` problem, not a dropped
+/// connection (poem's `CatchPanic` calls this).
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a handler panicked");
+    ApiError::new(Code::Internal).render(Lang::Zh)
+}
