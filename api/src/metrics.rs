@@ -69,21 +69,60 @@ impl Metrics {
     }
 }
 
-/// The route a request matched, as its template (`/api/v1/tickets/{id}`), or `unmatched`: the
-/// label's values are the application's routes, whatever paths clients make up.
-pub fn route_label(pattern: Option<&str>) -> String {
-    let Some(pattern) = pattern else {
-        return "unmatched".into();
-    };
-    pattern
-        .split('/')
-        .map(|seg| match seg.strip_prefix(':') {
-            Some(name) => format!("{{{name}}}"),
-            None if seg.starts_with('*') => "{rest}".to_owned(),
-            None => seg.to_owned(),
+/// The application's routes as templates (`/api/v1/tickets/{id}`), keyed by their shape, so the
+/// pattern a request matched (poem names the API's path parameters `:param0`, …) is labelled as
+/// the OpenAPI document names it.
+#[derive(Clone, Default)]
+pub struct RouteTemplates(std::sync::Arc<std::collections::HashMap<String, String>>);
+
+/// A path with every parameter segment (`:id`, `{id}`, `*rest`) as `{}`.
+fn shape(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let param = seg.starts_with(':') || seg.starts_with('*') || seg.starts_with('{');
+            if param { "{}" } else { seg }
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+impl RouteTemplates {
+    /// From an OpenAPI document's `paths`, served under `prefix`.
+    pub fn from_spec(spec: &str, prefix: &str) -> Self {
+        let doc: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let map = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, _)| {
+                let full = format!("{prefix}{path}");
+                (shape(&full), full)
+            })
+            .collect();
+        RouteTemplates(std::sync::Arc::new(map))
+    }
+
+    /// The label for the pattern a request matched, or `unmatched`: the label's values are the
+    /// application's routes, whatever paths clients make up. A `404` that matched no route but
+    /// a prefix (`/api/v1`, under which nothing matched) is unmatched too.
+    pub fn label(&self, pattern: Option<&str>, not_found: bool) -> String {
+        let Some(pattern) = pattern else {
+            return "unmatched".into();
+        };
+        match self.0.get(&shape(pattern)) {
+            Some(template) => template.clone(),
+            None if not_found => "unmatched".into(),
+            None => pattern
+                .split('/')
+                .map(|seg| match seg.strip_prefix(':') {
+                    Some(name) => format!("{{{name}}}"),
+                    None if seg.starts_with('*') => "{rest}".to_owned(),
+                    None => seg.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
 }
 
 /// The method as a label: the standard ones by name, anything else as `other`.

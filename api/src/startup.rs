@@ -164,6 +164,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
     )
     .description(format!("{DESCRIPTION}{}", catalogue_markdown()))
     .server("/api/v1");
+    let templates = crate::metrics::RouteTemplates::from_spec(&api.spec(), "/api/v1");
     let mut routes = Route::new();
     if state.settings.ops.docs {
         routes = routes
@@ -183,6 +184,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .around(render_errors)
         .with(CatchPanic::new().with_handler(edge::panic_response))
         .around(edge::observe)
+        .data(templates)
         .data(state)
 }
 

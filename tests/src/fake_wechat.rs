@@ -31,6 +31,8 @@ pub struct FakeWechat {
     /// Messages accepted by `subscribe/send`.
     pub sent: Mutex<Vec<Value>>,
     pub force_refreshes: AtomicU32,
+    /// Token-protected calls answer only after 3 s (longer than the clients wait).
+    pub stalled: AtomicBool,
 }
 
 #[derive(Default)]
@@ -80,6 +82,11 @@ impl FakeWechat {
         }
     }
 
+    /// The access token handed out last.
+    pub fn current_token(&self) -> Option<String> {
+        self.tokens.lock().ok().and_then(|t| t.current.clone())
+    }
+
     pub fn sent_to(&self, openid: &str) -> Vec<Value> {
         self.sent
             .lock()
@@ -94,7 +101,8 @@ impl FakeWechat {
 
     fn mint(&self, t: &mut Tokens) -> String {
         t.minted += 1;
-        let token = format!("token-{}", t.minted);
+        // Unique to this fake, so a test can look for it in logs shared with other tests.
+        let token = format!("token-{}-{}", std::ptr::from_ref(self) as usize, t.minted);
         t.valid.insert(token.clone());
         t.current = Some(token.clone());
         token
@@ -208,6 +216,9 @@ async fn subscribe_send(
     fake: Data<&Arc<FakeWechat>>,
 ) -> Response {
     fake.count("subscribe_send");
+    if fake.stalled.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     if let Some(r) = guard(&fake, &q.access_token) {
         return r;
     }

@@ -19,6 +19,57 @@ use uuid::Uuid;
 pub use qiaomen_api;
 
 pub mod fake_wechat;
+pub mod hostile;
+pub mod logs;
+
+/// Whether a test that needs `program` (a server binary a fresh machine lacks) can run. Without
+/// it the test is skipped with one printed line, except where `QIAOMEN_TEST_REQUIRE_SERVICES=1`
+/// (CI), where a missing program fails the test.
+pub fn have(program: &str, found: bool) -> bool {
+    if found {
+        return true;
+    }
+    if std::env::var("QIAOMEN_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+        panic!("{program} is required (QIAOMEN_TEST_REQUIRE_SERVICES=1) but not installed");
+    }
+    println!("skipped: {program} is not installed");
+    false
+}
+
+/// Runs the futures at once on the calling task (all requests in flight together) and returns
+/// their outputs in order.
+pub async fn all_at_once<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(r) => {
+                        *result = Some(r);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
 
 pub struct TestApp {
     pub settings: Settings,
@@ -493,7 +544,12 @@ pub struct OwnRedis {
 }
 
 impl OwnRedis {
-    pub fn start() -> OwnRedis {
+    /// `None` (the test skips, see [`have`]) when `redis-server` is not installed.
+    pub fn start() -> Option<OwnRedis> {
+        have("redis-server", on_path("redis-server")).then(OwnRedis::started)
+    }
+
+    fn started() -> OwnRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -629,6 +685,21 @@ pub mod samples {
         out
     }
 
+    /// What phones write: a primary image (EXIF-free, with an MPF index in APP2 and an ICC
+    /// profile), then a second image (a gain map, say) whose own EXIF carries the marker.
+    pub fn jpeg_with_secondary_image() -> Vec<u8> {
+        let mut out = vec![0xFF, 0xD8];
+        out.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+        out.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x01profile"));
+        out.extend(segment(0xE2, b"MPF\0MM\0*\0\0\0\x08\0\0"));
+        out.extend(segment(0xDB, &[0u8; 65]));
+        out.extend(segment(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+        out.extend(segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]));
+        out.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xD9]);
+        out.extend(jpeg_with_exif());
+        out
+    }
+
     fn crc32(bytes: &[u8]) -> u32 {
         let mut crc = 0xFFFF_FFFFu32;
         for &b in bytes {
@@ -720,12 +791,18 @@ pub struct OwnPostgres {
 }
 
 impl OwnPostgres {
-    /// `None` when no PostgreSQL server binaries are installed.
+    /// `None` (the test skips, see [`have`]) when no PostgreSQL server binaries are installed.
     pub fn start() -> Option<OwnPostgres> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .find(|p| p.join("initdb").exists())?;
+            .ok()
+            .and_then(|dirs| {
+                dirs.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .find(|p| p.join("initdb").exists())
+            });
+        if !have("initdb (PostgreSQL server)", bin.is_some()) {
+            return None;
+        }
+        let bin = bin?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())

@@ -15,7 +15,7 @@ pub use limits::{check, client_address, rate_limit};
 
 use crate::{
     error::{ApiError, Code, Lang},
-    metrics::{method_label, route_label},
+    metrics::{RouteTemplates, method_label},
     state::SharedState,
 };
 
@@ -42,6 +42,7 @@ pub async fn observe<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Respo
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let state = state_of(&req);
+    let templates = req.data::<RouteTemplates>().cloned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
     let result = ep.call(req).instrument(span.clone()).await;
@@ -63,7 +64,10 @@ pub async fn observe<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Respo
     }
     security_headers(&mut resp, &path);
     if let Some(state) = state {
-        let route = route_label(resp.data::<PathPattern>().map(|p| &*p.0));
+        let route = templates.unwrap_or_default().label(
+            resp.data::<PathPattern>().map(|p| &*p.0),
+            status == poem::http::StatusCode::NOT_FOUND,
+        );
         let method = method_label(&method);
         state
             .metrics
@@ -103,4 +107,42 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or_default();
     tracing::error!(panic = %what, "a handler panicked");
     ApiError::new(Code::Internal).render(Lang::Zh)
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::{EndpointExt, Route, get, handler, middleware::CatchPanic};
+
+    use super::*;
+
+    #[handler]
+    fn boom() -> &'static str {
+        let digits: Vec<u32> = Vec::new();
+        // An out-of-bounds index, as a slicing bug would make.
+        let _ = digits[digits.len()];
+        "unreachable"
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_not_a_dropped_connection() {
+        let app = Route::new()
+            .at("/boom", get(boom))
+            .with(CatchPanic::new().with_handler(panic_response));
+        let resp = app
+            .call(
+                Request::builder()
+                    .uri("/boom".parse().unwrap_or_default())
+                    .finish(),
+            )
+            .await
+            .map(IntoResponse::into_response);
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        };
+        assert_eq!(resp.status().as_u16(), 500);
+        assert_eq!(resp.content_type(), Some("application/problem+json"));
+        let body = resp.into_body().into_string().await.unwrap_or_default();
+        assert!(body.contains("\"code\":\"internal_error\""), "{body}");
+    }
 }

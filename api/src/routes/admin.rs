@@ -172,7 +172,8 @@ impl AdminApi {
         Ok(Json(self.staff_view(staff).await?))
     }
 
-    /// Sets a staff member's status: `active`, `on_leave` (routing skips them) or `left`.
+    /// Sets a staff member's status: `active`, `on_leave` (routing skips them) or `left`. The
+    /// last active system administrator stays active (`409 last_admin`).
     #[oai(path = "/staff/:id", method = "patch")]
     async fn patch_staff(
         &self,
@@ -196,7 +197,12 @@ impl AdminApi {
     ) -> ApiResult<Created<Assignment>> {
         auth.admin(&self.state.ctx()).await?;
         let body = body.0;
-        let skills = body.skills.unwrap_or_default();
+        let skills: Vec<String> = body
+            .skills
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::from)
+            .collect();
         if skills.len() > 50
             || skills
                 .iter()
@@ -217,6 +223,20 @@ impl AdminApi {
         };
         let created = services::staff::assign(&self.state.db, id.0, new).await?;
         Ok(Created::Created(Json(created.into())))
+    }
+
+    /// Takes a role away from a staff member. The last active system administrator keeps theirs
+    /// (`409 last_admin`).
+    #[oai(path = "/staff/:id/assignments/:assignment_id", method = "delete")]
+    async fn unassign(
+        &self,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        assignment_id: Path<Uuid>,
+    ) -> ApiResult<()> {
+        auth.admin(&self.state.ctx()).await?;
+        services::staff::unassign(&self.state.db, id.0, assignment_id.0).await?;
+        Ok(())
     }
 
     /// Creates an Open311 API key bound to the areas it may post into. The key is shown once;

@@ -1,4 +1,5 @@
 //! Authentication: bearer tokens for residents (WeChat login) and staff (login + password).
+use crate::schemas::Str;
 use poem::Request;
 use poem_openapi::{Object, OpenApi, SecurityScheme, auth::Bearer, payload::Json};
 use uuid::Uuid;
@@ -78,7 +79,7 @@ impl BearerAuth {
 pub struct WechatLogin {
     /// The code from the mini-program's `wx.login()`.
     #[oai(validator(min_length = 1, max_length = 256))]
-    pub code: String,
+    pub code: Str,
 }
 
 #[derive(Object)]
@@ -91,9 +92,9 @@ pub struct ResidentToken {
 #[oai(deny_unknown_fields)]
 pub struct StaffLogin {
     #[oai(validator(min_length = 1, max_length = 64))]
-    pub login: String,
+    pub login: Str,
     #[oai(validator(min_length = 1, max_length = 128))]
-    pub password: String,
+    pub password: Str,
 }
 
 #[derive(Object)]
@@ -140,7 +141,7 @@ impl AuthApi {
 pub struct CodeBody {
     /// A code from the mini-program (`wx.login` or `getPhoneNumber`).
     #[oai(validator(min_length = 1, max_length = 256))]
-    pub code: String,
+    pub code: Str,
 }
 
 #[derive(Object)]
@@ -151,7 +152,7 @@ pub struct PhoneBound {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct SubscriptionsBody {
-    pub template_ids: Vec<String>,
+    pub template_ids: Vec<Str>,
 }
 
 #[derive(Object)]
@@ -201,9 +202,10 @@ impl MeApi {
                 .detail("1 to 20 template ids"));
         }
         let now = self.state.clock.now();
-        services::outbox::add_grants(&self.state.db, resident, &body.template_ids, now).await?;
+        let template_ids: Vec<String> = body.0.template_ids.into_iter().map(String::from).collect();
+        services::outbox::add_grants(&self.state.db, resident, &template_ids, now).await?;
         Ok(Json(Granted {
-            granted: body.template_ids.len() as u32,
+            granted: template_ids.len() as u32,
         }))
     }
 

@@ -39,7 +39,7 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
         .transpose()?;
     Ok(NewTicket {
         kind: body.kind,
-        category_code: body.category,
+        category_code: body.category.into(),
         title: Text::parse_opt("title", body.title.as_deref(), 60)?,
         description: text("description", &body.description, 2000)?,
         location,
@@ -382,7 +382,7 @@ impl TicketApi {
             &id.0,
             StaffCommand::Reject {
                 reason,
-                duplicate_of: body.duplicate_of,
+                duplicate_of: body.duplicate_of.map(String::from),
             },
         )
         .await

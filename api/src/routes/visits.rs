@@ -1,5 +1,6 @@
 //! Door-knock visits: record one with the suggestions heard, list them, and see which buildings
 //! of a grid were visited in a period.
+use crate::schemas::Str;
 use chrono::{DateTime, Duration, Utc};
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use uuid::Uuid;
@@ -17,11 +18,11 @@ use crate::{
 pub struct SuggestionBody {
     pub kind: TicketKind,
     /// A category code.
-    pub category: String,
-    pub description: String,
+    pub category: Str,
+    pub description: Str,
     pub anonymous: Option<bool>,
     /// The resident's phone, if they want to be called back.
-    pub resident_phone: Option<String>,
+    pub resident_phone: Option<Str>,
 }
 
 #[derive(Object)]
@@ -29,8 +30,8 @@ pub struct SuggestionBody {
 pub struct VisitCreate {
     pub building_id: Uuid,
     /// The household (door) visited, e.g. `2单元301`; never shown publicly.
-    pub household: Option<String>,
-    pub notes: Option<String>,
+    pub household: Option<Str>,
+    pub notes: Option<Str>,
     /// When the visit took place (default now).
     pub visited_at: Option<DateTime<Utc>>,
     /// What the residents raised: each becomes a ticket (at most 20).
@@ -157,7 +158,7 @@ impl VisitApi {
         for s in body.suggestions {
             suggestions.push(NewTicket {
                 kind: s.kind,
-                category_code: s.category,
+                category_code: s.category.into(),
                 title: None,
                 description: text("description", &s.description, 2000)?,
                 location: None,

@@ -1,4 +1,5 @@
 //! Bodies of the administration endpoints.
+use crate::schemas::Str;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde_json::Value;
@@ -10,10 +11,10 @@ use crate::domain::{AreaKind, HandlingLevel, StaffRole, StaffStatus};
 #[oai(deny_unknown_fields)]
 pub struct AreaCreate {
     pub kind: AreaKind,
-    pub name: String,
+    pub name: Str,
     /// Required except for districts and streets (which may be roots).
     pub parent_id: Option<Uuid>,
-    pub code: Option<String>,
+    pub code: Option<Str>,
     /// A GeoJSON Polygon or MultiPolygon geometry in WGS-84 ([lng, lat]); holes allowed.
     pub boundary: Option<Value>,
 }
@@ -21,8 +22,8 @@ pub struct AreaCreate {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct AreaPatch {
-    pub name: Option<String>,
-    pub code: Option<String>,
+    pub name: Option<Str>,
+    pub code: Option<Str>,
     pub parent_id: Option<Uuid>,
     pub boundary: Option<Value>,
 }
@@ -63,7 +64,7 @@ pub struct LocationInput {
     pub lat: f64,
     pub lng: f64,
     /// `wgs84` (default) or `gcj02` (WeChat map coordinates, Chinese maps); GCJ-02 is converted.
-    pub coord_system: Option<String>,
+    pub coord_system: Option<Str>,
 }
 
 impl LocationInput {
@@ -83,9 +84,9 @@ pub struct Point {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct BuildingCreate {
-    pub name: String,
+    pub name: Str,
     pub grid_id: Uuid,
-    pub address: Option<String>,
+    pub address: Option<Str>,
     pub location: Option<LocationInput>,
 }
 
@@ -115,10 +116,10 @@ impl From<entity::building::Model> for Building {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct StaffCreate {
-    pub name: String,
-    pub login: String,
+    pub name: Str,
+    pub login: Str,
     /// 8 to 128 characters.
-    pub password: String,
+    pub password: Str,
 }
 
 #[derive(Object)]
@@ -143,9 +144,9 @@ pub struct AssignmentCreate {
     pub area_id: Option<Uuid>,
     pub role: StaffRole,
     /// Category codes a grid assistant can handle.
-    pub skills: Option<Vec<String>>,
+    pub skills: Option<Vec<Str>>,
     /// For `department`: the department's name, matched against category groups.
-    pub department: Option<String>,
+    pub department: Option<Str>,
 }
 
 #[derive(Object)]
@@ -175,10 +176,10 @@ impl From<entity::staff_assignment::Model> for Assignment {
 #[oai(deny_unknown_fields)]
 pub struct CategoryCreate {
     /// Lowercase letters, digits, `_`, `-`; also the Open311 service_code.
-    pub code: String,
-    pub name: String,
+    pub code: Str,
+    pub name: Str,
     /// Category group; street-level tickets go to the department of this name.
-    pub group: Option<String>,
+    pub group: Option<Str>,
     pub handling_level: HandlingLevel,
     pub response_minutes: i64,
     pub resolution_hours: i64,
@@ -188,7 +189,7 @@ pub struct CategoryCreate {
     /// work calendar (working hours, weekends, public holidays and adjusted working days).
     pub sla_mode: Option<crate::domain::SlaMode>,
     /// Shown to Open311 clients as the service description.
-    pub description: Option<String>,
+    pub description: Option<Str>,
     /// Open311 attributes (`GET /open311/v2/services/{code}.json`).
     pub attributes: Option<Vec<crate::domain::open311::ServiceAttribute>>,
 }
@@ -270,7 +271,7 @@ impl From<entity::notification_outbox::Model> for OutboxMessage {
 #[oai(deny_unknown_fields)]
 pub struct Open311KeyCreate {
     /// Who uses it, e.g. the city's 12345 platform.
-    pub name: String,
+    pub name: Str,
     /// Areas (and everything below them) the key may post requests into.
     pub area_ids: Vec<Uuid>,
 }

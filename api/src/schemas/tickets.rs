@@ -1,4 +1,5 @@
 //! Bodies of the ticket endpoints.
+use crate::schemas::Str;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use uuid::Uuid;
@@ -14,18 +15,18 @@ use crate::{
 pub struct TicketCreate {
     pub kind: TicketKind,
     /// A category code from `GET /categories` (its id works too).
-    pub category: String,
+    pub category: Str,
     /// 1–2000 characters.
-    pub description: String,
+    pub description: Str,
     /// Up to 60 characters.
-    pub title: Option<String>,
+    pub title: Option<Str>,
     pub location: Option<LocationInput>,
     pub building_id: Option<Uuid>,
     /// Up to 200 characters.
-    pub address_text: Option<String>,
+    pub address_text: Option<Str>,
     /// Hide the reporter from grid staff (community admins and above still see them).
     pub anonymous: Option<bool>,
-    pub contact_phone: Option<String>,
+    pub contact_phone: Option<Str>,
     /// Photos uploaded first with `POST /attachments` (at most 9 per ticket).
     pub attachment_ids: Option<Vec<Uuid>>,
     /// Make it a public suggestion: shown (redacted) on the public board, others may "me too".
@@ -351,7 +352,7 @@ impl From<crate::services::listing::Page> for TicketPage {
 #[oai(deny_unknown_fields)]
 pub struct CommentCreate {
     /// 1–1000 characters.
-    pub text: String,
+    pub text: Str,
     /// Staff only: hide the comment from the resident.
     pub internal: Option<bool>,
     pub attachment_ids: Option<Vec<Uuid>>,
@@ -361,7 +362,7 @@ pub struct CommentCreate {
 #[oai(deny_unknown_fields)]
 pub struct ResolveBody {
     /// What was done (1–1000 characters).
-    pub note: String,
+    pub note: Str,
     /// Photos of the fix; required when the category says so.
     pub attachment_ids: Option<Vec<Uuid>>,
 }
@@ -372,22 +373,22 @@ pub struct TransferBody {
     /// Exactly one of `staff_id` and `grid_id`.
     pub staff_id: Option<Uuid>,
     pub grid_id: Option<Uuid>,
-    pub reason: String,
+    pub reason: Str,
 }
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct ReasonBody {
-    pub reason: String,
+    pub reason: Str,
 }
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct RejectBody {
     /// Why (invalid, out of scope, duplicate…), shown to the resident.
-    pub reason: String,
+    pub reason: Str,
     /// The ticket this one duplicates: its id or number.
-    pub duplicate_of: Option<String>,
+    pub duplicate_of: Option<Str>,
 }
 
 #[derive(Object)]
@@ -395,14 +396,14 @@ pub struct RejectBody {
 pub struct ReturnVisitBody {
     pub outcome: crate::domain::ReturnVisitOutcome,
     /// Up to 1000 characters.
-    pub note: Option<String>,
+    pub note: Option<Str>,
 }
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct MergeBody {
     /// The main ticket: its id or number.
-    pub into: String,
+    pub into: Str,
 }
 
 #[derive(Object)]
@@ -418,5 +419,5 @@ pub struct RatingCreate {
     /// 1–5.
     pub score: Option<i64>,
     /// Up to 500 characters.
-    pub comment: Option<String>,
+    pub comment: Option<Str>,
 }

@@ -34,6 +34,45 @@ async fn location_and_camera_metadata_are_stripped_before_storing() {
 }
 
 #[tokio::test]
+async fn a_phones_secondary_images_and_their_location_are_cut_off() {
+    let app = spawn_app().await;
+    let resident = app.resident("r1").await;
+    let bytes = jpeg_with_secondary_image();
+    assert!(contains(&bytes, SECRET));
+    let r = app
+        .upload(&resident, "IMG_0001.jpg", "image/jpeg", &bytes)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let url = r.body["url"].as_str().unwrap_or_default().to_owned();
+    let resp = app
+        .http
+        .get(format!("{}{url}", app.base))
+        .bearer_auth(&resident)
+        .send()
+        .await
+        .expect("photo");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        disposition.starts_with("inline; filename=\"") && disposition.ends_with(".jpg\""),
+        "{disposition}"
+    );
+    let stored = resp.bytes().await.expect("bytes");
+    assert!(!contains(&stored, SECRET), "the second image's GPS is gone");
+    assert!(!contains(&stored, b"MPF\0"), "and the index pointing to it");
+    assert!(contains(&stored, b"ICC_PROFILE"), "colour stays");
+    assert_eq!(
+        stored.iter().filter(|&&b| b == 0xD8).count(),
+        1,
+        "one image"
+    );
+    assert!(stored.ends_with(&[0xFF, 0xD9]));
+}
+
+#[tokio::test]
 async fn uploads_are_judged_by_their_bytes_not_their_name() {
     let app = spawn_app_with(|s| s.media.max_bytes = 2048).await;
     let resident = app.resident("r1").await;

@@ -475,3 +475,61 @@ async fn the_content_check_can_be_switched_off() {
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(app.wechat.calls("msg_sec_check"), 0);
 }
+
+#[tokio::test]
+async fn a_wechat_outage_leaves_no_secret_code_or_token_in_the_log_or_the_outbox() {
+    logs::capture();
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    app.post(
+        "/api/v1/me/subscriptions",
+        &resident,
+        json!({"template_ids": ["REPLACE-accepted"]}),
+    )
+    .await;
+    // A token is fetched and cached (binding a phone uses one).
+    let r = app
+        .post(
+            "/api/v1/me/phone",
+            &resident,
+            json!({"code": "phone-13800001111"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let token = app.wechat.current_token().expect("a token was minted");
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    app.post(
+        &format!("/api/v1/tickets/{id}/accept"),
+        &w.gw_a1.1,
+        json!({}),
+    )
+    .await;
+
+    // WeChat hangs: the send and a login time out.
+    app.wechat
+        .stalled
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let report = drain(&app).await;
+    assert_eq!(report.retried, 1, "{report:?}");
+    let code = format!("slow-{}", uuid::Uuid::new_v4().simple());
+    let r = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/auth/wechat",
+            None,
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(r.code(), "wechat_unavailable");
+
+    let pending = outbox(&app, "pending").await;
+    let error = pending[0]["last_error"].as_str().unwrap_or_default();
+    assert!(!error.is_empty(), "the failure is recorded: {pending:?}");
+    let log = logs::text();
+    assert!(log.contains("wechat unavailable"), "the log was captured");
+    for secret in [token.as_str(), code.as_str(), "wx-test-secret"] {
+        assert!(!error.contains(secret), "{secret} in the outbox: {error}");
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+}
