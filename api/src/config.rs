@@ -161,7 +161,7 @@ impl Default for PasswordSettings {
     fn default() -> Self {
         PasswordSettings {
             hashes_at_once: 0,
-            queue: 16,
+            queue: 64,
             max_failures: 10,
             lock_minutes: 15,
         }
