@@ -88,6 +88,12 @@ impl From<&str> for Secret {
     }
 }
 
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub env: Environment,
@@ -268,6 +274,10 @@ pub struct RateLimitSettings {
     /// not one of them; `X-Forwarded-For` from anyone else is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The setting `trusted_proxies` replaced (it trusted the client-written first hop): a
+    /// deployment that still sets it refuses to start rather than silently ignore it.
+    #[serde(default)]
+    pub trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,7 +289,8 @@ pub struct MediaSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// May carry a password: printed as `***`.
+    pub url: Secret,
     pub max_connections: u32,
     /// Ticket timelines kept in memory (`services::timelines`); 0 turns the cache off.
     #[serde(default)]
@@ -291,8 +302,9 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RedisSettings {
+    /// May carry a password: printed as `***`.
     #[serde(default)]
-    pub url: String,
+    pub url: Secret,
     #[serde(default)]
     pub key_prefix: String,
 }
@@ -337,6 +349,16 @@ pub enum ConfigError {
         "refusing to start in production with the demo WeChat credentials; set QIAOMEN_WECHAT_APPID and QIAOMEN_WECHAT_SECRET"
     )]
     DemoWechatCredentials,
+    #[error(
+        "refusing to listen on {0} with the shipped development JWT secret (anyone could sign tokens); set QIAOMEN_JWT_SECRET or listen on a loopback address"
+    )]
+    ShippedSecretExposed(String),
+    #[error(
+        "rate_limits.trust_forwarded_for is gone (it trusted the client-written first X-Forwarded-For hop): list your load balancers in rate_limits.trusted_proxies instead"
+    )]
+    TrustForwardedForRemoved,
+    #[error("ops.metrics_token must be at least 16 characters in production")]
+    WeakMetricsToken,
     #[error("work calendar: {0}")]
     Calendar(String),
 }
@@ -386,6 +408,19 @@ impl Settings {
     }
 }
 
+/// Whether `listen` (`host:port`) is reachable from this machine only.
+fn listens_on_loopback(listen: &str) -> bool {
+    let host = listen
+        .rsplit_once(':')
+        .map_or(listen, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Maps the documented flat variable names onto nested keys; anything else uses `__` for nesting.
 /// The settings key of an environment variable's name (prefix stripped; figment keeps the
 /// variable's case, so `DATABASE_URL` arrives as it was written).
@@ -423,9 +458,21 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        if self.env != Environment::Production {
-            return Ok(());
+        if self.rate_limits.trust_forwarded_for.is_some() {
+            return Err(ConfigError::TrustForwardedForRemoved);
         }
+        if self.env == Environment::Production {
+            return self.check_production();
+        }
+        // The shipped secret is for a developer's own machine: whatever the environment, a
+        // server others can reach must not accept tokens anyone can sign.
+        if self.jwt.secret.expose() == DEV_JWT_SECRET && !listens_on_loopback(&self.listen) {
+            return Err(ConfigError::ShippedSecretExposed(self.listen.clone()));
+        }
+        Ok(())
+    }
+
+    fn check_production(&self) -> Result<(), ConfigError> {
         let jwt = self.jwt.secret.expose();
         let distinct = jwt.chars().collect::<std::collections::HashSet<_>>().len();
         if jwt == DEV_JWT_SECRET || jwt.chars().count() < 32 || distinct < 16 {
@@ -438,11 +485,19 @@ impl Settings {
         {
             return Err(ConfigError::DemoWechatCredentials);
         }
+        let token = self.ops.metrics_token.expose();
+        if !token.is_empty() && token.chars().count() < 16 {
+            return Err(ConfigError::WeakMetricsToken);
+        }
         Ok(())
     }
 
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose()
+    }
+
     pub fn redis_url(&self) -> Option<&str> {
-        Some(self.redis.url.trim()).filter(|u| !u.is_empty())
+        Some(self.redis.url.expose().trim()).filter(|u| !u.is_empty())
     }
 }
 
@@ -507,6 +562,24 @@ mod tests {
         assert!(matches!(
             production(strong, "wx1234567890abcdef", DEMO_WECHAT_SECRET).check(),
             Err(ConfigError::DemoWechatCredentials)
+        ));
+    }
+
+    #[test]
+    fn the_shipped_secret_never_serves_beyond_this_machine() {
+        let mut s = Settings::load(&config_dir(), Some("development")).expect("settings");
+        assert!(s.check().is_ok(), "127.0.0.1 by default");
+        s.listen = "0.0.0.0:8080".into();
+        assert!(matches!(
+            s.check(),
+            Err(ConfigError::ShippedSecretExposed(_))
+        ));
+        s.listen = "[::1]:8080".into();
+        assert!(s.check().is_ok());
+        s.rate_limits.trust_forwarded_for = Some(true);
+        assert!(matches!(
+            s.check(),
+            Err(ConfigError::TrustForwardedForRemoved)
         ));
     }
 

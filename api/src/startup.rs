@@ -50,7 +50,7 @@ pub enum StartupError {
 /// Opens the database. SQLite gets WAL, foreign keys, a busy timeout and one connection (its
 /// writers serialise anyway); PostgreSQL gets the configured pool.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
-    let url = &settings.database.url;
+    let url = settings.database_url();
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .and_then(|p| p.split('?').next())
@@ -59,7 +59,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     {
         let _ = std::fs::create_dir_all(dir);
     }
-    let mut opts = ConnectOptions::new(url.clone());
+    let mut opts = ConnectOptions::new(url.to_owned());
     let sqlite = url.starts_with("sqlite:");
     opts.max_connections(if sqlite {
         1

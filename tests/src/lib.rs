@@ -119,9 +119,11 @@ pub async fn test_settings() -> Settings {
     let mut settings = Settings::load(&dir, Some("test")).expect("test settings");
     settings.env = qiaomen_api::config::Environment::Test;
     settings.listen = "127.0.0.1:0".into();
-    settings.database.url = fresh_database_url().await;
+    settings.database.url = fresh_database_url().await.into();
     settings.database.max_connections = 5;
-    settings.redis.url = std::env::var("QIAOMEN_TEST_REDIS_URL").unwrap_or_default();
+    settings.redis.url = std::env::var("QIAOMEN_TEST_REDIS_URL")
+        .unwrap_or_default()
+        .into();
     // Tests share one Redis: each app (and its peers) gets a namespace of its own.
     settings.redis.key_prefix = format!("qm-test:{}:", Uuid::new_v4().simple());
     settings.wechat.appid = "wx-test-appid".into();

@@ -7,9 +7,20 @@ use std::{
 
 use super::{Cache, CacheError};
 
+/// Expired entries are swept out once the map is large, at most once a second: a sweep is a
+/// pass over every entry, which must not happen on every call while many live ones are held.
+const SWEEP_ABOVE: usize = 10_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Default)]
 pub struct MemoryCache {
-    entries: Mutex<HashMap<String, (String, Instant)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (String, Instant)>,
+    swept: Option<Instant>,
 }
 
 impl MemoryCache {
@@ -17,15 +28,17 @@ impl MemoryCache {
         &self,
         f: impl FnOnce(&mut HashMap<String, (String, Instant)>, Instant) -> T,
     ) -> Result<T, CacheError> {
-        let mut map = self
+        let mut entries = self
             .entries
             .lock()
             .map_err(|_| CacheError("poisoned".into()))?;
         let now = Instant::now();
-        if map.len() > 10_000 {
-            map.retain(|_, (_, exp)| *exp > now);
+        let due = entries.swept.is_none_or(|at| now - at >= SWEEP_EVERY);
+        if entries.map.len() > SWEEP_ABOVE && due {
+            entries.map.retain(|_, (_, exp)| *exp > now);
+            entries.swept = Some(now);
         }
-        Ok(f(&mut map, now))
+        Ok(f(&mut entries.map, now))
     }
 }
 

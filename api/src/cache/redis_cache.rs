@@ -20,7 +20,9 @@ pub struct RedisCache {
     client: Client,
     prefix: String,
     /// Created on first use (Redis may be down at start-up), then kept: it reconnects itself.
-    manager: Mutex<Option<ConnectionManager>>,
+    manager: std::sync::RwLock<Option<ConnectionManager>>,
+    /// Held by the one call making the connection; the others do not queue behind it.
+    connecting: Mutex<()>,
     /// Milliseconds since `started` until which Redis is skipped (0: it is in use).
     broken_until: AtomicU64,
     started: Instant,
@@ -43,7 +45,8 @@ impl RedisCache {
         Ok(RedisCache {
             client: Client::open(url).map_err(err)?,
             prefix: prefix.to_owned(),
-            manager: Mutex::new(None),
+            manager: std::sync::RwLock::new(None),
+            connecting: Mutex::new(()),
             broken_until: AtomicU64::new(0),
             started: Instant::now(),
             fallback: MemoryCache::default(),
@@ -101,10 +104,11 @@ impl RedisCache {
             return stand_in(&self.fallback).await;
         }
         match self.run(op).await {
-            Ok(v) => {
+            Ok(Some(v)) => {
                 self.mend();
                 Ok(v)
             }
+            Ok(None) => stand_in(&self.fallback).await,
             Err(e) => {
                 self.trip();
                 Err(e)
@@ -116,10 +120,21 @@ impl RedisCache {
         format!("{}{key}", self.prefix)
     }
 
-    async fn conn(&self) -> Result<ConnectionManager, CacheError> {
-        let mut slot = self.manager.lock().await;
-        if let Some(m) = slot.as_ref() {
-            return Ok(m.clone());
+    fn made(&self) -> Option<ConnectionManager> {
+        self.manager.read().ok().and_then(|m| m.clone())
+    }
+
+    /// The connection, made on first use; `None` while another call is making it (that one
+    /// waits up to the connect timeout, the others use the fallback rather than queue).
+    async fn conn(&self) -> Result<Option<ConnectionManager>, CacheError> {
+        if let Some(m) = self.made() {
+            return Ok(Some(m));
+        }
+        let Ok(_connecting) = self.connecting.try_lock() else {
+            return Ok(None);
+        };
+        if let Some(m) = self.made() {
+            return Ok(Some(m));
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CALL_TIMEOUT))
@@ -133,17 +148,22 @@ impl RedisCache {
         .await
         .map_err(|_| CacheError("connect timed out".into()))?
         .map_err(err)?;
-        *slot = Some(manager.clone());
-        Ok(manager)
+        if let Ok(mut slot) = self.manager.write() {
+            *slot = Some(manager.clone());
+        }
+        Ok(Some(manager))
     }
 
+    /// `op` on Redis; `Ok(None)` when the connection is still being made by another call.
     async fn run<T>(
         &self,
         op: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
-    ) -> Result<T, CacheError> {
-        let conn = self.conn().await?;
+    ) -> Result<Option<T>, CacheError> {
+        let Some(conn) = self.conn().await? else {
+            return Ok(None);
+        };
         match tokio::time::timeout(CALL_TIMEOUT, op(conn)).await {
-            Ok(Ok(v)) => Ok(v),
+            Ok(Ok(v)) => Ok(Some(v)),
             Ok(Err(e)) => Err(err(e)),
             Err(_) => Err(CacheError("timed out".into())),
         }
@@ -228,14 +248,15 @@ impl Cache for RedisCache {
     /// Always asks Redis itself (readiness probes are how an outage is seen, and a successful
     /// one closes the breaker at once).
     async fn ping(&self) -> Result<(), CacheError> {
-        let reply: Result<String, _> = self
+        let reply: Result<Option<String>, _> = self
             .run(async |mut c| redis::cmd("PING").query_async(&mut c).await)
             .await;
         match reply {
-            Ok(_) => {
+            Ok(Some(_)) => {
                 self.mend();
                 Ok(())
             }
+            Ok(None) => Err(CacheError("connecting".into())),
             Err(e) => {
                 self.trip();
                 Err(e)

@@ -79,13 +79,8 @@ impl StaffScope {
             })
     }
 
-    /// May act on the ticket: its assignee or an admin above it.
-    pub fn can_act(&self, tree: &AreaTree, place: &Placement) -> bool {
-        self.handles(tree, place)
-    }
-
-    /// Handles the ticket (its assignee or an admin above it) and so reads it whole; other staff
-    /// who may see it read its free text with personal data masked.
+    /// Handles the ticket (its assignee or an admin above it): may act on it, and reads it
+    /// whole; other staff who may see it read its free text with personal data masked.
     pub fn handles(&self, tree: &AreaTree, place: &Placement) -> bool {
         place.assignee_id == Some(self.staff_id) || self.is_admin_over(tree, place)
     }

@@ -58,7 +58,7 @@ pub fn text_fault(text: &str) -> Option<TextFault> {
             '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
                 return Some(TextFault::BidiOverride);
             }
-            c if super::redact::is_zero_width(c) => {}
+            c if super::redact::is_invisible(c) => {}
             _ => visible = true,
         }
     }

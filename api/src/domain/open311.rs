@@ -4,20 +4,22 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::schemas::Str;
+
 /// An attribute a service (category) asks clients to fill in.
 #[derive(Clone, Debug, Serialize, Deserialize, Object)]
 pub struct ServiceAttribute {
-    pub code: String,
+    pub code: Str,
     /// `string`, `number`, `datetime`, `text`, `singlevaluelist` or `multivaluelist`.
-    pub datatype: String,
+    pub datatype: Str,
     pub required: bool,
-    pub description: String,
+    pub description: Str,
     #[serde(default)]
     #[oai(default)]
     pub order: i32,
     #[serde(default)]
     #[oai(nullable)]
-    pub datatype_description: Option<String>,
+    pub datatype_description: Option<Str>,
     #[serde(default)]
     #[oai(default)]
     pub values: Vec<AttributeValue>,
@@ -25,8 +27,8 @@ pub struct ServiceAttribute {
 
 #[derive(Clone, Debug, Serialize, Deserialize, Object)]
 pub struct AttributeValue {
-    pub key: String,
-    pub name: String,
+    pub key: Str,
+    pub name: Str,
 }
 
 pub const DATATYPES: [&str; 6] = [

@@ -71,8 +71,16 @@ pub fn strip_metadata(kind: ImageKind, bytes: Vec<u8>) -> Result<Vec<u8>, StripE
     match kind {
         ImageKind::Jpeg => {
             let mut bytes = bytes;
-            if let Some(end) = jpeg_first_image_len(&bytes) {
-                bytes.truncate(end);
+            match jpeg_first_image_len(&bytes) {
+                Some(end) => bytes.truncate(end),
+                // Without a clean end, another image inside cannot be told from the first one's
+                // data, and would be kept with its metadata: refused rather than stored.
+                None if bytes.windows(3).skip(2).any(|w| w == [0xFF, 0xD8, 0xFF]) => {
+                    return Err(StripError(
+                        "a JPEG whose first image does not end cleanly holds another image".into(),
+                    ));
+                }
+                None => {}
             }
             let mut jpeg = Jpeg::from_bytes(Bytes::from(bytes)).map_err(bad)?;
             // APP1 carries EXIF and XMP, APP13 Photoshop/IPTC; none is needed to show the image.
@@ -111,8 +119,9 @@ pub fn jpeg_first_image_len(b: &[u8]) -> Option<usize> {
     }
     let mut i = 2;
     loop {
-        if *b.get(i)? != 0xFF {
-            return None;
+        // Stray bytes between segments are skipped, as decoders (and img-parts) do.
+        while *b.get(i)? != 0xFF {
+            i += 1;
         }
         while *b.get(i)? == 0xFF {
             i += 1; // fill bytes
@@ -337,6 +346,14 @@ mod tests {
         file.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 4, b'G', b'P', 0xFF, 0xD9]);
         assert_eq!(jpeg_first_image_len(&file), Some(first.len()));
         assert_eq!(jpeg_first_image_len(&first[..first.len() - 2]), None);
+        // A stray byte between segments does not hide the end.
+        let mut padded = first.clone();
+        padded.insert(2, 0x00);
+        assert_eq!(jpeg_first_image_len(&padded), Some(first.len() + 1));
+        // No clean end, and a second image inside: refused, not stored whole.
+        let mut broken = first[..first.len() - 2].to_vec();
+        broken.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 4, b'G', b'P']);
+        assert!(strip_metadata(ImageKind::Jpeg, broken).is_err());
         assert_eq!(jpeg_first_image_len(b"not a jpeg"), None);
     }
 

@@ -5,7 +5,7 @@
 //!
 //! Text is folded before matching: every character whose compatibility form (NFKC) is an ASCII
 //! letter, digit, `+`, `-` or space becomes that form (full-width `１３８`, circled and styled
-//! digits), and zero-width characters are dropped, so `１３８​1234​5678` is a phone like any
+//! digits), and invisible characters (zero-width ones, variation selectors…) are dropped, so `１３８​1234​5678` is a phone like any
 //! other. Other characters (Chinese punctuation among them) stay as written. Patterns match ASCII
 //! digits only and masks are cut by characters, never by bytes: no input can make this panic.
 use std::sync::LazyLock;
@@ -54,11 +54,29 @@ pub fn id_checksum_ok(id: &str) -> bool {
     chars[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
 }
 
-/// Characters that show nothing and only split what they sit in.
-pub fn is_zero_width(c: char) -> bool {
+/// Characters that show nothing and only split what they sit in: Unicode's default-ignorable
+/// code points (zero-width spaces and joiners, soft hyphens, variation selectors, fillers,
+/// invisible operators, direction marks, tag characters).
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
@@ -71,7 +89,7 @@ pub fn fold(text: &str) -> String {
             out.push(c);
             continue;
         }
-        if is_zero_width(c) {
+        if is_invisible(c) {
             continue;
         }
         buf.clear();
@@ -187,6 +205,10 @@ mod tests {
         assert_eq!(redact("0１０６２３４５６７８"), "010******78");
         assert_eq!(redact("电话１３８１２３４５６７８"), "电话138****5678");
         assert_eq!(redact("电话138\u{200B}1234\u{200D}5678"), "电话138****5678");
+        assert_eq!(
+            redact("电话138\u{FE0F}1234\u{E0041}5678"),
+            "电话138****5678"
+        );
         assert_eq!(
             redact("身份证１１０１０５１９４９１２３１００２Ｘ"),
             "身份证110*************2X"

@@ -38,6 +38,7 @@ pub async fn guard_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Re
     let Some(state) = state_of(&req) else {
         return ep.call(req).await.map(IntoResponse::into_response);
     };
+    check_path(req.uri().path())?;
     if let Some(query) = req.uri().query() {
         check_pairs(query.as_bytes())?;
     }
@@ -113,6 +114,16 @@ fn capped(body: Body, limit: u64, tripped: Arc<AtomicBool>) -> Body {
         Ok(chunk)
     });
     Body::from_bytes_stream(stream)
+}
+
+/// The path as handlers see it, decoded: a `%00` in an id must not reach the database (where
+/// PostgreSQL refuses it with an error rather than finding nothing).
+fn check_path(path: &str) -> Result<(), ApiError> {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    match text_fault(&decoded) {
+        Some(fault) => Err(unprintable("path".into(), fault)),
+        None => Ok(()),
+    }
 }
 
 /// Every key and value of a form body or a query string.

@@ -53,7 +53,9 @@ pub fn client_address(peer: Option<IpAddr>, forwarded: &[&str], trusted: &[IpNet
         .to_string()
 }
 
-fn client_ip(req: &Request, trusted: &[IpNet]) -> String {
+/// What an anonymous client's requests are counted against: its address, or for IPv6 its /64
+/// (one subscriber's network: anyone with one holds millions of addresses).
+fn client_key(req: &Request, trusted: &[IpNet]) -> String {
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
     let forwarded: Vec<&str> = req
         .headers()
@@ -61,7 +63,13 @@ fn client_ip(req: &Request, trusted: &[IpNet]) -> String {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    client_address(peer, &forwarded, trusted)
+    let address = client_address(peer, &forwarded, trusted);
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => ipnet::Ipv6Net::new(v6, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or(address),
+        _ => address,
+    }
 }
 
 /// Fixed-window limits per person (residents, staff, admins) or, for anonymous calls, per
@@ -91,7 +99,7 @@ pub async fn rate_limit<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respon
         }
         Some(c) => (format!("rl:s:{}", c.sub), limits.staff_requests_per_minute),
         None => (
-            format!("rl:ip:{}", client_ip(&req, &limits.trusted_proxies)),
+            format!("rl:ip:{}", client_key(&req, &limits.trusted_proxies)),
             limits.ip_requests_per_minute,
         ),
     };

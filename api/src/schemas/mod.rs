@@ -14,7 +14,8 @@ use serde_json::Value;
 /// A JSON string in a request, and nothing else. poem-openapi's `String` also takes a number or
 /// a boolean and makes text of it (`{"code": false}` went to WeChat as the code `"false"`); a
 /// field declared `string` takes a string or the request is a `400`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Str(pub String);
 
 impl Deref for Str {

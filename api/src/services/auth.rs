@@ -66,15 +66,17 @@ impl TokenKeys {
     }
 }
 
-/// Failed password logins counted per account, in the shared cache: past
-/// `passwords.max_failures` within `passwords.lock_minutes` the account is locked for
-/// `lock_minutes`, so guessing one account's password from many addresses gets nowhere. The
-/// count is keyed by the login as typed (case folded), whether or not such an account exists, so
-/// a lock says nothing about which logins are real.
+/// Password logins counted per account, in the shared cache: every attempt is counted before
+/// the password is checked (so a burst of guesses at once cannot all slip in before the first
+/// failure is recorded) and a success starts the count afresh. Past `passwords.max_failures`
+/// attempts without a success within `passwords.lock_minutes`, the account is locked for
+/// `lock_minutes`, so guessing one account's password from many addresses gets nowhere. The count
+/// is keyed by the login as typed (case folded), whether or not such an account exists, so a
+/// lock says nothing about which logins are real.
 pub struct Lockout<'a> {
     cache: &'a dyn Cache,
     settings: &'a PasswordSettings,
-    failures: String,
+    attempts: String,
     lock: String,
 }
 
@@ -85,7 +87,7 @@ impl<'a> Lockout<'a> {
         Lockout {
             cache,
             settings,
-            failures: format!("login:failures:{account}"),
+            attempts: format!("login:attempts:{account}"),
             lock: format!("login:locked:{account}"),
         }
     }
@@ -94,45 +96,49 @@ impl<'a> Lockout<'a> {
         std::time::Duration::from_secs(self.settings.lock_minutes.max(1) * 60)
     }
 
-    /// `429 login_locked` with the seconds left while the account is locked.
-    pub async fn check(&self) -> ServiceResult<()> {
-        let until = match self.cache.get(&self.lock).await {
-            Ok(v) => v.and_then(|v| v.parse::<i64>().ok()),
-            Err(e) => {
-                tracing::warn!(error = %e, "login lockout unreadable: cache unavailable");
-                None
-            }
-        };
-        let left = until.map_or(0, |u| u - chrono::Utc::now().timestamp());
-        if left > 0 {
-            return Err(ServiceError::Throttled {
-                code: Code::LoginLocked,
-                retry_after: left as u64,
-            });
+    fn locked(retry_after: u64) -> ServiceError {
+        ServiceError::Throttled {
+            code: Code::LoginLocked,
+            retry_after: retry_after.max(1),
         }
-        Ok(())
     }
 
-    /// Counts a failure; the one that reaches the limit locks the account.
-    pub async fn failed(&self) {
+    /// Counts this attempt; `429 login_locked` with the seconds left while the account is
+    /// locked, or when this attempt is one too many (which locks it).
+    pub async fn attempt(&self) -> ServiceResult<()> {
+        let now = chrono::Utc::now().timestamp();
+        match self.cache.get(&self.lock).await {
+            Ok(Some(until)) => {
+                let left = until.parse::<i64>().map_or(0, |u| u - now);
+                if left > 0 {
+                    return Err(Self::locked(left as u64));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "login lockout unreadable: cache unavailable"),
+        }
         let window = self.window();
-        match self.cache.hit(&self.failures, window).await {
-            Ok((count, _)) if count >= self.settings.max_failures => {
-                let until = chrono::Utc::now().timestamp() + window.as_secs() as i64;
+        match self.cache.hit(&self.attempts, window).await {
+            Ok((count, _)) if count > self.settings.max_failures => {
+                let until = now + window.as_secs() as i64;
                 if let Err(e) = self.cache.set(&self.lock, &until.to_string(), window).await {
                     tracing::warn!(error = %e, "login lockout not recorded: cache unavailable");
                 }
-                let _ = self.cache.del(&self.failures).await;
+                let _ = self.cache.del(&self.attempts).await;
                 tracing::warn!(account = %self.lock, "staff login locked after repeated failures");
+                Err(Self::locked(window.as_secs()))
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "login failure not counted: cache unavailable"),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "login attempt not counted: cache unavailable");
+                Ok(())
+            }
         }
     }
 
     /// A successful login starts the count afresh.
     pub async fn succeeded(&self) {
-        let _ = self.cache.del(&self.failures).await;
+        let _ = self.cache.del(&self.attempts).await;
     }
 }
 

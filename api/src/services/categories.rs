@@ -70,7 +70,7 @@ pub async fn create(
 ) -> ServiceResult<entity::category::Model> {
     check_code(&new.code)?;
     for a in &new.attributes {
-        if a.code.is_empty() || !crate::domain::open311::DATATYPES.contains(&a.datatype.as_str()) {
+        if a.code.is_empty() || !crate::domain::open311::DATATYPES.contains(&&*a.datatype) {
             return Err(ServiceError::rejected(
                 Code::InvalidField,
                 "attributes",

@@ -62,6 +62,30 @@ fn text_of(t: &ticket::Model) -> String {
     )
 }
 
+/// The tickets of a category of `group` a staff member may see, as a condition, so the
+/// candidates read are theirs (a hundred newer ones next door must not crowd out their own).
+fn within_sight(
+    scope: &StaffScope,
+    dir: &super::directory::Directory,
+    group: &str,
+) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    let seen = scope.visible_set(&dir.tree);
+    if seen.everything {
+        return Condition::all();
+    }
+    let mut areas: Vec<uuid::Uuid> = seen.areas.into_iter().collect();
+    for (dept_areas, dept) in seen.departments {
+        if dept == group {
+            areas.extend(dept_areas);
+        }
+    }
+    Condition::any()
+        .add(ticket::Column::AssigneeId.eq(scope.staff_id))
+        .add(ticket::Column::GridId.is_in(areas.clone()))
+        .add(ticket::Column::HandlingAreaId.is_in(areas))
+}
+
 /// At most five, most similar first.
 pub async fn find(
     ctx: &Ctx<'_>,
@@ -82,12 +106,19 @@ pub async fn find(
         .filter(ticket::Column::SubmittedAt.gte(t.submitted_at - window))
         .filter(ticket::Column::Lat.between(here.0 - dlat, here.0 + dlat))
         .filter(ticket::Column::Lng.between(here.1 - dlng, here.1 + dlng));
+    let dir = ctx.dir().await?;
     query = match audience {
         Audience::Resident => query
             .filter(ticket::Column::Public.eq(true))
             .filter(super::ticket_status_in(&Status::OPEN)),
-        Audience::Staff(_) => {
-            query.filter(ticket::Column::SubmittedAt.lte(t.submitted_at + window))
+        Audience::Staff(scope) => {
+            let group = dir
+                .category(t.category_id)
+                .map(|c| c.group_name.as_str())
+                .unwrap_or_default();
+            query
+                .filter(ticket::Column::SubmittedAt.lte(t.submitted_at + window))
+                .filter(within_sight(scope, &dir, group))
         }
     };
     // The most recent candidates are enough to point at; a crowded corner must not make every
@@ -97,7 +128,6 @@ pub async fn find(
         .limit(CANDIDATES)
         .all(ctx.db)
         .await?;
-    let dir = ctx.dir().await?;
     let sees = |other: &ticket::Model| match audience {
         Audience::Resident => true,
         Audience::Staff(scope) => {

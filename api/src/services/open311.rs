@@ -219,7 +219,10 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
     }
     let dir = ctx.dir().await?;
     find = match &q.reader {
-        Reader::Public => find.filter(ticket::Column::Public.eq(true)),
+        // As on the public board: what the resident withdrew or staff turned down is not shown.
+        Reader::Public => find
+            .filter(ticket::Column::Public.eq(true))
+            .filter(ticket::Column::Status.is_not_in(["withdrawn", "rejected"])),
         Reader::Areas(areas) => {
             let places: Vec<Uuid> = areas.iter().flat_map(|a| dir.tree.subtree(*a)).collect();
             find.filter(

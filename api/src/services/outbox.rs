@@ -342,7 +342,6 @@ pub async fn list(
 }
 
 /// Messages by status, for `/metrics`.
-/// Messages by status, for `/metrics`.
 pub async fn count_by_status(db: &impl ConnectionTrait) -> ServiceResult<Vec<(String, i64)>> {
     Ok(outbox::Entity::find()
         .select_only()

@@ -267,14 +267,15 @@ pub async fn unassign(
 }
 
 /// Checks a login and password; staff who have left cannot log in. An account with too many
-/// recent failures is locked for a while (`429 login_locked`), whoever asks and from wherever.
+/// recent attempts without a success is locked for a while (`429 login_locked`), whoever asks
+/// and from wherever.
 pub async fn login(
     ctx: &Ctx<'_>,
     login: &str,
     password: &str,
 ) -> ServiceResult<entity::staff::Model> {
     let lockout = super::auth::Lockout::new(ctx.cache, &ctx.settings.passwords, login);
-    lockout.check().await?;
+    lockout.attempt().await?;
     let staff = entity::staff::Entity::find()
         .filter(entity::staff::Column::Login.eq(login))
         .one(ctx.db)
@@ -287,7 +288,6 @@ pub async fn login(
     let Some(staff) = staff else {
         // Spend the same effort as a real check so timing does not reveal which logins exist.
         ctx.passwords.hash(password.to_owned()).await?;
-        lockout.failed().await;
         return Err(invalid());
     };
     let matches = ctx
@@ -295,7 +295,6 @@ pub async fn login(
         .verify(staff.password_hash.clone(), password.to_owned())
         .await?;
     if !matches || staff.status == StaffStatus::Left.as_str() {
-        lockout.failed().await;
         return Err(invalid());
     }
     lockout.succeeded().await;

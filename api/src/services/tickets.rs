@@ -784,7 +784,7 @@ async fn actable(
     reference: &str,
 ) -> ServiceResult<ticket::Model> {
     let (t, category) = visible(db, dir, &Caller::Staff(scope.clone()), reference).await?;
-    if !scope.can_act(&dir.tree, &placement(&t, &category.group_name)) {
+    if !scope.handles(&dir.tree, &placement(&t, &category.group_name)) {
         return Err(ServiceError::NotAssignee);
     }
     Ok(t)
@@ -921,13 +921,15 @@ pub(super) fn assemble(
 }
 
 /// Staff who may see a ticket but do not handle it read its free text with phones, ID numbers
-/// and plates masked (SPEC §5): the description and title, the address, comments and notes on
-/// the timeline, and rating comments.
+/// and plates masked (SPEC §5): the description and title, the address, the reasons and notes
+/// on the ticket and its timeline, and rating comments.
 fn mask_free_text(t: &mut ticket::Model, shown: &mut Shown) {
     let mask = |s: &mut String| *s = mask_personal(s);
     mask(&mut t.description);
     t.title.iter_mut().for_each(mask);
     t.address_text.iter_mut().for_each(mask);
+    t.reject_reason.iter_mut().for_each(mask);
+    t.return_visit_note.iter_mut().for_each(mask);
     for e in shown.events.iter_mut().flatten() {
         e.note.iter_mut().for_each(mask);
     }
@@ -1018,7 +1020,7 @@ pub async fn act(
     let admin = scope.is_admin_over(&dir.tree, &place);
     let allowed = match command {
         StaffCommand::Assign { .. } => admin,
-        _ => scope.can_act(&dir.tree, &place),
+        _ => scope.handles(&dir.tree, &place),
     };
     if !allowed {
         return Err(ServiceError::NotAssignee);

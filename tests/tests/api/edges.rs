@@ -194,7 +194,7 @@ async fn rate_limits_are_shared_by_nodes_through_redis() {
         return;
     };
     let app = spawn_app_with(|s| {
-        s.redis.url = redis.url();
+        s.redis.url = redis.url().into();
         s.rate_limits.resident_requests_per_minute = 4;
     })
     .await;
@@ -321,7 +321,7 @@ async fn losing_redis_costs_speed_not_service_and_it_comes_back_by_itself() {
     let Some(mut redis) = OwnRedis::start() else {
         return;
     };
-    let app = spawn_app_with(|s| s.redis.url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis.url = redis.url().into()).await;
     World::build(&app).await;
     let resident = app.resident("r1").await;
     let r = ready(&app).await;
@@ -371,7 +371,7 @@ async fn with_redis_down_requests_take_milliseconds_not_the_cache_timeout() {
     let Some(mut redis) = OwnRedis::start() else {
         return;
     };
-    let app = spawn_app_with(|s| s.redis.url = redis.url()).await;
+    let app = spawn_app_with(|s| s.redis.url = redis.url().into()).await;
     World::build(&app).await;
     let resident = app.resident("r1").await;
     redis.stop();

@@ -8,7 +8,7 @@ async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
     let Some(pg) = OwnPostgres::start() else {
         return;
     };
-    let app = spawn_app_with(|s| s.database.url = pg.url()).await;
+    let app = spawn_app_with(|s| s.database.url = pg.url().into()).await;
     World::build(&app).await;
     let resident = app.resident("r1").await;
     let r = app
