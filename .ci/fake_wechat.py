@@ -2,6 +2,7 @@
 """A fake WeChat server API on loopback for the schemathesis run: enough of jscode2session,
 stable_token, msg_sec_check, subscribe/send and getuserphonenumber for a seeded server to log
 residents in and work. Errors are WeChat's own shape ({errcode, errmsg} with HTTP 200)."""
+import hashlib
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +25,9 @@ class Handler(BaseHTTPRequestHandler):
             code = query.get("js_code", [""])[0]
             if not code or code.startswith("bad"):
                 return self.reply({"errcode": 40029, "errmsg": "invalid code"})
-            return self.reply({"openid": "openid-" + code, "session_key": "c2Vzc2lvbg=="})
+            # Real openids are 28 characters whatever the code.
+            openid = "o" + hashlib.sha1(code.encode()).hexdigest()[:27]
+            return self.reply({"openid": openid, "session_key": "c2Vzc2lvbg=="})
         self.reply({"errcode": 40001, "errmsg": "unknown api"})
 
     def do_POST(self):

@@ -240,10 +240,13 @@ impl WechatClient {
         let bytes = resp.bytes().await.map_err(unreachable)?;
         let reply: SessionReply = serde_json::from_slice(&bytes)
             .map_err(|e| WechatError::Unavailable(format!("unreadable reply: {e}")))?;
+        // WeChat's ids are 28–32 characters; anything empty or far longer is not an answer to
+        // trust (nor to store in a 64-character column).
+        let sane = |id: &String| !id.is_empty() && id.len() <= 64;
         match (reply.errcode, reply.openid) {
-            (0, Some(openid)) if !openid.is_empty() => Ok(Session {
+            (0, Some(openid)) if sane(&openid) => Ok(Session {
                 openid,
-                unionid: reply.unionid,
+                unionid: reply.unionid.filter(sane),
             }),
             (0, _) => Err(WechatError::Unavailable("reply without openid".into())),
             (code @ (40029 | 40163), _) => Err(WechatError::CodeInvalid(code)),
