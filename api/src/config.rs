@@ -1,4 +1,6 @@
-//! Typed settings, layered: `config/default.toml` → `config/<env>.toml` → `QIAOMEN_*` variables.
+//! Typed settings, layered: the `config/` files compiled into the binary (so it runs from
+//! anywhere) → the same files in `QIAOMEN_CONFIG_DIR` when they are there → `QIAOMEN_*`
+//! variables.
 use std::path::Path;
 
 use figment::{
@@ -6,6 +8,11 @@ use figment::{
     providers::{Env, Format, Toml},
 };
 use serde::Deserialize;
+
+/// `config/default.toml` as shipped: the base layer, wherever the binary runs.
+const SHIPPED_DEFAULTS: &str = include_str!("../../config/default.toml");
+/// `config/work-calendar.toml` as shipped, used when the configuration directory has none.
+const SHIPPED_CALENDAR: &str = include_str!("../../config/work-calendar.toml");
 
 /// The secret shipped in `config/default.toml`; production refuses to run with it.
 pub const DEV_JWT_SECRET: &str = "dev-only-insecure-secret-change-me";
@@ -26,6 +33,16 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// This environment's file as shipped, compiled in.
+    fn shipped(self) -> &'static str {
+        match self {
+            Environment::Development => include_str!("../../config/development.toml"),
+            Environment::Test => include_str!("../../config/test.toml"),
+            Environment::Production => include_str!("../../config/production.toml"),
+            Environment::Bench => include_str!("../../config/bench.toml"),
+        }
+    }
+
     pub const ALL: [Environment; 4] = [
         Environment::Development,
         Environment::Test,
@@ -390,9 +407,12 @@ impl Settings {
     /// Loads the work calendar named by `sla.calendar_file` (relative to the config directory).
     pub fn work_calendar(&self) -> Result<crate::domain::calendar::WorkCalendar, ConfigError> {
         let path = self.config_dir.join(&self.sla.calendar_file);
-        let file: CalendarFile = Figment::from(Toml::file(&path))
-            .extract()
-            .map_err(Box::new)?;
+        let source = if path.is_file() {
+            Figment::from(Toml::file(&path))
+        } else {
+            Figment::from(Toml::string(SHIPPED_CALENDAR))
+        };
+        let file: CalendarFile = source.extract().map_err(Box::new)?;
         for (year, spec) in &file.years {
             if spec.provisional {
                 tracing::warn!(
@@ -445,7 +465,10 @@ impl Settings {
             .or_else(|| std::env::var("QIAOMEN_ENV").ok())
             .unwrap_or_else(|| Environment::Development.as_str().to_owned());
         let env = Environment::parse(&raw)?;
+        // A file missing from `dir` is simply not a layer (figment skips it).
         let mut settings: Settings = Figment::new()
+            .merge(Toml::string(SHIPPED_DEFAULTS))
+            .merge(Toml::string(env.shipped()))
             .merge(Toml::file(dir.join("default.toml")))
             .merge(Toml::file(dir.join(format!("{}.toml", env.as_str()))))
             .merge(Env::prefixed("QIAOMEN_").map(|k| env_key(k.as_str()).into()))
@@ -516,6 +539,26 @@ mod tests {
             Err(ConfigError::InsecureJwtSecret)
         ));
         assert!(Settings::load(&config_dir(), Some("development")).is_ok());
+    }
+
+    #[test]
+    fn the_binary_runs_without_a_config_directory() {
+        let nowhere = std::env::temp_dir().join(format!("qm-no-config-{}", uuid::Uuid::new_v4()));
+        for env in ["development", "test", "bench"] {
+            let settings = Settings::load(&nowhere, Some(env));
+            let settings = match settings {
+                Ok(s) => s,
+                Err(e) => panic!("{env}: {e}"),
+            };
+            assert!(settings.database.max_connections > 0);
+            assert!(settings.work_calendar().is_ok(), "{env}: the calendar is built in");
+        }
+        let test = Settings::load(&nowhere, Some("test")).ok();
+        assert_eq!(
+            test.map(|s| s.scheduler.enabled),
+            Some(false),
+            "the environment's own file is built in too"
+        );
     }
 
     #[test]
