@@ -551,7 +551,10 @@ mod tests {
                 Err(e) => panic!("{env}: {e}"),
             };
             assert!(settings.database.max_connections > 0);
-            assert!(settings.work_calendar().is_ok(), "{env}: the calendar is built in");
+            assert!(
+                settings.work_calendar().is_ok(),
+                "{env}: the calendar is built in"
+            );
         }
         let test = Settings::load(&nowhere, Some("test")).ok();
         assert_eq!(

@@ -9,7 +9,7 @@ use crate::{
     config::Settings,
     metrics::Metrics,
     services::{
-        auth::TokenKeys, directory::DirectoryCache, tickets::Ctx, timelines::TimelineCache,
+        Ctx, auth::TokenKeys, directory::DirectoryCache, timelines::TimelineCache,
         work_lists::WorkListCache,
     },
 };

@@ -12,7 +12,7 @@ use super::{ApiResult, Created, Tag, auth::BearerAuth};
 use crate::{
     error::{ApiError, Code},
     schemas::tickets::AttachmentRef,
-    services::{self, attachments::Owner, tickets::Caller},
+    services::{self, Caller, attachments::Owner},
     state::SharedState,
 };
 
@@ -40,19 +40,6 @@ pub struct AttachmentApi {
     pub state: SharedState,
 }
 
-fn owner_of(caller: &Caller) -> Owner {
-    match caller {
-        Caller::Resident(id) => Owner {
-            kind: "resident",
-            id: *id,
-        },
-        Caller::Staff(scope) => Owner {
-            kind: "staff",
-            id: scope.staff_id,
-        },
-    }
-}
-
 #[OpenApi(tag = "Tag::Tickets")]
 impl AttachmentApi {
     /// Uploads a photo (multipart field `file`). Location, camera and other metadata are removed
@@ -73,7 +60,7 @@ impl AttachmentApi {
             &self.state.db,
             self.state.media.as_ref(),
             self.state.settings.media.max_bytes,
-            owner_of(&caller),
+            Owner::of(&caller),
             bytes,
         )
         .await?;
@@ -86,7 +73,7 @@ impl AttachmentApi {
     async fn fetch(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
         let caller = auth.caller(&self.state.ctx()).await?;
         let photo = services::attachments::get(&self.state.db, id.0).await?;
-        let owner = owner_of(&caller);
+        let owner = Owner::of(&caller);
         let own = photo.owner_kind == owner.kind && photo.owner_id == owner.id;
         if !own {
             let ticket = photo

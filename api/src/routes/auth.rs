@@ -9,9 +9,8 @@ use crate::{
     domain::{access::StaffScope, inputs::Text},
     error::{ApiError, Code},
     services::{
-        self,
+        self, Caller, Ctx,
         auth::{Claims, PrincipalKind},
-        tickets::{Caller, Ctx},
     },
     state::SharedState,
 };

@@ -24,7 +24,7 @@ use crate::{
         self, ServiceError,
         open311::{Reader, RequestQuery},
         routing::find_grid,
-        tickets::NewTicket,
+        tickets::{NewTicket, Reporter},
     },
     state::SharedState,
 };
@@ -416,6 +416,6 @@ async fn submit(
         prefer_assignee: None,
         public: false,
     };
-    let view = services::tickets::submit(&state.ctx(), None, None, new, None).await?;
-    Ok(Ok((view.ticket.number, view.ticket.id)))
+    let made = services::tickets::create(&state.ctx(), Reporter::Open311, new, None).await?;
+    Ok(Ok((made.number, made.id)))
 }

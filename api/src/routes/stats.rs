@@ -62,7 +62,7 @@ fn sort_value(f: &Figures, field: &str) -> Option<f64> {
 
 /// The period asked for; by default the 30 days up to now.
 fn period(
-    ctx: &services::tickets::Ctx<'_>,
+    ctx: &services::Ctx<'_>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> (DateTime<Utc>, DateTime<Utc>) {

@@ -17,12 +17,10 @@ use crate::{
     error::{ApiError, Code},
     schemas::{admin::LocationInput, tickets::*},
     services::{
-        self, ServiceError,
+        self, Caller, ServiceError,
         duplicates::Audience,
         listing::WorkFilter,
-        tickets::{
-            Caller, Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget,
-        },
+        tickets::{Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget},
     },
     state::SharedState,
 };

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{ServiceError, ServiceResult, now};
 use crate::{
     domain::{
-        Visibility,
+        ActorKind, Visibility,
         photos::{self, ImageKind},
     },
     error::Code,
@@ -22,6 +22,20 @@ use entity::attachment;
 pub struct Owner {
     pub kind: &'static str,
     pub id: Uuid,
+}
+
+impl Owner {
+    /// The caller as the owner of what they upload.
+    pub fn of(caller: &super::Caller) -> Owner {
+        let (kind, id) = match caller {
+            super::Caller::Resident(id) => (ActorKind::Resident, *id),
+            super::Caller::Staff(scope) => (ActorKind::Staff, scope.staff_id),
+        };
+        Owner {
+            kind: kind.as_str(),
+            id,
+        }
+    }
 }
 
 fn storage_key(sha: &str, kind: ImageKind) -> String {

@@ -8,7 +8,7 @@
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{ServiceResult, tickets::Ctx};
+use super::{Ctx, ServiceResult};
 use crate::domain::{
     access::{Placement, StaffScope},
     lifecycle::Status,

@@ -19,10 +19,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    ServiceError, ServiceResult,
+    Caller, Ctx, ServiceError, ServiceResult,
     directory::Directory,
     overdue_open_at, ticket_status_in,
-    tickets::{Caller, Ctx, Shown, TicketView, assemble},
+    tickets::{Shown, TicketView, assemble},
     work_lists::{self, Rows},
 };
 use crate::{

@@ -4,6 +4,7 @@ pub mod areas;
 pub mod attachments;
 pub mod auth;
 pub mod categories;
+pub mod context;
 pub mod directory;
 pub mod duplicates;
 pub mod listing;
@@ -23,6 +24,8 @@ pub mod tickets;
 pub mod timelines;
 pub mod visits;
 pub mod work_lists;
+
+pub use context::{Caller, Ctx};
 
 use chrono::{DateTime, SubsecRound, Utc};
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, tickets::Ctx};
+use super::{Ctx, ServiceError, ServiceResult};
 use crate::{
     domain::{open311, redact::redact},
     error::Code,

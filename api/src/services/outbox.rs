@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{ServiceResult, tickets::Ctx};
+use super::{Ctx, ServiceResult};
 use crate::{clients::wechat::WechatError, config::NotificationSettings};
 use entity::{notification_outbox as outbox, subscription_grant as grant};
 

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, tickets::Ctx, write_txn};
+use super::{Ctx, ServiceError, ServiceResult, write_txn};
 use crate::domain::{
     Priority,
     lifecycle::{Action, Status},

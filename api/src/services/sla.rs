@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::{ServiceError, ServiceResult, notify, routing, tickets::Ctx, write_txn};
+use super::{Ctx, ServiceError, ServiceResult, notify, routing, write_txn};
 use crate::domain::{
     calendar::WorkCalendar,
     lifecycle::{Action, Status, next},

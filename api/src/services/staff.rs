@@ -5,7 +5,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, now, passwords::PasswordHasher, tickets::Ctx};
+use super::{Ctx, ServiceError, ServiceResult, now, passwords::PasswordHasher};
 use crate::{
     domain::{AreaKind, StaffRole, StaffStatus, inputs::Text},
     error::Code,

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, rollups, tickets::Ctx};
+use super::{Ctx, ServiceError, ServiceResult, rollups};
 use crate::domain::{
     AreaKind,
     access::StaffScope,

@@ -8,8 +8,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use uuid::Uuid;
 
 use super::{
-    ServiceError, ServiceResult,
-    tickets::{Ctx, NewTicket},
+    Ctx, ServiceError, ServiceResult,
+    tickets::{NewTicket, Reporter},
     write_txn,
 };
 use crate::{
@@ -80,8 +80,7 @@ pub async fn record(
             super::tickets::create_in(
                 &txn,
                 ctx,
-                None,
-                Some(scope.staff_id),
+                Reporter::Staff(scope.staff_id),
                 suggestion,
                 None,
                 None,

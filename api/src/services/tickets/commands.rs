@@ -1,0 +1,319 @@
+//! What staff do to a ticket (accept, resolve, transfer, escalate, reject, assign), a
+//! resident's withdrawal and the return visit (回访): each a decision over the ticket as read,
+//! made and saved through [`change`].
+use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel, Set};
+use uuid::Uuid;
+
+use super::{
+    Access, Changing, Decided, EventDraft, TicketView, apply_destination, change, referenced,
+    rejected,
+};
+use crate::{
+    domain::{
+        ActorKind, AreaKind, ReturnVisitOutcome, Visibility, access::StaffScope, inputs::Text,
+        lifecycle::Action,
+    },
+    error::Code,
+    services::{
+        Caller, Ctx, ServiceError, ServiceResult,
+        attachments::{self, Attachment, Owner},
+        directory::Directory,
+        routing::{self, Destination},
+    },
+};
+
+/// What a staff member asks to do to a ticket.
+pub enum StaffCommand {
+    Accept,
+    Resolve {
+        note: Text,
+        attachment_ids: Vec<Uuid>,
+    },
+    Transfer {
+        to: TransferTarget,
+        reason: Text,
+    },
+    Escalate {
+        reason: Text,
+    },
+    Reject {
+        reason: Text,
+        duplicate_of: Option<String>,
+    },
+    Assign {
+        staff_id: Uuid,
+    },
+}
+
+pub enum TransferTarget {
+    Staff(Uuid),
+    Grid(Uuid),
+}
+
+async fn active_staff(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    field: &str,
+) -> ServiceResult<entity::staff::Model> {
+    entity::staff::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| s.status == crate::domain::StaffStatus::Active.as_str())
+        .ok_or_else(|| {
+            rejected(
+                Code::UnknownStaff,
+                field,
+                "no active staff member with that id",
+            )
+        })
+}
+
+/// The area a person takes a ticket in: their assignment nearest above the ticket's grid, else
+/// their first one.
+async fn home_area_of(
+    db: &impl ConnectionTrait,
+    dir: &Directory,
+    staff_id: Uuid,
+    grid: Option<Uuid>,
+) -> ServiceResult<Option<Uuid>> {
+    let areas: Vec<Uuid> = crate::services::staff::assignments(db, staff_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.area_id)
+        .collect();
+    let within = grid.and_then(|g| {
+        dir.tree
+            .ancestors_inclusive(g)
+            .map(|n| n.id)
+            .find(|id| areas.contains(id))
+    });
+    Ok(within.or_else(|| areas.first().copied()))
+}
+
+/// Does what a staff member asks: assigning takes an admin above the ticket, anything else its
+/// assignee or an admin above. Merged tickets follow, and everyone concerned hears of it.
+pub async fn act(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    reference: &str,
+    command: StaffCommand,
+) -> ServiceResult<TicketView> {
+    let access = match command {
+        StaffCommand::Assign { .. } => Access::AdminOver,
+        _ => Access::Handles,
+    };
+    let caller = Caller::Staff(scope.clone());
+    change(ctx, &caller, reference, access, async |c: &Changing<'_>| {
+        let mut decided = match command {
+            StaffCommand::Accept => accept(c),
+            StaffCommand::Resolve {
+                note,
+                attachment_ids,
+            } => resolve(c, scope, note, &attachment_ids).await,
+            StaffCommand::Transfer { to, reason } => transfer(c, to, reason).await,
+            StaffCommand::Escalate { reason } => escalate(c, reason).await,
+            StaffCommand::Reject {
+                reason,
+                duplicate_of,
+            } => reject(c, reason, duplicate_of.as_deref()).await,
+            StaffCommand::Assign { staff_id } => assign(c, staff_id).await,
+        }?;
+        decided.carried = true;
+        Ok(decided)
+    })
+    .await
+}
+
+fn accept(c: &Changing<'_>) -> ServiceResult<Decided> {
+    let mut am = c.ticket.clone().into_active_model();
+    if c.ticket.accepted_at.is_none() {
+        am.accepted_at = Set(Some(c.at));
+    }
+    Decided::transition(c, am, Action::Accept, None)
+}
+
+async fn resolve(
+    c: &Changing<'_>,
+    scope: &StaffScope,
+    note: Text,
+    attachment_ids: &[Uuid],
+) -> ServiceResult<Decided> {
+    if c.category.requires_resolution_photo && attachment_ids.is_empty() {
+        return Err(ServiceError::rejected(
+            Code::ResolutionPhotoRequired,
+            "attachment_ids",
+            format!("{} needs a photo of the fix", c.category.name),
+        ));
+    }
+    let owner = Owner {
+        kind: ActorKind::Staff.as_str(),
+        id: scope.staff_id,
+    };
+    let photos = Attachment {
+        ticket_id: c.ticket.id,
+        purpose: "resolution",
+        visibility: Visibility::Public,
+    };
+    let max = c.ctx.settings.media.max_per_ticket;
+    attachments::attach(c.txn, attachment_ids, owner, photos, max).await?;
+    let mut am = c.ticket.clone().into_active_model();
+    am.resolved_at = Set(Some(c.at));
+    Decided::transition(c, am, Action::Resolve, Some(note.into_inner()))
+}
+
+async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> ServiceResult<Decided> {
+    let t = c.ticket;
+    let dest = match to {
+        TransferTarget::Staff(id) => {
+            active_staff(c.txn, id, "staff_id").await?;
+            Destination {
+                grid_id: t.grid_id,
+                handling_area_id: home_area_of(c.txn, c.dir, id, t.grid_id).await?,
+                assignee_id: Some(id),
+            }
+        }
+        TransferTarget::Grid(grid) => {
+            if c.dir.tree.get(grid).map(|a| a.kind) != Some(AreaKind::Grid) {
+                return Err(rejected(
+                    Code::NotAGrid,
+                    "grid_id",
+                    "transfer to a grid needs a grid's id",
+                ));
+            }
+            let person = routing::person_in(c.txn, c.dir, grid, c.category).await?;
+            Destination {
+                grid_id: Some(grid),
+                handling_area_id: Some(grid),
+                assignee_id: person,
+            }
+        }
+    };
+    let mut am = t.clone().into_active_model();
+    apply_destination(&mut am, dest);
+    let found = dest.assignee_id.is_some();
+    Decided::transition(c, am, Action::Transfer { found }, Some(reason.into_inner()))
+}
+
+async fn escalate(c: &Changing<'_>, reason: Text) -> ServiceResult<Decided> {
+    let t = c.ticket;
+    let up = routing::level_above(c.dir, t.handling_area_id, t.grid_id).ok_or_else(|| {
+        rejected(
+            Code::CannotEscalate,
+            "reason",
+            "already handled at street level",
+        )
+    })?;
+    let person = routing::person_in(c.txn, c.dir, up, c.category).await?;
+    let mut am = t.clone().into_active_model();
+    apply_destination(
+        &mut am,
+        Destination {
+            grid_id: t.grid_id,
+            handling_area_id: Some(up),
+            assignee_id: person,
+        },
+    );
+    let found = person.is_some();
+    Decided::transition(c, am, Action::Escalate { found }, Some(reason.into_inner()))
+}
+
+async fn reject(
+    c: &Changing<'_>,
+    reason: Text,
+    duplicate_of: Option<&str>,
+) -> ServiceResult<Decided> {
+    let mut am = c.ticket.clone().into_active_model();
+    if let Some(dup) = duplicate_of {
+        let (original, _) = referenced(c.txn, c.dir, c.caller, dup, "duplicate_of").await?;
+        if original.id == c.ticket.id {
+            return Err(rejected(
+                Code::InvalidField,
+                "duplicate_of",
+                "a ticket cannot duplicate itself",
+            ));
+        }
+        am.duplicate_of = Set(Some(original.id));
+    }
+    am.reject_reason = Set(Some(reason.as_str().to_owned()));
+    am.closed_at = Set(Some(c.at));
+    Decided::transition(c, am, Action::Reject, Some(reason.into_inner()))
+}
+
+async fn assign(c: &Changing<'_>, staff_id: Uuid) -> ServiceResult<Decided> {
+    let t = c.ticket;
+    active_staff(c.txn, staff_id, "staff_id").await?;
+    let area = home_area_of(c.txn, c.dir, staff_id, t.grid_id)
+        .await?
+        .or(t.handling_area_id);
+    let mut am = t.clone().into_active_model();
+    apply_destination(
+        &mut am,
+        Destination {
+            grid_id: t.grid_id,
+            handling_area_id: area,
+            assignee_id: Some(staff_id),
+        },
+    );
+    Decided::transition(c, am, Action::Assign, None)
+}
+
+/// A resident withdraws a ticket nobody has accepted yet.
+pub async fn withdraw(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    reference: &str,
+) -> ServiceResult<TicketView> {
+    let caller = Caller::Resident(resident_id);
+    change(
+        ctx,
+        &caller,
+        reference,
+        Access::Sees,
+        async |c: &Changing<'_>| {
+            let mut am = c.ticket.clone().into_active_model();
+            am.closed_at = Set(Some(c.at));
+            Decided::transition(c, am, Action::Withdraw, None)
+        },
+    )
+    .await
+}
+
+/// Records the return visit (回访) a ticket was flagged for after repeated dissatisfaction.
+pub async fn record_return_visit(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    reference: &str,
+    outcome: ReturnVisitOutcome,
+    note: Option<Text>,
+) -> ServiceResult<TicketView> {
+    let caller = Caller::Staff(scope.clone());
+    change(
+        ctx,
+        &caller,
+        reference,
+        Access::Handles,
+        async |c: &Changing<'_>| {
+            let t = c.ticket;
+            if !t.return_visit_required || t.return_visit_at.is_some() {
+                return Err(ServiceError::rejected(
+                    Code::ReturnVisitNotDue,
+                    "outcome",
+                    "no return visit is due for this ticket",
+                ));
+            }
+            let mut am = t.clone().into_active_model();
+            am.return_visit_at = Set(Some(c.at));
+            am.return_visit_outcome = Set(Some(outcome.as_str().to_owned()));
+            am.return_visit_note = Set(note.as_ref().map(|n| n.as_str().to_owned()));
+            let text = format!(
+                "回访：{}{}",
+                outcome.as_str(),
+                note.map(|n| format!("，{}", n.as_str()))
+                    .unwrap_or_default()
+            );
+            let event = EventDraft::transition(Action::ReturnVisit, c.from, c.from, Some(text));
+            Ok(Decided::in_place(am, event))
+        },
+    )
+    .await
+}

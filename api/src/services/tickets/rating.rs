@@ -1,0 +1,111 @@
+//! A resident rates a resolved ticket: satisfied closes it; unsatisfied reopens it to the same
+//! assignee, or, past the reopen limit, sends it to the community and flags a return visit.
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use uuid::Uuid;
+
+use super::{Access, Changing, Decided, TicketView, apply_destination, change};
+use crate::{
+    domain::{
+        AreaKind, RatingLevel,
+        inputs::Text,
+        lifecycle::{Action, next},
+    },
+    services::{
+        Caller, Ctx, ServiceResult,
+        routing::{self, Destination},
+    },
+};
+use entity::rating;
+
+pub struct NewRating {
+    pub level: RatingLevel,
+    pub score: Option<i16>,
+    pub comment: Option<Text>,
+}
+
+/// Rates a resolved ticket (one rating per resolution round).
+pub async fn rate(
+    ctx: &Ctx<'_>,
+    resident_id: Uuid,
+    reference: &str,
+    new: NewRating,
+) -> ServiceResult<TicketView> {
+    let caller = Caller::Resident(resident_id);
+    change(
+        ctx,
+        &caller,
+        reference,
+        Access::Sees,
+        async |c: &Changing<'_>| {
+            let t = c.ticket;
+            let mut am = t.clone().into_active_model();
+            let mut action = Action::Rate(new.level);
+            next(c.from, action)?;
+            let mut note = new.comment.as_ref().map(|c| c.as_str().to_owned());
+            match new.level {
+                RatingLevel::Satisfied | RatingLevel::BasicallySatisfied => {
+                    am.closed_at = Set(Some(c.at));
+                }
+                RatingLevel::Unsatisfied
+                    if t.reopen_count < c.ctx.settings.lifecycle.max_reopen =>
+                {
+                    am.reopen_count = Set(t.reopen_count + 1);
+                    am.resolved_at = Set(None);
+                }
+                RatingLevel::Unsatisfied => {
+                    let found = to_the_community(c, &mut am).await?;
+                    action = Action::RateEscalate { found };
+                    note = Some(format!(
+                        "多次不满意，升级社区并安排回访{}",
+                        note.map(|n| format!("：{n}")).unwrap_or_default()
+                    ));
+                }
+            }
+            rating::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                ticket_id: Set(t.id),
+                round: Set(t.reopen_count),
+                resident_id: Set(resident_id),
+                level: Set(new.level.as_str().to_owned()),
+                score: Set(new.score),
+                comment: Set(new.comment.map(Text::into_inner)),
+                created_at: Set(c.at),
+            }
+            .insert(c.txn)
+            .await?;
+            let mut decided = Decided::transition(c, am, action, note)?;
+            decided.rated = true;
+            Ok(decided)
+        },
+    )
+    .await
+}
+
+/// Past the reopen limit: the ticket goes to its community (or the level above where it is
+/// handled) and needs a return visit. Whether someone there took it.
+async fn to_the_community(
+    c: &Changing<'_>,
+    am: &mut entity::ticket::ActiveModel,
+) -> ServiceResult<bool> {
+    let t = c.ticket;
+    let community = t
+        .grid_id
+        .and_then(|g| c.dir.tree.enclosing(g, AreaKind::Community))
+        .map(|a| a.id);
+    let target = community.or_else(|| routing::level_above(c.dir, t.handling_area_id, t.grid_id));
+    let person = match target {
+        Some(area) => routing::person_in(c.txn, c.dir, area, c.category).await?,
+        None => None,
+    };
+    apply_destination(
+        am,
+        Destination {
+            grid_id: t.grid_id,
+            handling_area_id: target.or(t.handling_area_id),
+            assignee_id: person,
+        },
+    );
+    am.return_visit_required = Set(true);
+    am.resolved_at = Set(None);
+    Ok(person.is_some())
+}
