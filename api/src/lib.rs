@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod edge;
 pub mod error;
+pub mod exports;
 pub mod metrics;
 pub mod routes;
 pub mod scheduler;

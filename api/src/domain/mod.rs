@@ -2,6 +2,7 @@
 pub mod access;
 pub mod areas;
 pub mod calendar;
+pub mod columns;
 pub mod coords;
 pub mod inputs;
 pub mod lifecycle;

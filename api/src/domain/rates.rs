@@ -15,7 +15,33 @@
 //! - **composite score** = 100 × (w_r × response + w_s × resolution + w_t × satisfaction).
 //!
 //! A rate whose denominator is 0 is `None`, never 0 or NaN.
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+
+/// A window of time, `[from, to)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Period {
+    /// What an office asks for: `to` by default now, `from` by default 30 days before `to`.
+    pub fn asked(
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let to = to.unwrap_or(now);
+        Period {
+            from: from.unwrap_or(to - Duration::days(30)),
+            to,
+        }
+    }
+
+    pub fn contains(self, t: DateTime<Utc>) -> bool {
+        t >= self.from && t < self.to
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct TicketRow {

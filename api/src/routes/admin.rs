@@ -2,7 +2,7 @@
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth, text, text_opt};
+use super::{ApiResult, Created, Tag, auth::AdminAuth, text, text_opt};
 use crate::{
     schemas::admin::*,
     services::{
@@ -38,10 +38,9 @@ impl AdminApi {
     #[oai(path = "/areas", method = "post")]
     async fn create_area(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<AreaCreate>,
     ) -> ApiResult<Created<Area>> {
-        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let new = NewArea {
             kind: body.kind,
@@ -59,17 +58,15 @@ impl AdminApi {
     #[oai(path = "/areas", method = "get")]
     async fn list_areas(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         parent_id: Query<Option<Uuid>>,
     ) -> ApiResult<Json<Vec<Area>>> {
-        auth.admin(&self.state.ctx()).await?;
         let rows = services::areas::list(&self.state.db, parent_id.0).await?;
         Ok(Json(rows.into_iter().map(Area::from).collect()))
     }
 
     #[oai(path = "/areas/:id", method = "get")]
-    async fn get_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Area>> {
-        auth.admin(&self.state.ctx()).await?;
+    async fn get_area(&self, _auth: AdminAuth, id: Path<Uuid>) -> ApiResult<Json<Area>> {
         Ok(Json(
             services::areas::get(&self.state.db, id.0).await?.into(),
         ))
@@ -79,11 +76,10 @@ impl AdminApi {
     #[oai(path = "/areas/:id", method = "patch")]
     async fn patch_area(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<AreaPatch>,
     ) -> ApiResult<Json<Area>> {
-        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let changes = AreaChanges {
             name: text_opt("name", body.name.as_deref(), 100)?,
@@ -100,8 +96,7 @@ impl AdminApi {
 
     /// Deletes an area nothing refers to (`409 area_in_use` otherwise).
     #[oai(path = "/areas/:id", method = "delete")]
-    async fn delete_area(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<()> {
-        auth.admin(&self.state.ctx()).await?;
+    async fn delete_area(&self, _auth: AdminAuth, id: Path<Uuid>) -> ApiResult<()> {
         services::areas::delete(&self.state.db, id.0).await?;
         Ok(())
     }
@@ -110,10 +105,9 @@ impl AdminApi {
     #[oai(path = "/areas/import", method = "post")]
     async fn import_areas(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<serde_json::Value>,
     ) -> ApiResult<Json<ImportReport>> {
-        auth.admin(&self.state.ctx()).await?;
         let (created, updated) =
             services::areas::import_feature_collection(&self.state.db, &body.0.to_string()).await?;
         Ok(Json(ImportReport {
@@ -126,10 +120,9 @@ impl AdminApi {
     #[oai(path = "/buildings", method = "post")]
     async fn create_building(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<BuildingCreate>,
     ) -> ApiResult<Created<Building>> {
-        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let location = body
             .location
@@ -152,10 +145,9 @@ impl AdminApi {
     #[oai(path = "/staff", method = "post")]
     async fn create_staff(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<StaffCreate>,
     ) -> ApiResult<Created<Staff>> {
-        auth.admin(&self.state.ctx()).await?;
         let new = NewStaff {
             name: text("name", &body.name, 50)?,
             login: text("login", &body.login, 64)?,
@@ -166,8 +158,7 @@ impl AdminApi {
     }
 
     #[oai(path = "/staff/:id", method = "get")]
-    async fn get_staff(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Json<Staff>> {
-        auth.admin(&self.state.ctx()).await?;
+    async fn get_staff(&self, _auth: AdminAuth, id: Path<Uuid>) -> ApiResult<Json<Staff>> {
         let staff = services::staff::get(&self.state.db, id.0).await?;
         Ok(Json(self.staff_view(staff).await?))
     }
@@ -177,11 +168,10 @@ impl AdminApi {
     #[oai(path = "/staff/:id", method = "patch")]
     async fn patch_staff(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<StaffPatch>,
     ) -> ApiResult<Json<Staff>> {
-        auth.admin(&self.state.ctx()).await?;
         let staff = services::staff::set_status(&self.state.db, id.0, body.0.status).await?;
         Ok(Json(self.staff_view(staff).await?))
     }
@@ -191,11 +181,10 @@ impl AdminApi {
     #[oai(path = "/staff/:id/assignments", method = "post")]
     async fn assign(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         id: Path<Uuid>,
         body: Json<AssignmentCreate>,
     ) -> ApiResult<Created<Assignment>> {
-        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let skills: Vec<String> = body
             .skills
@@ -230,11 +219,10 @@ impl AdminApi {
     #[oai(path = "/staff/:id/assignments/:assignment_id", method = "delete")]
     async fn unassign(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         id: Path<Uuid>,
         assignment_id: Path<Uuid>,
     ) -> ApiResult<()> {
-        auth.admin(&self.state.ctx()).await?;
         services::staff::unassign(&self.state.db, id.0, assignment_id.0).await?;
         Ok(())
     }
@@ -244,10 +232,9 @@ impl AdminApi {
     #[oai(path = "/open311-keys", method = "post")]
     async fn open311_key(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<Open311KeyCreate>,
     ) -> ApiResult<Created<Open311Key>> {
-        auth.admin(&self.state.ctx()).await?;
         let name = text("name", &body.name, 100)?;
         let now = self.state.clock.now();
         let (id, api_key) =
@@ -265,11 +252,10 @@ impl AdminApi {
     #[oai(path = "/outbox", method = "get")]
     async fn outbox(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         status: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<OutboxMessage>>> {
-        auth.admin(&self.state.ctx()).await?;
         let rows = services::outbox::list(
             &self.state.db,
             status.0.as_deref(),
@@ -282,10 +268,9 @@ impl AdminApi {
     #[oai(path = "/categories", method = "post")]
     async fn create_category(
         &self,
-        auth: BearerAuth,
+        _auth: AdminAuth,
         body: Json<CategoryCreate>,
     ) -> ApiResult<Created<Category>> {
-        auth.admin(&self.state.ctx()).await?;
         let body = body.0;
         let (response_minutes, resolution_hours) =
             NewCategory::check_sla(body.response_minutes, body.resolution_hours)?;

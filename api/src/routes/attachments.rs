@@ -8,7 +8,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth};
+use super::{ApiResult, Created, Tag, auth::CallerAuth};
 use crate::{
     error::{ApiError, Code},
     schemas::tickets::AttachmentRef,
@@ -47,7 +47,7 @@ impl AttachmentApi {
     #[oai(path = "/attachments", method = "post")]
     async fn upload(
         &self,
-        auth: BearerAuth,
+        auth: CallerAuth,
         form: UploadForm,
     ) -> ApiResult<Created<AttachmentRef>> {
         let caller = auth.caller(&self.state.ctx()).await?;
@@ -70,8 +70,9 @@ impl AttachmentApi {
     /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket
     /// (a photo of an internal comment for staff only).
     #[oai(path = "/attachments/:id", method = "get")]
-    async fn fetch(&self, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
-        let caller = auth.caller(&self.state.ctx()).await?;
+    async fn fetch(&self, auth: CallerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
+        let ctx = self.state.ctx();
+        let caller = auth.caller(&ctx).await?;
         let photo = services::attachments::get(&self.state.db, id.0).await?;
         let owner = Owner::of(&caller);
         let own = photo.owner_kind == owner.kind && photo.owner_id == owner.id;
@@ -83,7 +84,7 @@ impl AttachmentApi {
             if resident && !services::attachments::shown_to_residents(&photo) {
                 return Err(ApiError::new(Code::NotFound));
             }
-            services::tickets::get(&self.state.ctx(), &caller, &ticket.to_string()).await?;
+            services::tickets::get(&ctx, &caller, &ticket.to_string()).await?;
         }
         let bytes = self
             .state

@@ -15,61 +15,96 @@ use crate::{
     state::SharedState,
 };
 
-/// `Authorization: Bearer <token>` from `POST /auth/wechat` or `POST /auth/staff`.
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_token")]
-pub struct BearerAuth(pub Claims);
-
-async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
-    let state = req
-        .data::<SharedState>()
-        .ok_or_else(|| ApiError::new(Code::Internal))?;
-    state
-        .tokens
-        .verify(&bearer.token)
-        .ok_or_else(|| ApiError::new(Code::Unauthorized).into())
+fn state_of(req: &Request) -> Result<&SharedState, ApiError> {
+    req.data::<SharedState>()
+        .ok_or_else(|| ApiError::new(Code::Internal))
 }
 
-impl BearerAuth {
-    /// The resident behind the token; staff tokens are refused.
-    pub fn resident(&self) -> Result<Uuid, ApiError> {
-        match self.0.kind {
-            PrincipalKind::Resident => Ok(self.0.sub),
-            PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden).detail("residents only")),
-        }
-    }
+fn claims(req: &Request, bearer: &Bearer) -> Result<Claims, ApiError> {
+    state_of(req)?
+        .tokens
+        .verify(&bearer.token)
+        .ok_or_else(|| ApiError::new(Code::Unauthorized))
+}
 
-    /// The staff member behind the token, not yet checked against the directory (a service
-    /// that does its own check takes it); resident tokens are refused.
-    pub fn staff_id(&self) -> Result<Uuid, ApiError> {
-        match self.0.kind {
-            PrincipalKind::Staff => Ok(self.0.sub),
-            PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only")),
-        }
-    }
+/// Any caller with a valid token, resident or staff (`POST /auth/wechat`, `POST /auth/staff`):
+/// for what both may do, each within their own scope.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_any")]
+pub struct CallerAuth(pub Claims);
 
-    /// The staff member behind the token with their current scope (from the directory, checked
-    /// against the database on each request); resident tokens are refused.
-    pub async fn staff(&self, ctx: &Ctx<'_>) -> Result<StaffScope, ApiError> {
-        let staff_id = self.staff_id()?;
-        Ok(ctx.dir().await?.scope(staff_id)?)
-    }
+async fn check_any(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
+    Ok(claims(req, &bearer)?)
+}
 
+impl CallerAuth {
+    /// The caller, staff with their current scope (checked with the request's directory).
     pub async fn caller(&self, ctx: &Ctx<'_>) -> Result<Caller, ApiError> {
         match self.0.kind {
             PrincipalKind::Resident => Ok(Caller::Resident(self.0.sub)),
-            PrincipalKind::Staff => self.staff(ctx).await.map(Caller::Staff),
+            PrincipalKind::Staff => Ok(Caller::Staff(ctx.dir().await?.scope(self.0.sub)?)),
         }
     }
+}
 
-    /// A system administrator.
-    pub async fn admin(&self, ctx: &Ctx<'_>) -> Result<Uuid, ApiError> {
-        let scope = self.staff(ctx).await?;
-        if scope.is_system_admin() {
-            Ok(scope.staff_id)
-        } else {
-            Err(ApiError::new(Code::Forbidden).detail("system administrators only"))
-        }
+/// A resident's token (`POST /auth/wechat`); staff tokens are `403`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_resident")]
+pub struct ResidentAuth(pub Uuid);
+
+async fn check_resident(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    let c = claims(req, &bearer)?;
+    match c.kind {
+        PrincipalKind::Resident => Ok(c.sub),
+        PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden)
+            .detail("residents only")
+            .into()),
+    }
+}
+
+/// A staff member's token (`POST /auth/staff`); resident tokens are `403`. Their scope is read
+/// with the request's context ([`StaffAuth::scope`]), so the directory is checked once.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_staff")]
+pub struct StaffAuth(pub Uuid);
+
+async fn check_staff(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    let c = claims(req, &bearer)?;
+    match c.kind {
+        PrincipalKind::Staff => Ok(c.sub),
+        PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only").into()),
+    }
+}
+
+impl StaffAuth {
+    /// The staff member with their current scope, from the directory (checked against the
+    /// database once per request); a closed account is `401`.
+    pub async fn scope(&self, ctx: &Ctx<'_>) -> Result<StaffScope, ApiError> {
+        Ok(ctx.dir().await?.scope(self.0)?)
+    }
+}
+
+/// A system administrator's token, checked against the directory; anyone else is `403`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_admin")]
+pub struct AdminAuth(pub Uuid);
+
+async fn check_admin(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    let staff_id = check_staff(req, bearer).await?;
+    let state = state_of(req)?;
+    let scope = state
+        .ctx()
+        .dir()
+        .await
+        .map_err(ApiError::from)?
+        .scope(staff_id)
+        .map_err(ApiError::from)?;
+    if scope.is_system_admin() {
+        Ok(staff_id)
+    } else {
+        Err(ApiError::new(Code::Forbidden)
+            .detail("system administrators only")
+            .into())
     }
 }
 
@@ -170,10 +205,10 @@ impl MeApi {
     #[oai(path = "/me/phone", method = "post")]
     async fn bind_phone(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         body: Json<CodeBody>,
     ) -> ApiResult<Json<PhoneBound>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let phone =
             services::auth::bind_phone(&self.state.db, &self.state.wechat, resident, &body.code)
                 .await?;
@@ -185,10 +220,10 @@ impl MeApi {
     #[oai(path = "/me/subscriptions", method = "post")]
     async fn subscriptions(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         body: Json<SubscriptionsBody>,
     ) -> ApiResult<Json<Granted>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         if body.template_ids.is_empty()
             || body.template_ids.len() > 20
             || body
@@ -210,8 +245,8 @@ impl MeApi {
 
     /// Binds the calling staff member's WeChat account (a `wx.login` code).
     #[oai(path = "/staff/me/wechat", method = "post")]
-    async fn bind_staff_wechat(&self, auth: BearerAuth, body: Json<CodeBody>) -> ApiResult<()> {
-        let staff_id = auth.staff(&self.state.ctx()).await?.staff_id;
+    async fn bind_staff_wechat(&self, auth: StaffAuth, body: Json<CodeBody>) -> ApiResult<()> {
+        let staff_id = auth.scope(&self.state.ctx()).await?.staff_id;
         services::auth::bind_staff_wechat(&self.state.db, &self.state.wechat, staff_id, &body.code)
             .await?;
         Ok(())

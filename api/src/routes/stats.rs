@@ -1,21 +1,24 @@
 //! Statistics for offices: the three rates, breakdowns, exports, a heatmap, and workers' load.
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::Query,
     payload::{Binary, Json},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::{ApiResult, Tag, auth::BearerAuth};
+use super::{ApiResult, Tag, auth::StaffAuth};
 use crate::{
-    domain::rates::Figures,
+    domain::{
+        columns::{COLUMNS, column},
+        rates::{Figures, Period},
+    },
     error::{ApiError, Code},
+    exports,
     schemas::stats::*,
     services::{
-        self,
+        self, Ctx,
         stats::{Data, Grouping},
     },
     state::SharedState,
@@ -35,41 +38,6 @@ pub enum FileDownload {
     ),
 }
 
-const SORTABLE: [&str; 8] = [
-    "received",
-    "resolved",
-    "overdue_open",
-    "response_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "reopen_rate",
-    "composite_score",
-];
-
-fn sort_value(f: &Figures, field: &str) -> Option<f64> {
-    match field {
-        "received" => Some(f.received as f64),
-        "resolved" => Some(f.resolved as f64),
-        "overdue_open" => Some(f.overdue_open as f64),
-        "response_rate" => f.response_rate,
-        "resolution_rate" => f.resolution_rate,
-        "satisfaction_rate" => f.satisfaction_rate,
-        "reopen_rate" => f.reopen_rate,
-        "composite_score" => f.composite_score,
-        _ => None,
-    }
-}
-
-/// The period asked for; by default the 30 days up to now.
-fn period(
-    ctx: &services::Ctx<'_>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-) -> (DateTime<Utc>, DateTime<Utc>) {
-    let to = to.unwrap_or_else(|| ctx.now());
-    (to, from.unwrap_or(to - Duration::days(30)))
-}
-
 impl StatsApi {
     /// Waits for a statistics permit.
     async fn turn(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
@@ -82,34 +50,47 @@ impl StatsApi {
 
     async fn data(
         &self,
-        auth: &BearerAuth,
+        ctx: &Ctx<'_>,
+        auth: &StaffAuth,
         area_id: Uuid,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        period: Period,
         by: &[Grouping],
         counts: bool,
     ) -> ApiResult<Data> {
-        let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
-        let (to, from) = period(&ctx, from, to);
+        let scope = auth.scope(ctx).await?;
         let _turn = self.turn().await?;
-        Ok(services::stats::load(&ctx, &scope, area_id, from, to, by, counts).await?)
+        Ok(services::stats::load(ctx, &scope, area_id, period, by, counts).await?)
     }
 
     /// The summary figures, with the area and the period they cover.
     async fn figures(
         &self,
-        auth: &BearerAuth,
+        ctx: &Ctx<'_>,
+        auth: &StaffAuth,
         area_id: Uuid,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        period: Period,
     ) -> ApiResult<(services::stats::Asked, Figures)> {
-        let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
-        let (to, from) = period(&ctx, from, to);
+        let scope = auth.scope(ctx).await?;
         let _turn = self.turn().await?;
-        Ok(services::stats::summary(&ctx, &scope, area_id, from, to).await?)
+        Ok(services::stats::summary(ctx, &scope, area_id, period).await?)
     }
+}
+
+/// The period asked for; by default the 30 days up to now.
+fn period(
+    ctx: &Ctx<'_>,
+    from: Query<Option<DateTime<Utc>>>,
+    to: Query<Option<DateTime<Utc>>>,
+) -> Period {
+    Period::asked(from.0, to.0, ctx.now())
+}
+
+fn download(body: Vec<u8>, content_type: &str, filename: &str) -> FileDownload {
+    FileDownload::Ok(
+        Binary(body),
+        content_type.into(),
+        format!("attachment; filename=\"{filename}\""),
+    )
 }
 
 /// Figures are defined as in SPEC §7; see the API description and `domain::rates`.
@@ -120,29 +101,31 @@ impl StatsApi {
     #[oai(path = "/summary", method = "get")]
     async fn summary(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Summary>> {
-        let (asked, figures) = self.figures(&auth, area_id.0, from.0, to.0).await?;
+        let ctx = self.state.ctx();
+        let asked = period(&ctx, from, to);
+        let (asked, figures) = self.figures(&ctx, &auth, area_id.0, asked).await?;
         Ok(Json(Summary {
             area_id: asked.area_id,
             area_name: asked.area_name,
-            from: asked.from,
-            to: asked.to,
+            from: asked.period.from,
+            to: asked.period.to,
             figures: figures.into(),
         }))
     }
 
     /// The same figures per grid, community, worker, category, day or week (Beijing date of
-    /// submission), sorted by `sort` (a figure name, default the group key) in `order`
+    /// submission), sorted by `sort` (any figure's name, default the group key) in `order`
     /// (`asc` or `desc`).
     #[oai(path = "/breakdown", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn breakdown(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         by: Query<Grouping>,
         from: Query<Option<DateTime<Utc>>>,
@@ -150,18 +133,24 @@ impl StatsApi {
         sort: Query<Option<String>>,
         order: Query<Option<String>>,
     ) -> ApiResult<Json<Breakdown>> {
+        let ctx = self.state.ctx();
+        let sort = match sort.0.as_deref() {
+            None => None,
+            Some(name) => Some(column(name).ok_or_else(|| {
+                let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+                ApiError::new(Code::InvalidField)
+                    .field("sort")
+                    .detail(format!("one of {}", names.join(", ")))
+            })?),
+        };
+        let asked = period(&ctx, from, to);
         let data = self
-            .data(&auth, area_id.0, from.0, to.0, &[by.0], false)
+            .data(&ctx, &auth, area_id.0, asked, &[by.0], false)
             .await?;
         let mut groups = data.breakdown(by.0);
-        if let Some(field) = sort.0.as_deref() {
-            if !SORTABLE.contains(&field) {
-                return Err(ApiError::new(Code::InvalidField)
-                    .field("sort")
-                    .detail(format!("one of {}", SORTABLE.join(", "))));
-            }
+        if let Some(c) = sort {
             groups.sort_by(|a, b| {
-                let (x, y) = (sort_value(&a.figures, field), sort_value(&b.figures, field));
+                let (x, y) = (c.value(&a.figures), c.value(&b.figures));
                 x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
             });
         }
@@ -170,8 +159,8 @@ impl StatsApi {
         }
         Ok(Json(Breakdown {
             area_id: data.area_id,
-            from: data.from,
-            to: data.to,
+            from: data.period.from,
+            to: data.period.to,
             by: by.0.as_str().to_owned(),
             groups: groups
                 .into_iter()
@@ -188,39 +177,36 @@ impl StatsApi {
     #[oai(path = "/export.csv", method = "get")]
     async fn export_csv(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         by: Query<Option<Grouping>>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
+        let ctx = self.state.ctx();
+        let asked = period(&ctx, from, to);
         let body = match by.0 {
             None => {
-                let (asked, figures) = self.figures(&auth, area_id.0, from.0, to.0).await?;
+                let (asked, figures) = self.figures(&ctx, &auth, area_id.0, asked).await?;
                 let rows = vec![(asked.area_name.clone(), figures)];
-                services::stats::csv(&asked.area_name, asked.from, asked.to, rows)
+                exports::csv(&asked.area_name, asked.period, rows)
             }
             Some(by) => {
                 let data = self
-                    .data(&auth, area_id.0, from.0, to.0, &[by], false)
+                    .data(&ctx, &auth, area_id.0, asked, &[by], false)
                     .await?;
-                let rows = data
-                    .breakdown(by)
-                    .into_iter()
-                    .map(|g| (g.name, g.figures))
-                    .collect();
-                services::stats::csv(&data.area_name, data.from, data.to, rows)
+                let rows = data.rows(by);
+                exports::csv(&data.area_name, data.period, rows)
             }
-        }
-        .into_bytes();
+        };
         let name = format!(
-            "attachment; filename=\"qiaomen-stats-{}.csv\"",
+            "qiaomen-stats-{}.csv",
             by.0.map_or("summary", |b| b.as_str())
         );
-        Ok(FileDownload::Ok(
-            Binary(body),
-            "text/csv; charset=utf-8".into(),
-            name,
+        Ok(download(
+            body.into_bytes(),
+            "text/csv; charset=utf-8",
+            &name,
         ))
     }
 
@@ -228,23 +214,31 @@ impl StatsApi {
     #[oai(path = "/export.xlsx", method = "get")]
     async fn export_xlsx(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<FileDownload> {
+        let ctx = self.state.ctx();
         // One period for every sheet, even when `to` defaults to now.
-        let (to, from) = period(&self.state.ctx(), from.0, to.0);
-        let (from, to) = (Some(from), Some(to));
+        let asked = period(&ctx, from, to);
         let data = self
-            .data(&auth, area_id.0, from, to, Grouping::ALL, false)
+            .data(&ctx, &auth, area_id.0, asked, Grouping::ALL, false)
             .await?;
-        let (_, summary) = self.figures(&auth, area_id.0, from, to).await?;
-        let body = services::stats::xlsx(&data, summary)?;
-        Ok(FileDownload::Ok(
-            Binary(body),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
-            "attachment; filename=\"qiaomen-stats.xlsx\"".into(),
+        let (_, summary) = self.figures(&ctx, &auth, area_id.0, asked).await?;
+        let sheets = std::iter::once(("汇总".to_owned(), vec![(data.area_name.clone(), summary)]))
+            .chain(
+                Grouping::ALL
+                    .iter()
+                    .map(|by| (by.title_zh().to_owned(), data.rows(*by))),
+            )
+            .collect();
+        let body = exports::xlsx(&data.area_name, data.period, sheets)
+            .map_err(|e| ApiError::from(services::ServiceError::Internal(format!("xlsx: {e}"))))?;
+        Ok(download(
+            body,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "qiaomen-stats.xlsx",
         ))
     }
 
@@ -253,53 +247,30 @@ impl StatsApi {
     #[oai(path = "/heatmap", method = "get")]
     async fn heatmap(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Value>> {
-        let data = self.data(&auth, area_id.0, from.0, to.0, &[], true).await?;
-        let counts = data.per_grid_counts();
-        let dir = self.state.directory.get(&self.state.db).await?;
-        let grids: Vec<Uuid> = dir.tree.subtree(area_id.0);
-        let mut features = Vec::new();
-        let rows = entity::area::Entity::find()
-            .filter(entity::area::Column::Id.is_in(grids))
-            .filter(entity::area::Column::Kind.eq(crate::domain::AreaKind::Grid.as_str()))
-            .order_by_asc(entity::area::Column::Code)
-            .all(&self.state.db)
-            .await
-            .map_err(services::ServiceError::from)?;
-        for area in rows {
-            let geometry: Value = area
-                .boundary
-                .as_deref()
-                .and_then(|b| serde_json::from_str(b).ok())
-                .unwrap_or(Value::Null);
-            let (count, open) = counts.get(&area.id).copied().unwrap_or_default();
-            features.push(json!({
-                "type": "Feature",
-                "id": area.id,
-                "geometry": geometry,
-                "properties": {"grid_id": area.id, "name": area.name, "code": area.code, "count": count, "open": open},
-            }));
-        }
-        Ok(Json(
-            json!({"type": "FeatureCollection", "features": features}),
-        ))
+        let ctx = self.state.ctx();
+        let asked = period(&ctx, from, to);
+        let data = self.data(&ctx, &auth, area_id.0, asked, &[], true).await?;
+        Ok(Json(services::stats::heatmap(&ctx, &data).await?))
     }
 
     /// Each worker's open load, overdue work, visits and rates: the morning view.
     #[oai(path = "/workers", method = "get")]
     async fn workers(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> ApiResult<Json<Vec<WorkerFigures>>> {
+        let ctx = self.state.ctx();
+        let asked = period(&ctx, from, to);
         let data = self
-            .data(&auth, area_id.0, from.0, to.0, &[Grouping::Worker], true)
+            .data(&ctx, &auth, area_id.0, asked, &[Grouping::Worker], true)
             .await?;
         let load = data.worker_load();
         let by_worker: std::collections::HashMap<String, Figures> = data
@@ -307,9 +278,8 @@ impl StatsApi {
             .into_iter()
             .map(|g| (g.key, g.figures))
             .collect();
-        let workers = services::stats::workers_of(&self.state.ctx(), area_id.0).await?;
-        let visits =
-            services::visits::per_worker(&self.state.ctx(), area_id.0, data.from, data.to).await?;
+        let workers = services::stats::workers_of(&ctx, area_id.0).await?;
+        let visits = services::visits::per_worker(&ctx, area_id.0, data.period).await?;
         Ok(Json(
             workers
                 .into_iter()

@@ -6,7 +6,11 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiResult, Created, JsonBody, Tag, auth::BearerAuth, page_limit, text};
+use super::{
+    ApiResult, Created, JsonBody, Tag,
+    auth::{CallerAuth, ResidentAuth, StaffAuth},
+    page_limit, text,
+};
 use crate::{
     domain::{
         Channel,
@@ -98,12 +102,13 @@ impl TicketApi {
 
     async fn command(
         &self,
-        auth: &BearerAuth,
+        auth: &StaffAuth,
         id: &str,
         command: StaffCommand,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = auth.staff(&self.state.ctx()).await?;
-        let view = services::tickets::act(&self.state.ctx(), &scope, id, command).await?;
+        let ctx = self.state.ctx();
+        let scope = auth.scope(&ctx).await?;
+        let view = services::tickets::act(&ctx, &scope, id, command).await?;
         Ok(Json(view.into()))
     }
 }
@@ -122,11 +127,11 @@ impl TicketApi {
     #[oai(path = "/tickets", method = "post")]
     async fn submit(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         body: Json<TicketCreate>,
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
     ) -> ApiResult<TicketSubmitted> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let idem = match idempotency_key.0 {
             None => None,
             Some(key)
@@ -175,11 +180,11 @@ impl TicketApi {
     #[oai(path = "/tickets", method = "get")]
     async fn list_own(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let page = services::listing::list_own(
             &self.state.ctx(),
             resident,
@@ -192,7 +197,7 @@ impl TicketApi {
 
     /// One ticket (by id or number) with its timeline. Outside the caller's scope: 404.
     #[oai(path = "/tickets/:id", method = "get")]
-    async fn get(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+    async fn get(&self, auth: CallerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
         let ctx = self.state.ctx();
         // Read first (it also checks the directory), shown only once the caller is known: an
         // unknown ticket is a 404 only to a caller who may ask.
@@ -214,14 +219,15 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/comments", method = "post")]
     async fn comment(
         &self,
-        auth: BearerAuth,
+        auth: CallerAuth,
         id: Path<String>,
         body: Json<CommentCreate>,
     ) -> ApiResult<Created<Ticket>> {
-        let caller = auth.caller(&self.state.ctx()).await?;
+        let ctx = self.state.ctx();
+        let caller = auth.caller(&ctx).await?;
         let text = text("text", &body.text, 1000)?;
         let view = services::tickets::comment(
-            &self.state.ctx(),
+            &ctx,
             &caller,
             &id.0,
             text,
@@ -237,10 +243,10 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/support", method = "post")]
     async fn support(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         id: Path<String>,
     ) -> ApiResult<Json<crate::schemas::admin::SupportCount>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let support_count = services::public::support(&self.state.ctx(), resident, &id.0).await?;
         Ok(Json(crate::schemas::admin::SupportCount { support_count }))
     }
@@ -249,18 +255,18 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/support", method = "delete")]
     async fn unsupport(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         id: Path<String>,
     ) -> ApiResult<Json<crate::schemas::admin::SupportCount>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let support_count = services::public::unsupport(&self.state.ctx(), resident, &id.0).await?;
         Ok(Json(crate::schemas::admin::SupportCount { support_count }))
     }
 
     /// Withdraws a ticket nobody has accepted yet.
     #[oai(path = "/tickets/:id/withdraw", method = "post")]
-    async fn withdraw(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
-        let resident = auth.resident()?;
+    async fn withdraw(&self, auth: ResidentAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+        let resident = auth.0;
         Ok(Json(
             services::tickets::withdraw(&self.state.ctx(), resident, &id.0)
                 .await?
@@ -274,11 +280,11 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/rating", method = "post")]
     async fn rate(
         &self,
-        auth: BearerAuth,
+        auth: ResidentAuth,
         id: Path<String>,
         body: Json<RatingCreate>,
     ) -> ApiResult<Json<Ticket>> {
-        let resident = auth.resident()?;
+        let resident = auth.0;
         let body = body.0;
         let score = match body.score {
             None => None,
@@ -302,7 +308,7 @@ impl TicketApi {
 
     /// Accepts an assigned ticket (assignee or an admin above).
     #[oai(path = "/tickets/:id/accept", method = "post", tag = "Tag::Work")]
-    async fn accept(&self, auth: BearerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+    async fn accept(&self, auth: StaffAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
         self.command(&auth, &id.0, StaffCommand::Accept).await
     }
 
@@ -310,7 +316,7 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/resolve", method = "post", tag = "Tag::Work")]
     async fn resolve(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<ResolveBody>,
     ) -> ApiResult<Json<Ticket>> {
@@ -330,7 +336,7 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/transfer", method = "post", tag = "Tag::Work")]
     async fn transfer(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<TransferBody>,
     ) -> ApiResult<Json<Ticket>> {
@@ -356,7 +362,7 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/escalate", method = "post", tag = "Tag::Work")]
     async fn escalate(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<ReasonBody>,
     ) -> ApiResult<Json<Ticket>> {
@@ -369,7 +375,7 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/reject", method = "post", tag = "Tag::Work")]
     async fn reject(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<RejectBody>,
     ) -> ApiResult<Json<Ticket>> {
@@ -390,7 +396,7 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/assign", method = "post", tag = "Tag::Work")]
     async fn assign(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<AssignBody>,
     ) -> ApiResult<Json<Ticket>> {
@@ -411,7 +417,7 @@ impl TicketApi {
     #[allow(clippy::too_many_arguments)]
     async fn work(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         status: Query<Option<String>>,
         grid_id: Query<Option<Uuid>>,
         category: Query<Option<String>>,
@@ -419,7 +425,7 @@ impl TicketApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<JsonBody<TicketPage>> {
-        let staff_id = auth.staff_id()?;
+        let staff_id = auth.0;
         let statuses = match status.0.as_deref().filter(|s| !s.is_empty()) {
             None => vec![],
             Some(list) => list
@@ -449,11 +455,11 @@ impl TicketApi {
     #[oai(path = "/work/return-visits", method = "get", tag = "Tag::Work")]
     async fn return_visits(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<JsonBody<TicketPage>> {
-        let staff_id = auth.staff_id()?;
+        let staff_id = auth.0;
         let filter = WorkFilter {
             return_visit_pending: true,
             ..WorkFilter::default()
@@ -466,11 +472,11 @@ impl TicketApi {
     #[oai(path = "/work/moderation", method = "get", tag = "Tag::Work")]
     async fn moderation(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<JsonBody<TicketPage>> {
-        let staff_id = auth.staff_id()?;
+        let staff_id = auth.0;
         let filter = WorkFilter {
             moderation_pending: true,
             ..WorkFilter::default()
@@ -484,12 +490,13 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/merge", method = "post", tag = "Tag::Work")]
     async fn merge(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<MergeBody>,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = auth.staff(&self.state.ctx()).await?;
-        let view = services::tickets::merge(&self.state.ctx(), &scope, &id.0, &body.into).await?;
+        let ctx = self.state.ctx();
+        let scope = auth.scope(&ctx).await?;
+        let view = services::tickets::merge(&ctx, &scope, &id.0, &body.into).await?;
         Ok(Json(view.into()))
     }
 
@@ -497,21 +504,16 @@ impl TicketApi {
     #[oai(path = "/tickets/:id/return-visit", method = "post", tag = "Tag::Work")]
     async fn return_visit(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         id: Path<String>,
         body: Json<ReturnVisitBody>,
     ) -> ApiResult<Json<Ticket>> {
-        let scope = auth.staff(&self.state.ctx()).await?;
+        let ctx = self.state.ctx();
+        let scope = auth.scope(&ctx).await?;
         let note =
             Text::parse_opt("note", body.note.as_deref(), 1000).map_err(ServiceError::from)?;
-        let view = services::tickets::record_return_visit(
-            &self.state.ctx(),
-            &scope,
-            &id.0,
-            body.outcome,
-            note,
-        )
-        .await?;
+        let view =
+            services::tickets::record_return_visit(&ctx, &scope, &id.0, body.outcome, note).await?;
         Ok(Json(view.into()))
     }
 }

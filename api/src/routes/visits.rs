@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json};
 use uuid::Uuid;
 
-use super::{ApiResult, Created, Tag, auth::BearerAuth, text, text_opt};
+use super::{ApiResult, Created, Tag, auth::StaffAuth, text, text_opt};
 use crate::{
     domain::{Channel, TicketKind, access::StaffScope, inputs::Phone},
     error::{ApiError, Code},
@@ -116,9 +116,9 @@ pub struct VisitApi {
 }
 
 impl VisitApi {
-    async fn scope_over(&self, auth: &BearerAuth, area_id: Uuid) -> ApiResult<StaffScope> {
+    async fn scope_over(&self, auth: &StaffAuth, area_id: Uuid) -> ApiResult<StaffScope> {
         let ctx = self.state.ctx();
-        let scope = auth.staff(&ctx).await?;
+        let scope = auth.scope(&ctx).await?;
         let dir = ctx.dir().await?;
         let visible = scope.visible_set(&dir.tree);
         if dir.tree.get(area_id).is_some()
@@ -146,8 +146,9 @@ impl VisitApi {
     /// suggestions heard: one ticket each (channel `door_knock`), routed as usual and normally
     /// to the recording worker, all in one transaction.
     #[oai(path = "/visits", method = "post")]
-    async fn record(&self, auth: BearerAuth, body: Json<VisitCreate>) -> ApiResult<Created<Visit>> {
-        let scope = auth.staff(&self.state.ctx()).await?;
+    async fn record(&self, auth: StaffAuth, body: Json<VisitCreate>) -> ApiResult<Created<Visit>> {
+        let ctx = self.state.ctx();
+        let scope = auth.scope(&ctx).await?;
         let body = body.0;
         if body.suggestions.len() > 20 {
             return Err(ApiError::new(Code::InvalidField)
@@ -187,7 +188,7 @@ impl VisitApi {
             visited_at: body.visited_at,
             suggestions,
         };
-        let (visit, tickets) = services::visits::record(&self.state.ctx(), &scope, new).await?;
+        let (visit, tickets) = services::visits::record(&ctx, &scope, new).await?;
         let mut out = Visit::from(visit);
         out.tickets = tickets
             .into_iter()
@@ -206,7 +207,7 @@ impl VisitApi {
     #[oai(path = "/visits", method = "get")]
     async fn list(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
@@ -222,7 +223,7 @@ impl VisitApi {
     #[oai(path = "/stats/visit-coverage", method = "get", tag = "Tag::Stats")]
     async fn coverage(
         &self,
-        auth: BearerAuth,
+        auth: StaffAuth,
         area_id: Query<Uuid>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,

@@ -1,78 +1,101 @@
 //! Bodies of the statistics endpoints.
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{
+    Object,
+    registry::{MetaSchema, MetaSchemaRef, Registry},
+    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+};
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::rates::Figures;
+use crate::domain::{
+    columns::{COLUMNS, Column, Shape},
+    rates::Figures,
+};
 
-/// The figures of SPEC §7 (definitions in the API description). Rates are fractions (0.95),
-/// `null` when their denominator is 0.
-#[derive(Object)]
-pub struct FiguresBody {
-    /// Submitted in the period, less withdrawn and rejected.
-    pub received: u64,
-    pub withdrawn: u64,
-    pub rejected: u64,
-    /// Received tickets that were accepted.
-    pub accepted: u64,
-    /// Tickets whose response was due in the period.
-    pub response_due: u64,
-    pub responded_in_time: u64,
-    #[oai(nullable)]
-    pub response_rate: Option<f64>,
-    pub resolved: u64,
-    #[oai(nullable)]
-    pub resolution_rate: Option<f64>,
-    pub rated: u64,
-    pub satisfied: u64,
-    pub basically_satisfied: u64,
-    pub unsatisfied: u64,
-    #[oai(nullable)]
-    pub satisfaction_rate: Option<f64>,
-    pub reopened: u64,
-    #[oai(nullable)]
-    pub reopen_rate: Option<f64>,
-    /// Open now with a deadline passed.
-    pub overdue_open: u64,
-    #[oai(nullable)]
-    pub median_response_minutes: Option<f64>,
-    #[oai(nullable)]
-    pub p90_response_minutes: Option<f64>,
-    #[oai(nullable)]
-    pub median_resolution_minutes: Option<f64>,
-    #[oai(nullable)]
-    pub p90_resolution_minutes: Option<f64>,
-    /// 100 × (w_response × response_rate + w_resolution × resolution_rate + w_satisfaction × satisfaction_rate).
-    #[oai(nullable)]
-    pub composite_score: Option<f64>,
-}
+/// The figures of SPEC §7, one field per row of `domain::columns::COLUMNS` (definitions in the
+/// API description). Rates are fractions (0.95), `null` when their denominator is 0.
+pub struct FiguresBody(pub Figures);
 
 impl From<Figures> for FiguresBody {
     fn from(f: Figures) -> Self {
-        FiguresBody {
-            received: f.received,
-            withdrawn: f.withdrawn,
-            rejected: f.rejected,
-            accepted: f.accepted,
-            response_due: f.response_due,
-            responded_in_time: f.responded_in_time,
-            response_rate: f.response_rate,
-            resolved: f.resolved,
-            resolution_rate: f.resolution_rate,
-            rated: f.rated,
-            satisfied: f.satisfied,
-            basically_satisfied: f.basically_satisfied,
-            unsatisfied: f.unsatisfied,
-            satisfaction_rate: f.satisfaction_rate,
-            reopened: f.reopened,
-            reopen_rate: f.reopen_rate,
-            overdue_open: f.overdue_open,
-            median_response_minutes: f.median_response_minutes,
-            p90_response_minutes: f.p90_response_minutes,
-            median_resolution_minutes: f.median_resolution_minutes,
-            p90_resolution_minutes: f.p90_resolution_minutes,
-            composite_score: f.composite_score,
+        FiguresBody(f)
+    }
+}
+
+fn column_schema(c: &Column) -> MetaSchema {
+    let mut schema = match c.shape {
+        Shape::Count => MetaSchema::new_with_format("integer", "uint64"),
+        Shape::Rate | Shape::Number => {
+            let mut s = MetaSchema::new_with_format("number", "double");
+            s.nullable = true;
+            s
         }
+    };
+    schema.description = Some(c.about);
+    schema
+}
+
+impl Type for FiguresBody {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "Figures".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(Self::name().into_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| {
+            let mut schema = MetaSchema::new("object");
+            schema.description = Some(
+                "The figures of SPEC §7. Rates are fractions (0.95), null when their denominator is 0.",
+            );
+            schema.properties = COLUMNS
+                .iter()
+                .map(|c| (c.name, MetaSchemaRef::Inline(Box::new(column_schema(c)))))
+                .collect();
+            schema.required = COLUMNS.iter().map(|c| c.name).collect();
+            schema
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for FiguresBody {
+    fn to_json(&self) -> Option<Value> {
+        let fields = COLUMNS.iter().map(|c| {
+            let value = match (c.shape, c.value(&self.0)) {
+                (_, None) => Value::Null,
+                (Shape::Count, Some(v)) => Value::from(v as u64),
+                (_, Some(v)) => Value::from(v),
+            };
+            (c.name.to_owned(), value)
+        });
+        Some(Value::Object(fields.collect()))
+    }
+}
+
+/// Figures are only ever sent, never read from a request.
+impl ParseFromJSON for FiguresBody {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Err(ParseError::custom(format!(
+            "figures are read-only: {}",
+            value.unwrap_or_default()
+        )))
     }
 }
 

@@ -1,12 +1,14 @@
 //! Statistics for community and street offices (SPEC §7): the three rates over an area and a
-//! period, broken down by grid, community, worker, category, day or week, exported as CSV and
-//! XLSX, a per-grid heatmap and the morning view of each worker's load.
+//! period, broken down by grid, community, worker, category, day or week, per-grid counts for
+//! the heatmap and the morning view of each worker's load. How they are written (JSON, CSV,
+//! XLSX) is `domain::columns` and `crate::exports`.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -16,7 +18,7 @@ use crate::domain::{
     AreaKind,
     access::StaffScope,
     calendar::beijing,
-    rates::{self, Figures, Tally, TicketRow, Weights},
+    rates::{self, Figures, Period, Tally, TicketRow, Weights},
     string_enum,
 };
 use entity::{rating, ticket};
@@ -25,6 +27,20 @@ string_enum!(
     /// How a breakdown groups tickets. Day and week go by the Beijing date of submission.
     Grouping { Grid => "grid", Community => "community", Worker => "worker", Category => "category", Day => "day", Week => "week", }
 );
+
+impl Grouping {
+    /// Its name in exports (the XLSX sheet of this breakdown).
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            Grouping::Grid => "按网格",
+            Grouping::Community => "按社区",
+            Grouping::Worker => "按人员",
+            Grouping::Category => "按类别",
+            Grouping::Day => "按日",
+            Grouping::Week => "按周",
+        }
+    }
+}
 
 /// What decides a ticket's group.
 #[derive(FromQueryResult)]
@@ -73,8 +89,7 @@ pub struct Data {
     pub area_id: Uuid,
     pub area_name: String,
     pub area_kind: AreaKind,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub period: Period,
     groups: HashMap<Grouping, Vec<Group>>,
     per_grid: HashMap<Uuid, (u64, u64)>,
     worker_load: HashMap<Uuid, (u64, u64)>,
@@ -99,8 +114,7 @@ pub struct Asked {
     pub area_id: Uuid,
     pub area_name: String,
     pub area_kind: AreaKind,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub period: Period,
     /// Every area in its subtree: the places its tickets may count at.
     pub places: Vec<Uuid>,
 }
@@ -109,10 +123,9 @@ async fn ask(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    period: Period,
 ) -> ServiceResult<(Asked, std::sync::Arc<super::directory::Directory>)> {
-    if to <= from || to - from > Duration::days(3 * 366) {
+    if period.to <= period.from || period.to - period.from > Duration::days(3 * 366) {
         return Err(ServiceError::rejected(
             crate::error::Code::InvalidField,
             "to",
@@ -129,8 +142,7 @@ async fn ask(
         area_id,
         area_name: area.name.clone(),
         area_kind: area.kind,
-        from,
-        to,
+        period,
         places: dir.tree.subtree(area_id),
     };
     Ok((asked, dir))
@@ -151,11 +163,10 @@ pub async fn summary(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    period: Period,
 ) -> ServiceResult<(Asked, Figures)> {
-    let (asked, _) = ask(ctx, scope, area_id, from, to).await?;
-    let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
+    let (asked, _) = ask(ctx, scope, area_id, period).await?;
+    let tally = rollups::tally(ctx.db, &asked.places, period.from, period.to).await?;
     let overdue = rollups::overdue_open(ctx.db, &asked.places, ctx.now()).await?;
     Ok((asked, tally.figures(overdue, weights(ctx))))
 }
@@ -202,12 +213,12 @@ pub async fn load(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    period: Period,
     by: &[Grouping],
     counts: bool,
 ) -> ServiceResult<Data> {
-    let (asked, dir) = ask(ctx, scope, area_id, from, to).await?;
+    let (asked, dir) = ask(ctx, scope, area_id, period).await?;
+    let Period { from, to } = period;
     let now = ctx.now();
     // Grids and communities are places: their figures come from the rollups, as the summary's.
     let (by_place, by): (Vec<Grouping>, Vec<Grouping>) = by
@@ -215,7 +226,7 @@ pub async fn load(
         .partition(|g| matches!(g, Grouping::Grid | Grouping::Community));
     let by = by.as_slice();
     let placed = rollups::placed_in(&asked.places);
-    let in_period = |t: DateTime<Utc>| t >= from && t < to;
+    let in_period = |t: DateTime<Utc>| period.contains(t);
     let relevant = Condition::any()
         .add(
             ticket::Column::SubmittedAt
@@ -377,8 +388,7 @@ pub async fn load(
         area_id,
         area_name: asked.area_name,
         area_kind: asked.area_kind,
-        from,
-        to,
+        period,
         groups,
         per_grid,
         worker_load,
@@ -401,7 +411,8 @@ async fn by_place_from_rollups(
     if by.is_empty() {
         return Ok(groups);
     }
-    let tallies = rollups::tally_by_place(ctx.db, &asked.places, asked.from, asked.to).await?;
+    let tallies =
+        rollups::tally_by_place(ctx.db, &asked.places, asked.period.from, asked.period.to).await?;
     let overdue = rollups::overdue_open_by_place(ctx.db, &asked.places, ctx.now()).await?;
     for &g in by {
         let kind = match g {
@@ -426,6 +437,14 @@ impl Data {
         self.groups.get(&by).cloned().unwrap_or_default()
     }
 
+    /// The breakdown under `by` as an export's rows: each group's name and figures.
+    pub fn rows(&self, by: Grouping) -> Vec<(String, Figures)> {
+        self.breakdown(by)
+            .into_iter()
+            .map(|g| (g.name, g.figures))
+            .collect()
+    }
+
     /// Tickets submitted in the period per grid, and how many of them are open.
     pub fn per_grid_counts(&self) -> &HashMap<Uuid, (u64, u64)> {
         &self.per_grid
@@ -439,178 +458,6 @@ impl Data {
     pub fn name_of(&self, id: Uuid) -> String {
         self.names.get(&id).cloned().unwrap_or_default()
     }
-}
-
-fn pct(rate: Option<f64>) -> String {
-    rate.map(|r| format!("{:.1}%", r * 100.0))
-        .unwrap_or_default()
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.1}")).unwrap_or_default()
-}
-
-pub const COLUMNS: [&str; 18] = [
-    "分组",
-    "受理量",
-    "撤回",
-    "不予受理",
-    "应响应",
-    "按时响应",
-    "响应率",
-    "办结量",
-    "解决率",
-    "评价数",
-    "满意",
-    "基本满意",
-    "不满意",
-    "满意率",
-    "重办率",
-    "超期未办结",
-    "综合得分",
-    "响应中位(分钟)",
-];
-
-fn cells(name: &str, f: &Figures) -> Vec<String> {
-    vec![
-        name.to_owned(),
-        f.received.to_string(),
-        f.withdrawn.to_string(),
-        f.rejected.to_string(),
-        f.response_due.to_string(),
-        f.responded_in_time.to_string(),
-        pct(f.response_rate),
-        f.resolved.to_string(),
-        pct(f.resolution_rate),
-        f.rated.to_string(),
-        f.satisfied.to_string(),
-        f.basically_satisfied.to_string(),
-        f.unsatisfied.to_string(),
-        pct(f.satisfaction_rate),
-        pct(f.reopen_rate),
-        f.overdue_open.to_string(),
-        num(f.composite_score),
-        num(f.median_response_minutes),
-    ]
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese correctly: a header with
-/// the area and period, then one line per row (the summary, or a breakdown's groups).
-pub fn csv(
-    area_name: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    rows: Vec<(String, Figures)>,
-) -> String {
-    let mut out = String::from("\u{feff}");
-    out.push_str(&format!(
-        "# {} {} — {}\r\n",
-        area_name,
-        from.to_rfc3339(),
-        to.to_rfc3339()
-    ));
-    out.push_str(&COLUMNS.map(csv_field).join(","));
-    out.push_str("\r\n");
-    for (name, f) in rows {
-        out.push_str(
-            &cells(&name, &f)
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// An XLSX workbook: a summary sheet and one sheet per breakdown, rates as percentages.
-pub fn xlsx(data: &Data, summary: Figures) -> Result<Vec<u8>, ServiceError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("xlsx: {e}"));
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let percent = Format::new().set_num_format("0.0%");
-    let sheets: Vec<(String, Vec<(String, Figures)>)> =
-        std::iter::once(("汇总".to_owned(), vec![(data.area_name.clone(), summary)]))
-            .chain(Grouping::ALL.iter().map(|by| {
-                let name = match by {
-                    Grouping::Grid => "按网格",
-                    Grouping::Community => "按社区",
-                    Grouping::Worker => "按人员",
-                    Grouping::Category => "按类别",
-                    Grouping::Day => "按日",
-                    Grouping::Week => "按周",
-                };
-                (
-                    name.to_owned(),
-                    data.breakdown(*by)
-                        .into_iter()
-                        .map(|g| (g.name, g.figures))
-                        .collect(),
-                )
-            }))
-            .collect();
-    let period = format!(
-        "{}　{} 至 {}",
-        data.area_name,
-        data.from.with_timezone(&beijing()).format("%Y-%m-%d %H:%M"),
-        data.to.with_timezone(&beijing()).format("%Y-%m-%d %H:%M")
-    );
-    for (title, rows) in sheets {
-        let sheet = book.add_worksheet();
-        sheet.set_name(&title).map_err(err)?;
-        sheet
-            .write_string_with_format(0, 0, &period, &bold)
-            .map_err(err)?;
-        for (c, h) in COLUMNS.iter().enumerate() {
-            sheet
-                .write_string_with_format(1, c as u16, *h, &bold)
-                .map_err(err)?;
-        }
-        for (i, (name, f)) in rows.iter().enumerate() {
-            let r = (i + 2) as u32;
-            sheet.write_string(r, 0, name).map_err(err)?;
-            let values: [(u16, Option<f64>, bool); 17] = [
-                (1, Some(f.received as f64), false),
-                (2, Some(f.withdrawn as f64), false),
-                (3, Some(f.rejected as f64), false),
-                (4, Some(f.response_due as f64), false),
-                (5, Some(f.responded_in_time as f64), false),
-                (6, f.response_rate, true),
-                (7, Some(f.resolved as f64), false),
-                (8, f.resolution_rate, true),
-                (9, Some(f.rated as f64), false),
-                (10, Some(f.satisfied as f64), false),
-                (11, Some(f.basically_satisfied as f64), false),
-                (12, Some(f.unsatisfied as f64), false),
-                (13, f.satisfaction_rate, true),
-                (14, f.reopen_rate, true),
-                (15, Some(f.overdue_open as f64), false),
-                (16, f.composite_score, false),
-                (17, f.median_response_minutes, false),
-            ];
-            for (c, v, is_pct) in values {
-                match (v, is_pct) {
-                    (Some(v), true) => sheet
-                        .write_number_with_format(r, c, v, &percent)
-                        .map_err(err)?,
-                    (Some(v), false) => sheet.write_number(r, c, v).map_err(err)?,
-                    (None, _) => sheet.write_string(r, c, "").map_err(err)?,
-                };
-            }
-        }
-        sheet.set_column_width(0, 24).map_err(err)?;
-    }
-    book.save_to_buffer().map_err(err)
 }
 
 /// The ids of grid workers and assistants under an area, for the morning view.
@@ -648,4 +495,37 @@ pub async fn workers_of(
     out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     out.dedup_by_key(|w| w.0);
     Ok(out)
+}
+
+/// A GeoJSON FeatureCollection of the grids under the area `data` was loaded for (with
+/// `counts`), each with the tickets submitted in the period (`count`) and those still open
+/// (`open`), for a map layer.
+pub async fn heatmap(ctx: &Ctx<'_>, data: &Data) -> ServiceResult<serde_json::Value> {
+    use serde_json::{Value, json};
+    let dir = ctx.dir().await?;
+    let grids = dir.tree.subtree(data.area_id);
+    let rows = entity::area::Entity::find()
+        .filter(entity::area::Column::Id.is_in(grids))
+        .filter(entity::area::Column::Kind.eq(AreaKind::Grid.as_str()))
+        .order_by_asc(entity::area::Column::Code)
+        .all(ctx.db)
+        .await?;
+    let features: Vec<Value> = rows
+        .into_iter()
+        .map(|area| {
+            let geometry: Value = area
+                .boundary
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok())
+                .unwrap_or(Value::Null);
+            let (count, open) = data.per_grid.get(&area.id).copied().unwrap_or_default();
+            json!({
+                "type": "Feature",
+                "id": area.id,
+                "geometry": geometry,
+                "properties": {"grid_id": area.id, "name": area.name, "code": area.code, "count": count, "open": open},
+            })
+        })
+        .collect();
+    Ok(json!({"type": "FeatureCollection", "features": features}))
 }

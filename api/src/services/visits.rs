@@ -165,11 +165,10 @@ pub async fn coverage(
 pub async fn per_worker(
     ctx: &Ctx<'_>,
     area_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    period: crate::domain::rates::Period,
 ) -> ServiceResult<HashMap<Uuid, u64>> {
     let mut out = HashMap::new();
-    for v in list(ctx, area_id, from, to).await? {
+    for v in list(ctx, area_id, period.from, period.to).await? {
         *out.entry(v.worker_id).or_default() += 1;
     }
     Ok(out)

@@ -1,0 +1,102 @@
+//! Statistics as files an office opens in Excel: CSV (UTF-8 with a byte-order mark, so the
+//! Chinese shows) and XLSX (a sheet per table, rates as percentages). The columns are
+//! `domain::columns`'s exported ones, in its order.
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use crate::domain::{
+    calendar::beijing,
+    columns::{Column, Shape, exported},
+    rates::{Figures, Period},
+};
+
+/// A table: one named row of figures per group (or the summary's one row).
+pub type Rows = Vec<(String, Figures)>;
+
+const GROUP: &str = "分组";
+
+fn cell(c: &Column, f: &Figures) -> String {
+    match (c.shape, c.value(f)) {
+        (_, None) => String::new(),
+        (Shape::Count, Some(v)) => format!("{v:.0}"),
+        (Shape::Rate, Some(v)) => format!("{:.1}%", v * 100.0),
+        (Shape::Number, Some(v)) => format!("{v:.1}"),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// CSV: a comment line with the area and period, the header, then one line per row.
+pub fn csv(area_name: &str, period: Period, rows: Rows) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&format!(
+        "# {} {} — {}\r\n",
+        area_name,
+        period.from.to_rfc3339(),
+        period.to.to_rfc3339()
+    ));
+    let header: Vec<String> = std::iter::once(GROUP)
+        .chain(exported().map(|c| c.zh))
+        .map(csv_field)
+        .collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for (name, f) in rows {
+        let line: Vec<String> = std::iter::once(csv_field(&name))
+            .chain(exported().map(|c| csv_field(&cell(c, &f))))
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// XLSX: one sheet per `(title, rows)`, each with the area and period on top.
+pub fn xlsx(
+    area_name: &str,
+    period: Period,
+    sheets: Vec<(String, Rows)>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let heading = format!(
+        "{}　{} 至 {}",
+        area_name,
+        period
+            .from
+            .with_timezone(&beijing())
+            .format("%Y-%m-%d %H:%M"),
+        period.to.with_timezone(&beijing()).format("%Y-%m-%d %H:%M")
+    );
+    for (title, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(&title)?;
+        sheet.write_string_with_format(0, 0, &heading, &bold)?;
+        sheet.write_string_with_format(1, 0, GROUP, &bold)?;
+        for (i, c) in exported().enumerate() {
+            sheet.write_string_with_format(1, i as u16 + 1, c.zh, &bold)?;
+        }
+        for (r, (name, f)) in rows.iter().enumerate() {
+            let r = r as u32 + 2;
+            sheet.write_string(r, 0, name)?;
+            for (i, c) in exported().enumerate() {
+                let col = i as u16 + 1;
+                match (c.value(f), c.shape) {
+                    (Some(v), Shape::Rate) => {
+                        sheet.write_number_with_format(r, col, v, &percent)?
+                    }
+                    (Some(v), _) => sheet.write_number(r, col, v)?,
+                    (None, _) => sheet.write_string(r, col, "")?,
+                };
+            }
+        }
+        sheet.set_column_width(0, 24)?;
+    }
+    book.save_to_buffer()
+}
