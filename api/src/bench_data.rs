@@ -98,7 +98,7 @@ fn err(e: impl std::fmt::Display) -> ServiceError {
 }
 
 async fn world(db: &DatabaseConnection) -> ServiceResult<World> {
-    services::seed::demo(db).await?;
+    services::seed::demo(db, chrono::Utc::now()).await?;
     let areas = area::Entity::find().all(db).await?;
     let street = areas
         .iter()

@@ -154,7 +154,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if seed_demo
                 || std::env::var("QIAOMEN_SEED_DEMO").is_ok_and(|v| v == "1" || v == "true")
             {
-                report_seed(services::seed::demo(&state.db).await?);
+                report_seed(services::seed::demo(&state.db, state.clock.now()).await?);
             }
             startup::serve(
                 state,
@@ -173,7 +173,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::SeedDemo => {
             let state = startup::build_state(settings).await?;
-            report_seed(services::seed::demo(&state.db).await?);
+            report_seed(services::seed::demo(&state.db, state.clock.now()).await?);
         }
         Command::Admin {
             command:
@@ -189,7 +189,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 login: Text::parse("login", &login, 64).map_err(ServiceError::from)?,
                 password: Password::parse(&password)?,
             };
-            let staff = services::staff::create_admin(&state.db, &state.passwords, new).await?;
+            let staff =
+                services::staff::create_admin(&state.db, &state.passwords, new, state.clock.now())
+                    .await?;
             println!("created system admin {} ({})", staff.login, staff.id);
         }
         Command::BenchData {
@@ -227,7 +229,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let text = std::fs::read_to_string(&file)?;
             let state = startup::build_state(settings).await?;
             let (created, updated) =
-                services::areas::import_feature_collection(&state.db, &text).await?;
+                services::areas::import_feature_collection(&state.db, &text, state.clock.now())
+                    .await?;
             println!(
                 "imported {}: {created} created, {updated} updated",
                 file.display()

@@ -160,6 +160,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             login: Text::parse("login", "root", 64).expect("login"),
             password: Password::parse("root-password").expect("password"),
         },
+        state.clock.now(),
     )
     .await
     .expect("create admin");

@@ -134,7 +134,7 @@ impl TokenHolder {
 
     /// At most 20 forced refreshes a day (Beijing day) and 30 s apart, across all nodes.
     async fn may_force(&self) -> bool {
-        let day = (Utc::now() + chrono::Duration::hours(8)).format("%Y%m%d");
+        let day = crate::domain::calendar::beijing_date(Utc::now()).format("%Y%m%d");
         let gap_free = self
             .cache
             .set_nx("wechat:force:last", "1", FORCE_GAP)

@@ -24,11 +24,23 @@ pub enum CalendarError {
     NoPeriods,
 }
 
-pub const BEIJING: i32 = 8 * 3600;
+const BEIJING: i32 = 8 * 3600;
 
-/// China Standard Time (UTC+8), the clock of every office day, number and report.
+/// China Standard Time (UTC+8), the clock of every office day, number and report: the one
+/// place the offset is written.
 pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(BEIJING).unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
+}
+
+/// The Beijing date of an instant.
+pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&beijing()).date_naive()
+}
+
+/// The instant a Beijing date begins.
+pub fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    (midnight - Duration::seconds(i64::from(BEIJING))).and_utc()
 }
 
 impl WorkCalendar {
@@ -54,7 +66,7 @@ impl WorkCalendar {
             holidays: holidays.into_iter().collect(),
             workdays: workdays.into_iter().collect(),
             periods: parsed,
-            offset: FixedOffset::east_opt(BEIJING).ok_or(CalendarError::NoPeriods)?,
+            offset: beijing(),
         })
     }
 
@@ -123,8 +135,7 @@ mod tests {
     /// Beijing wall time → UTC.
     fn bj(s: &str) -> DateTime<Utc> {
         let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        FixedOffset::east_opt(BEIJING)
-            .unwrap()
+        beijing()
             .from_local_datetime(&naive)
             .unwrap()
             .with_timezone(&Utc)

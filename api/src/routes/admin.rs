@@ -50,7 +50,9 @@ impl AdminApi {
             boundary: body.boundary,
         };
         Ok(Created::Created(Json(
-            services::areas::create(&self.state.db, new).await?.into(),
+            services::areas::create(&self.state.db, new, self.state.clock.now())
+                .await?
+                .into(),
         )))
     }
 
@@ -88,7 +90,7 @@ impl AdminApi {
             boundary: body.boundary,
         };
         Ok(Json(
-            services::areas::update(&self.state.db, id.0, changes)
+            services::areas::update(&self.state.db, id.0, changes, self.state.clock.now())
                 .await?
                 .into(),
         ))
@@ -108,8 +110,12 @@ impl AdminApi {
         _auth: AdminAuth,
         body: Json<serde_json::Value>,
     ) -> ApiResult<Json<ImportReport>> {
-        let (created, updated) =
-            services::areas::import_feature_collection(&self.state.db, &body.0.to_string()).await?;
+        let (created, updated) = services::areas::import_feature_collection(
+            &self.state.db,
+            &body.0.to_string(),
+            self.state.clock.now(),
+        )
+        .await?;
         Ok(Json(ImportReport {
             created: created as u64,
             updated: updated as u64,
@@ -136,7 +142,7 @@ impl AdminApi {
             location,
         };
         Ok(Created::Created(Json(
-            services::areas::create_building(&self.state.db, new)
+            services::areas::create_building(&self.state.db, new, self.state.clock.now())
                 .await?
                 .into(),
         )))
@@ -153,7 +159,13 @@ impl AdminApi {
             login: text("login", &body.login, 64)?,
             password: Password::parse(&body.password)?,
         };
-        let staff = services::staff::create(&self.state.db, &self.state.passwords, new).await?;
+        let staff = services::staff::create(
+            &self.state.db,
+            &self.state.passwords,
+            new,
+            self.state.clock.now(),
+        )
+        .await?;
         Ok(Created::Created(Json(self.staff_view(staff).await?)))
     }
 
@@ -172,7 +184,13 @@ impl AdminApi {
         id: Path<Uuid>,
         body: Json<StaffPatch>,
     ) -> ApiResult<Json<Staff>> {
-        let staff = services::staff::set_status(&self.state.db, id.0, body.0.status).await?;
+        let staff = services::staff::set_status(
+            &self.state.db,
+            id.0,
+            body.0.status,
+            self.state.clock.now(),
+        )
+        .await?;
         Ok(Json(self.staff_view(staff).await?))
     }
 
@@ -210,7 +228,8 @@ impl AdminApi {
             skills,
             department: text_opt("department", body.department.as_deref(), 64)?,
         };
-        let created = services::staff::assign(&self.state.db, id.0, new).await?;
+        let created =
+            services::staff::assign(&self.state.db, id.0, new, self.state.clock.now()).await?;
         Ok(Created::Created(Json(created.into())))
     }
 
@@ -288,7 +307,7 @@ impl AdminApi {
             attributes: body.attributes.unwrap_or_default(),
         };
         Ok(Created::Created(Json(
-            services::categories::create(&self.state.db, new)
+            services::categories::create(&self.state.db, new, self.state.clock.now())
                 .await?
                 .into(),
         )))

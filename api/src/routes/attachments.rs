@@ -50,7 +50,8 @@ impl AttachmentApi {
         auth: CallerAuth,
         form: UploadForm,
     ) -> ApiResult<Created<AttachmentRef>> {
-        let caller = auth.caller(&self.state.ctx()).await?;
+        let ctx = self.state.ctx();
+        let caller = auth.caller(&ctx).await?;
         let bytes = form
             .file
             .into_vec()
@@ -62,6 +63,7 @@ impl AttachmentApi {
             self.state.settings.media.max_bytes,
             Owner::of(&caller),
             bytes,
+            ctx.now(),
         )
         .await?;
         Ok(Created::Created(Json(created.into())))

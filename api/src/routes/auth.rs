@@ -149,8 +149,7 @@ impl AuthApi {
     #[oai(path = "/auth/wechat", method = "post")]
     async fn wechat(&self, body: Json<WechatLogin>) -> ApiResult<Json<ResidentToken>> {
         let code = Text::parse("code", &body.code, 256).map_err(services::ServiceError::from)?;
-        let resident_id =
-            services::auth::wechat_login(&self.state.db, &self.state.wechat, code.as_str()).await?;
+        let resident_id = services::auth::wechat_login(&self.state.ctx(), code.as_str()).await?;
         let token = self
             .state
             .tokens
@@ -209,9 +208,7 @@ impl MeApi {
         body: Json<CodeBody>,
     ) -> ApiResult<Json<PhoneBound>> {
         let resident = auth.0;
-        let phone =
-            services::auth::bind_phone(&self.state.db, &self.state.wechat, resident, &body.code)
-                .await?;
+        let phone = services::auth::bind_phone(&self.state.ctx(), resident, &body.code).await?;
         Ok(Json(PhoneBound { phone }))
     }
 
@@ -246,9 +243,9 @@ impl MeApi {
     /// Binds the calling staff member's WeChat account (a `wx.login` code).
     #[oai(path = "/staff/me/wechat", method = "post")]
     async fn bind_staff_wechat(&self, auth: StaffAuth, body: Json<CodeBody>) -> ApiResult<()> {
-        let staff_id = auth.scope(&self.state.ctx()).await?.staff_id;
-        services::auth::bind_staff_wechat(&self.state.db, &self.state.wechat, staff_id, &body.code)
-            .await?;
+        let ctx = self.state.ctx();
+        let staff_id = auth.scope(&ctx).await?.staff_id;
+        services::auth::bind_staff_wechat(&ctx, staff_id, &body.code).await?;
         Ok(())
     }
 

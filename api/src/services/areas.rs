@@ -1,4 +1,5 @@
 //! Areas of the grid-management tree and their buildings: create, change, delete, import.
+use chrono::{DateTime, Utc};
 use geo::{Contains, CoordsIter, Intersects, MultiPolygon, Point, Validation};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -7,7 +8,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, directory, now};
+use super::{ServiceError, ServiceResult, directory};
 use crate::{
     domain::{
         AreaKind,
@@ -97,7 +98,11 @@ async fn check_parent(
     }
 }
 
-pub async fn create(db: &DatabaseConnection, new: NewArea) -> ServiceResult<entity::area::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewArea,
+    at: DateTime<Utc>,
+) -> ServiceResult<entity::area::Model> {
     let txn = super::write_txn(db).await?;
     check_parent(&txn, new.kind, new.parent_id).await?;
     let boundary = match &new.boundary {
@@ -107,7 +112,6 @@ pub async fn create(db: &DatabaseConnection, new: NewArea) -> ServiceResult<enti
         }
         None => None,
     };
-    let at = now();
     let model = entity::area::ActiveModel {
         id: Set(Uuid::new_v4()),
         kind: Set(new.kind.as_str().to_owned()),
@@ -150,6 +154,7 @@ pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     changes: AreaChanges,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::area::Model> {
     let txn = super::write_txn(db).await?;
     let current = get(&txn, id).await?;
@@ -177,7 +182,7 @@ pub async fn update(
         parse_boundary(&boundary)?;
         am.boundary = Set(Some(boundary.to_string()));
     }
-    am.updated_at = Set(now());
+    am.updated_at = Set(at);
     let model = am.update(&txn).await?;
     directory::bump(&txn).await?;
     txn.commit().await?;
@@ -236,6 +241,7 @@ pub struct NewBuilding {
 pub async fn create_building(
     db: &DatabaseConnection,
     new: NewBuilding,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::building::Model> {
     let txn = super::write_txn(db).await?;
     let grid = entity::area::Entity::find_by_id(new.grid_id)
@@ -262,7 +268,6 @@ pub async fn create_building(
             ));
         }
     }
-    let at = now();
     let model = entity::building::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(new.name.into_inner()),
@@ -285,6 +290,7 @@ pub async fn create_building(
 pub async fn import_feature_collection(
     db: &DatabaseConnection,
     text: &str,
+    at: DateTime<Utc>,
 ) -> ServiceResult<(usize, usize)> {
     let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
     let fc: geojson::FeatureCollection =
@@ -325,7 +331,6 @@ pub async fn import_feature_collection(
             }
             None => None,
         };
-        let at = now();
         match entity::area::Entity::find()
             .filter(entity::area::Column::Code.eq(code.clone()))
             .one(&txn)

@@ -6,7 +6,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, now};
+use super::{ServiceError, ServiceResult};
 use crate::{
     domain::{
         ActorKind, Visibility,
@@ -49,6 +49,7 @@ pub async fn upload(
     max_bytes: u64,
     owner: Owner,
     bytes: Vec<u8>,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<attachment::Model> {
     if bytes.len() as u64 > max_bytes {
         return Err(ServiceError::rejected(
@@ -81,7 +82,7 @@ pub async fn upload(
         ticket_id: Set(None),
         purpose: Set(None),
         visibility: Set(Visibility::Public.as_str().to_owned()),
-        created_at: Set(now()),
+        created_at: Set(at),
     }
     .insert(db)
     .await?)

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, now};
+use super::{Ctx, ServiceError, ServiceResult};
 use crate::{
     cache::Cache,
     clients::wechat::{WechatClient, WechatError},
@@ -46,8 +46,10 @@ impl TokenKeys {
         }
     }
 
+    /// A token for `sub`. Tokens live in real time, not the injectable clock's: the JWT library
+    /// checks `exp` against the system clock.
     pub fn issue(&self, sub: Uuid, kind: PrincipalKind) -> ServiceResult<String> {
-        let at = now();
+        let at = chrono::Utc::now();
         let claims = Claims {
             sub,
             kind,
@@ -158,12 +160,9 @@ impl From<WechatError> for ServiceError {
 }
 
 /// Logs a resident in with a mini-program `wx.login` code; a new openid makes a new resident.
-pub async fn wechat_login(
-    db: &impl ConnectionTrait,
-    wechat: &WechatClient,
-    code: &str,
-) -> ServiceResult<Uuid> {
-    let session = wechat.code2session(code).await?;
+pub async fn wechat_login(ctx: &Ctx<'_>, code: &str) -> ServiceResult<Uuid> {
+    let db = ctx.db;
+    let session = ctx.wechat.code2session(code).await?;
     if let Some(existing) = resident::Entity::find()
         .filter(resident::Column::Openid.eq(&session.openid))
         .one(db)
@@ -171,7 +170,7 @@ pub async fn wechat_login(
     {
         return Ok(existing.id);
     }
-    let at = now();
+    let at = ctx.now();
     let created = resident::ActiveModel {
         id: Set(Uuid::new_v4()),
         openid: Set(session.openid.clone()),
@@ -196,13 +195,9 @@ pub async fn wechat_login(
 }
 
 /// Stores the phone number behind a mini-program `getPhoneNumber` code.
-pub async fn bind_phone(
-    db: &impl ConnectionTrait,
-    wechat: &WechatClient,
-    resident_id: Uuid,
-    code: &str,
-) -> ServiceResult<String> {
-    let raw = wechat.phone_number(code).await?;
+pub async fn bind_phone(ctx: &Ctx<'_>, resident_id: Uuid, code: &str) -> ServiceResult<String> {
+    let db = ctx.db;
+    let raw = ctx.wechat.phone_number(code).await?;
     let phone = crate::domain::inputs::Phone::parse("code", &raw)?;
     let resident = resident::Entity::find_by_id(resident_id)
         .one(db)
@@ -210,19 +205,15 @@ pub async fn bind_phone(
         .ok_or(ServiceError::NotFound)?;
     let mut am: resident::ActiveModel = resident.into();
     am.phone = Set(Some(phone.as_str().to_owned()));
-    am.updated_at = Set(now());
+    am.updated_at = Set(ctx.now());
     am.update(db).await?;
     Ok(phone.as_str().to_owned())
 }
 
 /// Binds a staff member's WeChat openid so they can log in from the mini-program.
-pub async fn bind_staff_wechat(
-    db: &impl ConnectionTrait,
-    wechat: &WechatClient,
-    staff_id: Uuid,
-    code: &str,
-) -> ServiceResult<()> {
-    let session = wechat.code2session(code).await?;
+pub async fn bind_staff_wechat(ctx: &Ctx<'_>, staff_id: Uuid, code: &str) -> ServiceResult<()> {
+    let db = ctx.db;
+    let session = ctx.wechat.code2session(code).await?;
     let taken = staff::Entity::find()
         .filter(staff::Column::Openid.eq(&session.openid))
         .one(db)
@@ -240,7 +231,7 @@ pub async fn bind_staff_wechat(
         .ok_or(ServiceError::NotFound)?;
     let mut am: staff::ActiveModel = member.into();
     am.openid = Set(Some(session.openid));
-    am.updated_at = Set(now());
+    am.updated_at = Set(ctx.now());
     am.update(db).await?;
     Ok(())
 }

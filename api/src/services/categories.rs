@@ -4,7 +4,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, now};
+use super::{ServiceError, ServiceResult};
 use crate::{
     domain::{HandlingLevel, inputs::Text},
     error::Code,
@@ -67,6 +67,7 @@ pub fn check_code(code: &Text) -> ServiceResult<()> {
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewCategory,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<entity::category::Model> {
     check_code(&new.code)?;
     for a in &new.attributes {
@@ -85,7 +86,6 @@ pub async fn create(
             "that code is taken",
         ));
     }
-    let at = now();
     let created = entity::category::ActiveModel {
         id: Set(Uuid::new_v4()),
         code: Set(new.code.into_inner()),

@@ -378,11 +378,11 @@ fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: &WorkFilter
             .add(ticket::Column::ReturnVisitAt.is_null());
     }
     if let Some(code) = &filter.category {
-        let id = dir
-            .category_by_code(code)
-            .map(|c| c.id)
-            .unwrap_or_else(Uuid::nil);
-        cond = cond.add(ticket::Column::CategoryId.eq(id));
+        cond = cond.add(match dir.category_by_code(code) {
+            Some(c) => ticket::Column::CategoryId.eq(c.id),
+            // No such category: no tickets of it.
+            None => Expr::val(1).eq(0),
+        });
     }
     cond
 }

@@ -27,7 +27,7 @@ pub mod work_lists;
 
 pub use context::{Caller, Ctx};
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::{
     domain::{
@@ -132,11 +132,6 @@ pub async fn write_txn(
         ..TransactionOptions::default()
     })
     .await
-}
-
-/// Now, to the microsecond (what PostgreSQL keeps), so values read back compare equal.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 /// `ticket.status IN ('assigned', …)` with the statuses written into the SQL, not bound. They

@@ -208,11 +208,11 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
         find = find.filter(ticket::Column::Number.is_in(q.ids.clone()));
     }
     if let Some(code) = q.service_code {
-        let id = super::categories::by_code(ctx.db, &code)
-            .await?
-            .map(|c| c.id)
-            .unwrap_or_else(Uuid::nil);
-        find = find.filter(ticket::Column::CategoryId.eq(id));
+        match super::categories::by_code(ctx.db, &code).await? {
+            Some(c) => find = find.filter(ticket::Column::CategoryId.eq(c.id)),
+            // No such service: no requests of it.
+            None => return Ok(Value::Array(vec![])),
+        }
     }
     if let Some(statuses) = q.statuses {
         find = find.filter(ticket::Column::Status.is_in(statuses.iter().copied()));

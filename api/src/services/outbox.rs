@@ -43,7 +43,7 @@ pub fn fit_value(key: &str, value: &str) -> String {
     } else if key.starts_with("time") || key.starts_with("date") {
         DateTime::parse_from_rfc3339(value)
             .map(|t| {
-                (t.with_timezone(&Utc) + Duration::hours(8))
+                t.with_timezone(&crate::domain::calendar::beijing())
                     .format("%Y-%m-%d %H:%M")
                     .to_string()
             })

@@ -11,7 +11,7 @@ use std::{
     hash::Hash,
 };
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
@@ -21,21 +21,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ServiceResult;
-use crate::domain::{
-    calendar::beijing,
-    rates::{Tally, TicketRow, decode_secs, encode_secs},
-};
+use crate::domain::rates::{Tally, TicketRow, decode_secs, encode_secs};
 use entity::{rating, stat_day, ticket};
 
-/// The Beijing date of an instant.
-pub fn day_of(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&beijing()).date_naive()
-}
-
-/// The instant a Beijing date begins.
-pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc() - Duration::hours(8)
-}
+pub use crate::domain::calendar::{beijing_date as day_of, beijing_day_start as day_start};
 
 /// Where a ticket counts: its grid, or without one the area handling it.
 pub fn place_of(t: &ticket::Model) -> Option<Uuid> {

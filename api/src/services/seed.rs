@@ -75,7 +75,11 @@ fn cell(i: usize, j: usize, cols: usize, rows: usize) -> Vec<[f64; 2]> {
     ]
 }
 
-pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
+/// Seeds the demo street, its times set to `at`.
+pub async fn demo(
+    db: &DatabaseConnection,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Seeded> {
     let exists = entity::area::Entity::find()
         .filter(entity::area::Column::Code.eq(DEMO_STREET_CODE))
         .one(db)
@@ -102,6 +106,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
             DEMO_STREET_CODE,
             None,
         ),
+        at,
     )
     .await?;
 
@@ -206,6 +211,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 description: None,
                 attributes: vec![],
             },
+            at,
         )
         .await?;
     }
@@ -223,6 +229,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                     login: t(&login),
                     password,
                 },
+                at,
             )
             .await
         }
@@ -235,6 +242,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
             login: t("admin"),
             password: Password::parse(DEMO_PASSWORD)?,
         },
+        at,
     )
     .await?;
     let street_admin = person("街道指挥中心".into(), "street".into()).await?;
@@ -247,6 +255,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
             skills: vec![],
             department: None,
         },
+        at,
     )
     .await?;
     let dept = person("城管科".into(), "chengguan".into()).await?;
@@ -259,6 +268,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
             skills: vec![],
             department: Some(t("城市管理")),
         },
+        at,
     )
     .await?;
 
@@ -278,6 +288,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 &format!("demo-c{}", c + 1),
                 None,
             ),
+            at,
         )
         .await?;
         let ca = person(format!("{cname}书记"), format!("ca{}", c + 1)).await?;
@@ -290,6 +301,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                 skills: vec![],
                 department: None,
             },
+            at,
         )
         .await?;
         for i in (c * 2)..(c * 2 + 2) {
@@ -306,6 +318,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                         &format!("demo-g{grid_no:02}"),
                         Some(boundary),
                     ),
+                    at,
                 )
                 .await?;
                 let centre = [
@@ -322,6 +335,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                             address: Some(t(&format!("东城区{cname}{grid_no}号院{k}号楼"))),
                             location: Some(location),
                         },
+                        at,
                     )
                     .await?;
                 }
@@ -339,6 +353,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                         skills: vec![],
                         department: None,
                     },
+                    at,
                 )
                 .await?;
                 let assistant = person(
@@ -359,6 +374,7 @@ pub async fn demo(db: &DatabaseConnection) -> ServiceResult<Seeded> {
                         skills,
                         department: None,
                     },
+                    at,
                 )
                 .await?;
             }

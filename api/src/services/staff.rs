@@ -5,7 +5,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Ctx, ServiceError, ServiceResult, now, passwords::PasswordHasher};
+use chrono::{DateTime, Utc};
+
+use super::{Ctx, ServiceError, ServiceResult, passwords::PasswordHasher};
 use crate::{
     domain::{AreaKind, StaffRole, StaffStatus, inputs::Text},
     error::Code,
@@ -38,6 +40,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     hasher: &PasswordHasher,
     new: NewStaff,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::staff::Model> {
     let exists = entity::staff::Entity::find()
         .filter(entity::staff::Column::Login.eq(new.login.as_str()))
@@ -52,7 +55,6 @@ pub async fn create(
         ));
     }
     let hash = hasher.hash(new.password.0).await?;
-    let at = now();
     let created = entity::staff::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(new.name.into_inner()),
@@ -74,20 +76,17 @@ pub async fn create_admin(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     new: NewStaff,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::staff::Model> {
     let txn = super::write_txn(db).await?;
-    let staff = create(&txn, hasher, new).await?;
-    assign(
-        &txn,
-        staff.id,
-        NewAssignment {
-            area_id: None,
-            role: StaffRole::SystemAdmin,
-            skills: vec![],
-            department: None,
-        },
-    )
-    .await?;
+    let staff = create(&txn, hasher, new, at).await?;
+    let admin = NewAssignment {
+        area_id: None,
+        role: StaffRole::SystemAdmin,
+        skills: vec![],
+        department: None,
+    };
+    assign(&txn, staff.id, admin, at).await?;
     txn.commit().await?;
     Ok(staff)
 }
@@ -103,6 +102,7 @@ pub async fn assign(
     db: &impl ConnectionTrait,
     staff_id: Uuid,
     new: NewAssignment,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::staff_assignment::Model> {
     get(db, staff_id).await?;
     let area_id = match (new.role.area_kind(), new.area_id) {
@@ -163,7 +163,7 @@ pub async fn assign(
         role: Set(new.role.as_str().to_owned()),
         department: Set(new.department.map(Text::into_inner)),
         skills: Set(skills),
-        created_at: Set(now()),
+        created_at: Set(at),
     }
     .insert(db)
     .await?;
@@ -229,6 +229,7 @@ pub async fn set_status(
     db: &DatabaseConnection,
     id: Uuid,
     status: StaffStatus,
+    at: DateTime<Utc>,
 ) -> ServiceResult<entity::staff::Model> {
     let txn = super::write_txn(db).await?;
     let mut am = get(&txn, id).await?.into_active_model();
@@ -236,7 +237,7 @@ pub async fn set_status(
         keep_an_admin(&txn, id).await?;
     }
     am.status = Set(status.as_str().to_owned());
-    am.updated_at = Set(now());
+    am.updated_at = Set(at);
     let updated = am.update(&txn).await?;
     super::directory::bump(&txn).await?;
     txn.commit().await?;

@@ -159,6 +159,7 @@ async fn categories_are_public_and_admin_create_refuses_a_taken_login() {
             password: qiaomen_api::services::staff::Password::parse("another-password")
                 .expect("pw"),
         },
+        app.state.clock.now(),
     )
     .await;
     assert!(matches!(
@@ -207,14 +208,14 @@ mod sea_orm_migration_check {
 #[tokio::test]
 async fn the_demo_street_routes_a_complaint_to_a_grid_worker() {
     let app = spawn_app().await;
-    let seeded = qiaomen_api::services::seed::demo(&app.state.db)
+    let seeded = qiaomen_api::services::seed::demo(&app.state.db, app.state.clock.now())
         .await
         .expect("seed");
     assert!(matches!(
         seeded,
         qiaomen_api::services::seed::Seeded::Created { grids: 12, .. }
     ));
-    let again = qiaomen_api::services::seed::demo(&app.state.db)
+    let again = qiaomen_api::services::seed::demo(&app.state.db, app.state.clock.now())
         .await
         .expect("seed again");
     assert!(matches!(
