@@ -88,16 +88,14 @@ impl TicketApi {
         cursor: Option<String>,
         limit: Option<u64>,
     ) -> ApiResult<JsonBody<TicketPage>> {
-        let body = services::listing::list_work_of(
-            &self.state.ctx(),
-            staff_id,
-            filter,
-            cursor.as_deref(),
-            page_limit(limit),
-            |page| TicketPage::from(page).to_json_string().into(),
-        )
-        .await?;
-        Ok(JsonBody::new(body))
+        let ctx = self.state.ctx();
+        let limit = page_limit(limit);
+        let page =
+            services::work_lists::list_work_of(&ctx, staff_id, filter, cursor.as_deref(), limit)
+                .await?;
+        Ok(JsonBody::new(
+            page.render(|p| TicketPage::from(p).to_json_string().into()),
+        ))
     }
 
     async fn command(

@@ -9,8 +9,9 @@
 //! the same however large the scope. A scope with more ranges than [`MAX_RANGES`] (a street
 //! admin's, all statuses), a department's (bound to categories) or everything (a system admin)
 //! is read as one query.
+//!
+//! A work-list page is answered from memory where it can be: `work_lists`.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -23,7 +24,6 @@ use super::{
     directory::Directory,
     overdue_open_at, ticket_status_in,
     tickets::{Shown, TicketView, assemble},
-    work_lists::{self, Rows},
 };
 use crate::{
     domain::{access::StaffScope, lifecycle::Status},
@@ -37,6 +37,12 @@ const MAX_RANGES: usize = 64;
 pub struct Page {
     pub items: Vec<TicketView>,
     pub next_cursor: Option<String>,
+}
+
+/// A page's tickets as read, and whether more follow.
+pub struct Rows {
+    pub tickets: Vec<ticket::Model>,
+    pub more: bool,
 }
 
 #[derive(Default)]
@@ -125,7 +131,7 @@ fn merged_ids(ranges: &[Condition], rest: &Condition, limit: u64) -> Option<Sele
 
 /// Newest first, `limit` at a time, continuing after `cursor`: the tickets matching `rest` and
 /// any of `ranges` (no ranges: all tickets matching `rest`).
-async fn rows(
+pub(super) async fn rows(
     ctx: &Ctx<'_>,
     ranges: &[Condition],
     rest: Condition,
@@ -147,7 +153,7 @@ async fn rows(
 }
 
 /// The page `caller` sees of `rows` at `now`.
-fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime<Utc>) -> Page {
+pub(super) fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime<Utc>) -> Page {
     let next_cursor = if rows.more {
         rows.tickets.last().map(Cursor::encode)
     } else {
@@ -179,14 +185,14 @@ pub async fn list_own(
 
 /// Which tickets a work list holds: the scope's ranges, or one condition when it has none
 /// (everything, or too many or department-bound ranges).
-struct Scope {
-    ranges: Vec<Condition>,
-    whole: Condition,
+pub(super) struct Scope {
+    pub ranges: Vec<Condition>,
+    pub whole: Condition,
     /// With ranges: whose tickets they are (the staff member, the areas of their scope).
-    holders: Vec<Uuid>,
+    pub holders: Vec<Uuid>,
 }
 
-fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
+pub(super) fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     let visible = scope.visible_set(&dir.tree);
     let in_statuses = (!statuses.is_empty()).then(|| ticket_status_in(statuses));
     let whole = |cond: Condition| Scope {
@@ -249,93 +255,8 @@ fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status]) -> Scope {
     whole(Condition::all().add(any))
 }
 
-/// The tickets in staff member `staff_id`'s scope (SPEC §5), filtered, as `render` renders
-/// them; the caller is authenticated here, by the directory the request checks.
-///
-/// A page already read is answered from memory ([`work_lists`]) while the directory and the
-/// change stamps of the scope's holders are as they were read, and rendered again only when
-/// the clock has passed one of its deadlines: the directory in memory proposes the scope, and
-/// one statement reads the directory's generation and the stamps. A generation other than the
-/// proposing directory's, or a caller that directory refuses (a staff member added on another
-/// node), takes the checked path, as does a filter on the time (`overdue`) or on events
-/// (`moderation_pending`) and a scope read as one query.
-pub async fn list_work_of(
-    ctx: &Ctx<'_>,
-    staff_id: Uuid,
-    filter: WorkFilter,
-    cursor: Option<&str>,
-    limit: u64,
-    render: impl Fn(Page) -> Bytes,
-) -> ServiceResult<Bytes> {
-    if let Some(body) = from_memory(ctx, staff_id, &filter, cursor, limit, &render).await? {
-        return Ok(body);
-    }
-    let scope = ctx.dir().await?.scope(staff_id)?;
-    Ok(render(
-        list_work(ctx, &scope, &filter, cursor, limit).await?,
-    ))
-}
-
-/// The page from memory, or read and kept, when the directory in memory is current and the
-/// caller's scope and filter allow it; `None`: take the checked path.
-async fn from_memory(
-    ctx: &Ctx<'_>,
-    staff_id: Uuid,
-    filter: &WorkFilter,
-    cursor: Option<&str>,
-    limit: u64,
-    render: &impl Fn(Page) -> Bytes,
-) -> ServiceResult<Option<Bytes>> {
-    if !ctx.work_lists.enabled() || filter.overdue.is_some() || filter.moderation_pending {
-        return Ok(None);
-    }
-    let Some(proposed) = ctx.directory.last() else {
-        return Ok(None);
-    };
-    let Ok(scope) = proposed.scope(staff_id) else {
-        return Ok(None);
-    };
-    let Scope {
-        ranges,
-        whole,
-        holders,
-    } = scope_of(&proposed, &scope, &filter.statuses);
-    if ranges.is_empty() {
-        return Ok(None);
-    }
-    let stamp = work_lists::stamp(ctx.db, &holders).await?;
-    let dir = ctx.dir_at(stamp.generation).await?;
-    if dir.generation != proposed.generation {
-        return Ok(None);
-    }
-    let key = work_lists::Key {
-        staff_id,
-        statuses: filter.statuses.clone(),
-        grid_id: filter.grid_id,
-        category: filter.category.clone(),
-        return_visit_pending: filter.return_visit_pending,
-        cursor: cursor.map(str::to_owned),
-        limit,
-    };
-    let now = ctx.now();
-    let kept = match ctx.work_lists.get(&key, stamp) {
-        Some(kept) => match kept.rendered(now) {
-            Some(body) => return Ok(Some(body)),
-            None => kept,
-        },
-        None => {
-            let cond = filtered(ctx, &dir, whole, filter);
-            let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
-            ctx.work_lists.keep(key, stamp, rows)
-        }
-    };
-    let body = render(shown(&dir, &Caller::Staff(scope), &kept.rows, now));
-    kept.keep_rendered(now, body.clone());
-    Ok(Some(body))
-}
-
 /// The tickets in a staff member's scope (SPEC §5), filtered, read from the database.
-async fn list_work(
+pub(super) async fn list_work(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     filter: &WorkFilter,
@@ -351,7 +272,12 @@ async fn list_work(
 }
 
 /// `cond` narrowed by `filter` (its statuses are in the scope's conditions already).
-fn filtered(ctx: &Ctx<'_>, dir: &Directory, cond: Condition, filter: &WorkFilter) -> Condition {
+pub(super) fn filtered(
+    ctx: &Ctx<'_>,
+    dir: &Directory,
+    cond: Condition,
+    filter: &WorkFilter,
+) -> Condition {
     let mut cond = cond;
     if let Some(grid) = filter.grid_id {
         cond = cond.add(ticket::Column::GridId.eq(grid));

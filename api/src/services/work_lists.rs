@@ -8,6 +8,11 @@
 //! same: a kept page costs one small statement (the generation and the sum) instead of the
 //! page's query, on this node and on every other one, with nothing shared between nodes.
 //!
+//! This module owns the whole path: the page read (or kept) for a staff member's filter, the
+//! check against the stamps, and the rendering the route makes of it ([`WorkPage::render`]),
+//! kept with the page. The stamps are raised by a trigger on `ticket` (migration
+//! `m20261123_000010_scope_stamp`).
+//!
 //! A kept page also keeps the response its reader rendered from it, for as long as the page
 //! would render the same: what a page shows changes with the time only when the clock passes
 //! one of its tickets' deadlines (whether each was met, whether the ticket is overdue).
@@ -22,9 +27,41 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceResult, directory::generation_expr};
+use super::{
+    Caller, Ctx, ServiceResult,
+    directory::generation_expr,
+    listing::{self, Page, Rows, Scope, WorkFilter},
+};
 use crate::domain::lifecycle::Status;
 use entity::{scope_stamp, ticket};
+
+/// A work-list page for the route to render. A page kept in memory keeps the response
+/// rendered from it for as long as it would render the same.
+pub enum WorkPage {
+    /// The response rendered from this very page before, still true.
+    Rendered(Bytes),
+    /// A page to render; when it is kept, its rendering is kept with it.
+    Read {
+        page: Page,
+        kept: Option<(Arc<Kept>, DateTime<Utc>)>,
+    },
+}
+
+impl WorkPage {
+    /// The response body: the one kept, or `render`'s (kept with the page when it is kept).
+    pub fn render(self, render: impl FnOnce(Page) -> Bytes) -> Bytes {
+        match self {
+            WorkPage::Rendered(body) => body,
+            WorkPage::Read { page, kept } => {
+                let body = render(page);
+                if let Some((kept, at)) = kept {
+                    kept.keep_rendered(at, body.clone());
+                }
+                body
+            }
+        }
+    }
+}
 
 /// What a page was asked for, whoever else asks the same.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -36,12 +73,6 @@ pub struct Key {
     pub return_visit_pending: bool,
     pub cursor: Option<String>,
     pub limit: u64,
-}
-
-/// A page's tickets as read, and whether more follow.
-pub struct Rows {
-    pub tickets: Vec<ticket::Model>,
-    pub more: bool,
 }
 
 /// When a page was read: the directory's generation and the sum of its scope's stamps.
@@ -169,4 +200,88 @@ pub async fn stamp(db: &impl ConnectionTrait, holders: &[Uuid]) -> ServiceResult
         generation: row.try_get("", "generation")?,
         changes: row.try_get("", "changes")?,
     })
+}
+
+/// The page of the work list of staff member `staff_id` (SPEC §5), filtered; the caller is
+/// authenticated here, by the directory the request checks.
+///
+/// A page already read is answered from memory while the directory and the
+/// change stamps of the scope's holders are as they were read, and rendered again only when
+/// the clock has passed one of its deadlines: the directory in memory proposes the scope, and
+/// one statement reads the directory's generation and the stamps. A generation other than the
+/// proposing directory's, or a caller that directory refuses (a staff member added on another
+/// node), takes the checked path, as does a filter on the time (`overdue`) or on events
+/// (`moderation_pending`) and a scope read as one query.
+pub async fn list_work_of(
+    ctx: &Ctx<'_>,
+    staff_id: Uuid,
+    filter: WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<WorkPage> {
+    if let Some(page) = from_memory(ctx, staff_id, &filter, cursor, limit).await? {
+        return Ok(page);
+    }
+    let scope = ctx.dir().await?.scope(staff_id)?;
+    let page = listing::list_work(ctx, &scope, &filter, cursor, limit).await?;
+    Ok(WorkPage::Read { page, kept: None })
+}
+
+/// The page from memory, or read and kept, when the directory in memory is current and the
+/// caller's scope and filter allow it; `None`: take the checked path.
+async fn from_memory(
+    ctx: &Ctx<'_>,
+    staff_id: Uuid,
+    filter: &WorkFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Option<WorkPage>> {
+    if !ctx.work_lists.enabled() || filter.overdue.is_some() || filter.moderation_pending {
+        return Ok(None);
+    }
+    let Some(proposed) = ctx.directory.last() else {
+        return Ok(None);
+    };
+    let Ok(scope) = proposed.scope(staff_id) else {
+        return Ok(None);
+    };
+    let Scope {
+        ranges,
+        whole,
+        holders,
+    } = listing::scope_of(&proposed, &scope, &filter.statuses);
+    if ranges.is_empty() {
+        return Ok(None);
+    }
+    let stamp = stamp(ctx.db, &holders).await?;
+    let dir = ctx.dir_at(stamp.generation).await?;
+    if dir.generation != proposed.generation {
+        return Ok(None);
+    }
+    let key = Key {
+        staff_id,
+        statuses: filter.statuses.clone(),
+        grid_id: filter.grid_id,
+        category: filter.category.clone(),
+        return_visit_pending: filter.return_visit_pending,
+        cursor: cursor.map(str::to_owned),
+        limit,
+    };
+    let now = ctx.now();
+    let kept = match ctx.work_lists.get(&key, stamp) {
+        Some(kept) => match kept.rendered(now) {
+            Some(body) => return Ok(Some(WorkPage::Rendered(body))),
+            None => kept,
+        },
+        None => {
+            let cond = listing::filtered(ctx, &dir, whole, filter);
+            let rows = listing::rows(ctx, &ranges, cond, cursor, limit).await?;
+            ctx.work_lists.keep(key, stamp, rows)
+        }
+    };
+    let page = listing::shown(&dir, &Caller::Staff(scope), &kept.rows, now);
+    Ok(Some(WorkPage::Read {
+        page,
+        kept: Some((kept, now)),
+    }))
 }
