@@ -178,6 +178,10 @@ pub struct PasswordSettings {
     /// Failed logins to one account within `lock_minutes` that lock it for `lock_minutes`.
     pub max_failures: u64,
     pub lock_minutes: u64,
+    /// argon2id's cost for new hashes: memory (KiB) and passes. Existing hashes carry their own.
+    /// The tests lower it (`config/test.toml`); production refuses less than the default.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
 }
 
 impl Default for PasswordSettings {
@@ -187,6 +191,8 @@ impl Default for PasswordSettings {
             queue: 64,
             max_failures: 10,
             lock_minutes: 15,
+            argon2_memory_kib: argon2::Params::DEFAULT_M_COST,
+            argon2_iterations: argon2::Params::DEFAULT_T_COST,
         }
     }
 }
@@ -376,6 +382,8 @@ pub enum ConfigError {
     TrustForwardedForRemoved,
     #[error("ops.metrics_token must be at least 16 characters in production")]
     WeakMetricsToken,
+    #[error("passwords.argon2_* below argon2's defaults (a test cost) in production")]
+    WeakPasswordHashing,
     #[error("work calendar: {0}")]
     Calendar(String),
 }
@@ -511,6 +519,11 @@ impl Settings {
         let token = self.ops.metrics_token.expose();
         if !token.is_empty() && token.chars().count() < 16 {
             return Err(ConfigError::WeakMetricsToken);
+        }
+        if self.passwords.argon2_memory_kib < argon2::Params::DEFAULT_M_COST
+            || self.passwords.argon2_iterations < argon2::Params::DEFAULT_T_COST
+        {
+            return Err(ConfigError::WeakPasswordHashing);
         }
         Ok(())
     }

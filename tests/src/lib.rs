@@ -230,6 +230,33 @@ impl TestApp {
             .await
     }
 
+    /// A POST without a token (logins, and what anyone may call).
+    pub async fn post_anonymous(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, None, Some(body))
+            .await
+    }
+
+    /// A GET without a token.
+    pub async fn get_anonymous(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, Some(token), None)
+            .await
+    }
+
+    /// A staff action on a ticket: `POST /api/v1/tickets/{id}/{action}`.
+    pub async fn act(&self, id: &str, action: &str, by: &Person, body: Value) -> Reply {
+        self.post(&format!("/api/v1/tickets/{id}/{action}"), &by.token, body)
+            .await
+    }
+
     pub async fn staff_login(&self, login: &str, password: &str) -> String {
         let r = self
             .send(
@@ -273,14 +300,14 @@ impl TestApp {
         r.body["id"].as_str().expect("id").to_owned()
     }
 
-    /// Creates a staff member with one role and returns (id, token).
+    /// Creates a staff member with one role, logged in.
     pub async fn staff_with_role(
         &self,
         login: &str,
         area_id: Option<&str>,
         role: &str,
         extra: Value,
-    ) -> (String, String) {
+    ) -> Person {
         let id = self
             .create(
                 "/api/v1/admin/staff",
@@ -294,7 +321,7 @@ impl TestApp {
         self.create(&format!("/api/v1/admin/staff/{id}/assignments"), body)
             .await;
         let token = self.staff_login(login, "password-123").await;
-        (id, token)
+        Person { id, token }
     }
 }
 
@@ -340,15 +367,21 @@ pub struct World {
     pub b1: String,
     pub b2: String,
     pub building_a2: String,
-    /// (id, token) of each person.
-    pub gw_a1: (String, String),
-    pub ga_a1: (String, String),
-    pub gw_a2: (String, String),
-    pub gw_b1: (String, String),
-    pub ca_admin: (String, String),
-    pub cb_admin: (String, String),
-    pub street_admin: (String, String),
-    pub dept: (String, String),
+    pub gw_a1: Person,
+    pub ga_a1: Person,
+    pub gw_a2: Person,
+    pub gw_b1: Person,
+    pub ca_admin: Person,
+    pub cb_admin: Person,
+    pub street_admin: Person,
+    pub dept: Person,
+}
+
+/// A staff member of a test's world: their id and a token they are logged in with.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: String,
+    pub token: String,
 }
 
 pub const A1_POINT: (f64, f64) = (39.902, 116.408); // lower arm of the L

@@ -9,7 +9,8 @@ use std::sync::{
 };
 
 use argon2::{
-    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier, password_hash::SaltString,
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
+    password_hash::SaltString,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
@@ -21,6 +22,7 @@ pub struct PasswordHasher {
     turns: Arc<Semaphore>,
     waiting: AtomicUsize,
     queue: usize,
+    params: Params,
 }
 
 /// Counts a waiter for as long as it waits (also when its request is dropped meanwhile).
@@ -33,22 +35,41 @@ impl Drop for Waiting<'_> {
 }
 
 impl PasswordHasher {
+    /// At most `at_once` hashes at a time with `queue` waiting, at argon2's default cost.
     pub fn new(at_once: usize, queue: usize) -> Self {
         PasswordHasher {
             turns: Arc::new(Semaphore::new(at_once.max(1))),
             waiting: AtomicUsize::new(0),
             queue,
+            params: Params::default(),
         }
     }
 
-    /// One hash per core (or as configured).
+    /// One hash per core (or as configured), at the configured cost.
     pub fn from_settings(settings: &PasswordSettings) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let at_once = match settings.hashes_at_once {
             0 => cores,
             n => n,
         };
-        PasswordHasher::new(at_once, settings.queue)
+        let params = Params::new(
+            settings.argon2_memory_kib,
+            settings.argon2_iterations,
+            Params::DEFAULT_P_COST,
+            None,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "argon2 cost out of range: using the default");
+            Params::default()
+        });
+        PasswordHasher {
+            params,
+            ..PasswordHasher::new(at_once, settings.queue)
+        }
+    }
+
+    fn argon2(params: Params) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
     /// A turn at hashing: at once, after waiting in the queue, or `Throttled` when the queue is
@@ -90,10 +111,11 @@ impl PasswordHasher {
 
     /// The argon2 hash of `password` (a PHC string).
     pub async fn hash(&self, password: String) -> ServiceResult<String> {
+        let params = self.params.clone();
         self.run(move || {
             // A v4 UUID is 122 bits from the OS's generator: a fine salt.
             let salt = SaltString::encode_b64(Uuid::new_v4().as_bytes())?;
-            Argon2::default()
+            Self::argon2(params)
                 .hash_password(password.as_bytes(), &salt)
                 .map(|h| h.to_string())
         })

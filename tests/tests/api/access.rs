@@ -82,57 +82,45 @@ async fn staff_see_their_grids_admins_see_below_them() {
     };
     let mut both = vec![a1.clone(), b1.clone()];
     both.sort();
-    assert_eq!(visible(w.gw_a1.1.clone()).await, vec![a1.clone()]);
+    assert_eq!(visible(w.gw_a1.token.clone()).await, vec![a1.clone()]);
     assert_eq!(
-        visible(w.ga_a1.1.clone()).await,
+        visible(w.ga_a1.token.clone()).await,
         vec![a1.clone()],
         "assistants see their grid"
     );
-    assert_eq!(visible(w.gw_a2.1.clone()).await, Vec::<String>::new());
-    assert_eq!(visible(w.ca_admin.1.clone()).await, vec![a1.clone()]);
-    assert_eq!(visible(w.cb_admin.1.clone()).await, vec![b1.clone()]);
-    assert_eq!(visible(w.street_admin.1.clone()).await, both);
+    assert_eq!(visible(w.gw_a2.token.clone()).await, Vec::<String>::new());
+    assert_eq!(visible(w.ca_admin.token.clone()).await, vec![a1.clone()]);
+    assert_eq!(visible(w.cb_admin.token.clone()).await, vec![b1.clone()]);
+    assert_eq!(visible(w.street_admin.token.clone()).await, both);
     assert_eq!(visible(app.admin_token.clone()).await, both);
     assert_eq!(
-        visible(w.dept.1.clone()).await,
+        visible(w.dept.token.clone()).await,
         Vec::<String>::new(),
         "noise is not the department's group"
     );
 
     assert_eq!(
-        app.get(&format!("/api/v1/tickets/{a1}"), &w.gw_a2.1)
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.gw_a2.token)
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.get(&format!("/api/v1/tickets/{a1}"), &w.cb_admin.1)
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.cb_admin.token)
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.get(&format!("/api/v1/tickets/{a1}"), &w.street_admin.1)
+        app.get(&format!("/api/v1/tickets/{a1}"), &w.street_admin.token)
             .await
             .status,
         StatusCode::OK
     );
     // Out of scope, acting is 404 too; in scope but not the assignee, 403.
-    let r = app
-        .post(
-            &format!("/api/v1/tickets/{a1}/accept"),
-            &w.gw_a2.1,
-            json!({}),
-        )
-        .await;
+    let r = app.act(&a1, "accept", &w.gw_a2, json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .post(
-            &format!("/api/v1/tickets/{a1}/accept"),
-            &w.ga_a1.1,
-            json!({}),
-        )
-        .await;
+    let r = app.act(&a1, "accept", &w.ga_a1, json!({})).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::FORBIDDEN, "not_assignee")
@@ -142,16 +130,19 @@ async fn staff_see_their_grids_admins_see_below_them() {
     let r = app
         .get(
             &format!("/api/v1/work/tickets?status=assigned&grid_id={}", w.b1),
-            &w.street_admin.1,
+            &w.street_admin.token,
         )
         .await;
     assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1));
     let r = app
-        .get("/api/v1/work/tickets?status=closed", &w.street_admin.1)
+        .get("/api/v1/work/tickets?status=closed", &w.street_admin.token)
         .await;
     assert_eq!(r.body["items"].as_array().map(Vec::len), Some(0));
     let r = app
-        .get("/api/v1/work/tickets?status=nonsense", &w.street_admin.1)
+        .get(
+            "/api/v1/work/tickets?status=nonsense",
+            &w.street_admin.token,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -175,12 +166,12 @@ async fn phones_are_masked_except_for_the_assignee_and_anonymity_hides_the_repor
         "the resident sees their own number"
     );
     let as_assignee = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await
         .body;
     assert_eq!(as_assignee["contact_phone"], "13812341234");
     let as_admin = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await
         .body;
     assert_eq!(as_admin["contact_phone"], "138****1234");
@@ -191,7 +182,7 @@ async fn phones_are_masked_except_for_the_assignee_and_anonymity_hides_the_repor
     let anon = app.post("/api/v1/tickets", &resident, body).await.body;
     let id = anon["id"].as_str().unwrap_or_default();
     let as_worker = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await
         .body;
     assert!(
@@ -199,7 +190,7 @@ async fn phones_are_masked_except_for_the_assignee_and_anonymity_hides_the_repor
         "{as_worker}"
     );
     let as_admin = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await
         .body;
     assert!(as_admin["resident_id"].is_string());
@@ -247,19 +238,13 @@ async fn work_lists_page_through_every_ticket_once_newest_first() {
     let b1 = app.new_ticket(&resident, "noise", B1_POINT).await;
     // Three in progress, one of them resolved: the worker's tickets span three statuses.
     for id in &a1[..3] {
-        let r = app
-            .post(
-                &format!("/api/v1/tickets/{id}/accept"),
-                &w.gw_a1.1,
-                json!({}),
-            )
-            .await;
+        let r = app.act(id, "accept", &w.gw_a1, json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     let r = app
         .post(
             &format!("/api/v1/tickets/{}/resolve", a1[0]),
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             json!({"note": "已处理"}),
         )
         .await;
@@ -267,26 +252,31 @@ async fn work_lists_page_through_every_ticket_once_newest_first() {
     let newest_first = |ids: &[String]| ids.iter().rev().cloned().collect::<Vec<_>>();
 
     // The worker's tickets are both their own and their grid's: each still comes once.
-    let all = walk(&app, &w.gw_a1.1, "/api/v1/work/tickets").await;
+    let all = walk(&app, &w.gw_a1.token, "/api/v1/work/tickets").await;
     assert_eq!(all, newest_first(&a1));
     let open = walk(
         &app,
-        &w.gw_a1.1,
+        &w.gw_a1.token,
         "/api/v1/work/tickets?status=assigned,in_progress",
     )
     .await;
     assert_eq!(open, newest_first(&a1[1..]));
-    let accepted = walk(&app, &w.ga_a1.1, "/api/v1/work/tickets?status=in_progress").await;
+    let accepted = walk(
+        &app,
+        &w.ga_a1.token,
+        "/api/v1/work/tickets?status=in_progress",
+    )
+    .await;
     assert_eq!(accepted, newest_first(&a1[1..3]));
 
     // The street admin's scope is many ranges: few statuses are merged, all of them read at once.
     let mut street = a1.clone();
     street.push(b1);
-    let all = walk(&app, &w.street_admin.1, "/api/v1/work/tickets").await;
+    let all = walk(&app, &w.street_admin.token, "/api/v1/work/tickets").await;
     assert_eq!(all, newest_first(&street));
     let assigned = walk(
         &app,
-        &w.street_admin.1,
+        &w.street_admin.token,
         "/api/v1/work/tickets?status=assigned",
     )
     .await;
@@ -323,8 +313,8 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
     let open = "/api/v1/work/tickets?status=assigned,in_progress";
     let read = |who: &'static str| {
         let token = match who {
-            "gw_a1" => w.gw_a1.1.clone(),
-            _ => w.gw_a2.1.clone(),
+            "gw_a1" => w.gw_a1.token.clone(),
+            _ => w.gw_a2.token.clone(),
         };
         let peer = &peer;
         async move {
@@ -348,14 +338,14 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
         .await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
     let id = t.body["id"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(t.body["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_eq!(t.body["assignee"]["id"], w.gw_a1.id.as_str());
     assert_eq!(read("gw_a1").await, vec![(id.clone(), "assigned".into())]);
     assert_eq!(read("gw_a1").await, vec![(id.clone(), "assigned".into())]);
 
     // Kept, the page still shows its timings as of now: once the clock passes the response
     // deadline, the ticket shows as overdue.
     let overdue = || async {
-        let r = peer.get(open, &w.gw_a1.1).await;
+        let r = peer.get(open, &w.gw_a1.token).await;
         r.body["items"][0]["overdue"].clone()
     };
     assert_eq!(overdue().await, json!(false));
@@ -364,13 +354,7 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
     assert_eq!(overdue().await, json!(true));
 
     // Its status changed there.
-    let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/accept"),
-            &w.gw_a1.1,
-            json!({}),
-        )
-        .await;
+    let r = app.act(&id, "accept", &w.gw_a1, json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         read("gw_a1").await,
@@ -379,10 +363,11 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
 
     // Assigned there to a worker of another grid: now in that worker's list as well.
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/assign"),
-            &w.street_admin.1,
-            json!({"staff_id": w.gw_a2.0}),
+        .act(
+            &id,
+            "assign",
+            &w.street_admin,
+            json!({"staff_id": w.gw_a2.id}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -406,7 +391,7 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
     assert_eq!(read("gw_a2").await, vec![]);
 
     // And deleted there, with its events: gone from the unfiltered list too.
-    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.1).await;
+    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.token).await;
     assert_eq!(listed(&all.body), vec![(id.clone(), "resolved".into())]);
     entity::ticket_event::Entity::delete_many()
         .filter(entity::ticket_event::Column::TicketId.eq(uuid))
@@ -422,6 +407,6 @@ async fn a_work_list_shows_changes_made_on_another_node_at_once() {
         .exec(&app.state.db)
         .await
         .expect("delete ticket");
-    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.1).await;
+    let all = peer.get("/api/v1/work/tickets", &w.gw_a1.token).await;
     assert_eq!(listed(&all.body), vec![]);
 }

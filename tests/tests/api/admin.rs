@@ -1,6 +1,6 @@
 //! Administration: the area tree, import, deletion rules, OpenAPI, migrations.
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
@@ -30,12 +30,7 @@ async fn areas_can_be_listed_changed_and_deleted_only_when_unused() {
     );
 
     let r = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/admin/areas/{}", w.a1),
-            Some(admin),
-            None,
-        )
+        .delete(&format!("/api/v1/admin/areas/{}", w.a1), admin)
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "area_in_use"));
     let empty = app
@@ -45,12 +40,7 @@ async fn areas_can_be_listed_changed_and_deleted_only_when_unused() {
         )
         .await;
     let r = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/admin/areas/{empty}"),
-            Some(admin),
-            None,
-        )
+        .delete(&format!("/api/v1/admin/areas/{empty}"), admin)
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
@@ -60,11 +50,10 @@ async fn areas_can_be_listed_changed_and_deleted_only_when_unused() {
         StatusCode::NOT_FOUND
     );
     let r = app
-        .send(
-            Method::PATCH,
+        .patch(
             &format!("/api/v1/admin/areas/{}", w.a1),
-            Some(admin),
-            Some(json!({"name": "甲一网格（新）"})),
+            admin,
+            json!({"name": "甲一网格（新）"}),
         )
         .await;
     assert_eq!(r.body["name"], "甲一网格（新）");
@@ -113,7 +102,7 @@ async fn a_feature_collection_imports_a_tree_and_routes_by_it() {
 #[tokio::test]
 async fn openapi_and_docs_are_served() {
     let app = spawn_app().await;
-    let spec = app.send(Method::GET, "/openapi.json", None, None).await;
+    let spec = app.get_anonymous("/openapi.json").await;
     assert_eq!(spec.status, StatusCode::OK);
     assert_eq!(spec.body["servers"][0]["url"], "/api/v1");
     for path in [
@@ -135,7 +124,7 @@ async fn openapi_and_docs_are_served() {
         .await
         .expect("docs");
     assert_eq!(docs.status(), StatusCode::OK);
-    let ready = app.send(Method::GET, "/readyz", None, None).await;
+    let ready = app.get_anonymous("/readyz").await;
     assert_eq!(
         (ready.status, ready.body["database"].as_str()),
         (StatusCode::OK, Some("up"))
@@ -146,9 +135,7 @@ async fn openapi_and_docs_are_served() {
 async fn categories_are_public_and_admin_create_refuses_a_taken_login() {
     let app = spawn_app().await;
     World::build(&app).await;
-    let r = app
-        .send(Method::GET, "/api/v1/categories", None, None)
-        .await;
+    let r = app.get_anonymous("/api/v1/categories").await;
     assert_eq!(r.body.as_array().map(Vec::len), Some(4));
     let again = qiaomen_api::services::staff::create_admin(
         &app.state.db,

@@ -1,36 +1,21 @@
 //! Logging in: WeChat code2Session against a fake WeChat, staff passwords, tokens.
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_wechat_code_logs_a_resident_in_and_the_same_openid_is_the_same_resident() {
     let app = spawn_app().await;
     let first = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/wechat",
-            None,
-            Some(json!({"code": "c1"})),
-        )
+        .post_anonymous("/api/v1/auth/wechat", json!({"code": "c1"}))
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let again = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/wechat",
-            None,
-            Some(json!({"code": "c1"})),
-        )
+        .post_anonymous("/api/v1/auth/wechat", json!({"code": "c1"}))
         .await;
     assert_eq!(first.body["resident_id"], again.body["resident_id"]);
     let other = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/wechat",
-            None,
-            Some(json!({"code": "c2"})),
-        )
+        .post_anonymous("/api/v1/auth/wechat", json!({"code": "c2"}))
         .await;
     assert_ne!(first.body["resident_id"], other.body["resident_id"]);
     let token = first.body["token"].as_str().unwrap_or_default();
@@ -50,12 +35,7 @@ async fn wechat_errors_map_to_stable_codes() {
         ("slow-1", 503, "wechat_unavailable"),
     ] {
         let r = app
-            .send(
-                Method::POST,
-                "/api/v1/auth/wechat",
-                None,
-                Some(json!({"code": code})),
-            )
+            .post_anonymous("/api/v1/auth/wechat", json!({"code": code}))
             .await;
         assert_eq!(
             (r.status.as_u16(), r.code()),
@@ -71,12 +51,7 @@ async fn wechat_errors_map_to_stable_codes() {
 async fn wechat_down_is_unavailable_not_a_crash() {
     let app = spawn_app_with(|s| s.wechat.api_base = "http://127.0.0.1:9".into()).await;
     let r = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/wechat",
-            None,
-            Some(json!({"code": "c1"})),
-        )
+        .post_anonymous("/api/v1/auth/wechat", json!({"code": "c1"}))
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -89,11 +64,9 @@ async fn staff_log_in_with_a_password_and_leavers_cannot() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let r = app
-        .send(
-            Method::POST,
+        .post_anonymous(
             "/api/v1/auth/staff",
-            None,
-            Some(json!({"login": "gw_a1", "password": "wrong-password"})),
+            json!({"login": "gw_a1", "password": "wrong-password"}),
         )
         .await;
     assert_eq!(
@@ -101,11 +74,9 @@ async fn staff_log_in_with_a_password_and_leavers_cannot() {
         (StatusCode::UNAUTHORIZED, "invalid_credentials")
     );
     let r = app
-        .send(
-            Method::POST,
+        .post_anonymous(
             "/api/v1/auth/staff",
-            None,
-            Some(json!({"login": "nobody", "password": "password-123"})),
+            json!({"login": "nobody", "password": "password-123"}),
         )
         .await;
     assert_eq!(
@@ -113,32 +84,29 @@ async fn staff_log_in_with_a_password_and_leavers_cannot() {
         (StatusCode::UNAUTHORIZED, "invalid_credentials")
     );
     let r = app
-        .send(
-            Method::PATCH,
-            &format!("/api/v1/admin/staff/{}", w.gw_a1.0),
-            Some(&app.admin_token),
-            Some(json!({"status": "left"})),
+        .patch(
+            &format!("/api/v1/admin/staff/{}", w.gw_a1.id),
+            &app.admin_token,
+            json!({"status": "left"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = app
-        .send(
-            Method::POST,
+        .post_anonymous(
             "/api/v1/auth/staff",
-            None,
-            Some(json!({"login": "gw_a1", "password": "password-123"})),
+            json!({"login": "gw_a1", "password": "password-123"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Their old token stops working at once.
-    let r = app.get("/api/v1/work/tickets", &w.gw_a1.1).await;
+    let r = app.get("/api/v1/work/tickets", &w.gw_a1.token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn missing_or_forged_tokens_are_refused() {
     let app = spawn_app().await;
-    let r = app.send(Method::GET, "/api/v1/tickets", None, None).await;
+    let r = app.get_anonymous("/api/v1/tickets").await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::UNAUTHORIZED, "unauthorized")

@@ -123,7 +123,7 @@ async fn bad_submissions_are_refused_and_write_nothing() {
         Some(0),
         "nothing was written"
     );
-    let all = app.get("/api/v1/work/tickets", &w.street_admin.1).await;
+    let all = app.get("/api/v1/work/tickets", &w.street_admin.token).await;
     assert_eq!(all.body["items"].as_array().map(Vec::len), Some(0));
 }
 
@@ -149,7 +149,7 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "resolve without note",
             format!("/api/v1/tickets/{id}/resolve"),
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             json!({"note": ""}),
             422,
             "text_empty",
@@ -157,15 +157,15 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "transfer to both",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.1,
-            json!({"staff_id": w.gw_a2.0, "grid_id": w.a2, "reason": "x"}),
+            &w.gw_a1.token,
+            json!({"staff_id": w.gw_a2.id, "grid_id": w.a2, "reason": "x"}),
             422,
             "invalid_field",
         ),
         (
             "transfer to a community as grid",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             json!({"grid_id": w.ca, "reason": "x"}),
             422,
             "not_a_grid",
@@ -173,7 +173,7 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "transfer to unknown staff",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             json!({"staff_id": uuid::Uuid::new_v4(), "reason": "x"}),
             422,
             "unknown_staff",
@@ -236,7 +236,7 @@ async fn staff_and_admin_inputs_are_checked() {
         ),
         (
             "grid worker of a community",
-            format!("/api/v1/admin/staff/{}/assignments", w.gw_a2.0),
+            format!("/api/v1/admin/staff/{}/assignments", w.gw_a2.id),
             &admin,
             json!({"area_id": w.ca, "role": "grid_worker"}),
             422,
@@ -292,7 +292,9 @@ async fn staff_and_admin_inputs_are_checked() {
             r.body
         );
     }
-    let t = app.get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1).await;
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
+        .await;
     assert_eq!(t.body["status"], "assigned");
     assert_eq!(
         t.body["events"].as_array().map(Vec::len),

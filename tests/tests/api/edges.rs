@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn submit_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> Reply {
@@ -146,7 +146,7 @@ async fn rate_limits_answer_429_with_retry_after_and_staff_have_more_room() {
     // Staff are counted on their own, with a higher limit.
     for _ in 0..10 {
         assert_eq!(
-            app.get("/api/v1/work/tickets", &w.gw_a1.1).await.status,
+            app.get("/api/v1/work/tickets", &w.gw_a1.token).await.status,
             StatusCode::OK
         );
     }
@@ -313,7 +313,7 @@ async fn every_response_carries_a_request_id_and_metrics_count_them() {
 }
 
 async fn ready(app: &TestApp) -> Reply {
-    app.send(Method::GET, "/readyz", None, None).await
+    app.get_anonymous("/readyz").await
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Faults: the database going away answers 503 quickly, leaves nothing half-written, and the
 //! server recovers by itself when it returns.
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
@@ -37,7 +37,7 @@ async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
     );
     let r = app.get("/api/v1/tickets", &resident).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-    let ready = app.send(Method::GET, "/readyz", None, None).await;
+    let ready = app.get_anonymous("/readyz").await;
     assert_eq!(
         (ready.status, ready.body["database"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("down"))
@@ -52,7 +52,7 @@ async fn postgres_down_answers_503_and_the_server_recovers_by_itself() {
     pg.restart();
     let mut recovered = false;
     for _ in 0..100 {
-        if app.send(Method::GET, "/readyz", None, None).await.status == StatusCode::OK {
+        if app.get_anonymous("/readyz").await.status == StatusCode::OK {
             recovered = true;
             break;
         }

@@ -2,7 +2,7 @@
 //! or careless client sends is refused with a clear 4xx, writes nothing, and costs the server
 //! little.
 use qiaomen_tests::{hostile::post_chunked, *};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn login(app: &TestApp, login: &str, password: &str, forwarded: &str) -> Reply {
@@ -39,12 +39,7 @@ async fn full_width_and_hidden_phone_numbers_are_masked_and_nothing_panics() {
         assert_eq!(r.status, StatusCode::CREATED, "{text}: {}", r.body);
     }
     let board = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/public/tickets?area_id={}", w.ca),
-            None,
-            None,
-        )
+        .get_anonymous(&format!("/api/v1/public/tickets?area_id={}", w.ca))
         .await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
     let text = board.body.to_string();
@@ -232,7 +227,7 @@ async fn ten_failed_logins_lock_the_account_whatever_the_address() {
         StatusCode::OK
     );
     assert_eq!(
-        app.get("/api/v1/work/tickets", &w.gw_a1.1).await.status,
+        app.get("/api/v1/work/tickets", &w.gw_a1.token).await.status,
         StatusCode::OK
     );
 }
@@ -288,14 +283,9 @@ async fn metrics_are_by_route_template_and_only_for_the_scraper() {
     let r1 = app.resident("r1").await;
     let id = app.new_ticket(&r1, "noise", A1_POINT).await;
     app.get(&format!("/api/v1/tickets/{id}"), &r1).await;
-    app.send(Method::GET, "/no/such/path-0", None, None).await;
-    app.send(
-        Method::GET,
-        &format!("/api/v1/tickets/{id}/nothing"),
-        None,
-        None,
-    )
-    .await;
+    app.get_anonymous("/no/such/path-0").await;
+    app.get_anonymous(&format!("/api/v1/tickets/{id}/nothing"))
+        .await;
     // The scrape itself is a route too: the second one shows it.
     metrics(&app, Some(METRICS_TOKEN)).await;
     let (status, before) = metrics(&app, Some(METRICS_TOKEN)).await;
@@ -306,9 +296,8 @@ async fn metrics_are_by_route_template_and_only_for_the_scraper() {
     );
     for i in 0..300 {
         let path = format!("/api/v1/tickets/{}/x{i}?q={i}", uuid::Uuid::new_v4());
-        app.send(Method::GET, &path, None, None).await;
-        app.send(Method::GET, &format!("/random-{i}"), None, None)
-            .await;
+        app.get_anonymous(&path).await;
+        app.get_anonymous(&format!("/random-{i}")).await;
     }
     let (_, after) = metrics(&app, Some(METRICS_TOKEN)).await;
     let new: Vec<&str> = after
@@ -415,19 +404,13 @@ async fn control_characters_and_bidi_overrides_are_refused_everywhere() {
     assert_eq!(r.body["description"], "第一行\n第二行\t完");
 
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/comments"),
-            &w.gw_a1.1,
-            json!({"text": "a\u{202D}b"}),
-        )
+        .act(id, "comments", &w.gw_a1, json!({"text": "a\u{202D}b"}))
         .await;
     assert_eq!(r.code(), "invalid_text");
     let r = app
-        .send(
-            Method::POST,
+        .post_anonymous(
             "/api/v1/auth/staff",
-            None,
-            Some(json!({"login": "root\u{0}", "password": "root-password"})),
+            json!({"login": "root\u{0}", "password": "root-password"}),
         )
         .await;
     assert_eq!(
@@ -435,20 +418,18 @@ async fn control_characters_and_bidi_overrides_are_refused_everywhere() {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text")
     );
     let r = app
-        .get("/api/v1/work/tickets?category=noise%00", &w.gw_a1.1)
+        .get("/api/v1/work/tickets?category=noise%00", &w.gw_a1.token)
         .await;
     assert_eq!(r.code(), "invalid_text");
     // In a path too: an id with a NUL never reaches the database (PostgreSQL errs on it).
     for path in ["/api/v1/tickets/%00", "/api/v1/tickets/QM-%00"] {
-        let r = app.get(path, &w.gw_a1.1).await;
+        let r = app.get(path, &w.gw_a1.token).await;
         assert_eq!(
             (r.status, r.code()),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text")
         );
     }
-    let r = app
-        .send(Method::GET, "/open311/v2/requests/%00.json", None, None)
-        .await;
+    let r = app.get_anonymous("/open311/v2/requests/%00.json").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let form = app
         .http
@@ -519,11 +500,9 @@ async fn ten_parallel_me_toos_by_one_resident_all_succeed_and_count_once() {
 async fn the_last_active_system_admin_cannot_be_disabled_or_demoted() {
     let app = spawn_app().await;
     let root = app
-        .send(
-            Method::POST,
+        .post_anonymous(
             "/api/v1/auth/staff",
-            None,
-            Some(json!({"login": "root", "password": "root-password"})),
+            json!({"login": "root", "password": "root-password"}),
         )
         .await;
     let root_id = root.body["staff_id"]
@@ -539,11 +518,10 @@ async fn the_last_active_system_admin_cannot_be_disabled_or_demoted() {
         .to_owned();
     for status in ["left", "on_leave"] {
         let r = app
-            .send(
-                Method::PATCH,
+            .patch(
                 &format!("/api/v1/admin/staff/{root_id}"),
-                Some(&app.admin_token),
-                Some(json!({"status": status})),
+                &app.admin_token,
+                json!({"status": status}),
             )
             .await;
         assert_eq!(
@@ -553,9 +531,7 @@ async fn the_last_active_system_admin_cannot_be_disabled_or_demoted() {
         );
     }
     let demote = format!("/api/v1/admin/staff/{root_id}/assignments/{assignment}");
-    let r = app
-        .send(Method::DELETE, &demote, Some(&app.admin_token), None)
-        .await;
+    let r = app.delete(&demote, &app.admin_token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "last_admin"));
     assert_eq!(
         app.get("/api/v1/admin/outbox", &app.admin_token)
@@ -566,17 +542,17 @@ async fn the_last_active_system_admin_cannot_be_disabled_or_demoted() {
     );
 
     // With a second admin, the first may go.
-    let (_, second) = app
+    let second = app
         .staff_with_role("admin2", None, "system_admin", json!({}))
-        .await;
-    let r = app.send(Method::DELETE, &demote, Some(&second), None).await;
+        .await
+        .token;
+    let r = app.delete(&demote, &second).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
-        .send(
-            Method::PATCH,
+        .patch(
             &format!("/api/v1/admin/staff/{root_id}"),
-            Some(&second),
-            Some(json!({"status": "left"})),
+            &second,
+            json!({"status": "left"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -591,19 +567,19 @@ async fn every_response_carries_security_headers_and_docs_can_be_switched_off() 
         "/api/v1/tickets",
         "/nowhere",
     ] {
-        let r = app.send(Method::GET, path, None, None).await;
+        let r = app.get_anonymous(path).await;
         assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(r.headers["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(r.headers["x-frame-options"], "DENY", "{path}");
     }
-    let docs = app.send(Method::GET, "/docs/", None, None).await;
+    let docs = app.get_anonymous("/docs/").await;
     assert_eq!(docs.status, StatusCode::OK);
     assert!(!docs.headers.contains_key("x-frame-options"));
 
     let quiet = spawn_app_with(|s| s.ops.docs = false).await;
     for path in ["/docs/", "/openapi.json"] {
         assert_eq!(
-            quiet.send(Method::GET, path, None, None).await.status,
+            quiet.get_anonymous(path).await.status,
             StatusCode::NOT_FOUND,
             "{path}"
         );
@@ -615,12 +591,7 @@ async fn a_field_declared_a_string_takes_only_a_string() {
     let app = spawn_app().await;
     for code in [json!(false), json!(123), json!(null), json!(["a"])] {
         let r = app
-            .send(
-                Method::POST,
-                "/api/v1/auth/wechat",
-                None,
-                Some(json!({"code": code})),
-            )
+            .post_anonymous("/api/v1/auth/wechat", json!({"code": code}))
             .await;
         assert_eq!(
             (r.status, r.code()),
@@ -634,8 +605,6 @@ async fn a_field_declared_a_string_takes_only_a_string() {
         "nothing went upstream"
     );
     let body: Value = json!({"login": 12345678, "password": true});
-    let r = app
-        .send(Method::POST, "/api/v1/auth/staff", None, Some(body))
-        .await;
+    let r = app.post_anonymous("/api/v1/auth/staff", body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }

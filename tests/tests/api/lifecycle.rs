@@ -23,7 +23,7 @@ async fn a_complaint_goes_from_submission_to_a_satisfied_close() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let resident = app.resident("r1").await;
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     let id = new_ticket(&app, &resident).await;
 
     let r = app
@@ -104,7 +104,7 @@ async fn transitions_out_of_order_are_refused_with_the_current_status() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let resident = app.resident("r1").await;
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     let id = new_ticket(&app, &resident).await;
 
     let cases: Vec<(&str, &str, Value, &str)> = vec![
@@ -143,11 +143,7 @@ async fn transitions_out_of_order_are_refused_with_the_current_status() {
         .await;
     assert_eq!(r.body["current_status"], "in_progress");
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/assign"),
-            &w.ca_admin.1,
-            json!({"staff_id": w.gw_a2.0}),
-        )
+        .act(&id, "assign", &w.ca_admin, json!({"staff_id": w.gw_a2.id}))
         .await;
     assert_eq!(
         r.status,
@@ -158,7 +154,7 @@ async fn transitions_out_of_order_are_refused_with_the_current_status() {
     assert_eq!(r.body["status"], "assigned");
     // Nothing refused left a trace.
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await;
     let list = t.body["events"]
         .as_array()
@@ -185,13 +181,7 @@ async fn a_resident_may_withdraw_before_acceptance_and_then_nothing_moves() {
         )
         .await;
     assert_eq!(r.body["status"], "withdrawn", "{}", r.body);
-    let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/accept"),
-            &w.gw_a1.1,
-            json!({}),
-        )
-        .await;
+    let r = app.act(&id, "accept", &w.gw_a1, json!({})).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::CONFLICT, "invalid_transition")
@@ -215,8 +205,8 @@ async fn two_concurrent_accepts_never_both_succeed() {
         let id = new_ticket(&app, &resident).await;
         let path = format!("/api/v1/tickets/{id}/accept");
         let (a, b) = tokio::join!(
-            app.post(&path, &w.gw_a1.1, json!({})),
-            app.post(&path, &w.ca_admin.1, json!({}))
+            app.post(&path, &w.gw_a1.token, json!({})),
+            app.post(&path, &w.ca_admin.token, json!({}))
         );
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort();
@@ -255,7 +245,7 @@ async fn an_unsatisfied_rating_reopens_until_the_limit_then_escalates_for_a_retu
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let resident = app.resident("r1").await;
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     let id = new_ticket(&app, &resident).await;
     for round in 1..=2 {
         resolve(&app, worker, &id).await;
@@ -271,7 +261,7 @@ async fn an_unsatisfied_rating_reopens_until_the_limit_then_escalates_for_a_retu
         assert_eq!(r.body["reopen_count"], round);
         assert_eq!(
             r.body["assignee"]["id"],
-            w.gw_a1.0.as_str(),
+            w.gw_a1.id.as_str(),
             "back to the same worker"
         );
         assert_eq!(r.body["return_visit_required"], false);
@@ -290,7 +280,7 @@ async fn an_unsatisfied_rating_reopens_until_the_limit_then_escalates_for_a_retu
         w.ca.as_str(),
         "past the limit it goes to the community"
     );
-    assert_eq!(r.body["assignee"]["id"], w.ca_admin.0.as_str());
+    assert_eq!(r.body["assignee"]["id"], w.ca_admin.id.as_str());
     assert_eq!(r.body["return_visit_required"], true);
     assert_eq!(r.body["ratings"].as_array().map(Vec::len), Some(3));
     // Rating twice in one round is refused.
@@ -313,9 +303,10 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
     // Transfer to another grid routes to that grid's worker.
     let id = new_ticket(&app, &resident).await;
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.1,
+        .act(
+            &id,
+            "transfer",
+            &w.gw_a1,
             json!({"grid_id": w.a2, "reason": "属于甲二网格"}),
         )
         .await;
@@ -325,36 +316,33 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
             r.body["grid"]["id"].as_str(),
             r.body["assignee"]["id"].as_str()
         ),
-        (Some(w.a2.as_str()), Some(w.gw_a2.0.as_str()))
+        (Some(w.a2.as_str()), Some(w.gw_a2.id.as_str()))
     );
     // The first worker no longer sees it.
     assert_eq!(
-        app.get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        app.get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     // Escalation climbs grid → community → street, and no further.
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/escalate"),
-            &w.gw_a2.1,
-            json!({"reason": "需社区协调"}),
-        )
+        .act(&id, "escalate", &w.gw_a2, json!({"reason": "需社区协调"}))
         .await;
     assert_eq!(
         (
             r.body["handling_area"]["id"].as_str(),
             r.body["assignee"]["id"].as_str()
         ),
-        (Some(w.ca.as_str()), Some(w.ca_admin.0.as_str())),
+        (Some(w.ca.as_str()), Some(w.ca_admin.id.as_str())),
         "{}",
         r.body
     );
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/escalate"),
-            &w.ca_admin.1,
+        .act(
+            &id,
+            "escalate",
+            &w.ca_admin,
             json!({"reason": "需街道协调"}),
         )
         .await;
@@ -369,11 +357,7 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
         "no department for this group: the street's queue"
     );
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/escalate"),
-            &w.street_admin.1,
-            json!({"reason": "?"}),
-        )
+        .act(&id, "escalate", &w.street_admin, json!({"reason": "?"}))
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -381,10 +365,11 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
     );
     // The street dispatches it.
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/assign"),
-            &w.street_admin.1,
-            json!({"staff_id": w.gw_a2.0}),
+        .act(
+            &id,
+            "assign",
+            &w.street_admin,
+            json!({"staff_id": w.gw_a2.id}),
         )
         .await;
     assert_eq!(
@@ -407,11 +392,7 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
         .unwrap_or_default()
         .to_owned();
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{queued}/assign"),
-            &w.gw_b1.1,
-            json!({"staff_id": w.gw_b1.0}),
-        )
+        .act(&queued, "assign", &w.gw_b1, json!({"staff_id": w.gw_b1.id}))
         .await;
     assert_eq!(
         r.status,
@@ -419,15 +400,16 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
         "B2's queue is not B1's worker's business"
     );
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{queued}/assign"),
-            &w.cb_admin.1,
-            json!({"staff_id": w.gw_b1.0}),
+        .act(
+            &queued,
+            "assign",
+            &w.cb_admin,
+            json!({"staff_id": w.gw_b1.id}),
         )
         .await;
     assert_eq!(
         (r.status, r.body["assignee"]["id"].as_str()),
-        (StatusCode::OK, Some(w.gw_b1.0.as_str())),
+        (StatusCode::OK, Some(w.gw_b1.id.as_str())),
         "{}",
         r.body
     );
@@ -436,9 +418,10 @@ async fn transfer_escalate_reject_and_dispatch_from_the_queue() {
     // longer the grid worker's business, so to them it is as if it did not exist).
     let dup = new_ticket(&app, &resident).await;
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{dup}/reject"),
-            &w.ca_admin.1,
+        .act(
+            &dup,
+            "reject",
+            &w.ca_admin,
             json!({"reason": "重复反映", "duplicate_of": id}),
         )
         .await;
@@ -502,7 +485,7 @@ async fn a_timeline_shown_on_one_node_shows_changes_made_on_another() {
     let w = World::build(&app).await;
     let peer = app.peer().await;
     let resident = app.resident("r1").await;
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     let id = new_ticket(&app, &resident).await;
     let path = format!("/api/v1/tickets/{id}");
 

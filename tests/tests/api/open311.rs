@@ -250,7 +250,7 @@ async fn the_specifications_example_request_creates_a_routed_ticket_without_leak
     );
 
     // Routed like any ticket, channel open311.
-    let work = app.get("/api/v1/work/tickets", &w.gw_a2.1).await.body;
+    let work = app.get("/api/v1/work/tickets", &w.gw_a2.token).await.body;
     assert_eq!(work["items"][0]["channel"], "open311");
     assert_eq!(work["items"][0]["number"], id.as_str());
 
@@ -382,7 +382,8 @@ async fn refused_requests_answer_the_specifications_error_lists() {
         (StatusCode::FORBIDDEN, Some("403"))
     );
     assert_eq!(
-        app.count("/api/v1/work/tickets", &w.street_admin.1).await,
+        app.count("/api/v1/work/tickets", &w.street_admin.token)
+            .await,
         0,
         "nothing was written"
     );
@@ -438,12 +439,8 @@ async fn listing_requests_filters_and_keeps_to_ninety_days() {
         b["number"].as_str().unwrap_or_default().to_owned(),
     );
     let b_id = b["id"].as_str().unwrap_or_default();
-    app.post(
-        &format!("/api/v1/tickets/{b_id}/reject"),
-        &w.gw_a2.1,
-        json!({"reason": "不属于本网格"}),
-    )
-    .await;
+    app.act(b_id, "reject", &w.gw_a2, json!({"reason": "不属于本网格"}))
+        .await;
 
     let numbers = |v: &Value| {
         v.as_array()

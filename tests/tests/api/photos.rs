@@ -163,7 +163,9 @@ async fn photos_attach_to_tickets_by_their_owner_up_to_nine() {
     let r = app.post("/api/v1/tickets", &alice, body.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.body["id"].as_str().unwrap_or_default().to_owned();
-    let t = app.get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1).await;
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
+        .await;
     let photos = t.body["attachments"]
         .as_array()
         .cloned()
@@ -185,17 +187,20 @@ async fn photos_attach_to_tickets_by_their_owner_up_to_nine() {
 
     // The grid's worker sees them, another resident or another grid's worker does not.
     let url = photos[0]["url"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(app.fetch_bytes(&url, &w.gw_a1.1).await.0, StatusCode::OK);
+    assert_eq!(
+        app.fetch_bytes(&url, &w.gw_a1.token).await.0,
+        StatusCode::OK
+    );
     assert_eq!(app.fetch_bytes(&url, &bob).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.fetch_bytes(&url, &w.gw_a2.1).await.0,
+        app.fetch_bytes(&url, &w.gw_a2.token).await.0,
         StatusCode::NOT_FOUND
     );
     // An unattached photo is its owner's alone.
     let loose = format!("/api/v1/attachments/{}", ids[9]);
     assert_eq!(app.fetch_bytes(&loose, &alice).await.0, StatusCode::OK);
     assert_eq!(
-        app.fetch_bytes(&loose, &w.street_admin.1).await.0,
+        app.fetch_bytes(&loose, &w.street_admin.token).await.0,
         StatusCode::NOT_FOUND
     );
 }
@@ -221,7 +226,7 @@ async fn a_category_can_require_a_photo_of_the_fix() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     app.post(&format!("/api/v1/tickets/{id}/accept"), worker, json!({}))
         .await;
     let r = app

@@ -209,7 +209,7 @@ async fn residents_are_offered_public_duplicates_only_staff_see_all_they_may() {
     // visibility.
     let mine_id = mine["id"].as_str().unwrap_or_default();
     let staff_view = app
-        .get(&format!("/api/v1/tickets/{mine_id}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{mine_id}"), &w.gw_a1.token)
         .await;
     let mut ids: Vec<String> = staff_view.body["possible_duplicates"]
         .as_array()
@@ -247,7 +247,7 @@ async fn staff_who_do_not_handle_a_ticket_read_its_free_text_masked() {
     )
     .await;
     let id = t["id"].as_str().unwrap_or_default();
-    assert_eq!(t["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_eq!(t["assignee"]["id"], w.gw_a1.id.as_str());
     let r = app
         .post(
             &format!("/api/v1/tickets/{id}/comments"),
@@ -258,7 +258,9 @@ async fn staff_who_do_not_handle_a_ticket_read_its_free_text_masked() {
     assert_eq!(r.status, StatusCode::CREATED);
 
     // The assistant of the grid may see it but does not handle it.
-    let seen = app.get(&format!("/api/v1/tickets/{id}"), &w.ga_a1.1).await;
+    let seen = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.ga_a1.token)
+        .await;
     assert_eq!(seen.status, StatusCode::OK);
     let text = seen.body.to_string();
     for secret in [
@@ -284,11 +286,11 @@ async fn staff_who_do_not_handle_a_ticket_read_its_free_text_masked() {
             .is_some_and(|a| a.starts_with("3号楼2单元501室")),
         "the address itself stays: they may have to go there"
     );
-    let listed = app.get("/api/v1/work/tickets", &w.ga_a1.1).await;
+    let listed = app.get("/api/v1/work/tickets", &w.ga_a1.token).await;
     assert!(!listed.body.to_string().contains("13912345678"));
 
     // The assignee and the community admin read it whole.
-    for token in [&w.gw_a1.1, &w.ca_admin.1] {
+    for token in [&w.gw_a1.token, &w.ca_admin.token] {
         let whole = app.get(&format!("/api/v1/tickets/{id}"), token).await;
         let text = whole.body.to_string();
         assert!(
@@ -306,7 +308,7 @@ async fn photos_of_internal_comments_are_for_staff_only() {
     let id = app.new_ticket(&r1, "noise", A1_POINT).await;
     let photo = app
         .upload(
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             "site.png",
             "image/png",
             &samples::png_with_metadata(),
@@ -314,9 +316,10 @@ async fn photos_of_internal_comments_are_for_staff_only() {
         .await;
     let photo_id = photo.body["id"].as_str().unwrap_or_default().to_owned();
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/comments"),
-            &w.gw_a1.1,
+        .act(
+            &id,
+            "comments",
+            &w.gw_a1,
             json!({"text": "现场情况，勿外传", "internal": true, "attachment_ids": [photo_id]}),
         )
         .await;
@@ -329,10 +332,12 @@ async fn photos_of_internal_comments_are_for_staff_only() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let staff_view = app.get(&format!("/api/v1/tickets/{id}"), &w.ga_a1.1).await;
+    let staff_view = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.ga_a1.token)
+        .await;
     assert_eq!(staff_view.body["attachments"][0]["id"], photo_id.as_str());
     let (status, _) = app
-        .fetch_bytes(&format!("/api/v1/attachments/{photo_id}"), &w.ga_a1.1)
+        .fetch_bytes(&format!("/api/v1/attachments/{photo_id}"), &w.ga_a1.token)
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -363,7 +368,7 @@ async fn a_reference_outside_the_callers_scope_answers_as_one_that_does_not_exis
             let r = app
                 .post(
                     &format!("/api/v1/tickets/{mine}/{action}"),
-                    &w.gw_a1.1,
+                    &w.gw_a1.token,
                     body(target),
                 )
                 .await;
@@ -377,7 +382,7 @@ async fn a_reference_outside_the_callers_scope_answers_as_one_that_does_not_exis
         );
     }
     let still = app
-        .get(&format!("/api/v1/tickets/{mine}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{mine}"), &w.gw_a1.token)
         .await;
     assert_eq!(still.body["status"], "assigned", "nothing was written");
 }

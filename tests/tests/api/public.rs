@@ -1,7 +1,7 @@
 //! Public suggestions (issue 7): "me too" support, once per resident, raising priority past a
 //! threshold; a public board that shows nothing personal.
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
@@ -29,9 +29,9 @@ async fn support_is_counted_once_per_resident_and_raises_priority() {
             r.body
         );
     }
-    let r = app.send(Method::DELETE, &path, Some(&alice), None).await;
+    let r = app.delete(&path, &alice).await;
     assert_eq!(r.body["support_count"], 0);
-    let r = app.send(Method::DELETE, &path, Some(&alice), None).await;
+    let r = app.delete(&path, &alice).await;
     assert_eq!(
         r.body["support_count"], 0,
         "withdrawing twice changes nothing"
@@ -41,7 +41,7 @@ async fn support_is_counted_once_per_resident_and_raises_priority() {
         app.post(&path, &token, json!({})).await;
     }
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await
         .body;
     assert_eq!(
@@ -110,12 +110,10 @@ async fn the_public_board_lists_supported_suggestions_without_personal_data() {
         .await;
     }
     let r = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/public/tickets?area_id={}&sort=support", w.ca),
-            None,
-            None,
-        )
+        .get_anonymous(&format!(
+            "/api/v1/public/tickets?area_id={}&sort=support",
+            w.ca
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let items = r.body.as_array().cloned().unwrap_or_default();
@@ -145,24 +143,14 @@ async fn the_public_board_lists_supported_suggestions_without_personal_data() {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     let newest = app
-        .send(
-            Method::GET,
-            &format!(
-                "/api/v1/public/tickets?area_id={}&sort=new&kind=complaint&status=assigned",
-                w.ca
-            ),
-            None,
-            None,
-        )
+        .get_anonymous(&format!(
+            "/api/v1/public/tickets?area_id={}&sort=new&kind=complaint&status=assigned",
+            w.ca
+        ))
         .await;
     assert_eq!(newest.body[0]["id"], loud.as_str());
     let other = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/public/tickets?area_id={}", w.cb),
-            None,
-            None,
-        )
+        .get_anonymous(&format!("/api/v1/public/tickets?area_id={}", w.cb))
         .await;
     assert_eq!(other.body.as_array().map(Vec::len), Some(0));
 }
@@ -319,11 +307,7 @@ async fn a_merged_ticket_follows_its_main_one_and_its_supporters_carry_over() {
         .await;
 
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{dup}/merge"),
-            &w.gw_a1.1,
-            json!({"into": main}),
-        )
+        .act(&dup, "merge", &w.gw_a1, json!({"into": main}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["duplicate_of"], main.as_str());
@@ -335,32 +319,17 @@ async fn a_merged_ticket_follows_its_main_one_and_its_supporters_carry_over() {
         m["support_count"], 3,
         "both (once), fan, and the merged ticket's reporter"
     );
-    let r = app
-        .post(
-            &format!("/api/v1/tickets/{dup}/merge"),
-            &w.gw_a1.1,
-            json!({"into": dup}),
-        )
-        .await;
+    let r = app.act(&dup, "merge", &w.gw_a1, json!({"into": dup})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    app.post(
-        &format!("/api/v1/tickets/{main}/accept"),
-        &w.gw_a1.1,
-        json!({}),
-    )
-    .await;
+    app.act(&main, "accept", &w.gw_a1, json!({})).await;
     let d = app
         .get(&format!("/api/v1/tickets/{dup}"), &second)
         .await
         .body;
     assert_eq!(d["status"], "in_progress", "follows the main ticket");
-    app.post(
-        &format!("/api/v1/tickets/{main}/resolve"),
-        &w.gw_a1.1,
-        json!({"note": "已协调停工"}),
-    )
-    .await;
+    app.act(&main, "resolve", &w.gw_a1, json!({"note": "已协调停工"}))
+        .await;
     let d = app
         .get(&format!("/api/v1/tickets/{dup}"), &second)
         .await

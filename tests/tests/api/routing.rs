@@ -13,11 +13,10 @@ async fn submit(app: &TestApp, token: &str, body: serde_json::Value) -> serde_js
 /// An administrator sets a staff member's status (`active`, `on_leave`, `left`).
 async fn set_status(app: &TestApp, staff_id: &str, status: &str) {
     let r = app
-        .send(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/admin/staff/{staff_id}"),
-            Some(&app.admin_token),
-            Some(json!({ "status": status })),
+            &app.admin_token,
+            json!({ "status": status }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -32,7 +31,7 @@ async fn a_building_routes_to_its_grid_worker() {
     assert_eq!(t["status"], "assigned");
     assert_eq!(t["grid"]["id"], w.a2.as_str());
     assert_eq!(t["grid"]["name"], "甲二网格");
-    assert_eq!(t["assignee"]["id"], w.gw_a2.0.as_str());
+    assert_eq!(t["assignee"]["id"], w.gw_a2.id.as_str());
     assert!(
         t["number"]
             .as_str()
@@ -49,7 +48,7 @@ async fn points_route_by_polygon_not_by_bounding_box() {
 
     let inside_l = submit(&app, &resident, complaint_at("noise", A1_POINT)).await;
     assert_eq!(inside_l["grid"]["id"], w.a1.as_str());
-    assert_eq!(inside_l["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_eq!(inside_l["assignee"]["id"], w.gw_a1.id.as_str());
 
     // The notch of the L lies inside A1's bounding box but outside A1 and every other grid: it
     // waits in the queue of the nearest grid's community.
@@ -71,7 +70,7 @@ async fn a_point_in_a_hole_belongs_to_the_grid_filling_it() {
     assert_eq!(in_hole["status"], "pending_dispatch");
     let ring = submit(&app, &resident, complaint_at("noise", B1_POINT)).await;
     assert_eq!(ring["grid"]["id"], w.b1.as_str());
-    assert_eq!(ring["assignee"]["id"], w.gw_b1.0.as_str());
+    assert_eq!(ring["assignee"]["id"], w.gw_b1.id.as_str());
 }
 
 #[tokio::test]
@@ -109,12 +108,12 @@ async fn gcj02_coordinates_are_converted_before_lookup() {
 async fn with_the_worker_on_leave_a_skilled_assistant_takes_it_else_the_queue() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
-    set_status(&app, &w.gw_a1.0, "on_leave").await;
+    set_status(&app, &w.gw_a1.id, "on_leave").await;
     let resident = app.resident("r1").await;
     let noise = submit(&app, &resident, complaint_at("noise", A1_POINT)).await;
     assert_eq!(
         noise["assignee"]["id"],
-        w.ga_a1.0.as_str(),
+        w.ga_a1.id.as_str(),
         "the assistant has the noise skill"
     );
     let sanitation = submit(&app, &resident, complaint_at("sanitation", A1_POINT)).await;
@@ -129,9 +128,10 @@ async fn with_the_worker_on_leave_a_skilled_assistant_takes_it_else_the_queue() 
 async fn ties_go_to_the_worker_with_fewer_open_tickets() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
-    let (second, _) = app
+    let second = app
         .staff_with_role("gw_a1_b", Some(&w.a1), "grid_worker", json!({}))
-        .await;
+        .await
+        .id;
     let resident = app.resident("r1").await;
     let mut counts = std::collections::HashMap::new();
     for _ in 0..4 {
@@ -140,7 +140,7 @@ async fn ties_go_to_the_worker_with_fewer_open_tickets() {
             .entry(t["assignee"]["id"].as_str().unwrap_or_default().to_owned())
             .or_insert(0) += 1;
     }
-    assert_eq!(counts.get(&w.gw_a1.0), Some(&2));
+    assert_eq!(counts.get(&w.gw_a1.id), Some(&2));
     assert_eq!(counts.get(&second), Some(&2));
 }
 
@@ -152,7 +152,7 @@ async fn the_category_decides_the_level() {
     let lighting = submit(&app, &resident, complaint_at("lighting", A1_POINT)).await;
     assert_eq!(lighting["grid"]["id"], w.a1.as_str());
     assert_eq!(lighting["handling_area"]["id"], w.ca.as_str());
-    assert_eq!(lighting["assignee"]["id"], w.ca_admin.0.as_str());
+    assert_eq!(lighting["assignee"]["id"], w.ca_admin.id.as_str());
     let building = submit(
         &app,
         &resident,
@@ -162,7 +162,7 @@ async fn the_category_decides_the_level() {
     assert_eq!(building["handling_area"]["id"], w.street.as_str());
     assert_eq!(
         building["assignee"]["id"],
-        w.dept.0.as_str(),
+        w.dept.id.as_str(),
         "the department named after the category group"
     );
 }
@@ -196,11 +196,10 @@ async fn the_index_follows_a_changed_boundary() {
     // Move A2 far away: its old ground now belongs to no grid.
     let moved = json!({"boundary": {"type": "Polygon", "coordinates": [[[116.50, 39.95], [116.51, 39.95], [116.51, 39.96], [116.50, 39.96], [116.50, 39.95]]]}});
     let r = app
-        .send(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/admin/areas/{}", w.a2),
-            Some(&app.admin_token),
-            Some(moved),
+            &app.admin_token,
+            moved,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -219,7 +218,7 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     let peer = app.peer().await;
     let resident = app.resident("r1").await;
     let first = submit(&peer, &resident, complaint_at("noise", A1_POINT)).await;
-    assert_eq!(first["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_eq!(first["assignee"]["id"], w.gw_a1.id.as_str());
     let ids = |body: &serde_json::Value| -> Vec<String> {
         body["items"]
             .as_array()
@@ -231,13 +230,13 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
             })
             .unwrap_or_default()
     };
-    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.token).await;
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(!ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
     // A ticket's page reads the directory's generation in the same statement as the ticket.
     let page = format!("/api/v1/tickets/{}", first["id"].as_str().unwrap_or("?"));
     assert_eq!(
-        peer.get(&page, &w.gw_a2.1).await.status,
+        peer.get(&page, &w.gw_a2.token).await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -245,22 +244,22 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     let r = app
         .send(
             reqwest::Method::POST,
-            &format!("/api/v1/admin/staff/{}/assignments", w.gw_a2.0),
+            &format!("/api/v1/admin/staff/{}/assignments", w.gw_a2.id),
             Some(&app.admin_token),
             Some(json!({"area_id": w.a1, "role": "grid_assistant"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.token).await;
     assert!(ids(&inbox.body).contains(&first["id"].as_str().unwrap_or("?").to_owned()));
-    let shown = peer.get(&page, &w.gw_a2.1).await;
+    let shown = peer.get(&page, &w.gw_a2.token).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     assert_eq!(shown.body["id"], first["id"]);
 
     // A worker put on leave there is passed over by the peer's routing.
-    set_status(&app, &w.gw_a1.0, "on_leave").await;
+    set_status(&app, &w.gw_a1.id, "on_leave").await;
     let second = submit(&peer, &resident, complaint_at("noise", A1_POINT)).await;
-    assert_ne!(second["assignee"]["id"], w.gw_a1.0.as_str());
+    assert_ne!(second["assignee"]["id"], w.gw_a1.id.as_str());
 
     // A new category can be used on the peer straight away.
     app.create(
@@ -273,11 +272,11 @@ async fn staff_and_category_changes_on_one_node_count_at_once_on_another() {
     assert_eq!(third["category"]["code"], "graffiti");
 
     // A closed account is refused on the peer at once.
-    set_status(&app, &w.gw_a2.0, "left").await;
-    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.1).await;
+    set_status(&app, &w.gw_a2.id, "left").await;
+    let inbox = peer.get("/api/v1/work/tickets", &w.gw_a2.token).await;
     assert_eq!(inbox.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        peer.get(&page, &w.gw_a2.1).await.status,
+        peer.get(&page, &w.gw_a2.token).await.status,
         StatusCode::UNAUTHORIZED
     );
 }

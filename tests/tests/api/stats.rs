@@ -53,7 +53,7 @@ async fn fixture() -> Fixture {
         ids.push(r.body["id"].as_str().unwrap_or_default().to_owned());
     }
     let (t1, t2, _t3, t4, t5, t6) = (&ids[0], &ids[1], &ids[2], &ids[3], &ids[4], &ids[5]);
-    let (a1, ok) = (&w.gw_a1.1, StatusCode::OK);
+    let (a1, ok) = (&w.gw_a1.token, StatusCode::OK);
     let step = |minutes: i64| app.clock.set(t0 + Duration::minutes(minutes));
     let post = |path: String, token: String, body: Value| {
         let app = &app;
@@ -167,14 +167,14 @@ async fn the_summary_matches_the_hand_computed_figures() {
     let r = app
         .get(
             &format!("/api/v1/stats/summary?area_id={}&{query}", w.ca),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_hand_computed(&r.body);
 
     // An empty period: rates are null, not 0.
-    let r = app.get(&format!("/api/v1/stats/summary?area_id={}&from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z", w.ca), &w.ca_admin.1).await;
+    let r = app.get(&format!("/api/v1/stats/summary?area_id={}&from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z", w.ca), &w.ca_admin.token).await;
     assert!(
         r.body["response_rate"].is_null()
             && r.body["satisfaction_rate"].is_null()
@@ -203,7 +203,7 @@ async fn rollups_and_tickets_agree_however_the_period_is_cut() {
             at(from),
             at(to)
         );
-        let r = app.get(&path, &w.ca_admin.1).await;
+        let r = app.get(&path, &w.ca_admin.token).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_hand_computed(&r.body);
         // Each grid of the breakdown (read per place, all at once) has its own summary's figures.
@@ -215,7 +215,7 @@ async fn rollups_and_tickets_agree_however_the_period_is_cut() {
                     at(from),
                     at(to)
                 ),
-                &w.ca_admin.1,
+                &w.ca_admin.token,
             )
             .await;
         assert_eq!(breakdown.status, StatusCode::OK, "{}", breakdown.body);
@@ -227,7 +227,7 @@ async fn rollups_and_tickets_agree_however_the_period_is_cut() {
                         at(from),
                         at(to)
                     ),
-                    &w.ca_admin.1,
+                    &w.ca_admin.token,
                 )
                 .await;
             let group = breakdown.body["groups"]
@@ -261,9 +261,9 @@ async fn rollups_and_tickets_agree_however_the_period_is_cut() {
             at("2026-11-17 00:00")
         )
     };
-    let r = app.get(&path(&w.street), &w.street_admin.1).await;
+    let r = app.get(&path(&w.street), &w.street_admin.token).await;
     assert_hand_computed(&r.body);
-    let r = app.get(&path(&w.a2), &w.ca_admin.1).await;
+    let r = app.get(&path(&w.a2), &w.ca_admin.token).await;
     assert_eq!(
         (r.body["received"].as_u64(), r.body["withdrawn"].as_u64()),
         (Some(1), Some(1)),
@@ -324,7 +324,7 @@ async fn basically_satisfied_can_weigh_less() {
     let r = node
         .get(
             &format!("/api/v1/stats/summary?area_id={}&{query}", w.ca),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await;
     assert!(
@@ -340,7 +340,7 @@ async fn every_grouping_gives_the_same_figures_per_group() {
     let get = |by: &str| {
         let app = &app;
         let path = format!("/api/v1/stats/breakdown?area_id={}&by={by}&{query}", w.ca);
-        let token = w.ca_admin.1.clone();
+        let token = w.ca_admin.token.clone();
         async move {
             let r = app.get(&path, &token).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -381,7 +381,7 @@ async fn every_grouping_gives_the_same_figures_per_group() {
     let workers = get("worker").await;
     let gw_a1 = workers
         .iter()
-        .find(|g| g["key"] == w.gw_a1.0.as_str())
+        .find(|g| g["key"] == w.gw_a1.id.as_str())
         .cloned()
         .unwrap_or_default();
     assert_eq!(
@@ -402,7 +402,7 @@ async fn every_grouping_gives_the_same_figures_per_group() {
                 "/api/v1/stats/breakdown?area_id={}&by=grid&sort=received&order=desc&{query}",
                 w.ca
             ),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await;
     assert_eq!(sorted.body["groups"][0]["key"], w.a1.as_str());
@@ -417,7 +417,7 @@ async fn csv_and_xlsx_exports_read_back() {
             "{}/api/v1/stats/export.csv?area_id={}&by=grid&{query}",
             app.base, w.ca
         ))
-        .bearer_auth(&w.ca_admin.1)
+        .bearer_auth(&w.ca_admin.token)
         .send()
         .await
         .expect("csv");
@@ -444,7 +444,7 @@ async fn csv_and_xlsx_exports_read_back() {
             "{}/api/v1/stats/export.xlsx?area_id={}&{query}",
             app.base, w.ca
         ))
-        .bearer_auth(&w.ca_admin.1)
+        .bearer_auth(&w.ca_admin.token)
         .send()
         .await
         .expect("xlsx");
@@ -483,21 +483,21 @@ async fn staff_read_only_their_scope_and_the_map_and_morning_view_work() {
     let Fixture { app, w, query } = fixture().await;
     let path = |area: &str| format!("/api/v1/stats/summary?area_id={area}&{query}");
     assert_eq!(
-        app.get(&path(&w.ca), &w.gw_a2.1).await.status,
+        app.get(&path(&w.ca), &w.gw_a2.token).await.status,
         StatusCode::NOT_FOUND,
         "a grid worker cannot read the community"
     );
     assert_eq!(
-        app.get(&path(&w.a2), &w.gw_a2.1).await.status,
+        app.get(&path(&w.a2), &w.gw_a2.token).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        app.get(&path(&w.ca), &w.cb_admin.1).await.status,
+        app.get(&path(&w.ca), &w.cb_admin.token).await.status,
         StatusCode::NOT_FOUND,
         "another community"
     );
     assert_eq!(
-        app.get(&path(&w.ca), &w.street_admin.1).await.status,
+        app.get(&path(&w.ca), &w.street_admin.token).await.status,
         StatusCode::OK
     );
     let resident = app.resident("r1").await;
@@ -509,7 +509,7 @@ async fn staff_read_only_their_scope_and_the_map_and_morning_view_work() {
     let map = app
         .get(
             &format!("/api/v1/stats/heatmap?area_id={}&{query}", w.ca),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await
         .body;
@@ -532,14 +532,14 @@ async fn staff_read_only_their_scope_and_the_map_and_morning_view_work() {
     let workers = app
         .get(
             &format!("/api/v1/stats/workers?area_id={}&{query}", w.ca),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await
         .body;
     let list = workers.as_array().cloned().unwrap_or_default();
     let gw_a2 = list
         .iter()
-        .find(|x| x["staff_id"] == w.gw_a2.0.as_str())
+        .find(|x| x["staff_id"] == w.gw_a2.id.as_str())
         .cloned()
         .unwrap_or_default();
     assert_eq!(
@@ -549,7 +549,7 @@ async fn staff_read_only_their_scope_and_the_map_and_morning_view_work() {
     );
     let gw_a1 = list
         .iter()
-        .find(|x| x["staff_id"] == w.gw_a1.0.as_str())
+        .find(|x| x["staff_id"] == w.gw_a1.id.as_str())
         .cloned()
         .unwrap_or_default();
     assert_eq!(

@@ -139,7 +139,7 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
     app.clock.advance(Duration::minutes(61));
     assert_eq!(tick(&scheduler).await.escalated, 1);
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await
         .body;
     assert_eq!(
@@ -147,7 +147,7 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
             t["handling_area"]["id"].as_str(),
             t["assignee"]["id"].as_str()
         ),
-        (Some(w.ca.as_str()), Some(w.ca_admin.0.as_str()))
+        (Some(w.ca.as_str()), Some(w.ca_admin.id.as_str()))
     );
     assert_eq!(t["status"], "assigned");
     let escalation = t["events"]
@@ -164,13 +164,13 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
     assert_eq!(t["response_met"], false);
     assert_eq!(t["overdue"], true);
     let overdue = app
-        .get("/api/v1/work/tickets?overdue=true", &w.ca_admin.1)
+        .get("/api/v1/work/tickets?overdue=true", &w.ca_admin.token)
         .await
         .body;
     assert_eq!(overdue["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(
         Some(
-            app.count("/api/v1/work/tickets?overdue=false", &w.ca_admin.1)
+            app.count("/api/v1/work/tickets?overdue=false", &w.ca_admin.token)
                 .await
         ),
         Some(0)
@@ -191,7 +191,7 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
     app.clock.advance(Duration::minutes(61));
     assert_eq!(tick(&scheduler).await.escalated, 1);
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.token)
         .await
         .body;
     assert_eq!(t["handling_area"]["id"], w.street.as_str());
@@ -210,7 +210,7 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
     app.clock.advance(Duration::minutes(61));
     assert_eq!(tick(&scheduler).await.response_overdue, 0);
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.token)
         .await
         .body;
     assert_eq!(
@@ -226,19 +226,15 @@ async fn an_unanswered_ticket_climbs_to_the_street_one_level_per_missed_deadline
 
     // Accepting stops the clock for good.
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/assign"),
-            &w.street_admin.1,
-            json!({"staff_id": w.gw_a1.0}),
+        .act(
+            &id,
+            "assign",
+            &w.street_admin,
+            json!({"staff_id": w.gw_a1.id}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    app.post(
-        &format!("/api/v1/tickets/{id}/accept"),
-        &w.gw_a1.1,
-        json!({}),
-    )
-    .await;
+    app.act(&id, "accept", &w.gw_a1, json!({})).await;
     app.clock.advance(Duration::hours(5));
     assert_eq!(tick(&scheduler).await.escalated, 0);
 }
@@ -249,7 +245,7 @@ async fn late_resolution_is_marked_once_and_unrated_tickets_close_by_themselves(
     let w = World::build(&app).await;
     let resident = app.resident("r1").await;
     let scheduler = Scheduler::new(app.state.clone());
-    let worker = &w.gw_a1.1;
+    let worker = &w.gw_a1.token;
     let late = app
         .post(
             "/api/v1/tickets",
@@ -353,10 +349,10 @@ async fn past_the_reopen_limit_a_return_visit_is_listed_and_recorded() {
             .await
             .body;
         let assignee = t["assignee"]["id"].as_str().unwrap_or_default().to_owned();
-        let token = if assignee == w.ca_admin.0 {
-            &w.ca_admin.1
+        let token = if assignee == w.ca_admin.id {
+            &w.ca_admin.token
         } else {
-            &w.gw_a1.1
+            &w.gw_a1.token
         };
         app.post(&format!("/api/v1/tickets/{id}/accept"), token, json!({}))
             .await;
@@ -374,21 +370,25 @@ async fn past_the_reopen_limit_a_return_visit_is_listed_and_recorded() {
         .await;
     }
     let list = app
-        .get("/api/v1/work/return-visits", &w.ca_admin.1)
+        .get("/api/v1/work/return-visits", &w.ca_admin.token)
         .await
         .body;
     let items = list["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["return_visit"]["at"], Value::Null);
     assert_eq!(
-        Some(app.count("/api/v1/work/return-visits", &w.cb_admin.1).await),
+        Some(
+            app.count("/api/v1/work/return-visits", &w.cb_admin.token)
+                .await
+        ),
         Some(0)
     );
 
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{id}/return-visit"),
-            &w.ca_admin.1,
+        .act(
+            &id,
+            "return-visit",
+            &w.ca_admin,
             json!({"outcome": "basically_satisfied", "note": "已上门沟通"}),
         )
         .await;
@@ -396,13 +396,17 @@ async fn past_the_reopen_limit_a_return_visit_is_listed_and_recorded() {
     assert_eq!(r.body["return_visit"]["outcome"], "basically_satisfied");
     assert!(r.body["return_visit"]["at"].is_string());
     assert_eq!(
-        Some(app.count("/api/v1/work/return-visits", &w.ca_admin.1).await),
+        Some(
+            app.count("/api/v1/work/return-visits", &w.ca_admin.token)
+                .await
+        ),
         Some(0)
     );
     let again = app
-        .post(
-            &format!("/api/v1/tickets/{id}/return-visit"),
-            &w.ca_admin.1,
+        .act(
+            &id,
+            "return-visit",
+            &w.ca_admin,
             json!({"outcome": "satisfied"}),
         )
         .await;
@@ -422,9 +426,10 @@ async fn past_the_reopen_limit_a_return_visit_is_listed_and_recorded() {
         .unwrap_or_default()
         .to_owned();
     let r = app
-        .post(
-            &format!("/api/v1/tickets/{other}/return-visit"),
-            &w.ca_admin.1,
+        .act(
+            &other,
+            "return-visit",
+            &w.ca_admin,
             json!({"outcome": "satisfied"}),
         )
         .await;
@@ -482,7 +487,7 @@ async fn two_schedulers_on_one_database_act_once() {
     assert_eq!(total, 3, "each ticket climbed exactly one level");
     for id in &ids {
         let t = app
-            .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.1)
+            .get(&format!("/api/v1/tickets/{id}"), &w.street_admin.token)
             .await
             .body;
         assert_eq!(t["handling_area"]["id"], w.street.as_str());

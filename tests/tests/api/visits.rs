@@ -18,18 +18,18 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
             {"kind": "complaint", "category": "noise", "description": "广场舞音响太大", "anonymous": true, "resident_phone": "13900001111"}
         ]
     });
-    let r = app.post("/api/v1/visits", &w.gw_a2.1, body).await;
+    let r = app.post("/api/v1/visits", &w.gw_a2.token, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let tickets = r.body["tickets"].as_array().cloned().unwrap_or_default();
     assert_eq!(tickets.len(), 3);
     assert_eq!(
         tickets[0]["assignee_id"],
-        w.gw_a2.0.as_str(),
+        w.gw_a2.id.as_str(),
         "to the recording worker"
     );
     assert_eq!(
         tickets[1]["assignee_id"],
-        w.ca_admin.0.as_str(),
+        w.ca_admin.id.as_str(),
         "lighting is the community's"
     );
     for t in &tickets {
@@ -37,7 +37,7 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
     }
     let id = tickets[2]["id"].as_str().unwrap_or_default();
     let t = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await
         .body;
     assert_eq!(
@@ -47,7 +47,10 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
     assert_eq!(t["contact_phone"], "139****1111");
 
     let visits = app
-        .get(&format!("/api/v1/visits?area_id={}", w.ca), &w.ca_admin.1)
+        .get(
+            &format!("/api/v1/visits?area_id={}", w.ca),
+            &w.ca_admin.token,
+        )
         .await
         .body;
     assert_eq!(visits.as_array().map(Vec::len), Some(1));
@@ -55,7 +58,7 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
     let workers = app
         .get(
             &format!("/api/v1/stats/workers?area_id={}", w.ca),
-            &w.ca_admin.1,
+            &w.ca_admin.token,
         )
         .await
         .body;
@@ -63,7 +66,7 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
         .as_array()
         .and_then(|l| {
             l.iter()
-                .find(|x| x["staff_id"] == w.gw_a2.0.as_str())
+                .find(|x| x["staff_id"] == w.gw_a2.id.as_str())
                 .cloned()
         })
         .unwrap_or_default();
@@ -74,11 +77,11 @@ async fn a_visit_with_three_suggestions_is_routed_and_counted() {
         .create("/api/v1/admin/buildings", json!({"name": "甲一网格1号楼", "grid_id": w.a1, "location": {"lat": 39.902, "lng": 116.402, "coord_system": "wgs84"}}))
         .await;
     let r = app
-        .post("/api/v1/visits", &w.ga_a1.1, json!({"building_id": building_a1, "suggestions": [{"kind": "complaint", "category": "noise", "description": "夜里狗叫"}]}))
+        .post("/api/v1/visits", &w.ga_a1.token, json!({"building_id": building_a1, "suggestions": [{"kind": "complaint", "category": "noise", "description": "夜里狗叫"}]}))
         .await;
     assert_eq!(
         r.body["tickets"][0]["assignee_id"],
-        w.ga_a1.0.as_str(),
+        w.ga_a1.id.as_str(),
         "{}",
         r.body
     );
@@ -90,14 +93,14 @@ async fn only_the_grids_own_workers_record_visits_and_a_bad_suggestion_writes_no
     let w = World::build(&app).await;
     let one = json!({"building_id": w.building_a2, "suggestions": [{"kind": "complaint", "category": "noise", "description": "噪音"}]});
     assert_eq!(
-        app.post("/api/v1/visits", &w.gw_a1.1, one.clone())
+        app.post("/api/v1/visits", &w.gw_a1.token, one.clone())
             .await
             .status,
         StatusCode::FORBIDDEN,
         "another grid's worker"
     );
     assert_eq!(
-        app.post("/api/v1/visits", &w.ca_admin.1, one.clone())
+        app.post("/api/v1/visits", &w.ca_admin.token, one.clone())
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -110,7 +113,7 @@ async fn only_the_grids_own_workers_record_visits_and_a_bad_suggestion_writes_no
     let r = app
         .post(
             "/api/v1/visits",
-            &w.gw_a2.1,
+            &w.gw_a2.token,
             json!({"building_id": uuid::Uuid::new_v4(), "suggestions": []}),
         )
         .await;
@@ -119,13 +122,13 @@ async fn only_the_grids_own_workers_record_visits_and_a_bad_suggestion_writes_no
         {"kind": "complaint", "category": "noise", "description": "噪音"},
         {"kind": "complaint", "category": "dragons", "description": "?"}
     ]});
-    let r = app.post("/api/v1/visits", &w.gw_a2.1, bad).await;
+    let r = app.post("/api/v1/visits", &w.gw_a2.token, bad).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category")
     );
     assert_eq!(
-        app.get(&format!("/api/v1/visits?area_id={}", w.a2), &w.gw_a2.1)
+        app.get(&format!("/api/v1/visits?area_id={}", w.a2), &w.gw_a2.token)
             .await
             .body
             .as_array()
@@ -133,7 +136,7 @@ async fn only_the_grids_own_workers_record_visits_and_a_bad_suggestion_writes_no
         Some(0)
     );
     assert_eq!(
-        app.count("/api/v1/work/tickets", &w.gw_a2.1).await,
+        app.count("/api/v1/work/tickets", &w.gw_a2.token).await,
         0,
         "no ticket either: one transaction"
     );
@@ -152,7 +155,7 @@ async fn coverage_shows_which_buildings_were_walked() {
     let r = app
         .post(
             "/api/v1/visits",
-            &w.gw_a2.1,
+            &w.gw_a2.token,
             json!({"building_id": w.building_a2, "suggestions": []}),
         )
         .await;
@@ -165,7 +168,7 @@ async fn coverage_shows_which_buildings_were_walked() {
     let cov = app
         .get(
             &format!("/api/v1/stats/visit-coverage?area_id={}", w.a2),
-            &w.gw_a2.1,
+            &w.gw_a2.token,
         )
         .await;
     assert_eq!(cov.status, StatusCode::OK, "{}", cov.body);
@@ -182,7 +185,7 @@ async fn coverage_shows_which_buildings_were_walked() {
     let street = app
         .get(
             &format!("/api/v1/stats/visit-coverage?area_id={}", w.street),
-            &w.street_admin.1,
+            &w.street_admin.token,
         )
         .await
         .body;
@@ -196,7 +199,7 @@ async fn coverage_shows_which_buildings_were_walked() {
     assert_eq!(
         app.get(
             &format!("/api/v1/stats/visit-coverage?area_id={}", w.cb),
-            &w.gw_a2.1
+            &w.gw_a2.token
         )
         .await
         .status,

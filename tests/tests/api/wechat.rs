@@ -1,6 +1,6 @@
 //! WeChat for real (issue 4): the central access token, phone binding, staff WeChat login.
 use qiaomen_tests::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,12 +125,12 @@ async fn a_resident_binds_a_phone_that_staff_see_masked() {
         .unwrap_or_default()
         .to_owned();
     let as_admin = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
         .await
         .body;
     assert_eq!(as_admin["contact_phone"], "139****5678");
     let as_assignee = app
-        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.1)
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await
         .body;
     assert_eq!(as_assignee["contact_phone"], "13912345678");
@@ -141,12 +141,7 @@ async fn staff_bind_their_wechat_and_then_log_in_with_it() {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let r = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/staff/wechat",
-            None,
-            Some(json!({"code": "gw-phone"})),
-        )
+        .post_anonymous("/api/v1/auth/staff/wechat", json!({"code": "gw-phone"}))
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -155,22 +150,17 @@ async fn staff_bind_their_wechat_and_then_log_in_with_it() {
     let r = app
         .post(
             "/api/v1/staff/me/wechat",
-            &w.gw_a1.1,
+            &w.gw_a1.token,
             json!({"code": "gw-phone"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/staff/wechat",
-            None,
-            Some(json!({"code": "gw-phone"})),
-        )
+        .post_anonymous("/api/v1/auth/staff/wechat", json!({"code": "gw-phone"}))
         .await;
     assert_eq!(
         (r.status, r.body["staff_id"].as_str()),
-        (StatusCode::OK, Some(w.gw_a1.0.as_str())),
+        (StatusCode::OK, Some(w.gw_a1.id.as_str())),
         "{}",
         r.body
     );
@@ -183,7 +173,7 @@ async fn staff_bind_their_wechat_and_then_log_in_with_it() {
     let r = app
         .post(
             "/api/v1/staff/me/wechat",
-            &w.gw_a2.1,
+            &w.gw_a2.token,
             json!({"code": "gw-phone"}),
         )
         .await;
@@ -240,7 +230,7 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
     );
     app.post(
         "/api/v1/staff/me/wechat",
-        &w.gw_a1.1,
+        &w.gw_a1.token,
         json!({"code": "gw-a1-wx"}),
     )
     .await;
@@ -259,12 +249,7 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    app.post(
-        &format!("/api/v1/tickets/{id}/accept"),
-        &w.gw_a1.1,
-        json!({}),
-    )
-    .await;
+    app.act(&id, "accept", &w.gw_a1, json!({})).await;
     let (a, b) = tokio::join!(drain(&app), drain(&peer));
     assert_eq!(
         a.retried + b.retried,
@@ -339,12 +324,7 @@ async fn final_errors_are_recorded_not_retried_and_grants_are_respected() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    app.post(
-        &format!("/api/v1/tickets/{id}/accept"),
-        &w.gw_a1.1,
-        json!({}),
-    )
-    .await;
+    app.act(&id, "accept", &w.gw_a1, json!({})).await;
     let report = drain(&app).await;
     assert_eq!(report.failed, 1, "{report:?}");
     assert_eq!(report.skipped, 1, "the worker has no bound WeChat");
@@ -361,12 +341,8 @@ async fn final_errors_are_recorded_not_retried_and_grants_are_respected() {
     assert_eq!(app.wechat.calls("subscribe_send"), sends, "not retried");
 
     // Without an unused grant nothing is sent: resolved was never granted.
-    app.post(
-        &format!("/api/v1/tickets/{id}/resolve"),
-        &w.gw_a1.1,
-        json!({"note": "已处理"}),
-    )
-    .await;
+    app.act(&id, "resolve", &w.gw_a1, json!({"note": "已处理"}))
+        .await;
     assert_eq!(drain(&app).await.skipped, 1);
     let skipped = outbox(&app, "skipped").await;
     assert!(skipped.iter().any(|m| {
@@ -456,7 +432,10 @@ async fn content_safety_refuses_risky_text_and_flags_what_it_cannot_pass() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 
-    let flagged = app.get("/api/v1/work/moderation", &w.gw_a1.1).await.body;
+    let flagged = app
+        .get("/api/v1/work/moderation", &w.gw_a1.token)
+        .await
+        .body;
     assert_eq!(
         flagged["items"].as_array().map(Vec::len),
         Some(4),
@@ -499,12 +478,7 @@ async fn a_wechat_outage_leaves_no_secret_code_or_token_in_the_log_or_the_outbox
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let token = app.wechat.current_token().expect("a token was minted");
     let id = app.new_ticket(&resident, "noise", A1_POINT).await;
-    app.post(
-        &format!("/api/v1/tickets/{id}/accept"),
-        &w.gw_a1.1,
-        json!({}),
-    )
-    .await;
+    app.act(&id, "accept", &w.gw_a1, json!({})).await;
 
     // WeChat hangs: the send and a login time out.
     app.wechat
@@ -514,12 +488,7 @@ async fn a_wechat_outage_leaves_no_secret_code_or_token_in_the_log_or_the_outbox
     assert_eq!(report.retried, 1, "{report:?}");
     let code = format!("slow-{}", uuid::Uuid::new_v4().simple());
     let r = app
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/auth/wechat",
-            None,
-            Some(json!({"code": code})),
-        )
+        .post_anonymous("/api/v1/auth/wechat", json!({"code": code}))
         .await;
     assert_eq!(r.code(), "wechat_unavailable");
 
