@@ -19,7 +19,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{HandlingLevel, StaffRole},
+    domain::{
+        ActorKind, AreaKind, Channel, HandlingLevel, Priority, RatingLevel, StaffRole, TicketKind,
+        Visibility, lifecycle::Status,
+    },
     services::{self, ServiceError, ServiceResult, auth::PrincipalKind, rollups},
     state::SharedState,
 };
@@ -109,13 +112,13 @@ async fn world(db: &DatabaseConnection) -> ServiceResult<World> {
     let holder = |role: StaffRole, area: Uuid| {
         assignments
             .iter()
-            .find(|a| a.role == role.as_str() && a.area_id == Some(area))
+            .find(|a| a.role == role && a.area_id == Some(area))
             .map(|a| a.staff_id)
     };
     let buildings = entity::building::Entity::find().all(db).await?;
     let mut grids = Vec::new();
     let mut community_admins = BTreeMap::new();
-    for a in areas.iter().filter(|a| a.kind == "grid") {
+    for a in areas.iter().filter(|a| a.kind == AreaKind::Grid) {
         let community = a.parent_id.ok_or_else(|| err("grid without community"))?;
         let mine: Vec<&entity::building::Model> =
             buildings.iter().filter(|b| b.grid_id == a.id).collect();
@@ -143,7 +146,7 @@ async fn world(db: &DatabaseConnection) -> ServiceResult<World> {
         .into_iter()
         .map(|c| Category {
             id: c.id,
-            level: HandlingLevel::parse(&c.handling_level).unwrap_or(HandlingLevel::Grid),
+            level: c.handling_level,
             response_minutes: i64::from(c.response_minutes),
             resolution_hours: i64::from(c.resolution_hours),
         })
@@ -171,10 +174,10 @@ struct Life {
 fn event(
     ticket: Uuid,
     seq: i32,
-    actor: (&str, Option<Uuid>),
+    actor: (ActorKind, Option<Uuid>),
     action: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<Status>,
+    to: Option<Status>,
     note: Option<&str>,
     at: DateTime<Utc>,
 ) -> ticket_event::ActiveModel {
@@ -182,13 +185,13 @@ fn event(
         id: Set(Uuid::new_v4()),
         ticket_id: Set(ticket),
         seq: Set(seq),
-        actor_kind: Set(actor.0.to_owned()),
+        actor_kind: Set(actor.0),
         actor_id: Set(actor.1),
         action: Set(action.to_owned()),
-        from_status: Set(from.map(str::to_owned)),
-        to_status: Set(to.map(str::to_owned)),
+        from_status: Set(from),
+        to_status: Set(to),
         note: Set(note.map(str::to_owned)),
-        visibility: Set("public".to_owned()),
+        visibility: Set(Visibility::Public),
         created_at: Set(at),
         moderation: Set(None),
         moderation_label: Set(None),
@@ -232,8 +235,8 @@ fn life(
     };
     let response_due = submitted_at + Duration::minutes(cat.response_minutes);
     let resolution_due = submitted_at + Duration::hours(cat.resolution_hours);
-    let resident = ("resident", Some(resident_id));
-    let worker = ("staff", Some(assignee));
+    let resident = (ActorKind::Resident, Some(resident_id));
+    let worker = (ActorKind::Staff, Some(assignee));
     let mut events = vec![
         event(
             id,
@@ -241,32 +244,32 @@ fn life(
             resident,
             "submit",
             None,
-            Some("submitted"),
+            Some(Status::Submitted),
             None,
             submitted_at,
         ),
         event(
             id,
             2,
-            ("system", None),
+            (ActorKind::System, None),
             "route",
-            Some("submitted"),
-            Some("assigned"),
+            Some(Status::Submitted),
+            Some(Status::Assigned),
             Some("按网格分派"),
             submitted_at,
         ),
     ];
     let mut ratings = Vec::new();
-    let mut status = "assigned";
+    let mut status = Status::Assigned;
     let (mut accepted_at, mut resolved_at, mut closed_at) = (None, None, None);
     let mut reopen_count = 0;
     let mut at = submitted_at;
     let step = |events: &mut Vec<ticket_event::ActiveModel>,
                 when: DateTime<Utc>,
-                actor: (&str, Option<Uuid>),
+                actor: (ActorKind, Option<Uuid>),
                 action: &str,
-                from: &str,
-                to: &str| {
+                from: Status,
+                to: Status| {
         let seq = events.len() as i32 + 1;
         events.push(event(
             id,
@@ -291,10 +294,10 @@ fn life(
                 at,
                 resident,
                 "withdraw",
-                "assigned",
-                "withdrawn",
+                Status::Assigned,
+                Status::Withdrawn,
             );
-            status = "withdrawn";
+            status = Status::Withdrawn;
             closed_at = Some(at);
             break 'life;
         }
@@ -309,13 +312,27 @@ fn life(
             break 'life;
         }
         if fate < 0.06 {
-            step(&mut events, at, worker, "reject", "assigned", "rejected");
-            status = "rejected";
+            step(
+                &mut events,
+                at,
+                worker,
+                "reject",
+                Status::Assigned,
+                Status::Rejected,
+            );
+            status = Status::Rejected;
             closed_at = Some(at);
             break 'life;
         }
-        step(&mut events, at, worker, "accept", "assigned", "in_progress");
-        status = "in_progress";
+        step(
+            &mut events,
+            at,
+            worker,
+            "accept",
+            Status::Assigned,
+            Status::InProgress,
+        );
+        status = Status::InProgress;
         accepted_at = Some(at);
         for round in 0..2 {
             let mean = (cat.resolution_hours * 60) as f64 * 0.3;
@@ -328,10 +345,10 @@ fn life(
                 at,
                 worker,
                 "resolve",
-                "in_progress",
-                "resolved",
+                Status::InProgress,
+                Status::Resolved,
             );
-            status = "resolved";
+            status = Status::Resolved;
             resolved_at = Some(at);
             if !rng.chance(0.75) {
                 break 'life; // never rated (auto-close is the scheduler's, later)
@@ -342,38 +359,59 @@ fn life(
             }
             let roll = rng.unit();
             let level = if round == 1 || roll < 0.80 {
-                "satisfied"
+                RatingLevel::Satisfied
             } else if roll < 0.93 {
-                "basically_satisfied"
+                RatingLevel::BasicallySatisfied
             } else {
-                "unsatisfied"
+                RatingLevel::Unsatisfied
             };
             ratings.push(rating::ActiveModel {
                 id: Set(Uuid::new_v4()),
                 ticket_id: Set(id),
                 round: Set(reopen_count),
                 resident_id: Set(resident_id),
-                level: Set(level.to_owned()),
+                level: Set(level),
                 score: Set(None),
                 comment: Set(None),
                 created_at: Set(at),
             });
-            if level != "unsatisfied" {
-                step(&mut events, at, resident, "rate", "resolved", "closed");
-                status = "closed";
+            if level != RatingLevel::Unsatisfied {
+                step(
+                    &mut events,
+                    at,
+                    resident,
+                    "rate",
+                    Status::Resolved,
+                    Status::Closed,
+                );
+                status = Status::Closed;
                 closed_at = Some(at);
                 break 'life;
             }
-            step(&mut events, at, resident, "reopen", "resolved", "assigned");
+            step(
+                &mut events,
+                at,
+                resident,
+                "reopen",
+                Status::Resolved,
+                Status::Assigned,
+            );
             reopen_count += 1;
             resolved_at = None;
             at += Duration::minutes(5 + rng.exp(60.0) as i64);
             if at > now {
-                status = "assigned";
+                status = Status::Assigned;
                 break 'life;
             }
-            step(&mut events, at, worker, "accept", "assigned", "in_progress");
-            status = "in_progress";
+            step(
+                &mut events,
+                at,
+                worker,
+                "accept",
+                Status::Assigned,
+                Status::InProgress,
+            );
+            status = Status::InProgress;
         }
     }
     let (lat, lng) = grid.centre;
@@ -381,11 +419,10 @@ fn life(
         id: Set(id),
         number: Set(number),
         kind: Set(if rng.chance(0.7) {
-            "complaint"
+            TicketKind::Complaint
         } else {
-            "suggestion"
-        }
-        .to_owned()),
+            TicketKind::Suggestion
+        }),
         category_id: Set(cat.id),
         title: Set(None),
         description: Set(TEXTS[rng.below(TEXTS.len())].to_owned()),
@@ -397,11 +434,11 @@ fn life(
         grid_id: Set(Some(grid.id)),
         handling_area_id: Set(Some(handling)),
         assignee_id: Set(Some(assignee)),
-        status: Set(status.to_owned()),
-        priority: Set("normal".to_owned()),
+        status: Set(status),
+        priority: Set(Priority::Normal),
         anonymous: Set(false),
         contact_phone: Set(None),
-        channel: Set("miniprogram".to_owned()),
+        channel: Set(Channel::MiniProgram),
         resident_id: Set(Some(resident_id)),
         created_by_staff_id: Set(None),
         response_due_at: Set(Some(response_due)),
@@ -413,7 +450,7 @@ fn life(
         reopen_count: Set(reopen_count),
         return_visit_required: Set(false),
         duplicate_of: Set(None),
-        reject_reason: Set((status == "rejected").then(|| "不属于受理范围".to_owned())),
+        reject_reason: Set((status == Status::Rejected).then(|| "不属于受理范围".to_owned())),
         event_count: Set(events.len() as i32),
         version: Set(events.len() as i32),
         idempotency_key: Set(None),

@@ -1,6 +1,8 @@
 //! The `attachment` table: an uploaded photo, stored by content hash.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::Visibility;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "attachment")]
@@ -19,7 +21,7 @@ pub struct Model {
     /// `ticket`, `comment` or `resolution`.
     pub purpose: Option<String>,
     /// `public`, or `internal` when attached to a staff-only comment (never shown to residents).
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_at: DateTimeUtc,
 }
 

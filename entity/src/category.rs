@@ -1,6 +1,8 @@
 //! The `category` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{HandlingLevel, SlaMode};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "category")]
@@ -11,14 +13,14 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub group_name: String,
-    pub handling_level: String,
+    pub handling_level: HandlingLevel,
     pub response_minutes: i32,
     pub resolution_hours: i32,
     pub active: bool,
     /// Resolving needs a photo of the fix.
     pub requires_resolution_photo: bool,
     /// `calendar` (SLA in calendar time) or `working` (in working time by the work calendar).
-    pub sla_mode: String,
+    pub sla_mode: SlaMode,
     /// Open311 service attributes (JSON array of {code, datatype, required, description, order, values}).
     #[sea_orm(column_type = "Text", nullable)]
     pub open311_attributes: Option<String>,

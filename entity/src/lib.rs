@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod building;
 pub mod category;
 pub mod directory_version;
+pub mod enums;
 pub mod lease;
 pub mod notification_outbox;
 pub mod open311_key;

@@ -1,6 +1,8 @@
 //! The `rating` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::RatingLevel;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "rating")]
@@ -10,7 +12,7 @@ pub struct Model {
     pub ticket_id: Uuid,
     pub round: i32,
     pub resident_id: Uuid,
-    pub level: String,
+    pub level: RatingLevel,
     pub score: Option<i16>,
     pub comment: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,6 +1,8 @@
 //! The `staff` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::StaffStatus;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff")]
@@ -12,7 +14,7 @@ pub struct Model {
     pub login: String,
     pub password_hash: String,
     pub openid: Option<String>,
-    pub status: String,
+    pub status: StaffStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,8 @@
 //! The `staff_assignment` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::StaffRole;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff_assignment")]
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub staff_id: Uuid,
     pub area_id: Option<Uuid>,
-    pub role: String,
+    pub role: StaffRole,
     pub department: Option<String>,
     /// JSON array of category codes this person can handle (grid assistants).
     #[sea_orm(column_type = "Text")]

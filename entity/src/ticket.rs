@@ -1,6 +1,8 @@
 //! The `ticket` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{Channel, Priority, ReturnVisitOutcome, Status, TicketKind};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "ticket")]
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(unique)]
     pub number: String,
-    pub kind: String,
+    pub kind: TicketKind,
     pub category_id: Uuid,
     pub title: Option<String>,
     #[sea_orm(column_type = "Text")]
@@ -23,11 +25,11 @@ pub struct Model {
     pub grid_id: Option<Uuid>,
     pub handling_area_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub anonymous: bool,
     pub contact_phone: Option<String>,
-    pub channel: String,
+    pub channel: Channel,
     pub resident_id: Option<Uuid>,
     pub created_by_staff_id: Option<Uuid>,
     pub response_due_at: Option<DateTimeUtc>,
@@ -54,7 +56,7 @@ pub struct Model {
     /// Set once by the scheduler when the resolution deadline passed with the ticket open.
     pub resolution_overdue: bool,
     pub return_visit_at: Option<DateTimeUtc>,
-    pub return_visit_outcome: Option<String>,
+    pub return_visit_outcome: Option<ReturnVisitOutcome>,
     #[sea_orm(column_type = "Text", nullable)]
     pub return_visit_note: Option<String>,
     /// Content safety: `review` (WeChat asked for review) or `unchecked` (the check could not run).

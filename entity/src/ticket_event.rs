@@ -1,6 +1,8 @@
 //! The `ticket_event` table.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ActorKind, Status, Visibility};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "ticket_event")]
@@ -9,14 +11,14 @@ pub struct Model {
     pub id: Uuid,
     pub ticket_id: Uuid,
     pub seq: i32,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_at: DateTimeUtc,
     /// Content safety of a comment: `review` or `unchecked`.
     pub moderation: Option<String>,

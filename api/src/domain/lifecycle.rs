@@ -1,32 +1,7 @@
 //! The ticket state machine of SPEC §3. Every change of status goes through [`next`].
-use super::{RatingLevel, string_enum};
+pub use entity::enums::Status;
 
-string_enum!(
-    Status {
-        Submitted => "submitted",
-        PendingDispatch => "pending_dispatch",
-        Assigned => "assigned",
-        InProgress => "in_progress",
-        Resolved => "resolved",
-        Closed => "closed",
-        Withdrawn => "withdrawn",
-        Rejected => "rejected",
-    }
-);
-
-impl Status {
-    /// Statuses in which somebody still owes the resident work.
-    pub const OPEN: [Status; 4] = [
-        Status::Submitted,
-        Status::PendingDispatch,
-        Status::Assigned,
-        Status::InProgress,
-    ];
-
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Closed | Status::Withdrawn | Status::Rejected)
-    }
-}
+use super::RatingLevel;
 
 /// What happened to a ticket; its name is the `action` of the timeline event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

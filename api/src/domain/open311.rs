@@ -4,6 +4,7 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::lifecycle::Status;
 use crate::schemas::Str;
 
 /// An attribute a service (category) asks clients to fill in.
@@ -42,18 +43,20 @@ pub const DATATYPES: [&str; 6] = [
 
 /// Open311 knows `open` and `closed`: work still owed is open; resolved, closed, withdrawn and
 /// rejected tickets are closed.
-pub fn status(ticket_status: &str) -> &'static str {
-    match ticket_status {
-        "submitted" | "pending_dispatch" | "assigned" | "in_progress" => "open",
-        _ => "closed",
+pub fn status(ticket_status: Status) -> &'static str {
+    if ticket_status.is_open() {
+        "open"
+    } else {
+        "closed"
     }
 }
 
 /// Our statuses behind an Open311 status.
-pub fn statuses_for(open311: &str) -> Option<&'static [&'static str]> {
+pub fn statuses_for(open311: &str) -> Option<&'static [Status]> {
+    use Status::*;
     match open311 {
-        "open" => Some(&["submitted", "pending_dispatch", "assigned", "in_progress"]),
-        "closed" => Some(&["resolved", "closed", "withdrawn", "rejected"]),
+        "open" => Some(&Status::OPEN),
+        "closed" => Some(&[Resolved, Closed, Withdrawn, Rejected]),
         _ => None,
     }
 }

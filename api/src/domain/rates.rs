@@ -17,6 +17,8 @@
 //! A rate whose denominator is 0 is `None`, never 0 or NaN.
 use chrono::{DateTime, Duration, Utc};
 
+use super::{RatingLevel, lifecycle::Status};
+
 /// A window of time, `[from, to)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period {
@@ -45,7 +47,7 @@ impl Period {
 
 #[derive(Clone, Debug)]
 pub struct TicketRow {
-    pub status: String,
+    pub status: Status,
     pub submitted_at: DateTime<Utc>,
     pub response_due_at: Option<DateTime<Utc>>,
     pub resolution_due_at: Option<DateTime<Utc>>,
@@ -118,9 +120,6 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
     u32::try_from((to - from).num_seconds().max(0)).unwrap_or(u32::MAX)
 }
 
-/// The statuses of a ticket still being worked.
-pub const OPEN: [&str; 4] = ["submitted", "pending_dispatch", "assigned", "in_progress"];
-
 /// The countable part of the figures, for one window of time: what a ticket submitted in it,
 /// a response falling due in it and a rating given in it add. Tallies of disjoint windows
 /// (or places) add up to the tally of their union, which is what makes daily rollups exact.
@@ -147,9 +146,9 @@ pub struct Tally {
 impl Tally {
     /// A ticket submitted in the window.
     pub fn add_submitted(&mut self, t: &TicketRow) {
-        match t.status.as_str() {
-            "withdrawn" => self.withdrawn += 1,
-            "rejected" => self.rejected += 1,
+        match t.status {
+            Status::Withdrawn => self.withdrawn += 1,
+            Status::Rejected => self.rejected += 1,
             _ => {
                 self.received += 1;
                 if let Some(a) = t.accepted_at {
@@ -173,7 +172,7 @@ impl Tally {
         let Some(due) = t.response_due_at else {
             return;
         };
-        let dropped = t.status == "withdrawn" || t.status == "rejected";
+        let dropped = matches!(t.status, Status::Withdrawn | Status::Rejected);
         if dropped && t.accepted_at.is_none() && t.closed_at.is_some_and(|c| c <= due) {
             return;
         }
@@ -184,12 +183,12 @@ impl Tally {
     }
 
     /// A rating given in the window.
-    pub fn add_rating(&mut self, level: &str) {
+    pub fn add_rating(&mut self, level: RatingLevel) {
         self.rated += 1;
         match level {
-            "satisfied" => self.satisfied += 1,
-            "basically_satisfied" => self.basically_satisfied += 1,
-            _ => self.unsatisfied += 1,
+            RatingLevel::Satisfied => self.satisfied += 1,
+            RatingLevel::BasicallySatisfied => self.basically_satisfied += 1,
+            RatingLevel::Unsatisfied => self.unsatisfied += 1,
         }
     }
 
@@ -266,7 +265,7 @@ pub fn decode_secs(bytes: &[u8], into: &mut Vec<u32>) {
 
 /// An open ticket past its response or resolution deadline.
 pub fn is_overdue_open(t: &TicketRow, now: DateTime<Utc>) -> bool {
-    let open = OPEN.contains(&t.status.as_str());
+    let open = t.status.is_open();
     let response_late = t.accepted_at.is_none() && t.response_due_at.is_some_and(|d| d < now);
     let resolution_late = t.resolution_due_at.is_some_and(|d| d < now);
     open && (response_late || resolution_late)

@@ -236,7 +236,7 @@ async fn item(
                     .flatten(),
                 Err(_) => None,
             };
-            match found.filter(|t| t.channel == Channel::Open311.as_str()) {
+            match found.filter(|t| t.channel == Channel::Open311) {
                 Some(t) => respond(
                     format,
                     StatusCode::OK,

@@ -42,7 +42,7 @@ pub struct VisitCreate {
 pub struct VisitTicket {
     pub id: Uuid,
     pub number: String,
-    pub status: String,
+    pub status: crate::domain::lifecycle::Status,
     #[oai(nullable)]
     pub grid_id: Option<Uuid>,
     #[oai(nullable)]

@@ -5,7 +5,9 @@ use poem_openapi::Object;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::{AreaKind, HandlingLevel, StaffRole, StaffStatus};
+use crate::domain::{
+    AreaKind, HandlingLevel, SlaMode, StaffRole, StaffStatus, TicketKind, lifecycle::Status,
+};
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
@@ -31,7 +33,7 @@ pub struct AreaPatch {
 #[derive(Object)]
 pub struct Area {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: AreaKind,
     pub name: String,
     #[oai(nullable)]
     pub parent_id: Option<Uuid>,
@@ -133,7 +135,7 @@ pub struct Staff {
     pub id: Uuid,
     pub name: String,
     pub login: String,
-    pub status: String,
+    pub status: StaffStatus,
     pub assignments: Vec<Assignment>,
 }
 
@@ -154,7 +156,7 @@ pub struct Assignment {
     pub id: Uuid,
     #[oai(nullable)]
     pub area_id: Option<Uuid>,
-    pub role: String,
+    pub role: StaffRole,
     pub skills: Vec<String>,
     #[oai(nullable)]
     pub department: Option<String>,
@@ -200,12 +202,12 @@ pub struct Category {
     pub code: String,
     pub name: String,
     pub group: String,
-    pub handling_level: String,
+    pub handling_level: HandlingLevel,
     pub response_minutes: i32,
     pub resolution_hours: i32,
     pub active: bool,
     pub requires_resolution_photo: bool,
-    pub sla_mode: String,
+    pub sla_mode: SlaMode,
 }
 
 impl From<entity::category::Model> for Category {
@@ -290,13 +292,13 @@ pub struct Open311Key {
 pub struct PublicTicket {
     pub id: Uuid,
     pub number: String,
-    pub kind: String,
+    pub kind: TicketKind,
     pub category: String,
     pub category_name: String,
     #[oai(nullable)]
     pub title: Option<String>,
     pub description: String,
-    pub status: String,
+    pub status: Status,
     pub support_count: i32,
     #[oai(nullable)]
     pub grid_name: Option<String>,

@@ -132,7 +132,7 @@ pub struct Breakdown {
 pub struct WorkerFigures {
     pub staff_id: Uuid,
     pub name: String,
-    pub role: String,
+    pub role: crate::domain::StaffRole,
     /// Tickets assigned or in progress now.
     pub open: u64,
     /// Of those, past a deadline.

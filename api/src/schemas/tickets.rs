@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use super::admin::{LocationInput, Point};
 use crate::{
-    domain::{RatingLevel, TicketKind},
+    domain::{
+        ActorKind, AreaKind, Channel, Priority, RatingLevel, ReturnVisitOutcome, TicketKind,
+        Visibility, lifecycle::Status,
+    },
     services::tickets::TicketView,
 };
 
@@ -43,7 +46,7 @@ pub struct Ref {
 pub struct AreaRef {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: AreaKind,
 }
 
 #[derive(Object)]
@@ -57,15 +60,15 @@ pub struct Event {
     pub seq: i32,
     pub action: String,
     #[oai(nullable)]
-    pub from_status: Option<String>,
+    pub from_status: Option<Status>,
     #[oai(nullable)]
-    pub to_status: Option<String>,
+    pub to_status: Option<Status>,
     /// `resident`, `staff` or `system`.
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     #[oai(nullable)]
     pub note: Option<String>,
     /// `public` or `internal` (staff only).
-    pub visibility: String,
+    pub visibility: Visibility,
     /// Content safety flag of a comment: `review` or `unchecked`.
     #[oai(nullable)]
     pub moderation: Option<String>,
@@ -99,7 +102,7 @@ impl From<entity::attachment::Model> for AttachmentRef {
 #[derive(Object)]
 pub struct Rating {
     pub round: i32,
-    pub level: String,
+    pub level: RatingLevel,
     #[oai(nullable)]
     pub score: Option<i16>,
     #[oai(nullable)]
@@ -112,17 +115,17 @@ pub struct Ticket {
     pub id: Uuid,
     /// Public number, e.g. `QM-20261122-000123` (Beijing date and that day's sequence).
     pub number: String,
-    pub kind: String,
+    pub kind: TicketKind,
     #[oai(nullable)]
     pub category: Option<CategoryRef>,
     #[oai(nullable)]
     pub title: Option<String>,
     pub description: String,
     /// submitted, pending_dispatch, assigned, in_progress, resolved, closed, withdrawn, rejected.
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub anonymous: bool,
-    pub channel: String,
+    pub channel: Channel,
     /// WGS-84 (converted from GCJ-02 if it arrived so).
     #[oai(nullable)]
     pub location: Option<Point>,
@@ -223,11 +226,7 @@ impl From<TicketView> for Ticket {
             handling_area: t
                 .handling_area_id
                 .zip(v.handling_area)
-                .map(|(id, (name, kind))| AreaRef {
-                    id,
-                    name,
-                    kind: kind.as_str().to_owned(),
-                }),
+                .map(|(id, (name, kind))| AreaRef { id, name, kind }),
             assignee: t
                 .assignee_id
                 .zip(v.assignee_name)
@@ -250,7 +249,7 @@ impl From<TicketView> for Ticket {
             support_count: t.support_count,
             return_visit: t.return_visit_required.then(|| ReturnVisit {
                 at: t.return_visit_at,
-                outcome: t.return_visit_outcome.clone(),
+                outcome: t.return_visit_outcome,
                 note: t.return_visit_note.clone(),
             }),
             submitted_at: t.submitted_at,
@@ -293,7 +292,7 @@ impl From<TicketView> for Ticket {
 pub struct PossibleDuplicate {
     pub id: Uuid,
     pub number: String,
-    pub status: String,
+    pub status: Status,
     /// Redacted as on the public board for residents; for staff, phones, ID numbers and plates
     /// masked.
     pub description: String,
@@ -326,7 +325,7 @@ pub struct ReturnVisit {
     #[oai(nullable)]
     pub at: Option<DateTime<Utc>>,
     #[oai(nullable)]
-    pub outcome: Option<String>,
+    pub outcome: Option<ReturnVisitOutcome>,
     #[oai(nullable)]
     pub note: Option<String>,
 }

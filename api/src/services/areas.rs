@@ -84,8 +84,7 @@ async fn check_parent(
                 .ok_or_else(|| {
                     ServiceError::rejected(Code::UnknownArea, "parent_id", "no such area")
                 })?;
-            let parent_kind = AreaKind::parse(&parent.kind);
-            if parent_kind.is_some_and(|k| kind.parent_kinds().contains(&k)) {
+            if kind.parent_kinds().contains(&parent.kind) {
                 Ok(())
             } else {
                 Err(ServiceError::rejected(
@@ -114,7 +113,7 @@ pub async fn create(
     };
     let model = entity::area::ActiveModel {
         id: Set(Uuid::new_v4()),
-        kind: Set(new.kind.as_str().to_owned()),
+        kind: Set(new.kind),
         name: Set(new.name.into_inner()),
         parent_id: Set(new.parent_id),
         code: Set(new.code.map(Text::into_inner)),
@@ -158,8 +157,7 @@ pub async fn update(
 ) -> ServiceResult<entity::area::Model> {
     let txn = super::write_txn(db).await?;
     let current = get(&txn, id).await?;
-    let kind = AreaKind::parse(&current.kind)
-        .ok_or_else(|| ServiceError::Internal("bad stored kind".into()))?;
+    let kind = current.kind;
     let mut am = current.into_active_model();
     if let Some(name) = changes.name {
         am.name = Set(name.into_inner());
@@ -248,7 +246,7 @@ pub async fn create_building(
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::rejected(Code::UnknownArea, "grid_id", "no such area"))?;
-    if grid.kind != AreaKind::Grid.as_str() {
+    if grid.kind != AreaKind::Grid {
         return Err(ServiceError::rejected(
             Code::NotAGrid,
             "grid_id",
@@ -348,7 +346,7 @@ pub async fn import_feature_collection(
             None => {
                 entity::area::ActiveModel {
                     id: Set(Uuid::new_v4()),
-                    kind: Set(kind.as_str().to_owned()),
+                    kind: Set(kind),
                     name: Set(name.into_inner()),
                     parent_id: Set(parent_id),
                     code: Set(Some(code)),

@@ -81,7 +81,7 @@ pub async fn upload(
         storage_key: Set(key),
         ticket_id: Set(None),
         purpose: Set(None),
-        visibility: Set(Visibility::Public.as_str().to_owned()),
+        visibility: Set(Visibility::Public),
         created_at: Set(at),
     }
     .insert(db)
@@ -98,7 +98,7 @@ pub struct Attachment<'a> {
 
 /// Whether a resident may see the photo (their own, or public).
 pub fn shown_to_residents(a: &attachment::Model) -> bool {
-    a.visibility != Visibility::Internal.as_str()
+    a.visibility != Visibility::Internal
 }
 
 /// Attaches the owner's unattached photos to a ticket, within the caller's transaction.

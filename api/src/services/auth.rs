@@ -248,7 +248,7 @@ pub async fn staff_wechat_login(
         .one(db)
         .await?;
     match member {
-        Some(m) if m.status != crate::domain::StaffStatus::Left.as_str() => Ok(m.id),
+        Some(m) if m.status != crate::domain::StaffStatus::Left => Ok(m.id),
         _ => Err(ServiceError::Rejected {
             code: Code::WechatNotBound,
             field: Some("code".into()),

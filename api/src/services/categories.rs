@@ -91,12 +91,12 @@ pub async fn create(
         code: Set(new.code.into_inner()),
         name: Set(new.name.into_inner()),
         group_name: Set(new.group.into_inner()),
-        handling_level: Set(new.handling_level.as_str().to_owned()),
+        handling_level: Set(new.handling_level),
         response_minutes: Set(new.response_minutes),
         resolution_hours: Set(new.resolution_hours),
         active: Set(true),
         requires_resolution_photo: Set(new.requires_resolution_photo),
-        sla_mode: Set(new.sla_mode.as_str().to_owned()),
+        sla_mode: Set(new.sla_mode),
         description: Set(new.description.map(Text::into_inner)),
         open311_attributes: Set(if new.attributes.is_empty() {
             None

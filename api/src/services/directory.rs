@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{ServiceError, ServiceResult, areas::parse_stored_boundary, staff::parse_skills};
 use crate::{
     domain::{
-        AreaKind, StaffRole, StaffStatus,
+        AreaKind, StaffStatus,
         access::{Assignment, StaffScope},
         areas::{AreaNode, AreaTree},
         routing::{GridIndex, GridShape},
@@ -178,9 +178,7 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
     let mut grids = Vec::new();
     let mut nodes = Vec::with_capacity(rows.len());
     for row in rows {
-        let Some(kind) = AreaKind::parse(&row.kind) else {
-            continue;
-        };
+        let kind = row.kind;
         if kind == AreaKind::Grid
             && let Some(shape) = row.boundary.as_deref().and_then(parse_stored_boundary)
         {
@@ -208,16 +206,13 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|s| {
-            let status = StaffStatus::parse(&s.status)?;
-            Some((
-                s.id,
-                Person {
-                    name: s.name,
-                    status,
-                    roles: vec![],
-                },
-            ))
+        .map(|s| {
+            let person = Person {
+                name: s.name,
+                status: s.status,
+                roles: vec![],
+            };
+            (s.id, person)
         })
         .collect();
     let mut holders: HashMap<Uuid, Vec<(Uuid, usize)>> = HashMap::new();
@@ -227,10 +222,10 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
         .all(db)
         .await?
     {
-        let (Some(person), Some(role)) = (staff.get_mut(&a.staff_id), StaffRole::parse(&a.role))
-        else {
+        let Some(person) = staff.get_mut(&a.staff_id) else {
             continue;
         };
+        let role = a.role;
         if let Some(area) = a.area_id {
             holders
                 .entry(area)

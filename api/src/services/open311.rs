@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::{
-    domain::{open311, redact::redact},
+    domain::{lifecycle::Status, open311, redact::redact},
     error::Code,
 };
 use entity::{category, open311_key, ticket};
@@ -160,7 +160,7 @@ pub fn request_json(
     let (lat, lng) = published_point(t);
     json!({
         "service_request_id": t.number,
-        "status": open311::status(&t.status),
+        "status": open311::status(t.status),
         "status_notes": notes.map(|n| redact(&n)).unwrap_or_default(),
         "service_name": c.map(|c| c.name.clone()).unwrap_or_default(),
         "service_code": c.map(|c| c.code.clone()).unwrap_or_default(),
@@ -192,7 +192,7 @@ pub struct RequestQuery {
     pub service_code: Option<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    pub statuses: Option<&'static [&'static str]>,
+    pub statuses: Option<&'static [Status]>,
 }
 
 /// `GET requests`: newest first, at most 1000.
@@ -215,7 +215,7 @@ pub async fn requests(ctx: &Ctx<'_>, q: RequestQuery) -> ServiceResult<Value> {
         }
     }
     if let Some(statuses) = q.statuses {
-        find = find.filter(ticket::Column::Status.is_in(statuses.iter().copied()));
+        find = find.filter(super::ticket_status_in(statuses));
     }
     let dir = ctx.dir().await?;
     find = match &q.reader {

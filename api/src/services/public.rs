@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, write_txn};
 use crate::domain::{
-    Priority,
+    Priority, TicketKind,
     lifecycle::{Action, Status},
     redact::redact,
 };
@@ -20,12 +20,12 @@ use entity::{ticket, ticket_support as support};
 pub struct PublicTicket {
     pub id: Uuid,
     pub number: String,
-    pub kind: String,
+    pub kind: TicketKind,
     pub category_code: String,
     pub category_name: String,
     pub title: Option<String>,
     pub description: String,
-    pub status: String,
+    pub status: Status,
     pub support_count: i32,
     pub grid_name: Option<String>,
     pub submitted_at: DateTime<Utc>,
@@ -78,11 +78,10 @@ pub async fn support(ctx: &Ctx<'_>, resident_id: Uuid, reference: &str) -> Servi
         .ok_or(ServiceError::NotFound)?;
     let count = fresh.support_count;
     let threshold = ctx.settings.public.support_priority_threshold;
-    if count >= threshold && fresh.priority == Priority::Normal.as_str() {
-        let status = Status::parse(&fresh.status)
-            .ok_or_else(|| ServiceError::Internal("bad status".into()))?;
+    if count >= threshold && fresh.priority == Priority::Normal {
+        let status = fresh.status;
         let mut am = fresh.clone().into_active_model();
-        am.priority = Set(Priority::High.as_str().to_owned());
+        am.priority = Set(Priority::High);
         let note = Some(format!("{count}位居民附议，优先级提升"));
         super::tickets::save_system(
             &txn,

@@ -21,7 +21,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ServiceResult;
-use crate::domain::rates::{Tally, TicketRow, decode_secs, encode_secs};
+use crate::domain::{
+    RatingLevel,
+    lifecycle::Status,
+    rates::{Tally, TicketRow, decode_secs, encode_secs},
+};
 use entity::{rating, stat_day, ticket};
 
 pub use crate::domain::calendar::{beijing_date as day_of, beijing_day_start as day_start};
@@ -71,9 +75,9 @@ const ALL_PARTS: [Part; 3] = [Part::Submitted, Part::Due, Part::Rated];
 type At = DateTime<Utc>;
 type Id = Option<Uuid>;
 /// Grid, handling area, status, submitted, accepted, resolved, reopen count.
-type SubmittedRow = (Id, Id, String, At, Option<At>, Option<At>, i32);
+type SubmittedRow = (Id, Id, Status, At, Option<At>, Option<At>, i32);
 /// Grid, handling area, status, submitted, response due, accepted, closed.
-type DueRow = (Id, Id, String, At, At, Option<At>, Option<At>);
+type DueRow = (Id, Id, Status, At, At, Option<At>, Option<At>);
 
 /// The join from a rating to its ticket (the entities declare no relations).
 pub fn rating_ticket() -> sea_orm::RelationDef {
@@ -166,7 +170,7 @@ async fn count_window<K: Eq + Hash>(
         }
     }
     if parts.contains(&Part::Rated) {
-        let levels: Vec<(Id, Id, String)> = rating::Entity::find()
+        let levels: Vec<(Id, Id, RatingLevel)> = rating::Entity::find()
             .select_only()
             .columns([T::GridId, T::HandlingAreaId])
             .column(rating::Column::Level)
@@ -179,7 +183,7 @@ async fn count_window<K: Eq + Hash>(
             .await?;
         for (grid, handling_area, level) in levels {
             if let Some(tally) = at_place(tallies, key, grid, handling_area) {
-                tally.add_rating(&level);
+                tally.add_rating(level);
             }
         }
     }
@@ -362,7 +366,7 @@ pub async fn ticket_created(db: &impl ConnectionTrait, t: &ticket::Model) -> Ser
         return Ok(());
     };
     let row = TicketRow {
-        status: t.status.clone(),
+        status: t.status,
         submitted_at: t.submitted_at,
         response_due_at: t.response_due_at,
         resolution_due_at: t.resolution_due_at,
@@ -493,7 +497,7 @@ where
         type Row = (
             Option<Uuid>,
             Option<Uuid>,
-            String,
+            Status,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
@@ -567,14 +571,14 @@ where
                 "handling_area_id",
             )
             .join(JoinType::InnerJoin, rating_ticket())
-            .into_tuple::<(DateTime<Utc>, String, Option<Uuid>, Option<Uuid>)>()
+            .into_tuple::<(DateTime<Utc>, RatingLevel, Option<Uuid>, Option<Uuid>)>()
             .stream(db)
             .await?;
         while let Some((at, level, grid, area)) = rows.try_next().await? {
             if let Some(place) = grid.or(area) {
                 days.entry((day_of(at), place))
                     .or_default()
-                    .add_rating(&level);
+                    .add_rating(level);
             }
         }
     }

@@ -106,7 +106,7 @@ pub async fn route(
     point: Option<GeoPoint>,
     nearest_max_meters: f64,
 ) -> ServiceResult<Destination> {
-    let level = HandlingLevel::parse(&category.handling_level).unwrap_or(HandlingLevel::Grid);
+    let level = category.handling_level;
     let wanted = match level {
         HandlingLevel::Grid => AreaKind::Grid,
         HandlingLevel::Community => AreaKind::Community,

@@ -21,7 +21,7 @@ pub fn deadline(
     minutes: i64,
     calendar: &WorkCalendar,
 ) -> DateTime<Utc> {
-    if category.sla_mode == "working" {
+    if category.sla_mode == crate::domain::SlaMode::Working {
         calendar.add_working_minutes(from, minutes)
     } else {
         from + Duration::minutes(minutes)
@@ -96,8 +96,7 @@ pub async fn escalate_overdue_responses(
             .await?
             .ok_or_else(|| ServiceError::Internal("ticket without category".into()))?;
         let dir = ctx.directory.get(&txn).await?;
-        let from =
-            Status::parse(&t.status).ok_or_else(|| ServiceError::Internal("bad status".into()))?;
+        let from = t.status;
         let mut am = t.clone().into_active_model();
         let outcome = match routing::level_above(&dir, t.handling_area_id, t.grid_id) {
             Some(up) => {
@@ -106,7 +105,7 @@ pub async fn escalate_overdue_responses(
                     found: person.is_some(),
                 };
                 let to = next(from, action)?;
-                am.status = Set(to.as_str().to_owned());
+                am.status = Set(to);
                 am.handling_area_id = Set(Some(up));
                 am.assignee_id = Set(person);
                 am.next_response_check_at =
@@ -175,8 +174,7 @@ pub async fn mark_overdue_resolutions(
     let mut marked = 0;
     for t in due {
         let txn = write_txn(ctx.db).await?;
-        let from =
-            Status::parse(&t.status).ok_or_else(|| ServiceError::Internal("bad status".into()))?;
+        let from = t.status;
         let mut am = t.clone().into_active_model();
         am.resolution_overdue = Set(true);
         let note = Some("办理超时".to_owned());
@@ -224,7 +222,7 @@ pub async fn auto_close(
         let txn = write_txn(ctx.db).await?;
         let to = next(Status::Resolved, Action::AutoClose)?;
         let mut am = t.clone().into_active_model();
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
         am.closed_at = Set(Some(now));
         let note = Some(format!("{days}天内未评价，自动办结"));
         let saved = super::tickets::save_system(

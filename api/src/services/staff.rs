@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Ctx, ServiceError, ServiceResult, passwords::PasswordHasher};
 use crate::{
-    domain::{AreaKind, StaffRole, StaffStatus, inputs::Text},
+    domain::{StaffRole, StaffStatus, inputs::Text},
     error::Code,
 };
 
@@ -61,7 +61,7 @@ pub async fn create(
         login: Set(new.login.into_inner()),
         password_hash: Set(hash),
         openid: Set(None),
-        status: Set(StaffStatus::Active.as_str().to_owned()),
+        status: Set(StaffStatus::Active),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -121,7 +121,7 @@ pub async fn assign(
                 .ok_or_else(|| {
                     ServiceError::rejected(Code::UnknownArea, "area_id", "no such area")
                 })?;
-            if AreaKind::parse(&area.kind) != Some(kind) {
+            if area.kind != kind {
                 return Err(ServiceError::rejected(
                     Code::RoleAreaMismatch,
                     "area_id",
@@ -160,7 +160,7 @@ pub async fn assign(
         id: Set(Uuid::new_v4()),
         staff_id: Set(staff_id),
         area_id: Set(area_id),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         department: Set(new.department.map(Text::into_inner)),
         skills: Set(skills),
         created_at: Set(at),
@@ -236,7 +236,7 @@ pub async fn set_status(
     if status != StaffStatus::Active {
         keep_an_admin(&txn, id).await?;
     }
-    am.status = Set(status.as_str().to_owned());
+    am.status = Set(status);
     am.updated_at = Set(at);
     let updated = am.update(&txn).await?;
     super::directory::bump(&txn).await?;
@@ -256,7 +256,7 @@ pub async fn unassign(
         .await?
         .filter(|a| a.staff_id == staff_id)
         .ok_or(ServiceError::NotFound)?;
-    if assignment.role == StaffRole::SystemAdmin.as_str() {
+    if assignment.role == StaffRole::SystemAdmin {
         keep_an_admin(&txn, staff_id).await?;
     }
     entity::staff_assignment::Entity::delete_by_id(assignment_id)
@@ -295,7 +295,7 @@ pub async fn login(
         .passwords
         .verify(staff.password_hash.clone(), password.to_owned())
         .await?;
-    if !matches || staff.status == StaffStatus::Left.as_str() {
+    if !matches || staff.status == StaffStatus::Left {
         return Err(invalid());
     }
     lockout.succeeded().await;

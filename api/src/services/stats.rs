@@ -15,9 +15,10 @@ use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, rollups};
 use crate::domain::{
-    AreaKind,
+    AreaKind, RatingLevel, StaffRole,
     access::StaffScope,
     calendar::beijing,
+    lifecycle::Status,
     rates::{self, Figures, Period, Tally, TicketRow, Weights},
     string_enum,
 };
@@ -58,7 +59,7 @@ struct Placing {
 struct StatRow {
     #[sea_orm(nested)]
     placing: Placing,
-    status: String,
+    status: Status,
     submitted_at: DateTime<Utc>,
     response_due_at: Option<DateTime<Utc>>,
     resolution_due_at: Option<DateTime<Utc>>,
@@ -71,7 +72,7 @@ struct StatRow {
 /// A rating with the ticket attributes that place it in a group.
 #[derive(FromQueryResult)]
 struct RatedRow {
-    level: String,
+    level: RatingLevel,
     #[sea_orm(nested)]
     placing: Placing,
 }
@@ -238,7 +239,7 @@ pub async fn load(
                 .gte(from)
                 .and(ticket::Column::ResponseDueAt.lt(to)),
         )
-        .add(ticket::Column::Status.is_in(rates::OPEN));
+        .add(super::ticket_status_in(&Status::OPEN));
     let mut accs: HashMap<(Grouping, String), (Option<Uuid>, Acc)> = HashMap::new();
     for ((g, id), acc) in by_place_from_rollups(ctx, &dir, &asked, &by_place).await? {
         let key = id.map_or_else(|| "none".to_owned(), |id| id.to_string());
@@ -283,7 +284,7 @@ pub async fn load(
             let submitted = in_period(row.submitted_at);
             let due = row.response_due_at.is_some_and(in_period);
             let overdue = rates::is_overdue_open(&row, now);
-            let open = rates::OPEN.contains(&row.status.as_str());
+            let open = row.status.is_open();
             for &g in by {
                 let (key, id) = group_of(&dir, &placing, g);
                 let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
@@ -338,7 +339,7 @@ pub async fn load(
             for &g in by {
                 let (key, id) = group_of(&dir, &r.placing, g);
                 let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
-                acc.tally.add_rating(&r.level);
+                acc.tally.add_rating(r.level);
             }
         }
     }
@@ -464,15 +465,15 @@ impl Data {
 pub async fn workers_of(
     ctx: &Ctx<'_>,
     area_id: Uuid,
-) -> ServiceResult<Vec<(Uuid, String, String)>> {
+) -> ServiceResult<Vec<(Uuid, String, StaffRole)>> {
     let dir = ctx.dir().await?;
     let subtree = dir.tree.subtree(area_id);
     let assignments = entity::staff_assignment::Entity::find()
         .filter(entity::staff_assignment::Column::AreaId.is_in(subtree))
         .filter(entity::staff_assignment::Column::Role.is_in([
-            "grid_worker",
-            "grid_assistant",
-            "community_admin",
+            StaffRole::GridWorker,
+            StaffRole::GridAssistant,
+            StaffRole::CommunityAdmin,
         ]))
         .all(ctx.db)
         .await?;
@@ -484,7 +485,7 @@ pub async fn workers_of(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let mut out: Vec<(Uuid, String, String)> = assignments
+    let mut out: Vec<(Uuid, String, StaffRole)> = assignments
         .into_iter()
         .filter_map(|a| {
             staff

@@ -58,7 +58,7 @@ async fn active_staff(
     entity::staff::Entity::find_by_id(id)
         .one(db)
         .await?
-        .filter(|s| s.status == crate::domain::StaffStatus::Active.as_str())
+        .filter(|s| s.status == crate::domain::StaffStatus::Active)
         .ok_or_else(|| {
             rejected(
                 Code::UnknownStaff,
@@ -303,7 +303,7 @@ pub async fn record_return_visit(
             }
             let mut am = t.clone().into_active_model();
             am.return_visit_at = Set(Some(c.at));
-            am.return_visit_outcome = Set(Some(outcome.as_str().to_owned()));
+            am.return_visit_outcome = Set(Some(outcome));
             am.return_visit_note = Set(note.as_ref().map(|n| n.as_str().to_owned()));
             let text = format!(
                 "回访：{}{}",

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     Access, Changing, Decided, EventDraft, TicketView, change, referenced, rejected,
-    resident_notice, save, status_of,
+    resident_notice, save,
 };
 use crate::{
     domain::{
@@ -24,7 +24,7 @@ use entity::{ticket, ticket_support};
 
 /// Makes a merged ticket mirror its main one: status, holder, and the milestones that matter.
 fn mirror(am: &mut ticket::ActiveModel, follower: &ticket::Model, main: &ticket::Model) {
-    am.status = Set(main.status.clone());
+    am.status = Set(main.status);
     am.assignee_id = Set(main.assignee_id);
     am.handling_area_id = Set(main.handling_area_id);
     am.accepted_at = Set(follower.accepted_at.or(main.accepted_at));
@@ -46,8 +46,8 @@ pub(super) async fn follow_main(
         .all(db)
         .await?;
     for f in followers {
-        let from = status_of(&f)?;
-        let to = status_of(main)?;
+        let from = f.status;
+        let to = main.status;
         if from.is_terminal() {
             continue;
         }
@@ -91,7 +91,7 @@ pub async fn merge(
                     "merge into another ticket that is not itself merged",
                 ));
             }
-            let to = status_of(&main)?;
+            let to = main.status;
             if c.from.is_terminal() || to.is_terminal() {
                 return Err(ServiceError::InvalidTransition {
                     current: if c.from.is_terminal() { c.from } else { to },
@@ -147,7 +147,7 @@ async fn carry_supporters(
         .all(c.txn)
         .await?
         .len();
-    let status = status_of(main)?;
+    let status = main.status;
     let mut main_am = main.clone().into_active_model();
     main_am.support_count = Set(count as i32);
     let event = EventDraft::named(

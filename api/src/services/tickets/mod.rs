@@ -77,11 +77,6 @@ impl EventDraft {
     }
 }
 
-pub(super) fn status_of(t: &ticket::Model) -> ServiceResult<Status> {
-    Status::parse(&t.status)
-        .ok_or_else(|| ServiceError::Internal(format!("bad stored status {}", t.status)))
-}
-
 pub(super) async fn insert_events(
     db: &impl ConnectionTrait,
     ticket_id: Uuid,
@@ -112,13 +107,13 @@ pub(super) fn event_row(
         id: Set(Uuid::new_v4()),
         ticket_id: Set(ticket_id),
         seq: Set(seq),
-        actor_kind: Set(actor.0.as_str().to_owned()),
+        actor_kind: Set(actor.0),
         actor_id: Set(actor.1),
         action: Set(e.action.to_owned()),
-        from_status: Set(e.from.map(|s| s.as_str().to_owned())),
-        to_status: Set(e.to.map(|s| s.as_str().to_owned())),
+        from_status: Set(e.from),
+        to_status: Set(e.to),
         note: Set(e.note),
-        visibility: Set(e.visibility.as_str().to_owned()),
+        visibility: Set(e.visibility),
         created_at: Set(at),
         moderation: Set(e.moderation.as_ref().map(|m| m.status.to_owned())),
         moderation_label: Set(e.moderation.and_then(|m| m.label)),
@@ -315,7 +310,7 @@ impl Decided {
         note: Option<String>,
     ) -> ServiceResult<Decided> {
         let to = next(c.from, action)?;
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(to);
         Ok(Decided {
             am,
             event: EventDraft::transition(action, c.from, to, note),
@@ -373,7 +368,7 @@ pub(super) async fn change(
         caller,
         ticket: &t,
         category: &category,
-        from: status_of(&t)?,
+        from: t.status,
         at,
     };
     let decided = decide(&changing).await?;

@@ -66,7 +66,7 @@ pub async fn rate(
                 ticket_id: Set(t.id),
                 round: Set(t.reopen_count),
                 resident_id: Set(resident_id),
-                level: Set(new.level.as_str().to_owned()),
+                level: Set(new.level),
                 score: Set(new.score),
                 comment: Set(new.comment.map(Text::into_inner)),
                 created_at: Set(c.at),

@@ -45,7 +45,7 @@ pub struct Timing {
 
 impl Timing {
     pub fn of(t: &ticket::Model, now: DateTime<Utc>) -> Timing {
-        let open = Status::parse(&t.status).is_some_and(|s| Status::OPEN.contains(&s));
+        let open = t.status.is_open();
         let met = |done: Option<DateTime<Utc>>, due: Option<DateTime<Utc>>, waiting: bool| match (
             done, due,
         ) {
@@ -120,7 +120,7 @@ pub(super) async fn view(
         timeline
             .events
             .iter()
-            .filter(|e| !resident || e.visibility == Visibility::Public.as_str())
+            .filter(|e| !resident || e.visibility == Visibility::Public)
             .cloned()
             .collect()
     });

@@ -1,0 +1,164 @@
+//! The closed sets of values the tables store as text and the API speaks: each column holding
+//! one of them is typed with it (sea-orm's `DeriveActiveEnum`; the stored strings are the
+//! snake_case names), and with the `openapi` feature each is an enum in the OpenAPI document
+//! too, so a generated client gets unions rather than `string`.
+use sea_orm::entity::prelude::*;
+
+/// A closed set of snake_case strings stored in the database and spoken by the API.
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $s:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+        #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum), oai(rename_all = "snake_case"))]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        pub enum $name { $(#[sea_orm(string_value = $s)] $variant,)* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s,)* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+db_enum!(
+    /// Where a ticket is in its life (SPEC §3).
+    Status {
+        Submitted => "submitted",
+        PendingDispatch => "pending_dispatch",
+        Assigned => "assigned",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        Closed => "closed",
+        Withdrawn => "withdrawn",
+        Rejected => "rejected",
+    }
+);
+
+impl Status {
+    /// Statuses in which somebody still owes the resident work.
+    pub const OPEN: [Status; 4] = [
+        Status::Submitted,
+        Status::PendingDispatch,
+        Status::Assigned,
+        Status::InProgress,
+    ];
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Closed | Status::Withdrawn | Status::Rejected)
+    }
+}
+
+db_enum!(
+    /// A node kind of the grid-management tree.
+    AreaKind { District => "district", Street => "street", Community => "community", Grid => "grid", }
+);
+
+impl AreaKind {
+    /// The kind a parent of this kind must have (`None`: a root is allowed).
+    pub fn parent_kinds(self) -> &'static [AreaKind] {
+        match self {
+            AreaKind::District => &[],
+            AreaKind::Street => &[AreaKind::District],
+            AreaKind::Community => &[AreaKind::Street],
+            AreaKind::Grid => &[AreaKind::Community],
+        }
+    }
+
+    pub fn may_be_root(self) -> bool {
+        matches!(self, AreaKind::District | AreaKind::Street)
+    }
+}
+
+db_enum!(
+    /// Who handles a category's tickets.
+    HandlingLevel { Grid => "grid", Community => "community", Street => "street", }
+);
+
+db_enum!(
+    /// How a category's SLA is counted.
+    SlaMode { Calendar => "calendar", Working => "working", }
+);
+
+db_enum!(
+    /// A staff member's role in an area.
+    StaffRole {
+        GridWorker => "grid_worker",
+        GridAssistant => "grid_assistant",
+        CommunityAdmin => "community_admin",
+        StreetAdmin => "street_admin",
+        Department => "department",
+        SystemAdmin => "system_admin",
+    }
+);
+
+impl StaffRole {
+    /// The area kind this role is held in (`None`: no area, system-wide).
+    pub fn area_kind(self) -> Option<AreaKind> {
+        match self {
+            StaffRole::GridWorker | StaffRole::GridAssistant => Some(AreaKind::Grid),
+            StaffRole::CommunityAdmin => Some(AreaKind::Community),
+            StaffRole::StreetAdmin | StaffRole::Department => Some(AreaKind::Street),
+            StaffRole::SystemAdmin => None,
+        }
+    }
+}
+
+db_enum!(
+    /// Whether a staff member works: routing skips those on leave; those who left cannot log in.
+    StaffStatus { Active => "active", OnLeave => "on_leave", Left => "left", }
+);
+
+db_enum!(
+    /// What a resident hands in.
+    TicketKind { Suggestion => "suggestion", Complaint => "complaint", Consultation => "consultation", Praise => "praise", }
+);
+
+db_enum!(
+    /// How a ticket came in.
+    Channel { MiniProgram => "mini_program", DoorKnock => "door_knock", Hotline => "hotline", Open311 => "open311", Staff => "staff", }
+);
+
+db_enum!(Priority { Normal => "normal", High => "high", Urgent => "urgent", });
+
+db_enum!(
+    /// A resident's verdict on a resolution.
+    RatingLevel { Satisfied => "satisfied", BasicallySatisfied => "basically_satisfied", Unsatisfied => "unsatisfied", }
+);
+
+db_enum!(
+    /// What a return visit (回访) found.
+    ReturnVisitOutcome {
+        Satisfied => "satisfied",
+        BasicallySatisfied => "basically_satisfied",
+        Unsatisfied => "unsatisfied",
+        Unreachable => "unreachable",
+    }
+);
+
+db_enum!(
+    /// Who made a timeline event.
+    ActorKind { Resident => "resident", Staff => "staff", System => "system", }
+);
+
+db_enum!(
+    /// Who may see an event or a photo: residents see only public ones.
+    Visibility { Public => "public", Internal => "internal", }
+);
