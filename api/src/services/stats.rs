@@ -207,6 +207,9 @@ fn group_of(
     }
 }
 
+/// One group's count under each grouping, keyed by the group's key, with the id it names.
+type Groups = HashMap<(Grouping, String), (Option<Uuid>, Acc)>;
+
 /// Streaming the area's tickets and ratings once: the breakdowns `by` asks for and (with
 /// `counts`) the per-grid and per-worker counts; memory grows with the groups, not with the
 /// tickets. The summary is [`summary`]'s, from the rollups.
@@ -219,155 +222,34 @@ pub async fn load(
     counts: bool,
 ) -> ServiceResult<Data> {
     let (asked, dir) = ask(ctx, scope, area_id, period).await?;
-    let Period { from, to } = period;
-    let now = ctx.now();
     // Grids and communities are places: their figures come from the rollups, as the summary's.
     let (by_place, by): (Vec<Grouping>, Vec<Grouping>) = by
         .iter()
         .partition(|g| matches!(g, Grouping::Grid | Grouping::Community));
-    let by = by.as_slice();
-    let placed = rollups::placed_in(&asked.places);
-    let in_period = |t: DateTime<Utc>| period.contains(t);
-    let relevant = Condition::any()
-        .add(
-            ticket::Column::SubmittedAt
-                .gte(from)
-                .and(ticket::Column::SubmittedAt.lt(to)),
-        )
-        .add(
-            ticket::Column::ResponseDueAt
-                .gte(from)
-                .and(ticket::Column::ResponseDueAt.lt(to)),
-        )
-        .add(super::ticket_status_in(&Status::OPEN));
-    let mut accs: HashMap<(Grouping, String), (Option<Uuid>, Acc)> = HashMap::new();
+    let mut accs: Groups = HashMap::new();
     for ((g, id), acc) in by_place_from_rollups(ctx, &dir, &asked, &by_place).await? {
         let key = id.map_or_else(|| "none".to_owned(), |id| id.to_string());
         accs.insert((g, key), (id, acc));
     }
-    let mut per_grid: HashMap<Uuid, (u64, u64)> = HashMap::new();
-    let mut worker_load: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    let mut tallied = Tallied {
+        accs,
+        per_grid: HashMap::new(),
+        worker_load: HashMap::new(),
+    };
     if !by.is_empty() || counts {
-        let mut rows = ticket::Entity::find()
-            .select_only()
-            .columns([
-                ticket::Column::GridId,
-                ticket::Column::HandlingAreaId,
-                ticket::Column::AssigneeId,
-                ticket::Column::CategoryId,
-                ticket::Column::Status,
-                ticket::Column::SubmittedAt,
-                ticket::Column::ResponseDueAt,
-                ticket::Column::ResolutionDueAt,
-                ticket::Column::AcceptedAt,
-                ticket::Column::ResolvedAt,
-                ticket::Column::ClosedAt,
-                ticket::Column::ReopenCount,
-            ])
-            .filter(placed.clone())
-            .filter(relevant)
-            .into_model::<StatRow>()
-            .stream(ctx.db)
-            .await?;
-        while let Some(r) = rows.try_next().await? {
-            let placing = r.placing;
-            let row = TicketRow {
-                status: r.status,
-                submitted_at: r.submitted_at,
-                response_due_at: r.response_due_at,
-                resolution_due_at: r.resolution_due_at,
-                accepted_at: r.accepted_at,
-                resolved_at: r.resolved_at,
-                closed_at: r.closed_at,
-                reopen_count: r.reopen_count,
-            };
-            let submitted = in_period(row.submitted_at);
-            let due = row.response_due_at.is_some_and(in_period);
-            let overdue = rates::is_overdue_open(&row, now);
-            let open = row.status.is_open();
-            for &g in by {
-                let (key, id) = group_of(&dir, &placing, g);
-                let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
-                if submitted {
-                    acc.tally.add_submitted(&row);
-                }
-                if due {
-                    acc.tally.add_due(&row);
-                }
-                acc.overdue_open += u64::from(overdue);
-            }
-            if let (Some(grid), true) = (placing.grid_id, submitted) {
-                let entry = per_grid.entry(grid).or_default();
-                entry.0 += 1;
-                entry.1 += u64::from(open);
-            }
-            let working = ["assigned", "in_progress"].contains(&row.status.as_str());
-            if let (Some(worker), true) = (placing.assignee_id, working) {
-                let entry = worker_load.entry(worker).or_default();
-                entry.0 += 1;
-                entry.1 += u64::from(overdue);
-            }
-        }
+        tally_tickets(ctx, &dir, &asked, &by, &mut tallied).await?;
     }
     if !by.is_empty() {
-        let in_scope = Query::select()
-            .column(ticket::Column::Id)
-            .from(ticket::Entity)
-            .cond_where(placed)
-            .to_owned();
-        let mut rated = rating::Entity::find()
-            .select_only()
-            .column(rating::Column::Level);
-        for (col, name) in [
-            (ticket::Column::GridId, "grid_id"),
-            (ticket::Column::HandlingAreaId, "handling_area_id"),
-            (ticket::Column::AssigneeId, "assignee_id"),
-            (ticket::Column::CategoryId, "category_id"),
-            (ticket::Column::SubmittedAt, "submitted_at"),
-        ] {
-            rated = rated.column_as(Expr::col((ticket::Entity, col)), name);
-        }
-        let mut rated = rated
-            .join(JoinType::InnerJoin, rollups::rating_ticket())
-            .filter(rating::Column::CreatedAt.gte(from))
-            .filter(rating::Column::CreatedAt.lt(to))
-            .filter(rating::Column::TicketId.in_subquery(in_scope))
-            .into_model::<RatedRow>()
-            .stream(ctx.db)
-            .await?;
-        while let Some(r) = rated.try_next().await? {
-            for &g in by {
-                let (key, id) = group_of(&dir, &r.placing, g);
-                let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
-                acc.tally.add_rating(r.level);
-            }
-        }
+        tally_ratings(ctx, &dir, &asked, &by, &mut tallied.accs).await?;
     }
-
-    let mut names: HashMap<Uuid, String> = dir.tree.all().map(|a| (a.id, a.name.clone())).collect();
-    let staff_ids: HashSet<Uuid> = accs
-        .iter()
-        .filter(|((g, _), _)| *g == Grouping::Worker)
-        .filter_map(|(_, (id, _))| *id)
-        .chain(worker_load.keys().copied())
-        .collect();
-    for s in entity::staff::Entity::find()
-        .filter(entity::staff::Column::Id.is_in(staff_ids))
-        .all(ctx.db)
-        .await?
-    {
-        names.insert(s.id, s.name);
-    }
-    for c in entity::category::Entity::find().all(ctx.db).await? {
-        names.insert(c.id, c.name);
-    }
+    let names = names_of(ctx, &dir, &tallied).await?;
     let w = weights(ctx);
     let mut groups: HashMap<Grouping, Vec<Group>> = by
         .iter()
         .chain(&by_place)
         .map(|g| (*g, Vec::new()))
         .collect();
-    for ((g, key), (id, acc)) in accs {
+    for ((g, key), (id, acc)) in tallied.accs {
         let figures = acc.tally.figures(acc.overdue_open, w);
         if figures == Figures::default() {
             continue;
@@ -391,10 +273,179 @@ pub async fn load(
         area_kind: asked.area_kind,
         period,
         groups,
-        per_grid,
-        worker_load,
+        per_grid: tallied.per_grid,
+        worker_load: tallied.worker_load,
         names,
     })
+}
+
+/// What streaming the tickets and ratings counts up.
+struct Tallied {
+    accs: Groups,
+    /// Per grid: tickets submitted in the period, and how many of them are open.
+    per_grid: HashMap<Uuid, (u64, u64)>,
+    /// Per current assignee: tickets being worked, and how many are overdue.
+    worker_load: HashMap<Uuid, (u64, u64)>,
+}
+
+/// Streams the tickets that count in the period (submitted or due in it, or open now) into
+/// their groups under `by`, and into the per-grid and per-worker counts.
+async fn tally_tickets(
+    ctx: &Ctx<'_>,
+    dir: &super::directory::Directory,
+    asked: &Asked,
+    by: &[Grouping],
+    out: &mut Tallied,
+) -> ServiceResult<()> {
+    let Period { from, to } = asked.period;
+    let now = ctx.now();
+    let relevant = Condition::any()
+        .add(
+            ticket::Column::SubmittedAt
+                .gte(from)
+                .and(ticket::Column::SubmittedAt.lt(to)),
+        )
+        .add(
+            ticket::Column::ResponseDueAt
+                .gte(from)
+                .and(ticket::Column::ResponseDueAt.lt(to)),
+        )
+        .add(super::ticket_status_in(&Status::OPEN));
+    let mut rows = ticket::Entity::find()
+        .select_only()
+        .columns([
+            ticket::Column::GridId,
+            ticket::Column::HandlingAreaId,
+            ticket::Column::AssigneeId,
+            ticket::Column::CategoryId,
+            ticket::Column::Status,
+            ticket::Column::SubmittedAt,
+            ticket::Column::ResponseDueAt,
+            ticket::Column::ResolutionDueAt,
+            ticket::Column::AcceptedAt,
+            ticket::Column::ResolvedAt,
+            ticket::Column::ClosedAt,
+            ticket::Column::ReopenCount,
+        ])
+        .filter(rollups::placed_in(&asked.places))
+        .filter(relevant)
+        .into_model::<StatRow>()
+        .stream(ctx.db)
+        .await?;
+    while let Some(r) = rows.try_next().await? {
+        let placing = r.placing;
+        let row = TicketRow {
+            status: r.status,
+            submitted_at: r.submitted_at,
+            response_due_at: r.response_due_at,
+            resolution_due_at: r.resolution_due_at,
+            accepted_at: r.accepted_at,
+            resolved_at: r.resolved_at,
+            closed_at: r.closed_at,
+            reopen_count: r.reopen_count,
+        };
+        let submitted = asked.period.contains(row.submitted_at);
+        let due = row
+            .response_due_at
+            .is_some_and(|d| asked.period.contains(d));
+        let overdue = rates::is_overdue_open(&row, now);
+        for &g in by {
+            let (key, id) = group_of(dir, &placing, g);
+            let (_, acc) = out
+                .accs
+                .entry((g, key))
+                .or_insert_with(|| (id, Acc::default()));
+            if submitted {
+                acc.tally.add_submitted(&row);
+            }
+            if due {
+                acc.tally.add_due(&row);
+            }
+            acc.overdue_open += u64::from(overdue);
+        }
+        if let (Some(grid), true) = (placing.grid_id, submitted) {
+            let entry = out.per_grid.entry(grid).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(row.status.is_open());
+        }
+        let working = matches!(row.status, Status::Assigned | Status::InProgress);
+        if let (Some(worker), true) = (placing.assignee_id, working) {
+            let entry = out.worker_load.entry(worker).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(overdue);
+        }
+    }
+    Ok(())
+}
+
+/// Streams the ratings given in the period to the area's tickets into their groups under `by`.
+async fn tally_ratings(
+    ctx: &Ctx<'_>,
+    dir: &super::directory::Directory,
+    asked: &Asked,
+    by: &[Grouping],
+    accs: &mut Groups,
+) -> ServiceResult<()> {
+    let in_scope = Query::select()
+        .column(ticket::Column::Id)
+        .from(ticket::Entity)
+        .cond_where(rollups::placed_in(&asked.places))
+        .to_owned();
+    let mut rated = rating::Entity::find()
+        .select_only()
+        .column(rating::Column::Level);
+    for (col, name) in [
+        (ticket::Column::GridId, "grid_id"),
+        (ticket::Column::HandlingAreaId, "handling_area_id"),
+        (ticket::Column::AssigneeId, "assignee_id"),
+        (ticket::Column::CategoryId, "category_id"),
+        (ticket::Column::SubmittedAt, "submitted_at"),
+    ] {
+        rated = rated.column_as(Expr::col((ticket::Entity, col)), name);
+    }
+    let mut rated = rated
+        .join(JoinType::InnerJoin, rollups::rating_ticket())
+        .filter(rating::Column::CreatedAt.gte(asked.period.from))
+        .filter(rating::Column::CreatedAt.lt(asked.period.to))
+        .filter(rating::Column::TicketId.in_subquery(in_scope))
+        .into_model::<RatedRow>()
+        .stream(ctx.db)
+        .await?;
+    while let Some(r) = rated.try_next().await? {
+        for &g in by {
+            let (key, id) = group_of(dir, &r.placing, g);
+            let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
+            acc.tally.add_rating(r.level);
+        }
+    }
+    Ok(())
+}
+
+/// Names for the ids groups and loads are keyed by: areas, the staff counted, categories.
+async fn names_of(
+    ctx: &Ctx<'_>,
+    dir: &super::directory::Directory,
+    tallied: &Tallied,
+) -> ServiceResult<HashMap<Uuid, String>> {
+    let mut names: HashMap<Uuid, String> = dir.tree.all().map(|a| (a.id, a.name.clone())).collect();
+    let staff_ids: HashSet<Uuid> = tallied
+        .accs
+        .iter()
+        .filter(|((g, _), _)| *g == Grouping::Worker)
+        .filter_map(|(_, (id, _))| *id)
+        .chain(tallied.worker_load.keys().copied())
+        .collect();
+    for s in entity::staff::Entity::find()
+        .filter(entity::staff::Column::Id.is_in(staff_ids))
+        .all(ctx.db)
+        .await?
+    {
+        names.insert(s.id, s.name);
+    }
+    for c in entity::category::Entity::find().all(ctx.db).await? {
+        names.insert(c.id, c.name);
+    }
+    Ok(names)
 }
 
 /// The figures of each grid and community (as `by` asks) in the asked area, as [`summary`]

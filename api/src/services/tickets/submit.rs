@@ -305,105 +305,29 @@ pub async fn create_in(
         Some(rid) => entity::resident::Entity::find_by_id(rid).one(txn).await?,
         None => None,
     };
-    // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
-    let contact_phone = match new.contact_phone.as_ref() {
-        Some(p) => Some(p.as_str().to_owned()),
-        None => resident.as_ref().and_then(|r| r.phone.clone()),
+    let place = Place {
+        category: &category,
+        building: building.as_ref(),
+        resident: resident.as_ref(),
     };
-    let building_grid = building.as_ref().map(|b| b.grid_id);
-    // The resident's home grid is read only when the building and the point find none.
-    let grid_id = match routing::find_grid(&dir, building_grid, new.location, None) {
-        Some(grid) => Some(grid),
-        None => home_grid(txn, resident.as_ref()).await?,
-    };
-    let dest = routing::route(
-        txn,
-        &dir,
-        &category,
-        grid_id,
-        new.location,
-        ctx.settings.routing.nearest_grid_max_meters,
-    )
-    .await?;
-    // A worker recording a suggestion on a visit normally handles it, when the grid handles it
-    // and they are active staff of that grid.
-    let mut dest = dest;
-    if let (Some(worker), Some(grid)) = (new.prefer_assignee, dest.grid_id)
-        && dest.handling_area_id == Some(grid)
-        && routing::candidates(txn, &dir, grid)
-            .await?
-            .iter()
-            .any(|c| c.staff_id == worker && c.status == crate::domain::StaffStatus::Active)
-    {
-        dest.assignee_id = Some(worker);
-    }
+    let dest = destination(txn, ctx, &dir, &place, &new).await?;
     let at = ctx.now();
-    let response_due = sla::response_deadline(&category, at, ctx.calendar);
     let number = match drawn {
         Some(n) => n,
         None => next_number(txn, at).await?,
     };
-    let routed = next(
-        Status::Submitted,
-        Action::Route {
-            found: dest.assignee_id.is_some(),
-        },
-    )?;
-    let model = ticket::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        number: Set(number),
-        kind: Set(new.kind),
-        category_id: Set(category.id),
-        title: Set(new.title.map(Text::into_inner)),
-        description: Set(new.description.into_inner()),
-        lat: Set(new.location.map(|p| p.lat)),
-        lng: Set(new.location.map(|p| p.lng)),
-        coord_system: Set(new.location.map(|p| p.given_in.as_str().to_owned())),
-        address_text: Set(new
-            .address_text
-            .map(Text::into_inner)
-            .or_else(|| building.as_ref().and_then(|b| b.address.clone()))),
-        building_id: Set(new.building_id),
-        grid_id: Set(dest.grid_id),
-        handling_area_id: Set(dest.handling_area_id),
-        assignee_id: Set(dest.assignee_id),
-        status: Set(routed),
-        priority: Set(Priority::Normal),
-        anonymous: Set(new.anonymous),
-        contact_phone: Set(contact_phone),
-        channel: Set(new.channel),
-        resident_id: Set(by.resident()),
-        created_by_staff_id: Set(by.staff()),
-        response_due_at: Set(Some(response_due)),
-        resolution_due_at: Set(Some(sla::resolution_deadline(&category, at, ctx.calendar))),
-        next_response_check_at: Set((routed != Status::InProgress).then_some(response_due)),
-        resolution_overdue: Set(false),
-        return_visit_at: Set(None),
-        return_visit_outcome: Set(None),
-        return_visit_note: Set(None),
-        moderation: Set(new.moderation.as_ref().map(|m| m.status.to_owned())),
-        moderation_label: Set(new.moderation.as_ref().and_then(|m| m.label)),
-        visit_id: Set(new.visit_id),
-        public: Set(new.public),
-        support_count: Set(0),
-        submitted_at: Set(at),
-        accepted_at: Set(None),
-        resolved_at: Set(None),
-        closed_at: Set(None),
-        reopen_count: Set(0),
-        return_visit_required: Set(false),
-        duplicate_of: Set(None),
-        reject_reason: Set(None),
-        event_count: Set(2),
-        version: Set(1),
-        idempotency_key: Set(idem.map(|i| i.key.clone())),
-        request_hash: Set(idem.map(|i| i.request_hash.clone())),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    let actor = by.actor();
+    let found = dest.assignee_id.is_some();
+    let routed = next(Status::Submitted, Action::Route { found })?;
+    let attachment_ids = new.attachment_ids.clone();
+    let arrival = Arrival {
+        number,
+        by,
+        dest,
+        routed,
+        idem,
+        at,
+    };
+    let model = new_row(ctx, &place, new, arrival).insert(txn).await?;
     let submit = EventDraft {
         action: Action::Submit.name(),
         from: None,
@@ -419,7 +343,7 @@ pub async fn create_in(
         Some(route_note(&dir, &dest)),
     );
     ticket_event::Entity::insert_many([
-        event_row(model.id, 1, actor, submit, at),
+        event_row(model.id, 1, by.actor(), submit, at),
         event_row(model.id, 2, (ActorKind::System, None), route, at),
     ])
     .exec(txn)
@@ -433,20 +357,130 @@ pub async fn create_in(
             kind: ActorKind::Resident.as_str(),
             id: r,
         };
-        attachments::attach(
-            txn,
-            &new.attachment_ids,
-            owner,
-            Attachment {
-                ticket_id: model.id,
-                purpose: "ticket",
-                visibility: Visibility::Public,
-            },
-            ctx.settings.media.max_per_ticket,
-        )
-        .await?;
+        let photos = Attachment {
+            ticket_id: model.id,
+            purpose: "ticket",
+            visibility: Visibility::Public,
+        };
+        let max = ctx.settings.media.max_per_ticket;
+        attachments::attach(txn, &attachment_ids, owner, photos, max).await?;
     }
     Ok(model)
+}
+
+/// What a new ticket is about and who sends it, as read for routing.
+struct Place<'p> {
+    category: &'p entity::category::Model,
+    building: Option<&'p entity::building::Model>,
+    resident: Option<&'p entity::resident::Model>,
+}
+
+/// Where a new ticket goes (SPEC §4): its grid by building, point or the resident's home grid,
+/// then the level and person the category calls for; a worker recording a suggestion on a
+/// visit normally takes it, when the grid handles it and they are active staff of that grid.
+async fn destination(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &Ctx<'_>,
+    dir: &Directory,
+    place: &Place<'_>,
+    new: &NewTicket,
+) -> ServiceResult<Destination> {
+    let building_grid = place.building.map(|b| b.grid_id);
+    // The resident's home grid is read only when the building and the point find none.
+    let grid_id = match routing::find_grid(dir, building_grid, new.location, None) {
+        Some(grid) => Some(grid),
+        None => home_grid(txn, place.resident).await?,
+    };
+    let max = ctx.settings.routing.nearest_grid_max_meters;
+    let mut dest = routing::route(txn, dir, place.category, grid_id, new.location, max).await?;
+    if let (Some(worker), Some(grid)) = (new.prefer_assignee, dest.grid_id)
+        && dest.handling_area_id == Some(grid)
+        && routing::candidates(txn, dir, grid)
+            .await?
+            .iter()
+            .any(|c| c.staff_id == worker && c.status == crate::domain::StaffStatus::Active)
+    {
+        dest.assignee_id = Some(worker);
+    }
+    Ok(dest)
+}
+
+/// How a new ticket arrives: its number, who sent it, where it goes, when.
+struct Arrival<'a> {
+    number: String,
+    by: Reporter,
+    dest: Destination,
+    routed: Status,
+    idem: Option<&'a Idempotency>,
+    at: DateTime<Utc>,
+}
+
+/// The new ticket's row, its deadlines from the category's SLA.
+fn new_row(
+    ctx: &Ctx<'_>,
+    place: &Place<'_>,
+    new: NewTicket,
+    a: Arrival<'_>,
+) -> ticket::ActiveModel {
+    let category = place.category;
+    let response_due = sla::response_deadline(category, a.at, ctx.calendar);
+    // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
+    let contact_phone = match new.contact_phone.as_ref() {
+        Some(p) => Some(p.as_str().to_owned()),
+        None => place.resident.and_then(|r| r.phone.clone()),
+    };
+    ticket::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        number: Set(a.number),
+        kind: Set(new.kind),
+        category_id: Set(category.id),
+        title: Set(new.title.map(Text::into_inner)),
+        description: Set(new.description.into_inner()),
+        lat: Set(new.location.map(|p| p.lat)),
+        lng: Set(new.location.map(|p| p.lng)),
+        coord_system: Set(new.location.map(|p| p.given_in.as_str().to_owned())),
+        address_text: Set(new
+            .address_text
+            .map(Text::into_inner)
+            .or_else(|| place.building.and_then(|b| b.address.clone()))),
+        building_id: Set(new.building_id),
+        grid_id: Set(a.dest.grid_id),
+        handling_area_id: Set(a.dest.handling_area_id),
+        assignee_id: Set(a.dest.assignee_id),
+        status: Set(a.routed),
+        priority: Set(Priority::Normal),
+        anonymous: Set(new.anonymous),
+        contact_phone: Set(contact_phone),
+        channel: Set(new.channel),
+        resident_id: Set(a.by.resident()),
+        created_by_staff_id: Set(a.by.staff()),
+        response_due_at: Set(Some(response_due)),
+        resolution_due_at: Set(Some(sla::resolution_deadline(category, a.at, ctx.calendar))),
+        next_response_check_at: Set((a.routed != Status::InProgress).then_some(response_due)),
+        resolution_overdue: Set(false),
+        return_visit_at: Set(None),
+        return_visit_outcome: Set(None),
+        return_visit_note: Set(None),
+        moderation: Set(new.moderation.as_ref().map(|m| m.status.to_owned())),
+        moderation_label: Set(new.moderation.as_ref().and_then(|m| m.label)),
+        visit_id: Set(new.visit_id),
+        public: Set(new.public),
+        support_count: Set(0),
+        submitted_at: Set(a.at),
+        accepted_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        reopen_count: Set(0),
+        return_visit_required: Set(false),
+        duplicate_of: Set(None),
+        reject_reason: Set(None),
+        event_count: Set(2),
+        version: Set(1),
+        idempotency_key: Set(a.idem.map(|i| i.key.clone())),
+        request_hash: Set(a.idem.map(|i| i.request_hash.clone())),
+        created_at: Set(a.at),
+        updated_at: Set(a.at),
+    }
 }
 
 fn route_note(dir: &Directory, dest: &Destination) -> String {
