@@ -4,15 +4,11 @@
 //! too, so a generated client gets unions rather than `string`.
 use sea_orm::entity::prelude::*;
 
-/// A closed set of snake_case strings stored in the database and spoken by the API.
-macro_rules! db_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $s:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-        #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum), oai(rename_all = "snake_case"))]
-        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-        pub enum $name { $(#[sea_orm(string_value = $s)] $variant,)* }
-
+/// What every closed set of snake_case strings offers: all its values, each one's string,
+/// parsing, and `Display` (for the enums here and the API's own, such as statistics groupings).
+#[macro_export]
+macro_rules! string_set {
+    ($name:ident { $($variant:ident => $s:literal,)* }) => {
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [Self] = &[$($name::$variant,)*];
@@ -31,6 +27,19 @@ macro_rules! db_enum {
                 f.write_str(self.as_str())
             }
         }
+    };
+}
+
+/// A closed set of snake_case strings stored in the database and spoken by the API.
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $s:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+        #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum), oai(rename_all = "snake_case"))]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        pub enum $name { $(#[sea_orm(string_value = $s)] $variant,)* }
+
+        $crate::string_set!($name { $($variant => $s,)* });
     };
 }
 

@@ -241,6 +241,19 @@ impl TestApp {
             .await
     }
 
+    /// `/metrics` as the scraper reads it.
+    pub async fn metrics(&self) -> String {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.text().await.expect("text")
+    }
+
     /// A POST without a token (logins, and what anyone may call).
     pub async fn post_anonymous(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, None, Some(body))

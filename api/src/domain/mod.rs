@@ -13,7 +13,8 @@ pub mod redact;
 pub mod routing;
 pub mod similarity;
 
-/// A closed set of snake_case strings stored in the database and spoken by the API.
+/// A closed set of snake_case strings the API speaks but does not store (those it stores are
+/// `entity::enums`).
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $s:literal,)* }) => {
         $(#[$meta])*
@@ -21,23 +22,7 @@ macro_rules! string_enum {
         #[oai(rename_all = "snake_case")]
         pub enum $name { $($variant,)* }
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$($name::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s,)* }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some($name::$variant),)* _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+        entity::string_set!($name { $($variant => $s,)* });
     };
 }
 pub(crate) use string_enum;

@@ -289,16 +289,7 @@ async fn every_response_carries_a_request_id_and_metrics_count_them() {
             .and_then(|v| v.to_str().ok()),
         Some("trace-abc-123")
     );
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(
             r#"qiaomen_http_requests_total{method="POST",route="/api/v1/tickets",status="201"} 1"#

@@ -285,16 +285,7 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
     let (a, b) = tokio::join!(drain(&app), drain(&peer));
     assert_eq!((a, b), Default::default());
     assert_eq!(outbox(&app, "sent").await.len(), 2);
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"qiaomen_outbox_messages{status="sent"} 2"#),
         "{metrics}"
