@@ -42,7 +42,15 @@ async fn full_width_and_hidden_phone_numbers_are_masked_and_nothing_panics() {
         .get_anonymous(&format!("/api/v1/public/tickets?area_id={}", w.ca))
         .await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
-    let text = board.body.to_string();
+    // The descriptions only: ids and times are random digits.
+    let text: String = board
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["description"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert_eq!(board.body.as_array().map(Vec::len), Some(3));
     for secret in ["62345678", "12345678", "1234"] {
         assert!(!text.contains(secret), "{secret}: {text}");

@@ -1,0 +1,218 @@
+//! The sections of the configuration, one struct each (see `config/default.toml` for every
+//! setting with its meaning).
+use serde::Deserialize;
+
+use super::Secret;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OpsSettings {
+    /// `/metrics` on the API's own address answers only `Authorization: Bearer <this>`; empty
+    /// leaves it closed there.
+    pub metrics_token: Secret,
+    /// A separate `host:port` that serves `/metrics` (and nothing else) without a token, for a
+    /// scraper on an internal network; the API's address then does not serve it at all.
+    pub metrics_listen: String,
+    /// Serve `/docs` and `/openapi.json`.
+    pub docs: bool,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        OpsSettings {
+            metrics_token: Secret::default(),
+            metrics_listen: String::new(),
+            docs: true,
+        }
+    }
+}
+
+/// Password hashing (argon2, about 19 MB and tens of milliseconds each): at most one hash per
+/// core runs at once, a short queue waits, and logins beyond it get `429` at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PasswordSettings {
+    /// Hashes at once; 0 means one per core.
+    pub hashes_at_once: usize,
+    /// Logins waiting for a turn before further ones are turned away.
+    pub queue: usize,
+    /// Failed logins to one account within `lock_minutes` that lock it for `lock_minutes`.
+    pub max_failures: u64,
+    pub lock_minutes: u64,
+    /// argon2id's cost for new hashes: memory (KiB) and passes. Existing hashes carry their own.
+    /// The tests lower it (`config/test.toml`); production refuses less than the default.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        PasswordSettings {
+            hashes_at_once: 0,
+            queue: 64,
+            max_failures: 10,
+            lock_minutes: 15,
+            argon2_memory_kib: argon2::Params::DEFAULT_M_COST,
+            argon2_iterations: argon2::Params::DEFAULT_T_COST,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DuplicateSettings {
+    /// Open tickets of the same category within this distance…
+    pub distance_meters: f64,
+    /// …submitted within this many days…
+    pub window_days: i64,
+    /// …whose text is at least this similar (Dice over character bigrams, 0–1).
+    pub min_similarity: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublicSettings {
+    /// A public suggestion with this many "me too"s goes to high priority.
+    pub support_priority_threshold: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Open311Settings {
+    /// The `jurisdiction_id` this server answers for (requests naming another are refused).
+    pub jurisdiction_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// Weight of "basically satisfied" in the satisfaction rate (some 12345 assessments use 0.9).
+    pub basically_satisfied_weight: f64,
+    pub composite_weights: CompositeWeights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CompositeWeights {
+    pub response: f64,
+    pub resolution: f64,
+    pub satisfaction: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContentSafetySettings {
+    pub enabled: bool,
+}
+
+/// One subscription-message template: its id and which WeChat field key each value goes to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateSettings {
+    pub template_id: String,
+    /// Our value name (`number`, `title`, `status`, `time`, `note`) → the template's field key
+    /// (`character_string1`, `thing2`, `phrase3`, `time4`, …).
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationSettings {
+    pub enabled: bool,
+    pub interval_seconds: u64,
+    pub batch_size: u64,
+    pub max_attempts: i32,
+    pub base_backoff_seconds: i64,
+    /// `formal`, `trial` or `developer`.
+    pub miniprogram_state: String,
+    pub lang: String,
+    /// The mini-program page a message opens; `{id}` is replaced by the ticket id.
+    pub page: String,
+    /// Per event (`accepted`, `resolved`, `rejected`, `escalated`, `auto_closed`, `assigned`,
+    /// `reopened`, `overdue`); an event without a template is not sent.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlaSettings {
+    pub calendar_file: String,
+    pub auto_close_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulerSettings {
+    pub enabled: bool,
+    pub interval_seconds: u64,
+    pub lease_seconds: u64,
+    pub batch_size: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub json_body_bytes: u64,
+    pub json_max_depth: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub resident_tickets_per_hour: u64,
+    pub resident_requests_per_minute: u64,
+    pub ip_requests_per_minute: u64,
+    pub staff_requests_per_minute: u64,
+    pub admin_requests_per_minute: u64,
+    /// The load balancers and proxies in front of the nodes (CIDRs such as `10.0.0.0/8`). A
+    /// request from one of them is counted against the right-most `X-Forwarded-For` hop that is
+    /// not one of them; `X-Forwarded-For` from anyone else is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The setting `trusted_proxies` replaced (it trusted the client-written first hop): a
+    /// deployment that still sets it refuses to start rather than silently ignore it.
+    #[serde(default)]
+    pub trust_forwarded_for: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    pub dir: String,
+    pub max_bytes: u64,
+    pub max_per_ticket: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May carry a password: printed as `***`.
+    pub url: Secret,
+    pub max_connections: u32,
+    /// Ticket timelines kept in memory (`services::timelines`); 0 turns the cache off.
+    #[serde(default)]
+    pub timeline_cache_entries: usize,
+    /// Tickets of work-list pages kept in memory (`services::work_lists`); 0 turns it off.
+    #[serde(default)]
+    pub work_list_cache_tickets: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RedisSettings {
+    /// May carry a password: printed as `***`.
+    #[serde(default)]
+    pub url: Secret,
+    #[serde(default)]
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JwtSettings {
+    pub secret: Secret,
+    pub ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WechatSettings {
+    pub api_base: String,
+    pub appid: String,
+    pub secret: Secret,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LifecycleSettings {
+    pub max_reopen: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoutingSettings {
+    pub nearest_grid_max_meters: f64,
+}
