@@ -46,6 +46,7 @@ codes! {
     InvalidText => (422, "invalid_text", "文字含有不允许的控制字符或不可见字符", "The text contains control, bidirectional override or only invisible characters"),
     InvalidPhone => (422, "invalid_phone", "电话号码格式不正确", "The phone number is not valid"),
     InvalidLocation => (422, "invalid_location", "位置坐标无效", "The location is not valid"),
+    OutsideServiceArea => (422, "outside_service_area", "不在本街道受理范围", "The location is outside the area this street serves"),
     InvalidBoundary => (422, "invalid_boundary", "边界不是有效的多边形", "The boundary is not a valid Polygon or MultiPolygon"),
     InvalidParent => (422, "invalid_parent", "上级区域不正确", "The parent area does not fit this kind of area"),
     NotAGrid => (422, "not_a_grid", "该区域不是网格", "The area is not a grid"),

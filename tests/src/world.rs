@@ -50,6 +50,10 @@ pub const A2_POINT: (f64, f64) = (39.905, 116.415);
 pub const BORDER_A1_A2: (f64, f64) = (39.902, 116.410);
 pub const B1_POINT: (f64, f64) = (39.905, 116.425);
 pub const HOLE_POINT: (f64, f64) = (39.910, 116.430);
+/// About 700 m south of A1, outside every grid but within the service area (3 km).
+pub const NEAR_OUTSIDE_POINT: (f64, f64) = (39.8937, 116.408);
+/// About 16 km south of A1: outside the service area.
+pub const FAR_POINT: (f64, f64) = (39.756, 116.408);
 
 impl World {
     pub async fn build(app: &TestApp) -> World {

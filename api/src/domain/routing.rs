@@ -92,6 +92,13 @@ impl GridIndex {
 
     /// The grid nearest to a point outside all grids, if within `max_meters`.
     pub fn nearest(&self, lat: f64, lng: f64, max_meters: f64) -> Option<Uuid> {
+        self.nearest_with_distance(lat, lng)
+            .filter(|(_, d)| *d <= max_meters)
+            .map(|(id, _)| id)
+    }
+
+    /// The grid nearest to a point outside all grids and its distance in metres, however far.
+    pub fn nearest_with_distance(&self, lat: f64, lng: f64) -> Option<(Uuid, f64)> {
         let point = Point::new(lng, lat);
         let mut best: Option<(f64, Uuid)> = None;
         // Bounding boxes come out nearest first; exact distances of the first few settle it.
@@ -106,7 +113,7 @@ impl GridIndex {
                 best = Some((meters, grid.id));
             }
         }
-        best.filter(|(d, _)| *d <= max_meters).map(|(_, id)| id)
+        best.map(|(d, id)| (id, d))
     }
 
     /// Plain scan over every polygon: the baseline the R-tree is measured against.

@@ -16,14 +16,16 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Channel, TicketKind,
-        inputs::{Phone, Text},
+        AreaKind, Channel, TicketKind,
+        inputs::{GeoPoint, Phone, Text},
         open311::{self, Format},
     },
+    error::Code,
     services::{
         self, ServiceError,
+        directory::Directory,
         open311::{Reader, RequestQuery},
-        routing::find_grid,
+        routing::{self, Served},
         tickets::{NewTicket, Reporter},
     },
     state::SharedState,
@@ -49,6 +51,15 @@ fn error(format: Format, status: StatusCode, description: impl Into<String>) -> 
 
 fn internal(format: Format, e: ServiceError) -> Response {
     match e {
+        ServiceError::Rejected {
+            code: Code::OutsideServiceArea,
+            detail,
+            ..
+        } => error(
+            format,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("outside_service_area: {}", detail.unwrap_or_default()),
+        ),
         ServiceError::Rejected { detail, field, .. } => error(
             format,
             StatusCode::BAD_REQUEST,
@@ -328,6 +339,35 @@ async fn create(
 
 type Refusal = (StatusCode, String);
 
+/// The area a request lands in, for the key's scope: the building's or the point's grid, the
+/// community queue of the nearest grid for a point just outside every grid, the one street for
+/// an address alone. A point outside the service area is refused (`422 outside_service_area`).
+fn landing_area(
+    dir: &Directory,
+    building: Option<&entity::building::Model>,
+    location: Option<GeoPoint>,
+    max_meters: f64,
+) -> Result<Option<Uuid>, ServiceError> {
+    if let Some(b) = building {
+        return Ok(Some(b.grid_id));
+    }
+    let Some(point) = location else {
+        let mut streets = dir.tree.streets();
+        return Ok(match (streets.next(), streets.next()) {
+            (Some(only), None) => Some(only.id),
+            _ => None,
+        });
+    };
+    Ok(match routing::served(dir, point, max_meters)? {
+        Served::InGrid(grid) => Some(grid),
+        Served::Near { grid } => dir
+            .tree
+            .enclosing(grid, AreaKind::Community)
+            .map(|c| c.id)
+            .or(Some(grid)),
+    })
+}
+
 async fn submit(
     state: &SharedState,
     params: &HashMap<String, String>,
@@ -364,14 +404,11 @@ async fn submit(
         return bad("lat and long, address_string or address_id is required");
     }
     let dir = state.directory.get(&state.db).await?;
-    let grid = find_grid(&dir, building.as_ref().map(|b| b.grid_id), location, None);
-    let Some(grid) = grid else {
-        return Ok(Err((
-            StatusCode::BAD_REQUEST,
-            "the location is outside every grid of this jurisdiction".into(),
-        )));
+    let max = state.settings.routing.nearest_grid_max_meters;
+    let Some(lands_in) = landing_area(&dir, building.as_ref(), location, max)? else {
+        return bad("this jurisdiction has several streets: give lat and long or address_id");
     };
-    if !areas.iter().any(|a| dir.tree.is_within(grid, *a)) {
+    if !areas.iter().any(|a| dir.tree.is_within(lands_in, *a)) {
         return Ok(Err((
             StatusCode::FORBIDDEN,
             "this api_key may not post into that area".into(),

@@ -8,13 +8,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceResult, directory::Directory};
+use super::{ServiceError, ServiceResult, directory::Directory};
 use crate::domain::{
     AreaKind, HandlingLevel,
     inputs::GeoPoint,
     lifecycle::Status,
     routing::{Candidate, choose_at_level, choose_in_grid},
 };
+use crate::error::Code;
 
 /// Where routing sent a ticket. `assignee_id: None` means the queue (`pending_dispatch`) of
 /// `handling_area_id`.
@@ -95,6 +96,49 @@ pub async fn person_in(
         }
         _ => None,
     })
+}
+
+/// Where a point is served (SPEC §4): inside a grid, or outside every grid but within
+/// `routing.nearest_grid_max_meters` of one (queued at that grid's community).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Served {
+    InGrid(Uuid),
+    Near { grid: Uuid },
+}
+
+/// Where `point` is served, or `422 outside_service_area` naming the nearest grid when it lies
+/// farther than `max_meters` from every grid of the deployment.
+pub fn served(dir: &Directory, point: GeoPoint, max_meters: f64) -> ServiceResult<Served> {
+    if let Some(grid) = dir.grids.locate(point.lat, point.lng) {
+        return Ok(Served::InGrid(grid));
+    }
+    match dir.grids.nearest_with_distance(point.lat, point.lng) {
+        Some((grid, meters)) if meters <= max_meters => Ok(Served::Near { grid }),
+        nearest => Err(outside_service_area(dir, nearest, max_meters)),
+    }
+}
+
+fn outside_service_area(
+    dir: &Directory,
+    nearest: Option<(Uuid, f64)>,
+    max_meters: f64,
+) -> ServiceError {
+    let limit = max_meters / 1000.0;
+    let detail = match nearest.and_then(|(grid, m)| Some((dir.tree.get(grid)?, m))) {
+        Some((area, meters)) => {
+            let served = dir
+                .tree
+                .enclosing(area.id, AreaKind::Street)
+                .map(|s| format!("{}{}", s.name, area.name))
+                .unwrap_or_else(|| area.name.clone());
+            format!(
+                "此位置距最近的受理网格「{served}」约 {:.1} 公里，超出 {limit:.1} 公里的受理范围",
+                meters / 1000.0
+            )
+        }
+        None => "本系统尚未划分受理网格".to_owned(),
+    };
+    ServiceError::rejected(Code::OutsideServiceArea, "location", detail)
 }
 
 /// Steps 2–3: the level from the category, then the person at that level.

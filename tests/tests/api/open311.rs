@@ -306,6 +306,54 @@ async fn the_specifications_example_request_creates_a_routed_ticket_without_leak
     assert_eq!(child(request, "account_id"), Some(""));
 }
 
+/// Open311 serves the same area as the mini-program: 700 m outside every grid is queued at the
+/// nearest community (if the key covers it), 16 km away is refused with 422.
+#[tokio::test]
+async fn a_point_near_the_grids_is_queued_at_the_nearest_community() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let (lat, lng) = (
+        NEAR_OUTSIDE_POINT.0.to_string(),
+        NEAR_OUTSIDE_POINT.1.to_string(),
+    );
+    let form = |key: &str| {
+        [
+            ("api_key", key.to_owned()),
+            ("service_code", "noise".to_owned()),
+            ("lat", lat.clone()),
+            ("long", lng.clone()),
+        ]
+    };
+    let send = |key: String| {
+        let app = &app;
+        let fields = form(&key);
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(app, "requests.json", &pairs).await
+        }
+    };
+    let r = send(key_for(&app, &w.cb).await).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "CA's queue is not CB's: {}",
+        r.text
+    );
+    let r = send(key_for(&app, &w.ca).await).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let queue = app
+        .get("/api/v1/work/tickets", &w.ca_admin.token)
+        .await
+        .body;
+    let number = json_of(&r)[0]["service_request_id"].clone();
+    let queued = queue["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["number"] == number).cloned())
+        .expect("in CA's queue");
+    assert_eq!(queued["status"], "pending_dispatch");
+    assert_eq!(queued["handling_area"]["id"], w.ca.as_str());
+}
+
 #[tokio::test]
 async fn refused_requests_answer_the_specifications_error_lists() {
     let app = spawn_app().await;
@@ -350,13 +398,17 @@ async fn refused_requests_answer_the_specifications_error_lists() {
         (StatusCode::NOT_FOUND, Some(404))
     );
     let mut outside = base(&key_cb);
-    outside[2].1 = "40.5".into();
+    outside[2].1 = FAR_POINT.0.to_string();
+    outside[3].1 = FAR_POINT.1.to_string();
     let r = send(outside).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(json_of(&r)[0]["code"].as_u64(), Some(422));
     assert!(
         json_of(&r)[0]["description"]
             .as_str()
-            .is_some_and(|d| d.contains("outside every grid"))
+            .is_some_and(|d| d.starts_with("outside_service_area") && d.contains("甲一网格")),
+        "{}",
+        r.text
     );
     let r = send(base(&key_cb)).await;
     assert_eq!(

@@ -188,6 +188,49 @@ async fn a_ticket_with_no_place_waits_in_the_street_queue() {
     );
 }
 
+/// SPEC §4: a point within `routing.nearest_grid_max_meters` of a grid waits at the nearest
+/// community; a farther one is refused and nothing is written, not even a ticket number.
+#[tokio::test]
+async fn a_point_outside_the_service_area_is_refused_and_a_near_one_queued() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let near = submit(&app, &resident, complaint_at("noise", NEAR_OUTSIDE_POINT)).await;
+    assert_eq!(near["status"], "pending_dispatch");
+    assert_eq!(near["handling_area"]["id"], w.ca.as_str(), "A1's community");
+
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            complaint_at("noise", FAR_POINT),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["code"], "outside_service_area");
+    assert_eq!(r.body["title"], "不在本街道受理范围");
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("甲一网格") && detail.contains("16."),
+        "{detail}"
+    );
+
+    // A building settles the place even when the point is far away.
+    let mut with_building = complaint_at("noise", FAR_POINT);
+    with_building["building_id"] = json!(w.building_a2);
+    let t = submit(&app, &resident, with_building).await;
+    assert_eq!(t["grid"]["id"], w.a2.as_str());
+    let mine = app.get("/api/v1/tickets", &resident).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(2));
+    let number = |t: &serde_json::Value| t["number"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        number(&t).ends_with("-000002"),
+        "the refusal drew no number: {} after {}",
+        number(&t),
+        number(&near)
+    );
+}
+
 #[tokio::test]
 async fn the_index_follows_a_changed_boundary() {
     let app = spawn_app().await;

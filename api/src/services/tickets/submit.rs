@@ -232,6 +232,11 @@ pub async fn create(
     // concurrent submissions do not queue on the counter row for each other's whole
     // transaction (one that fails later leaves a gap in the day's numbers, never a duplicate).
     // SQLite has one writer and one connection: the number comes from the transaction.
+    // A point outside the service area is refused before a number is drawn.
+    if let (None, Some(point)) = (new.building_id, new.location) {
+        let max = ctx.settings.routing.nearest_grid_max_meters;
+        routing::served(&*ctx.dir().await?, point, max)?;
+    }
     let drawn = match ctx.db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => Some(next_number(ctx.db, ctx.now()).await?),
         _ => None,
@@ -386,12 +391,16 @@ async fn destination(
     new: &NewTicket,
 ) -> ServiceResult<Destination> {
     let building_grid = place.building.map(|b| b.grid_id);
+    let max = ctx.settings.routing.nearest_grid_max_meters;
+    // A point outside the service area is refused before anything is written.
+    if let (None, Some(point)) = (building_grid, new.location) {
+        routing::served(dir, point, max)?;
+    }
     // The resident's home grid is read only when the building and the point find none.
     let grid_id = match routing::find_grid(dir, building_grid, new.location, None) {
         Some(grid) => Some(grid),
         None => home_grid(txn, place.resident).await?,
     };
-    let max = ctx.settings.routing.nearest_grid_max_meters;
     let mut dest = routing::route(txn, dir, place.category, grid_id, new.location, max).await?;
     if let (Some(worker), Some(grid)) = (new.prefer_assignee, dest.grid_id)
         && dest.handling_area_id == Some(grid)
