@@ -373,6 +373,10 @@ fn life(
                 level: Set(level),
                 score: Set(None),
                 comment: Set(None),
+                reasons: Set(match level {
+                    RatingLevel::Unsatisfied => Some("not_solved".to_owned()),
+                    _ => None,
+                }),
                 created_at: Set(at),
             });
             if level != RatingLevel::Unsatisfied {
@@ -467,7 +471,15 @@ fn life(
         support_count: Set(0),
         created_at: Set(submitted_at),
         updated_at: Set(at.min(now)),
+        response_counted_at: Set(None),
+        resolution_counted_at: Set(None),
+        excluded_from_rates: Set(false),
+        praised_staff_id: Set(None),
+        follows_ticket_id: Set(None),
     };
+    let mut ticket = ticket;
+    // Generated rows are whole: setting their moments cannot fail.
+    let _ = rollups::stamp_moments(None, &mut ticket);
     Life {
         ticket,
         events,

@@ -120,15 +120,25 @@ Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/wechat
 `title` in Chinese (English with `Accept-Language: en`) and `status`. A ticket outside the \
 caller's scope answers 404.\n\n\
 **Statistics** (`/stats/*`, SPEC §7) over an area (grid, community or street, within the caller's \
-scope) and a period `[from, to)`: *received* = tickets submitted in the period less withdrawn and \
-rejected ones (counted apart); *response rate* = tickets accepted by their response deadline / \
-tickets whose response was due in the period (not withdrawn or rejected before it); *resolution \
-rate* = resolved / received (a reopened ticket counts once resolved again); *satisfaction rate* = \
-(satisfied + w × basically satisfied) / ratings given in the period (w = \
-`stats.basically_satisfied_weight`, default 1.0); *reopen rate* = received tickets reopened at least \
-once / received; *overdue_open* = open tickets past a deadline now; median and p90 minutes from \
-submission to acceptance and to resolution; *composite score* = 100 × (0.1 × response + 0.5 × \
-resolution + 0.4 × satisfaction) with configurable weights. A rate with a zero denominator is null. \
+scope) and a period `[from, to)` (RFC 3339 instants or plain Beijing dates, or `period=this_month|\
+last_month|this_quarter|this_year`), counted only up to now. A ticket counts in the response rate \
+once, at its *response moment*: when staff answered it (accepted it, or resolved or rejected it) or \
+when its response fell due, whichever came first; *response rate* = tickets answered by their \
+deadline / tickets whose response moment lies in the period, so an in-time answer counts when \
+given and an open ticket counts as a miss only once its deadline has passed; a ticket withdrawn or \
+rejected unanswered before its deadline is never counted. *Resolution rate*: the same rule with \
+the resolution deadline (a reopened ticket has no standing resolution until resolved again). \
+*received* = tickets submitted in the period less withdrawn and rejected ones, praise and tickets \
+excluded by an approved appeal (each counted apart: `withdrawn`, `rejected`, `praise_received`, \
+`appealed_excluded`); praise has no deadlines and is in no rate; an approved appeal (甄别) takes a \
+ticket out of every rate of every period. *satisfaction rate* = (satisfied + w × basically \
+satisfied) / ratings given in the period (w = `stats.basically_satisfied_weight`, default 1.0), \
+with the reasons given for 不满意 and 基本满意 counted as `reason_*`; *reopen rate* = received \
+tickets reopened at least once / received; *overdue_open* = open tickets past a deadline now; \
+median and p90 minutes from submission to acceptance and to resolution; *composite score* = 100 × \
+(0.1 × response + 0.5 × resolution + 0.4 × satisfaction) with configurable weights. A rate with a \
+zero denominator is null. Rankings (`/stats/ranking`) order groups by the lower bound of the \
+Wilson 95 % interval and leave groups below `stats.ranking_min_sample` unranked. \
 Breakdowns by day and week use the Beijing date of submission.\n\nCodes:\n\n";
 
 pub fn app(state: SharedState) -> impl Endpoint + use<> {

@@ -171,3 +171,31 @@ db_enum!(
     /// Who may see an event or a photo: residents see only public ones.
     Visibility { Public => "public", Internal => "internal", }
 );
+
+db_enum!(
+    /// Why a rating of 不满意 or 基本满意 was given (issue 20).
+    DissatisfactionReason {
+        NotSolved => "not_solved",
+        TooSlow => "too_slow",
+        Attitude => "attitude",
+        NoContact => "no_contact",
+        DisagreeResult => "disagree_result",
+        Other => "other",
+    }
+);
+
+db_enum!(
+    /// Why staff hold a ticket unreasonable (甄别): a malicious or repeated complaint, one
+    /// outside the office's duties, or a demand no law or policy supports.
+    AppealReason {
+        Malicious => "malicious",
+        Repeated => "repeated",
+        OutsideDuties => "outside_duties",
+        NoLegalBasis => "no_legal_basis",
+    }
+);
+
+db_enum!(
+    /// Where an appeal stands.
+    AppealStatus { Pending => "pending", Approved => "approved", Denied => "denied", }
+);

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table. Behaviour lives in `qiaomen-api`'s domain and
 //! service modules; these types only mirror the schema in `migration/`.
+pub mod appeal;
 pub mod area;
 pub mod attachment;
 pub mod building;

@@ -15,6 +15,9 @@ pub struct Model {
     pub level: RatingLevel,
     pub score: Option<i16>,
     pub comment: Option<String>,
+    /// Why not (fully) satisfied: `DissatisfactionReason` codes, comma-separated.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reasons: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -26,6 +26,16 @@ pub struct Model {
     pub unsatisfied: i64,
     pub response_secs: Vec<u8>,
     pub resolution_secs: Vec<u8>,
+    pub resolution_due: i64,
+    pub resolved_in_time: i64,
+    pub praise_received: i64,
+    pub appealed_excluded: i64,
+    pub reason_not_solved: i64,
+    pub reason_too_slow: i64,
+    pub reason_attitude: i64,
+    pub reason_no_contact: i64,
+    pub reason_disagree_result: i64,
+    pub reason_other: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

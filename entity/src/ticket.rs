@@ -67,6 +67,17 @@ pub struct Model {
     /// The resident made it a public suggestion: listed on the public board, open to "me too".
     pub public: bool,
     pub support_count: i32,
+    /// When the ticket counts in the response rate: answered or due, whichever came first
+    /// (`domain::rates`); `None` while it never will.
+    pub response_counted_at: Option<DateTimeUtc>,
+    /// The same for the resolution rate.
+    pub resolution_counted_at: Option<DateTimeUtc>,
+    /// An approved appeal (甄别) took it out of the rates' denominators.
+    pub excluded_from_rates: bool,
+    /// Praise: the worker it names.
+    pub praised_staff_id: Option<Uuid>,
+    /// Praise: the resident's earlier ticket it thanks for.
+    pub follows_ticket_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

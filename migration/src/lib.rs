@@ -12,6 +12,7 @@ mod m20261122_000008_stat_day;
 mod m20261123_000009_work_list_order;
 mod m20261123_000010_scope_stamp;
 mod m20261128_000011_photo_visibility_and_nearby_index;
+mod m20261128_000012_fair_rates;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_work_list_order::Migration),
             Box::new(m20261123_000010_scope_stamp::Migration),
             Box::new(m20261128_000011_photo_visibility_and_nearby_index::Migration),
+            Box::new(m20261128_000012_fair_rates::Migration),
         ]
     }
 }

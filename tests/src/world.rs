@@ -203,3 +203,18 @@ pub fn complaint_at(category: &str, (lat, lng): (f64, f64)) -> Value {
         "contact_phone": "13812341234"
     })
 }
+
+/// A Beijing wall-clock time (`2026-11-16 09:00`) as an instant.
+pub fn beijing(s: &str) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .and_then(|o| o.from_local_datetime(&naive).single())
+        .expect("offset")
+        .with_timezone(&chrono::Utc)
+}
+
+/// An instant as a query parameter value (RFC 3339, `+` escaped).
+pub fn query_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339().replace('+', "%2B")
+}

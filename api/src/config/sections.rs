@@ -85,6 +85,8 @@ pub struct StatsSettings {
     /// Weight of "basically satisfied" in the satisfaction rate (some 12345 assessments use 0.9).
     pub basically_satisfied_weight: f64,
     pub composite_weights: CompositeWeights,
+    /// Rankings leave groups with a smaller denominator than this unranked (`insufficient`).
+    pub ranking_min_sample: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -38,6 +38,14 @@ pub enum Action {
     ReturnVisit,
     /// Enough residents said "me too": the priority goes up.
     PriorityRaised,
+    /// Praise received: closed on arrival, passed on to the worker it thanks.
+    Acknowledge,
+    /// Staff appealed the ticket as unreasonable (甄别).
+    Appeal,
+    /// The reviewer decided an appeal.
+    AppealDecided {
+        approved: bool,
+    },
 }
 
 impl Action {
@@ -61,6 +69,10 @@ impl Action {
             Action::AutoClose => "auto_close",
             Action::ReturnVisit => "return_visit",
             Action::PriorityRaised => "priority_raised",
+            Action::Acknowledge => "acknowledge",
+            Action::Appeal => "appeal",
+            Action::AppealDecided { approved: true } => "appeal_approved",
+            Action::AppealDecided { approved: false } => "appeal_denied",
         }
     }
 }
@@ -107,8 +119,9 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
             | Action::PriorityRaised,
         ) if !s.is_terminal() => Some(s),
         (Resolved, Action::AutoClose) => Some(Closed),
-        // A return visit follows up on a ticket in whatever state it is now.
-        (s, Action::ReturnVisit) => Some(s),
+        (Submitted, Action::Acknowledge) => Some(Closed),
+        // A return visit, an appeal and its decision concern a ticket in whatever state it is.
+        (s, Action::ReturnVisit | Action::Appeal | Action::AppealDecided { .. }) => Some(s),
         _ => None,
     };
     to.ok_or(NotAllowed { from, action })

@@ -28,6 +28,7 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 pub use entity::enums::{
-    ActorKind, AreaKind, Channel, HandlingLevel, Priority, RatingLevel, ReturnVisitOutcome,
-    SlaMode, StaffRole, StaffStatus, TicketKind, Visibility,
+    ActorKind, AppealReason, AppealStatus, AreaKind, Channel, DissatisfactionReason, HandlingLevel,
+    Priority, RatingLevel, ReturnVisitOutcome, SlaMode, StaffRole, StaffStatus, TicketKind,
+    Visibility,
 };

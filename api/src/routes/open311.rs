@@ -452,6 +452,8 @@ async fn submit(
         visit_id: None,
         prefer_assignee: None,
         public: false,
+        praised_staff_id: None,
+        follows_ticket_id: None,
     };
     let made = services::tickets::create(&state.ctx(), Reporter::Open311, new, None).await?;
     Ok(Ok((made.number, made.id)))

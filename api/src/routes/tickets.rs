@@ -60,6 +60,8 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
         visit_id: None,
         prefer_assignee: None,
         public: body.public.unwrap_or(false),
+        praised_staff_id: body.praised_staff_id,
+        follows_ticket_id: body.follows_ticket_id,
     })
 }
 
@@ -296,6 +298,7 @@ impl TicketApi {
             score,
             comment: Text::parse_opt("comment", body.comment.as_deref(), 500)
                 .map_err(ServiceError::from)?,
+            reasons: body.reasons.unwrap_or_default(),
         };
         Ok(Json(
             services::tickets::rate(&self.state.ctx(), resident, &id.0, rating)

@@ -179,6 +179,8 @@ impl VisitApi {
                 visit_id: None,
                 prefer_assignee: None,
                 public: false,
+                praised_staff_id: None,
+                follows_ticket_id: None,
             });
         }
         let new = NewVisit {

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::admin::{LocationInput, Point};
 use crate::{
     domain::{
-        ActorKind, AreaKind, Channel, Priority, RatingLevel, ReturnVisitOutcome, TicketKind,
-        Visibility, lifecycle::Status,
+        ActorKind, AreaKind, Channel, DissatisfactionReason, Priority, RatingLevel,
+        ReturnVisitOutcome, TicketKind, Visibility, lifecycle::Status,
     },
     services::tickets::TicketView,
 };
@@ -34,6 +34,11 @@ pub struct TicketCreate {
     pub attachment_ids: Option<Vec<Uuid>>,
     /// Make it a public suggestion: shown (redacted) on the public board, others may "me too".
     pub public: Option<bool>,
+    /// Praise only: the worker it thanks (a ticket's `assignee.id`). They are told, and it
+    /// counts as `praise_received` for them and their grid.
+    pub praised_staff_id: Option<Uuid>,
+    /// Praise only: the resident's own earlier ticket it thanks for; its assignee is thanked.
+    pub follows_ticket_id: Option<Uuid>,
 }
 
 #[derive(Object)]
@@ -107,6 +112,8 @@ pub struct Rating {
     pub score: Option<i16>,
     #[oai(nullable)]
     pub comment: Option<String>,
+    /// Why not (fully) satisfied, as the resident ticked them.
+    pub reasons: Vec<DissatisfactionReason>,
     pub at: DateTime<Utc>,
 }
 
@@ -280,6 +287,7 @@ impl From<TicketView> for Ticket {
                     round: r.round,
                     level: r.level,
                     score: r.score,
+                    reasons: crate::services::rollups::parse_reasons(r.reasons.as_deref()),
                     comment: r.comment,
                     at: r.created_at,
                 })
@@ -419,4 +427,6 @@ pub struct RatingCreate {
     pub score: Option<i64>,
     /// Up to 500 characters.
     pub comment: Option<Str>,
+    /// With `unsatisfied` or `basically_satisfied` only: why, from the fixed list (each once).
+    pub reasons: Option<Vec<DissatisfactionReason>>,
 }

@@ -20,6 +20,8 @@ pub enum Event {
     Assigned,
     Reopened,
     Overdue,
+    /// Worker: a resident thanked them.
+    Praised,
 }
 
 impl Event {
@@ -33,6 +35,7 @@ impl Event {
             Event::Assigned => "assigned",
             Event::Reopened => "reopened",
             Event::Overdue => "overdue",
+            Event::Praised => "praised",
         }
     }
 }

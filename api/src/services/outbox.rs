@@ -63,6 +63,7 @@ fn status_word(event: &str) -> &'static str {
         "assigned" => "待处理",
         "reopened" => "重新办理",
         "overdue" => "已超时",
+        "praised" => "收到表扬",
         _ => "有更新",
     }
 }

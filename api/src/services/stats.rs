@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, rollups};
 use crate::domain::{
-    AreaKind, RatingLevel, StaffRole,
+    AreaKind, RatingLevel, StaffRole, TicketKind,
     access::StaffScope,
     calendar::beijing,
     lifecycle::Status,
@@ -60,19 +60,40 @@ struct StatRow {
     #[sea_orm(nested)]
     placing: Placing,
     status: Status,
-    submitted_at: DateTime<Utc>,
+    kind: TicketKind,
+    excluded_from_rates: bool,
     response_due_at: Option<DateTime<Utc>>,
     resolution_due_at: Option<DateTime<Utc>>,
     accepted_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     reopen_count: i32,
+    response_counted_at: Option<DateTime<Utc>>,
+    resolution_counted_at: Option<DateTime<Utc>>,
+}
+
+impl StatRow {
+    fn row(&self) -> TicketRow {
+        TicketRow {
+            status: self.status,
+            praise: self.kind == TicketKind::Praise,
+            excluded: self.excluded_from_rates,
+            submitted_at: self.placing.submitted_at,
+            response_due_at: self.response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            accepted_at: self.accepted_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            reopen_count: self.reopen_count,
+        }
+    }
 }
 
 /// A rating with the ticket attributes that place it in a group.
 #[derive(FromQueryResult)]
 struct RatedRow {
     level: RatingLevel,
+    reasons: Option<String>,
     #[sea_orm(nested)]
     placing: Placing,
 }
@@ -116,6 +137,8 @@ pub struct Asked {
     pub area_name: String,
     pub area_kind: AreaKind,
     pub period: Period,
+    /// What of the period has happened: the part its figures count.
+    pub counted: Period,
     /// Every area in its subtree: the places its tickets may count at.
     pub places: Vec<Uuid>,
 }
@@ -144,6 +167,7 @@ async fn ask(
         area_name: area.name.clone(),
         area_kind: area.kind,
         period,
+        counted: period.until(ctx.now()),
         places: dir.tree.subtree(area_id),
     };
     Ok((asked, dir))
@@ -167,7 +191,8 @@ pub async fn summary(
     period: Period,
 ) -> ServiceResult<(Asked, Figures)> {
     let (asked, _) = ask(ctx, scope, area_id, period).await?;
-    let tally = rollups::tally(ctx.db, &asked.places, period.from, period.to).await?;
+    let Period { from, to } = asked.counted;
+    let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
     let overdue = rollups::overdue_open(ctx.db, &asked.places, ctx.now()).await?;
     Ok((asked, tally.figures(overdue, weights(ctx))))
 }
@@ -288,7 +313,8 @@ struct Tallied {
     worker_load: HashMap<Uuid, (u64, u64)>,
 }
 
-/// Streams the tickets that count in the period (submitted or due in it, or open now) into
+/// Streams the tickets that count in the period (submitted in it, with a moment in it, or open
+/// now) into
 /// their groups under `by`, and into the per-grid and per-worker counts.
 async fn tally_tickets(
     ctx: &Ctx<'_>,
@@ -297,19 +323,14 @@ async fn tally_tickets(
     by: &[Grouping],
     out: &mut Tallied,
 ) -> ServiceResult<()> {
-    let Period { from, to } = asked.period;
+    let counted = asked.counted;
+    let Period { from, to } = counted;
     let now = ctx.now();
+    let within = |c: ticket::Column| c.gte(from).and(c.lt(to));
     let relevant = Condition::any()
-        .add(
-            ticket::Column::SubmittedAt
-                .gte(from)
-                .and(ticket::Column::SubmittedAt.lt(to)),
-        )
-        .add(
-            ticket::Column::ResponseDueAt
-                .gte(from)
-                .and(ticket::Column::ResponseDueAt.lt(to)),
-        )
+        .add(within(ticket::Column::SubmittedAt))
+        .add(within(ticket::Column::ResponseCountedAt))
+        .add(within(ticket::Column::ResolutionCountedAt))
         .add(super::ticket_status_in(&Status::OPEN));
     let mut rows = ticket::Entity::find()
         .select_only()
@@ -319,6 +340,8 @@ async fn tally_tickets(
             ticket::Column::AssigneeId,
             ticket::Column::CategoryId,
             ticket::Column::Status,
+            ticket::Column::Kind,
+            ticket::Column::ExcludedFromRates,
             ticket::Column::SubmittedAt,
             ticket::Column::ResponseDueAt,
             ticket::Column::ResolutionDueAt,
@@ -326,6 +349,8 @@ async fn tally_tickets(
             ticket::Column::ResolvedAt,
             ticket::Column::ClosedAt,
             ticket::Column::ReopenCount,
+            ticket::Column::ResponseCountedAt,
+            ticket::Column::ResolutionCountedAt,
         ])
         .filter(rollups::placed_in(&asked.places))
         .filter(relevant)
@@ -333,21 +358,11 @@ async fn tally_tickets(
         .stream(ctx.db)
         .await?;
     while let Some(r) = rows.try_next().await? {
+        let row = r.row();
         let placing = r.placing;
-        let row = TicketRow {
-            status: r.status,
-            submitted_at: r.submitted_at,
-            response_due_at: r.response_due_at,
-            resolution_due_at: r.resolution_due_at,
-            accepted_at: r.accepted_at,
-            resolved_at: r.resolved_at,
-            closed_at: r.closed_at,
-            reopen_count: r.reopen_count,
-        };
-        let submitted = asked.period.contains(row.submitted_at);
-        let due = row
-            .response_due_at
-            .is_some_and(|d| asked.period.contains(d));
+        let submitted = counted.contains(row.submitted_at);
+        let response = r.response_counted_at.is_some_and(|d| counted.contains(d));
+        let resolution = r.resolution_counted_at.is_some_and(|d| counted.contains(d));
         let overdue = rates::is_overdue_open(&row, now);
         for &g in by {
             let (key, id) = group_of(dir, &placing, g);
@@ -358,8 +373,11 @@ async fn tally_tickets(
             if submitted {
                 acc.tally.add_submitted(&row);
             }
-            if due {
-                acc.tally.add_due(&row);
+            if response {
+                acc.tally.add_response(&row);
+            }
+            if resolution {
+                acc.tally.add_resolution(&row);
             }
             acc.overdue_open += u64::from(overdue);
         }
@@ -393,7 +411,7 @@ async fn tally_ratings(
         .to_owned();
     let mut rated = rating::Entity::find()
         .select_only()
-        .column(rating::Column::Level);
+        .columns([rating::Column::Level, rating::Column::Reasons]);
     for (col, name) in [
         (ticket::Column::GridId, "grid_id"),
         (ticket::Column::HandlingAreaId, "handling_area_id"),
@@ -405,17 +423,19 @@ async fn tally_ratings(
     }
     let mut rated = rated
         .join(JoinType::InnerJoin, rollups::rating_ticket())
-        .filter(rating::Column::CreatedAt.gte(asked.period.from))
-        .filter(rating::Column::CreatedAt.lt(asked.period.to))
+        .filter(rating::Column::CreatedAt.gte(asked.counted.from))
+        .filter(rating::Column::CreatedAt.lt(asked.counted.to))
+        .filter(rollups::counted_ratings())
         .filter(rating::Column::TicketId.in_subquery(in_scope))
         .into_model::<RatedRow>()
         .stream(ctx.db)
         .await?;
     while let Some(r) = rated.try_next().await? {
+        let reasons = rollups::parse_reasons(r.reasons.as_deref());
         for &g in by {
             let (key, id) = group_of(dir, &r.placing, g);
             let (_, acc) = accs.entry((g, key)).or_insert_with(|| (id, Acc::default()));
-            acc.tally.add_rating(r.level);
+            acc.tally.add_rating(r.level, &reasons);
         }
     }
     Ok(())
@@ -464,7 +484,8 @@ async fn by_place_from_rollups(
         return Ok(groups);
     }
     let tallies =
-        rollups::tally_by_place(ctx.db, &asked.places, asked.period.from, asked.period.to).await?;
+        rollups::tally_by_place(ctx.db, &asked.places, asked.counted.from, asked.counted.to)
+            .await?;
     let overdue = rollups::overdue_open_by_place(ctx.db, &asked.places, ctx.now()).await?;
     for &g in by {
         let kind = match g {

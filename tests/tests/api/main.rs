@@ -11,6 +11,7 @@ mod open311;
 mod photos;
 mod privacy;
 mod public;
+mod rates;
 mod routing;
 mod stats;
 mod time;

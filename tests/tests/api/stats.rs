@@ -1,6 +1,8 @@
-//! The three rates (issue 6) on a small fixed data set whose figures are worked out by hand.
+//! The three rates (issues 6 and 20) on a small fixed data set whose figures are worked out by
+//! hand.
 //!
-//! Community CA, six noise complaints submitted at T0 (response SLA 60 min):
+//! Community CA, six noise complaints submitted at T0 (response SLA 60 min, resolution 48 h),
+//! read at T0 + 200 min:
 //!
 //! | ticket | grid | what happens                                                        |
 //! |--------|------|---------------------------------------------------------------------|
@@ -11,34 +13,30 @@
 //! | t5     | A1   | rejected +20 min                                                    |
 //! | t6     | A1   | accepted +10 min, resolved +1 h, unsatisfied → reopened, resolved +2 h, satisfied |
 //!
-//! received 4 (t1 t2 t3 t6), withdrawn 1, rejected 1, accepted 3; response due 4, in time 2 →
-//! 0.5; resolved 3 → 0.75; rated 4 (2 satisfied, 1 basically, 1 unsatisfied) → 0.75; reopened 1
-//! → 0.25; overdue open 1; composite 100 × (0.1 × 0.5 + 0.5 × 0.75 + 0.4 × 0.75) = 72.5; minutes
-//! to response 10, 30, 90 → median 30, p90 90; to resolution 120, 120, 180 → median 120, p90 180.
-use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, TimeZone, Utc};
+//! received 4 (t1 t2 t3 t6), withdrawn 1, rejected 1, accepted 3. Response: t1 (+30), t5 (its
+//! rejection at +20 answers it) and t6 (+10) count when answered, in time; t2 (accepted late)
+//! and t3 (never) count at their deadline +60, missed; t4, withdrawn unanswered before its
+//! deadline, was never owed one: 3 / 5 = 0.6. Resolution: t1, t6 (+120) and t2 (+180) resolved
+//! in time, count when resolved; t3's deadline (+48 h) has not come: 3 / 3 = 1.0; resolved 3.
+//! Rated 4 (2 satisfied, 1 basically, 1 unsatisfied) → 0.75; reopened 1 → 0.25; overdue open 1;
+//! composite 100 × (0.1 × 0.6 + 0.5 × 1.0 + 0.4 × 0.75) = 86; minutes to response 10, 30, 90
+//! → median 30, p90 90; to resolution 120, 120, 180 → median 120, p90 180.
+use chrono::Duration;
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn beijing(s: &str) -> DateTime<Utc> {
-    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
-    FixedOffset::east_opt(8 * 3600)
-        .and_then(|o| o.from_local_datetime(&naive).single())
-        .expect("offset")
-        .with_timezone(&Utc)
-}
 
 fn close(v: &Value, expected: f64) -> bool {
     v.as_f64().is_some_and(|x| (x - expected).abs() < 0.2)
 }
 
-struct Fixture {
-    app: TestApp,
-    w: World,
-    query: String,
+pub(crate) struct Fixture {
+    pub app: TestApp,
+    pub w: World,
+    pub query: String,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let w = World::build(&app).await;
     let resident = app.resident("r1").await;
@@ -278,9 +276,11 @@ fn assert_hand_computed(s: &Value) {
         ("withdrawn", 1),
         ("rejected", 1),
         ("accepted", 3),
-        ("response_due", 4),
-        ("responded_in_time", 2),
+        ("response_due", 5),
+        ("responded_in_time", 3),
         ("resolved", 3),
+        ("resolution_due", 3),
+        ("resolved_in_time", 3),
         ("rated", 4),
         ("satisfied", 2),
         ("basically_satisfied", 1),
@@ -292,15 +292,15 @@ fn assert_hand_computed(s: &Value) {
         assert_eq!(s[field].as_u64(), Some(expected), "{field}: {s}");
     }
     for (field, expected) in [
-        ("response_rate", 0.5),
-        ("resolution_rate", 0.75),
+        ("response_rate", 0.6),
+        ("resolution_rate", 1.0),
         ("satisfaction_rate", 0.75),
         ("reopen_rate", 0.25),
     ] {
         assert_eq!(s[field].as_f64(), Some(expected), "{field}");
     }
     assert!(
-        close(&s["composite_score"], 72.5),
+        close(&s["composite_score"], 86.0),
         "{}",
         s["composite_score"]
     );
@@ -364,7 +364,7 @@ async fn every_grouping_gives_the_same_figures_per_group() {
             a1["rejected"].as_u64(),
             a1["response_rate"].as_f64()
         ),
-        (Some(3), Some(1), Some(2.0 / 3.0))
+        (Some(3), Some(1), Some(0.75))
     );
     assert_eq!(
         (
@@ -392,7 +392,7 @@ async fn every_grouping_gives_the_same_figures_per_group() {
         let groups = get(by).await;
         assert_eq!(groups.len(), 1, "{by}: {groups:?}");
         assert_eq!(groups[0]["received"].as_u64(), Some(4), "{by}");
-        assert_eq!(groups[0]["response_rate"].as_f64(), Some(0.5), "{by}");
+        assert_eq!(groups[0]["response_rate"].as_f64(), Some(0.6), "{by}");
     }
     assert_eq!(get("day").await[0]["key"], "2026-11-16");
     assert_eq!(get("week").await[0]["key"], "2026-W47");
@@ -436,7 +436,7 @@ async fn csv_and_xlsx_exports_read_back() {
         .iter()
         .find(|l| l.starts_with("甲一网格"))
         .expect("A1 row");
-    assert!(a1.contains(",3,") && a1.contains("66.7%"), "{a1}");
+    assert!(a1.contains(",3,") && a1.contains("75.0%"), "{a1}");
 
     let resp = app
         .http
@@ -472,8 +472,8 @@ async fn csv_and_xlsx_exports_read_back() {
     assert_eq!(summary.get((1, 1)), Some(&Data::String("受理量".into())));
     assert_eq!(summary.get((2, 1)), Some(&Data::Float(4.0)));
     assert_eq!(
-        summary.get((2, 6)),
-        Some(&Data::Float(0.5)),
+        summary.get((2, 8)),
+        Some(&Data::Float(0.6)),
         "response rate, formatted as a percentage"
     );
 }
@@ -587,7 +587,10 @@ async fn a_rebuild_gives_the_rollups_the_changes_kept() {
                 r.resolution_secs = secs(&r.resolution_secs);
                 r
             })
-            .filter(|r| r.received + r.withdrawn + r.rejected + r.response_due + r.rated > 0)
+            .filter(|r| {
+                r.received + r.withdrawn + r.rejected + r.response_due + r.resolution_due + r.rated
+                    > 0
+            })
             .collect::<Vec<_>>()
     };
     let kept = rows().await;

@@ -1,7 +1,7 @@
 //! Time (issue 5): due times in calendar and working time, the scheduler's escalations,
 //! overdue marks and auto-closing, return visits, and two schedulers on one database. The tests
 //! move the clock; nothing waits for a deadline.
-use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use qiaomen_api::{
     scheduler::{Scheduler, Tick},
     services::sla::ScanReport,
@@ -10,14 +10,6 @@ use qiaomen_tests::*;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-
-fn beijing(s: &str) -> DateTime<Utc> {
-    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
-    FixedOffset::east_opt(8 * 3600)
-        .and_then(|o| o.from_local_datetime(&naive).single())
-        .expect("offset")
-        .with_timezone(&Utc)
-}
 
 fn at(v: &Value) -> DateTime<Utc> {
     v.as_str()

@@ -6,12 +6,13 @@ use uuid::Uuid;
 use super::{Access, Changing, Decided, TicketView, apply_destination, change};
 use crate::{
     domain::{
-        AreaKind, RatingLevel,
+        AreaKind, DissatisfactionReason, RatingLevel,
         inputs::Text,
         lifecycle::{Action, next},
     },
+    error::Code,
     services::{
-        Caller, Ctx, ServiceResult,
+        Caller, Ctx, ServiceError, ServiceResult,
         routing::{self, Destination},
     },
 };
@@ -21,6 +22,31 @@ pub struct NewRating {
     pub level: RatingLevel,
     pub score: Option<i16>,
     pub comment: Option<Text>,
+    /// Why not (fully) satisfied: only with 不满意 or 基本满意.
+    pub reasons: Vec<DissatisfactionReason>,
+}
+
+/// The reasons as stored (comma-separated, each once, in the list's order), or why not.
+fn stored_reasons(
+    level: RatingLevel,
+    reasons: &[DissatisfactionReason],
+) -> ServiceResult<Option<String>> {
+    if reasons.is_empty() {
+        return Ok(None);
+    }
+    if level == RatingLevel::Satisfied {
+        return Err(ServiceError::rejected(
+            Code::InvalidField,
+            "reasons",
+            "reasons go with `unsatisfied` or `basically_satisfied` only",
+        ));
+    }
+    let codes: Vec<&str> = DissatisfactionReason::ALL
+        .iter()
+        .filter(|r| reasons.contains(r))
+        .map(|r| r.as_str())
+        .collect();
+    Ok(Some(codes.join(",")))
 }
 
 /// Rates a resolved ticket (one rating per resolution round).
@@ -31,6 +57,7 @@ pub async fn rate(
     new: NewRating,
 ) -> ServiceResult<TicketView> {
     let caller = Caller::Resident(resident_id);
+    let reasons = stored_reasons(new.level, &new.reasons)?;
     change(
         ctx,
         &caller,
@@ -69,6 +96,7 @@ pub async fn rate(
                 level: Set(new.level),
                 score: Set(new.score),
                 comment: Set(new.comment.map(Text::into_inner)),
+                reasons: Set(reasons),
                 created_at: Set(c.at),
             }
             .insert(c.txn)

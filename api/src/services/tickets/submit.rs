@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    EventDraft, Shown, TicketView, assemble, category_of, event_row, rejected, view::view,
+    EventDraft, Shown, TicketView, assemble, category_of, event_row, praise, rejected, view::view,
 };
 use crate::{
     domain::{
@@ -50,6 +50,10 @@ pub struct NewTicket {
     pub prefer_assignee: Option<Uuid>,
     /// A public suggestion (listed on the public board, open to "me too").
     pub public: bool,
+    /// Praise: the worker it thanks.
+    pub praised_staff_id: Option<Uuid>,
+    /// Praise: the resident's earlier ticket it thanks for.
+    pub follows_ticket_id: Option<Uuid>,
 }
 
 /// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
@@ -198,7 +202,7 @@ pub enum Reporter {
 }
 
 impl Reporter {
-    fn resident(self) -> Option<Uuid> {
+    pub(super) fn resident(self) -> Option<Uuid> {
         match self {
             Reporter::Resident(id) => Some(id),
             _ => None,
@@ -283,6 +287,7 @@ pub async fn create_in(
     idem: Option<&Idempotency>,
     drawn: Option<String>,
 ) -> ServiceResult<ticket::Model> {
+    praise::check_kind(&new)?;
     let dir = ctx.dir_in(txn).await?;
     let category = dir
         .category_by_reference(&new.category_code)
@@ -315,14 +320,24 @@ pub async fn create_in(
         building: building.as_ref(),
         resident: resident.as_ref(),
     };
-    let dest = destination(txn, ctx, &dir, &place, &new).await?;
+    let praise = new.kind == TicketKind::Praise;
+    let mut dest = destination(txn, ctx, &dir, &place, &new).await?;
+    if praise {
+        dest = praise::destination(txn, &dir, by, &new, dest).await?;
+    }
     let at = ctx.now();
     let number = match drawn {
         Some(n) => n,
         None => next_number(txn, at).await?,
     };
-    let found = dest.assignee_id.is_some();
-    let routed = next(Status::Submitted, Action::Route { found })?;
+    // Praise is closed on arrival: nobody owes it an answer.
+    let second = match praise {
+        true => Action::Acknowledge,
+        false => Action::Route {
+            found: dest.assignee_id.is_some(),
+        },
+    };
+    let routed = next(Status::Submitted, second)?;
     let attachment_ids = new.attachment_ids.clone();
     let arrival = Arrival {
         number,
@@ -332,7 +347,9 @@ pub async fn create_in(
         idem,
         at,
     };
-    let model = new_row(ctx, &place, new, arrival).insert(txn).await?;
+    let mut row = new_row(ctx, &place, new, arrival);
+    crate::services::rollups::stamp_moments(None, &mut row)?;
+    let model = row.insert(txn).await?;
     let submit = EventDraft {
         action: Action::Submit.name(),
         from: None,
@@ -341,12 +358,11 @@ pub async fn create_in(
         visibility: Visibility::Public,
         moderation: None,
     };
-    let route = EventDraft::transition(
-        Action::Route { found: true },
-        Status::Submitted,
-        routed,
-        Some(route_note(&dir, &dest)),
-    );
+    let note = match praise {
+        true => praise_note(&dir, &dest),
+        false => route_note(&dir, &dest),
+    };
+    let route = EventDraft::transition(second, Status::Submitted, routed, Some(note));
     ticket_event::Entity::insert_many([
         event_row(model.id, 1, by.actor(), submit, at),
         event_row(model.id, 2, (ActorKind::System, None), route, at),
@@ -355,7 +371,11 @@ pub async fn create_in(
     .await?;
     crate::services::rollups::ticket_created(txn, &model).await?;
     if let Some(assignee) = model.assignee_id {
-        notify::staff(txn, assignee, notify::Event::Assigned, &model, at).await?;
+        let event = match praise {
+            true => notify::Event::Praised,
+            false => notify::Event::Assigned,
+        };
+        notify::staff(txn, assignee, event, &model, at).await?;
     }
     if let Some(r) = by.resident() {
         let owner = Owner {
@@ -432,7 +452,10 @@ fn new_row(
     a: Arrival<'_>,
 ) -> ticket::ActiveModel {
     let category = place.category;
-    let response_due = sla::response_deadline(category, a.at, ctx.calendar);
+    // Praise has no deadlines (and so no SLA clock, no escalation, no place in the rates).
+    let praise = new.kind == TicketKind::Praise;
+    let response_due = (!praise).then(|| sla::response_deadline(category, a.at, ctx.calendar));
+    let resolution_due = (!praise).then(|| sla::resolution_deadline(category, a.at, ctx.calendar));
     // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
     let contact_phone = match new.contact_phone.as_ref() {
         Some(p) => Some(p.as_str().to_owned()),
@@ -463,9 +486,9 @@ fn new_row(
         channel: Set(new.channel),
         resident_id: Set(a.by.resident()),
         created_by_staff_id: Set(a.by.staff()),
-        response_due_at: Set(Some(response_due)),
-        resolution_due_at: Set(Some(sla::resolution_deadline(category, a.at, ctx.calendar))),
-        next_response_check_at: Set((a.routed != Status::InProgress).then_some(response_due)),
+        response_due_at: Set(response_due),
+        resolution_due_at: Set(resolution_due),
+        next_response_check_at: Set(response_due.filter(|_| a.routed != Status::InProgress)),
         resolution_overdue: Set(false),
         return_visit_at: Set(None),
         return_visit_outcome: Set(None),
@@ -478,7 +501,7 @@ fn new_row(
         submitted_at: Set(a.at),
         accepted_at: Set(None),
         resolved_at: Set(None),
-        closed_at: Set(None),
+        closed_at: Set(a.routed.is_terminal().then_some(a.at)),
         reopen_count: Set(0),
         return_visit_required: Set(false),
         duplicate_of: Set(None),
@@ -489,6 +512,19 @@ fn new_row(
         request_hash: Set(a.idem.map(|i| i.request_hash.clone())),
         created_at: Set(a.at),
         updated_at: Set(a.at),
+        response_counted_at: Set(None),
+        resolution_counted_at: Set(None),
+        excluded_from_rates: Set(false),
+        praised_staff_id: Set(new.praised_staff_id),
+        follows_ticket_id: Set(new.follows_ticket_id),
+    }
+}
+
+/// The timeline note of a praise: whom it was passed to.
+fn praise_note(dir: &Directory, dest: &Destination) -> String {
+    match dest.assignee_id.and_then(|id| dir.staff_name(id)) {
+        Some(name) => format!("表扬已转达{name}"),
+        None => "已收到表扬".to_owned(),
     }
 }
 

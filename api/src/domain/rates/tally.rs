@@ -1,61 +1,9 @@
-//! The three rates (三率) and their companions (SPEC §7), computed from ticket and rating rows.
-//! Every grouping (area, worker, category, day, week) uses these same definitions:
-//!
-//! - **received**: tickets submitted in the period, less those withdrawn or rejected (invalid,
-//!   out of scope or duplicates), which are counted apart as `withdrawn` and `rejected`.
-//! - **response rate** = `responded_in_time` / `response_due`: of the tickets whose response was
-//!   due in the period (not withdrawn or rejected before it was due), those accepted by then.
-//! - **resolution rate** = `resolved` / `received`: received tickets whose current resolution
-//!   stands (a reopened ticket counts again only once resolved again).
-//! - **satisfaction rate** = (`satisfied` + w × `basically_satisfied`) / `rated`, over the
-//!   ratings given in the period (one per resolution round); w is configurable (default 1.0).
-//! - **reopen rate** = received tickets reopened at least once / received.
-//! - **overdue_open**: tickets open now with a deadline passed.
-//! - median and p90 minutes from submission to acceptance and to resolution, over received ones.
-//! - **composite score** = 100 × (w_r × response + w_s × resolution + w_t × satisfaction).
-//!
-//! A rate whose denominator is 0 is `None`, never 0 or NaN.
-use chrono::{DateTime, Duration, Utc};
+//! Counting: a [`Tally`] adds tickets and ratings up; [`Tally::figures`] turns it into the
+//! rates (definitions in the module above).
+use chrono::{DateTime, Utc};
 
-use super::{RatingLevel, lifecycle::Status};
-
-/// A window of time, `[from, to)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Period {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
-
-impl Period {
-    /// What an office asks for: `to` by default now, `from` by default 30 days before `to`.
-    pub fn asked(
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let to = to.unwrap_or(now);
-        Period {
-            from: from.unwrap_or(to - Duration::days(30)),
-            to,
-        }
-    }
-
-    pub fn contains(self, t: DateTime<Utc>) -> bool {
-        t >= self.from && t < self.to
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct TicketRow {
-    pub status: Status,
-    pub submitted_at: DateTime<Utc>,
-    pub response_due_at: Option<DateTime<Utc>>,
-    pub resolution_due_at: Option<DateTime<Utc>>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub reopen_count: i32,
-}
+use super::TicketRow;
+use crate::domain::{DissatisfactionReason, RatingLevel, lifecycle::Status};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Weights {
@@ -76,22 +24,62 @@ impl Default for Weights {
     }
 }
 
+/// How often each reason was given with a 不满意 or 基本满意 rating.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reasons {
+    pub not_solved: u64,
+    pub too_slow: u64,
+    pub attitude: u64,
+    pub no_contact: u64,
+    pub disagree_result: u64,
+    pub other: u64,
+}
+
+impl Reasons {
+    pub fn count_mut(&mut self, r: DissatisfactionReason) -> &mut u64 {
+        match r {
+            DissatisfactionReason::NotSolved => &mut self.not_solved,
+            DissatisfactionReason::TooSlow => &mut self.too_slow,
+            DissatisfactionReason::Attitude => &mut self.attitude,
+            DissatisfactionReason::NoContact => &mut self.no_contact,
+            DissatisfactionReason::DisagreeResult => &mut self.disagree_result,
+            DissatisfactionReason::Other => &mut self.other,
+        }
+    }
+
+    pub fn count(&self, r: DissatisfactionReason) -> u64 {
+        let mut copy = *self;
+        *copy.count_mut(r)
+    }
+
+    fn merge(&mut self, other: &Reasons) {
+        for r in DissatisfactionReason::ALL {
+            *self.count_mut(*r) += other.count(*r);
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figures {
     pub received: u64,
     pub withdrawn: u64,
     pub rejected: u64,
+    pub praise_received: u64,
+    pub appealed_excluded: u64,
     pub accepted: u64,
     pub response_due: u64,
     pub responded_in_time: u64,
     pub response_rate: Option<f64>,
     pub resolved: u64,
+    pub resolution_due: u64,
+    pub resolved_in_time: u64,
     pub resolution_rate: Option<f64>,
     pub rated: u64,
     pub satisfied: u64,
     pub basically_satisfied: u64,
     pub unsatisfied: u64,
     pub satisfaction_rate: Option<f64>,
+    pub reasons: Reasons,
     pub reopened: u64,
     pub reopen_rate: Option<f64>,
     pub overdue_open: u64,
@@ -102,7 +90,7 @@ pub struct Figures {
     pub composite_score: Option<f64>,
 }
 
-fn rate(num: f64, den: u64) -> Option<f64> {
+pub(super) fn rate(num: f64, den: u64) -> Option<f64> {
     (den > 0).then(|| num / den as f64)
 }
 
@@ -121,22 +109,28 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
 }
 
 /// The countable part of the figures, for one window of time: what a ticket submitted in it,
-/// a response falling due in it and a rating given in it add. Tallies of disjoint windows
-/// (or places) add up to the tally of their union, which is what makes daily rollups exact.
+/// a ticket counting in the response or resolution rate in it and a rating given in it add.
+/// Tallies of disjoint windows (or places) add up to the tally of their union, which is what
+/// makes daily rollups exact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     pub received: u64,
     pub withdrawn: u64,
     pub rejected: u64,
+    pub praise_received: u64,
+    pub appealed_excluded: u64,
     pub accepted: u64,
     pub resolved: u64,
     pub reopened: u64,
     pub response_due: u64,
     pub responded_in_time: u64,
+    pub resolution_due: u64,
+    pub resolved_in_time: u64,
     pub rated: u64,
     pub satisfied: u64,
     pub basically_satisfied: u64,
     pub unsatisfied: u64,
+    pub reasons: Reasons,
     /// Seconds from submission to acceptance of the received tickets that were accepted.
     pub response_secs: Vec<u32>,
     /// Seconds from submission to resolution of the received tickets that stand resolved.
@@ -146,6 +140,14 @@ pub struct Tally {
 impl Tally {
     /// A ticket submitted in the window.
     pub fn add_submitted(&mut self, t: &TicketRow) {
+        if t.praise {
+            self.praise_received += 1;
+            return;
+        }
+        if t.excluded {
+            self.appealed_excluded += 1;
+            return;
+        }
         match t.status {
             Status::Withdrawn => self.withdrawn += 1,
             Status::Rejected => self.rejected += 1,
@@ -166,29 +168,28 @@ impl Tally {
         }
     }
 
-    /// A ticket whose response fell due in the window. One withdrawn or rejected before it
-    /// was due (and never accepted) was never owed a response.
-    pub fn add_due(&mut self, t: &TicketRow) {
-        let Some(due) = t.response_due_at else {
-            return;
-        };
-        let dropped = matches!(t.status, Status::Withdrawn | Status::Rejected);
-        if dropped && t.accepted_at.is_none() && t.closed_at.is_some_and(|c| c <= due) {
-            return;
-        }
+    /// A ticket whose response moment lies in the window.
+    pub fn add_response(&mut self, t: &TicketRow) {
         self.response_due += 1;
-        if t.accepted_at.is_some_and(|a| a <= due) {
-            self.responded_in_time += 1;
-        }
+        self.responded_in_time += u64::from(t.responded_in_time());
     }
 
-    /// A rating given in the window.
-    pub fn add_rating(&mut self, level: RatingLevel) {
+    /// A ticket whose resolution moment lies in the window.
+    pub fn add_resolution(&mut self, t: &TicketRow) {
+        self.resolution_due += 1;
+        self.resolved_in_time += u64::from(t.resolved_in_time());
+    }
+
+    /// A rating given in the window, with the reasons given for it.
+    pub fn add_rating(&mut self, level: RatingLevel, reasons: &[DissatisfactionReason]) {
         self.rated += 1;
         match level {
             RatingLevel::Satisfied => self.satisfied += 1,
             RatingLevel::BasicallySatisfied => self.basically_satisfied += 1,
             RatingLevel::Unsatisfied => self.unsatisfied += 1,
+        }
+        for r in reasons {
+            *self.reasons.count_mut(*r) += 1;
         }
     }
 
@@ -197,15 +198,20 @@ impl Tally {
         self.received += other.received;
         self.withdrawn += other.withdrawn;
         self.rejected += other.rejected;
+        self.praise_received += other.praise_received;
+        self.appealed_excluded += other.appealed_excluded;
         self.accepted += other.accepted;
         self.resolved += other.resolved;
         self.reopened += other.reopened;
         self.response_due += other.response_due;
         self.responded_in_time += other.responded_in_time;
+        self.resolution_due += other.resolution_due;
+        self.resolved_in_time += other.resolved_in_time;
         self.rated += other.rated;
         self.satisfied += other.satisfied;
         self.basically_satisfied += other.basically_satisfied;
         self.unsatisfied += other.unsatisfied;
+        self.reasons.merge(&other.reasons);
         self.response_secs.extend_from_slice(&other.response_secs);
         self.resolution_secs
             .extend_from_slice(&other.resolution_secs);
@@ -217,24 +223,26 @@ impl Tally {
             received: self.received,
             withdrawn: self.withdrawn,
             rejected: self.rejected,
+            praise_received: self.praise_received,
+            appealed_excluded: self.appealed_excluded,
             accepted: self.accepted,
             response_due: self.response_due,
             responded_in_time: self.responded_in_time,
             resolved: self.resolved,
+            resolution_due: self.resolution_due,
+            resolved_in_time: self.resolved_in_time,
             rated: self.rated,
             satisfied: self.satisfied,
             basically_satisfied: self.basically_satisfied,
             unsatisfied: self.unsatisfied,
+            reasons: self.reasons,
             reopened: self.reopened,
             overdue_open,
             ..Figures::default()
         };
         f.response_rate = rate(f.responded_in_time as f64, f.response_due);
-        f.resolution_rate = rate(f.resolved as f64, f.received);
-        f.satisfaction_rate = rate(
-            f.satisfied as f64 + w.basically_satisfied * f.basically_satisfied as f64,
-            f.rated,
-        );
+        f.resolution_rate = rate(f.resolved_in_time as f64, f.resolution_due);
+        f.satisfaction_rate = rate(satisfied_weighted(&f, w), f.rated);
         f.reopen_rate = rate(f.reopened as f64, f.received);
         f.median_response_minutes = percentile_minutes(&mut self.response_secs, 0.5);
         f.p90_response_minutes = percentile_minutes(&mut self.response_secs, 0.9);
@@ -250,6 +258,11 @@ impl Tally {
     }
 }
 
+/// The satisfaction rate's numerator: satisfied + w × basically satisfied.
+pub(super) fn satisfied_weighted(f: &Figures, w: Weights) -> f64 {
+    f.satisfied as f64 + w.basically_satisfied * f.basically_satisfied as f64
+}
+
 /// Seconds as stored in a rollup: little-endian u32s.
 pub fn encode_secs(secs: &[u32]) -> Vec<u8> {
     secs.iter().flat_map(|s| s.to_le_bytes()).collect()
@@ -261,14 +274,6 @@ pub fn decode_secs(bytes: &[u8], into: &mut Vec<u32>) {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
     );
-}
-
-/// An open ticket past its response or resolution deadline.
-pub fn is_overdue_open(t: &TicketRow, now: DateTime<Utc>) -> bool {
-    let open = t.status.is_open();
-    let response_late = t.accepted_at.is_none() && t.response_due_at.is_some_and(|d| d < now);
-    let resolution_late = t.resolution_due_at.is_some_and(|d| d < now);
-    open && (response_late || resolution_late)
 }
 
 #[cfg(test)]
@@ -300,5 +305,33 @@ mod tests {
         assert_eq!(percentile_minutes(&mut back, 0.9), Some(9.0));
         assert_eq!(percentile_minutes(&mut back, 1.0), Some(10.0));
         assert_eq!(percentile_minutes(&mut [420], 0.9), Some(7.0));
+    }
+
+    #[test]
+    fn reasons_are_counted_per_rating_and_add_up() {
+        let mut a = Tally::default();
+        a.add_rating(
+            RatingLevel::Unsatisfied,
+            &[
+                DissatisfactionReason::NotSolved,
+                DissatisfactionReason::TooSlow,
+            ],
+        );
+        let mut b = Tally::default();
+        b.add_rating(
+            RatingLevel::BasicallySatisfied,
+            &[DissatisfactionReason::TooSlow],
+        );
+        a.merge(&b);
+        let f = a.figures(0, Weights::default());
+        assert_eq!(
+            (
+                f.rated,
+                f.reasons.not_solved,
+                f.reasons.too_slow,
+                f.reasons.other
+            ),
+            (2, 1, 2, 0)
+        );
     }
 }
