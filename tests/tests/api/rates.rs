@@ -149,3 +149,239 @@ async fn each_ticket_counts_at_its_moment_however_the_period_is_cut() {
     assert_eq!(whole["resolution_rate"].as_f64(), Some(0.75));
     assert_eq!(rates(&whole), (Some(5), Some(3), Some(0.6)));
 }
+
+/// A resident's ticket at A1, accepted and resolved by A1's worker: `(resident, ticket id)`.
+async fn resolved_ticket(app: &TestApp, w: &World, resident: &str) -> String {
+    let t = app
+        .post("/api/v1/tickets", resident, complaint_at("noise", A1_POINT))
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+    let id = t.body["id"].as_str().unwrap_or_default().to_owned();
+    for (action, body) in [
+        ("accept", json!({})),
+        ("resolve", json!({"note": "已处理"})),
+    ] {
+        let r = app.act(&id, action, &w.gw_a1, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    id
+}
+
+fn praise(extra: Value) -> Value {
+    let mut body =
+        json!({"kind": "praise", "category": "noise", "description": "感谢网格员及时处理"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    body
+}
+
+/// Praise (part 3): no deadlines, no queue, in no rate; counted per grid and worker, and the
+/// worker it thanks is told.
+#[tokio::test]
+async fn praise_is_closed_on_arrival_counted_apart_and_passed_on() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    app.clock.set(beijing("2026-11-20 08:00"));
+    let followed = resolved_ticket(&app, &w, &resident).await;
+
+    let thanks = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            praise(json!({"follows_ticket_id": followed})),
+        )
+        .await;
+    assert_eq!(thanks.status, StatusCode::CREATED, "{}", thanks.body);
+    let t = &thanks.body;
+    assert_eq!(t["status"], "closed");
+    assert!(
+        t["response_due_at"].is_null() && t["resolution_due_at"].is_null(),
+        "{t}"
+    );
+    assert_eq!(t["assignee"]["id"], w.gw_a1.id.as_str());
+    assert_eq!(t["grid"]["id"], w.a1.as_str());
+    let shown = app
+        .get(
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap_or_default()),
+            &resident,
+        )
+        .await;
+    let actions: Vec<&str> = shown.body["events"]
+        .as_array()
+        .map(|es| es.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, ["submit", "acknowledge"], "{}", shown.body);
+
+    // Naming a worker: it counts at their grid, without any place given.
+    let named = app
+        .post(
+            "/api/v1/tickets",
+            &resident,
+            praise(json!({"praised_staff_id": w.gw_a2.id})),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::CREATED, "{}", named.body);
+    assert_eq!(named.body["grid"]["id"], w.a2.as_str());
+
+    let outbox = app.get("/api/v1/admin/outbox", &app.admin_token).await;
+    let praised: Vec<&str> = outbox
+        .body
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|m| m["event"] == "praised")
+                .filter_map(|m| m["recipient_id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(praised.len(), 2, "{}", outbox.body);
+    assert!(praised.contains(&w.gw_a1.id.as_str()) && praised.contains(&w.gw_a2.id.as_str()));
+
+    // Neither queue nor rate: the street's figures count the complaint only.
+    app.clock.set(beijing("2026-11-20 12:00"));
+    let s = summary(&app, &w.street_admin.token, &w.street, "").await;
+    assert_eq!(
+        (
+            s["received"].as_u64(),
+            s["praise_received"].as_u64(),
+            s["response_due"].as_u64(),
+            s["resolution_due"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1), Some(1)),
+        "{s}"
+    );
+    for (by, a, b) in [("grid", &w.a1, &w.a2), ("worker", &w.gw_a1.id, &w.gw_a2.id)] {
+        let r = app
+            .get(
+                &format!("/api/v1/stats/breakdown?area_id={}&by={by}", w.street),
+                &w.street_admin.token,
+            )
+            .await;
+        let praise_of = |key: &str| {
+            r.body["groups"]
+                .as_array()
+                .and_then(|gs| gs.iter().find(|g| g["key"] == key))
+                .and_then(|g| g["praise_received"].as_u64())
+        };
+        assert_eq!(
+            (praise_of(a), praise_of(b)),
+            (Some(1), Some(1)),
+            "{by}: {}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn praise_targets_are_checked() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let (alice, bob) = (app.resident("alice").await, app.resident("bob").await);
+    let alices = resolved_ticket(&app, &w, &alice).await;
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &bob,
+            praise(json!({"follows_ticket_id": alices})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "another's ticket"
+    );
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &bob,
+            praise(json!({"praised_staff_id": uuid::Uuid::new_v4()})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_staff")
+    );
+    let mut complaint = complaint_at("noise", A1_POINT);
+    complaint["praised_staff_id"] = json!(w.gw_a1.id);
+    let r = app.post("/api/v1/tickets", &bob, complaint).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    let mine = app.get("/api/v1/tickets", &bob).await;
+    assert_eq!(
+        mine.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing written"
+    );
+}
+
+/// Structured dissatisfaction (part 6): reasons from a fixed list with 不满意 and 基本满意,
+/// shown with the rating and counted per grid and worker.
+#[tokio::test]
+async fn dissatisfaction_reasons_are_kept_and_counted() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    app.clock.set(beijing("2026-11-20 08:00"));
+    let id = resolved_ticket(&app, &w, &resident).await;
+    let rate = |body: Value| {
+        let app = &app;
+        let (path, token) = (format!("/api/v1/tickets/{id}/rating"), resident.clone());
+        async move { app.post(&path, &token, body).await }
+    };
+    let r = rate(json!({"level": "satisfied", "reasons": ["too_slow"]})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{}",
+        r.body
+    );
+    let r = rate(json!({"level": "unsatisfied", "reasons": ["not_solved", "rude"]})).await;
+    assert!(r.status.is_client_error(), "not in the list: {}", r.body);
+    let r =
+        rate(json!({"level": "unsatisfied", "reasons": ["too_slow", "not_solved", "too_slow"]}))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["ratings"][0]["reasons"],
+        json!(["not_solved", "too_slow"])
+    );
+    // Reopened to the worker, resolved again, rated 基本满意 for want of contact.
+    for (action, body) in [
+        ("accept", json!({})),
+        ("resolve", json!({"note": "已再次处理"})),
+    ] {
+        let r = app.act(&id, action, &w.gw_a1, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    let r = rate(json!({"level": "basically_satisfied", "reasons": ["no_contact"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    for (by, key) in [("grid", &w.a1), ("worker", &w.gw_a1.id)] {
+        let r = app
+            .get(
+                &format!("/api/v1/stats/breakdown?area_id={}&by={by}", w.street),
+                &w.street_admin.token,
+            )
+            .await;
+        let g = r.body["groups"]
+            .as_array()
+            .and_then(|gs| gs.iter().find(|g| g["key"] == key.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            (
+                g["reason_not_solved"].as_u64(),
+                g["reason_too_slow"].as_u64(),
+                g["reason_no_contact"].as_u64(),
+                g["reason_attitude"].as_u64(),
+                g["rated"].as_u64()
+            ),
+            (Some(1), Some(1), Some(1), Some(0), Some(2)),
+            "{by}: {g}"
+        );
+    }
+}
