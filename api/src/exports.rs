@@ -31,15 +31,21 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The line on top of every table: the area and the period, in Beijing time.
+fn heading(area_name: &str, period: Period) -> String {
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M");
+    format!(
+        "{area_name}　{} 至 {}（北京时间）",
+        at(period.from),
+        at(period.to)
+    )
+}
+
 /// CSV: a comment line with the area and period, the header, then one line per row.
 pub fn csv(area_name: &str, period: Period, rows: Rows) -> String {
     let mut out = String::from("\u{feff}");
-    out.push_str(&format!(
-        "# {} {} — {}\r\n",
-        area_name,
-        period.from.to_rfc3339(),
-        period.to.to_rfc3339()
-    ));
+    out.push_str(&format!("# {}\r\n", heading(area_name, period)));
     let header: Vec<String> = std::iter::once(GROUP)
         .chain(exported().map(|c| c.zh))
         .map(csv_field)
@@ -65,15 +71,7 @@ pub fn xlsx(
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.0%");
-    let heading = format!(
-        "{}　{} 至 {}",
-        area_name,
-        period
-            .from
-            .with_timezone(&beijing())
-            .format("%Y-%m-%d %H:%M"),
-        period.to.with_timezone(&beijing()).format("%Y-%m-%d %H:%M")
-    );
+    let heading = heading(area_name, period);
     for (title, rows) in sheets {
         let sheet = book.add_worksheet();
         sheet.set_name(&title)?;

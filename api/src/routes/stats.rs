@@ -1,5 +1,4 @@
 //! Statistics for offices: the three rates, breakdowns, exports, a heatmap, and workers' load.
-use chrono::{DateTime, Utc};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::Query,
@@ -12,7 +11,7 @@ use super::{ApiResult, Tag, auth::StaffAuth};
 use crate::{
     domain::{
         columns::{COLUMNS, column},
-        rates::{Figures, Period},
+        rates::{Figures, NamedPeriod, Period, PeriodError},
     },
     error::{ApiError, Code},
     exports,
@@ -76,13 +75,22 @@ impl StatsApi {
     }
 }
 
-/// The period asked for; by default the 30 days up to now.
+/// The period asked for: named, or from `from` and `to`; by default the 30 days up to now.
 fn period(
     ctx: &Ctx<'_>,
-    from: Query<Option<DateTime<Utc>>>,
-    to: Query<Option<DateTime<Utc>>>,
-) -> Period {
-    Period::asked(from.0, to.0, ctx.now())
+    from: Query<Option<PeriodBound>>,
+    to: Query<Option<PeriodBound>>,
+    named: Query<Option<NamedPeriod>>,
+) -> ApiResult<Period> {
+    Period::asked(from.0.map(|b| b.0), to.0.map(|b| b.0), named.0, ctx.now()).map_err(|e| {
+        let (field, detail) = match e {
+            PeriodError::Both => ("period", "give `period` or `from`/`to`, not both"),
+            PeriodError::Backwards => ("to", "`to` must follow `from`"),
+        };
+        ApiError::new(Code::InvalidField)
+            .field(field)
+            .detail(detail)
+    })
 }
 
 fn download(body: Vec<u8>, content_type: &str, filename: &str) -> FileDownload {
@@ -103,11 +111,12 @@ impl StatsApi {
         &self,
         auth: StaffAuth,
         area_id: Query<Uuid>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
     ) -> ApiResult<Json<Summary>> {
         let ctx = self.state.ctx();
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let (asked, figures) = self.figures(&ctx, &auth, area_id.0, asked).await?;
         Ok(Json(Summary {
             area_id: asked.area_id,
@@ -128,8 +137,9 @@ impl StatsApi {
         auth: StaffAuth,
         area_id: Query<Uuid>,
         by: Query<Grouping>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
         sort: Query<Option<String>>,
         order: Query<Option<String>>,
     ) -> ApiResult<Json<Breakdown>> {
@@ -143,7 +153,7 @@ impl StatsApi {
                     .detail(format!("one of {}", names.join(", ")))
             })?),
         };
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let data = self
             .data(&ctx, &auth, area_id.0, asked, &[by.0], false)
             .await?;
@@ -180,11 +190,12 @@ impl StatsApi {
         auth: StaffAuth,
         area_id: Query<Uuid>,
         by: Query<Option<Grouping>>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
     ) -> ApiResult<FileDownload> {
         let ctx = self.state.ctx();
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let body = match by.0 {
             None => {
                 let (asked, figures) = self.figures(&ctx, &auth, area_id.0, asked).await?;
@@ -216,12 +227,13 @@ impl StatsApi {
         &self,
         auth: StaffAuth,
         area_id: Query<Uuid>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
     ) -> ApiResult<FileDownload> {
         let ctx = self.state.ctx();
         // One period for every sheet, even when `to` defaults to now.
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let data = self
             .data(&ctx, &auth, area_id.0, asked, Grouping::ALL, false)
             .await?;
@@ -249,11 +261,12 @@ impl StatsApi {
         &self,
         auth: StaffAuth,
         area_id: Query<Uuid>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
     ) -> ApiResult<Json<Value>> {
         let ctx = self.state.ctx();
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let data = self.data(&ctx, &auth, area_id.0, asked, &[], true).await?;
         Ok(Json(services::stats::heatmap(&ctx, &data).await?))
     }
@@ -264,11 +277,12 @@ impl StatsApi {
         &self,
         auth: StaffAuth,
         area_id: Query<Uuid>,
-        from: Query<Option<DateTime<Utc>>>,
-        to: Query<Option<DateTime<Utc>>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
     ) -> ApiResult<Json<Vec<WorkerFigures>>> {
         let ctx = self.state.ctx();
-        let asked = period(&ctx, from, to);
+        let asked = self::period(&ctx, from, to, period)?;
         let data = self
             .data(&ctx, &auth, area_id.0, asked, &[Grouping::Worker], true)
             .await?;

@@ -5,15 +5,55 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{
     Object,
     registry::{MetaSchema, MetaSchemaRef, Registry},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type},
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::{
     columns::{COLUMNS, Column, Shape},
-    rates::Figures,
+    rates::{Bound, Figures},
 };
+
+/// `from` or `to` of a statistics period: an RFC 3339 instant or a plain date (a Beijing day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeriodBound(pub Bound);
+
+impl Type for PeriodBound {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "PeriodBound".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let mut schema = MetaSchema::new("string");
+        schema.description = Some(
+            "An RFC 3339 instant (2026-11-01T08:00:00+08:00) or a date (2026-11-01): a Beijing \
+             day, from its 00:00 +08:00 as `from`, included whole as `to`.",
+        );
+        schema.example = Some(Value::String("2026-11-01".into()));
+        MetaSchemaRef::Inline(Box::new(schema))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromParameter for PeriodBound {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Bound::parse(value)
+            .map(PeriodBound)
+            .ok_or_else(|| ParseError::custom("an RFC 3339 instant or a date YYYY-MM-DD"))
+    }
+}
 
 /// The figures of SPEC §7, one field per row of `domain::columns::COLUMNS` (definitions in the
 /// API description). Rates are fractions (0.95), `null` when their denominator is 0.

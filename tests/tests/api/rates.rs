@@ -385,3 +385,63 @@ async fn dissatisfaction_reasons_are_kept_and_counted() {
         );
     }
 }
+
+/// Periods as people say them (part 4): plain dates are Beijing days, named periods follow the
+/// Beijing calendar, and the CSV says which period it holds in Beijing time.
+#[tokio::test]
+async fn periods_can_be_plain_dates_or_named() {
+    let Fixture { app, w, .. } = fixture().await;
+    let (token, area) = (&w.ca_admin.token, &w.ca);
+    let day = summary(&app, token, area, "&from=2026-11-16&to=2026-11-16").await;
+    assert_eq!(
+        (day["from"].as_str(), day["to"].as_str()),
+        (
+            Some("2026-11-15T16:00:00+00:00"),
+            Some("2026-11-16T16:00:00+00:00")
+        ),
+        "{day}"
+    );
+    assert_eq!(
+        (day["received"].as_u64(), rates(&day).0),
+        (Some(4), Some(5))
+    );
+    let month = summary(&app, token, area, "&period=this_month").await;
+    assert_eq!(
+        (month["from"].as_str(), month["to"].as_str()),
+        (
+            Some("2026-10-31T16:00:00+00:00"),
+            Some("2026-11-30T16:00:00+00:00")
+        ),
+        "{month}"
+    );
+    assert_eq!(month["received"].as_u64(), Some(4));
+    let last = summary(&app, token, area, "&period=last_month").await;
+    assert_eq!(last["received"].as_u64(), Some(0));
+    for (query, code) in [
+        ("&period=this_month&from=2026-11-01", "invalid_field"),
+        ("&from=2026-11-20&to=2026-11-19", "invalid_field"),
+        ("&from=yesterday", "invalid_body"),
+        ("&period=next_week", "invalid_body"),
+    ] {
+        let r = app
+            .get(
+                &format!("/api/v1/stats/summary?area_id={area}{query}"),
+                token,
+            )
+            .await;
+        assert_eq!(r.code(), code, "{query}: {}", r.body);
+        assert!(r.status.is_client_error());
+    }
+    let (status, csv) = app
+        .fetch_bytes(
+            &format!("/api/v1/stats/export.csv?area_id={area}&from=2026-11-16&to=2026-11-16"),
+            token,
+        )
+        .await;
+    let csv = String::from_utf8_lossy(&csv);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains("甲社区　2026-11-16 00:00 至 2026-11-17 00:00（北京时间）"),
+        "{csv}"
+    );
+}

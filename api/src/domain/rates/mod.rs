@@ -29,46 +29,11 @@
 //!
 //! A rate whose denominator is 0 is `None`, never 0 or NaN. Rankings ([`ranking`]) order by
 //! the lower bound of the Wilson 95 % interval.
-use chrono::{DateTime, Duration, Utc};
-
 mod moments;
+mod period;
 pub mod ranking;
 mod tally;
 
 pub use moments::{TicketRow, is_overdue_open};
+pub use period::{Bound, NamedPeriod, Period, PeriodError};
 pub use tally::{Figures, Reasons, Tally, Weights, decode_secs, encode_secs};
-
-/// A window of time, `[from, to)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Period {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
-
-impl Period {
-    /// What an office asks for: `to` by default now, `from` by default 30 days before `to`.
-    pub fn asked(
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let to = to.unwrap_or(now);
-        Period {
-            from: from.unwrap_or(to - Duration::days(30)),
-            to,
-        }
-    }
-
-    pub fn contains(self, t: DateTime<Utc>) -> bool {
-        t >= self.from && t < self.to
-    }
-
-    /// The part of the period that has happened by `now`: what its figures count (empty for
-    /// a period wholly in the future).
-    pub fn until(self, now: DateTime<Utc>) -> Period {
-        Period {
-            from: self.from,
-            to: self.to.min(now).max(self.from),
-        }
-    }
-}
