@@ -162,6 +162,9 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
             crate::routes::visits::VisitApi {
                 state: state.clone(),
             },
+            crate::routes::appeals::AppealApi {
+                state: state.clone(),
+            },
             AdminApi {
                 state: state.clone(),
             },

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource. Handlers parse, call a service, and map the result.
 pub mod admin;
+pub mod appeals;
 pub mod attachments;
 pub mod auth;
 pub mod open311;

@@ -1,6 +1,7 @@
 //! Integration tests: they drive the HTTP API as the mini-program and the staff console would.
 mod access;
 mod admin;
+mod appeals;
 mod auth;
 mod bad_input;
 mod edges;

@@ -12,6 +12,7 @@
 //! <read version>` (a loser of a race gets `ConcurrentUpdate`, a 409), its timeline event is
 //! inserted beside it, the statistics rollups and the notification outbox are written in the same
 //! transaction.
+pub mod appeals;
 pub mod commands;
 pub mod comments;
 pub mod merge;
