@@ -3,10 +3,13 @@
 //! `domain::columns`'s exported ones, in its order.
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use crate::domain::{
-    calendar::beijing,
-    columns::{Column, Shape, exported},
-    rates::{Figures, Period},
+use crate::{
+    domain::{
+        calendar::beijing,
+        columns::{Column, Shape, exported},
+        rates::{Figures, Period, ranking::Measure},
+    },
+    services::stats::RankedGroup,
 };
 
 /// A table: one named row of figures per group (or the summary's one row).
@@ -67,6 +70,7 @@ pub fn xlsx(
     area_name: &str,
     period: Period,
     sheets: Vec<(String, Rows)>,
+    rankings: &[(Measure, Vec<RankedGroup>)],
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -96,5 +100,60 @@ pub fn xlsx(
         }
         sheet.set_column_width(0, 24)?;
     }
+    if !rankings.is_empty() {
+        ranking_sheet(&mut book, &heading, rankings)?;
+    }
     book.save_to_buffer()
+}
+
+const RANKING_HEADER: [&str; 7] = ["指标", "名次", "网格", "比率", "置信下限", "样本数", "说明"];
+
+/// The grids ranked by each measure, one block under another: the rank (blank when the sample
+/// is too small), the rate and its Wilson lower bound, n.
+fn ranking_sheet(
+    book: &mut Workbook,
+    heading: &str,
+    rankings: &[(Measure, Vec<RankedGroup>)],
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let score = Format::new().set_num_format("0.0");
+    let sheet = book.add_worksheet();
+    sheet.set_name("网格排名")?;
+    sheet.write_string_with_format(0, 0, heading, &bold)?;
+    for (i, title) in RANKING_HEADER.iter().enumerate() {
+        sheet.write_string_with_format(1, i as u16, *title, &bold)?;
+    }
+    let mut r = 2u32;
+    for (measure, groups) in rankings {
+        let shape = match measure {
+            Measure::Composite => &score,
+            _ => &percent,
+        };
+        for g in groups {
+            sheet.write_string(r, 0, measure.title_zh())?;
+            match g.rank {
+                Some(rank) => sheet.write_number(r, 1, f64::from(rank))?,
+                None => sheet.write_string(r, 1, "")?,
+            };
+            sheet.write_string(r, 2, &g.name)?;
+            for (col, value) in [(3, g.rate), (4, g.bound)] {
+                match value {
+                    Some(v) => sheet.write_number_with_format(r, col, v, shape)?,
+                    None => sheet.write_string(r, col, "")?,
+                };
+            }
+            sheet.write_number(r, 5, g.n as f64)?;
+            let note = if g.insufficient {
+                "样本不足，不参与排名"
+            } else {
+                ""
+            };
+            sheet.write_string(r, 6, note)?;
+            r += 1;
+        }
+    }
+    sheet.set_column_width(2, 24)?;
+    sheet.set_column_width(6, 24)?;
+    Ok(())
 }

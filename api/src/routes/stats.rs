@@ -11,7 +11,10 @@ use super::{ApiResult, Tag, auth::StaffAuth};
 use crate::{
     domain::{
         columns::{COLUMNS, column},
-        rates::{Figures, NamedPeriod, Period, PeriodError},
+        rates::{
+            Figures, NamedPeriod, Period, PeriodError,
+            ranking::{Measure, RankBy},
+        },
     },
     error::{ApiError, Code},
     exports,
@@ -221,7 +224,8 @@ impl StatsApi {
         ))
     }
 
-    /// An XLSX workbook: a summary sheet and one sheet per breakdown, with area and period on top.
+    /// An XLSX workbook: a summary sheet, one sheet per breakdown and the grids ranked by each
+    /// measure (`网格排名`), with area and period on top.
     #[oai(path = "/export.xlsx", method = "get")]
     async fn export_xlsx(
         &self,
@@ -245,13 +249,69 @@ impl StatsApi {
                     .map(|by| (by.title_zh().to_owned(), data.rows(*by))),
             )
             .collect();
-        let body = exports::xlsx(&data.area_name, data.period, sheets)
+        let (weights, min) = (
+            services::stats::weights(&ctx),
+            ctx.settings.stats.ranking_min_sample,
+        );
+        let rankings: Vec<_> = Measure::ALL
+            .iter()
+            .map(|m| {
+                let ranked = services::stats::ranking(&data, RankBy::Grid, *m, weights, min);
+                (*m, ranked)
+            })
+            .collect();
+        let body = exports::xlsx(&data.area_name, data.period, sheets, &rankings)
             .map_err(|e| ApiError::from(services::ServiceError::Internal(format!("xlsx: {e}"))))?;
         Ok(download(
             body,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "qiaomen-stats.xlsx",
         ))
+    }
+
+    /// Grids or workers of the area ranked by `measure` (`response`, `resolution`,
+    /// `satisfaction` or `composite`), ordered by the lower bound of the rate's Wilson 95 %
+    /// interval so a small group cannot win by luck; groups with fewer than
+    /// `stats.ranking_min_sample` in the denominator follow unranked (`insufficient`).
+    #[oai(path = "/ranking", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn ranking(
+        &self,
+        auth: StaffAuth,
+        area_id: Query<Uuid>,
+        by: Query<RankBy>,
+        measure: Query<Option<Measure>>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
+    ) -> ApiResult<Json<Ranking>> {
+        let ctx = self.state.ctx();
+        let asked = self::period(&ctx, from, to, period)?;
+        let grouping = match by.0 {
+            RankBy::Grid => Grouping::Grid,
+            RankBy::Worker => Grouping::Worker,
+        };
+        let data = self
+            .data(&ctx, &auth, area_id.0, asked, &[grouping], false)
+            .await?;
+        let measure = measure.0.unwrap_or(Measure::Composite);
+        let min_sample = ctx.settings.stats.ranking_min_sample;
+        let groups = services::stats::ranking(
+            &data,
+            by.0,
+            measure,
+            services::stats::weights(&ctx),
+            min_sample,
+        );
+        Ok(Json(Ranking {
+            area_id: data.area_id,
+            from: data.period.from,
+            to: data.period.to,
+            by: by.0,
+            measure,
+            min_sample,
+            groups: groups.into_iter().map(RankedGroupBody::from).collect(),
+        }))
     }
 
     /// A GeoJSON FeatureCollection of the area's grids with the tickets submitted in the period

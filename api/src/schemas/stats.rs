@@ -182,3 +182,49 @@ pub struct WorkerFigures {
     #[oai(flatten)]
     pub figures: FiguresBody,
 }
+
+#[derive(Object)]
+pub struct RankedGroupBody {
+    /// 1 for the best; `null` when the sample is too small to rank (`insufficient`).
+    #[oai(nullable)]
+    pub rank: Option<u32>,
+    /// The grid's or worker's id.
+    pub key: String,
+    pub name: String,
+    /// The measure's rate (a fraction; the composite score 0–100), `null` without a sample.
+    #[oai(nullable)]
+    pub rate: Option<f64>,
+    /// The lower bound of its Wilson 95 % interval, what the order follows.
+    #[oai(nullable)]
+    pub bound: Option<f64>,
+    /// The denominator (for the composite, the smallest of the three).
+    pub n: u64,
+    /// Fewer than `min_sample` in the denominator: listed after the ranked, unranked.
+    pub insufficient: bool,
+}
+
+#[derive(Object)]
+pub struct Ranking {
+    pub area_id: Uuid,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by: crate::domain::rates::ranking::RankBy,
+    pub measure: crate::domain::rates::ranking::Measure,
+    /// `stats.ranking_min_sample`.
+    pub min_sample: u64,
+    pub groups: Vec<RankedGroupBody>,
+}
+
+impl From<crate::services::stats::RankedGroup> for RankedGroupBody {
+    fn from(g: crate::services::stats::RankedGroup) -> Self {
+        RankedGroupBody {
+            rank: g.rank,
+            key: g.key,
+            name: g.name,
+            rate: g.rate,
+            bound: g.bound,
+            n: g.n,
+            insufficient: g.insufficient,
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod open311;
 mod photos;
 mod privacy;
 mod public;
+mod ranking;
 mod rates;
 mod routing;
 mod stats;

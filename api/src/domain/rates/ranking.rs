@@ -10,6 +10,11 @@ use super::{Figures, Weights, tally::satisfied_weighted};
 use crate::domain::string_enum;
 
 string_enum!(
+    /// What a ranking ranks.
+    RankBy { Grid => "grid", Worker => "worker", }
+);
+
+string_enum!(
     /// What a ranking orders by.
     Measure { Response => "response", Resolution => "resolution", Satisfaction => "satisfaction", Composite => "composite", }
 );

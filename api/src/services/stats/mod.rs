@@ -7,15 +7,18 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, rollups};
+
+mod ranking;
+mod views;
+
 use crate::domain::{
-    AreaKind, RatingLevel, StaffRole, TicketKind,
+    AreaKind, RatingLevel, TicketKind,
     access::StaffScope,
     calendar::beijing,
     lifecycle::Status,
@@ -23,6 +26,8 @@ use crate::domain::{
     string_enum,
 };
 use entity::{rating, ticket};
+pub use ranking::{RankedGroup, ranking};
+pub use views::{heatmap, workers_of};
 
 string_enum!(
     /// How a breakdown groups tickets. Day and week go by the Beijing date of submission.
@@ -173,7 +178,7 @@ async fn ask(
     Ok((asked, dir))
 }
 
-fn weights(ctx: &Ctx<'_>) -> Weights {
+pub fn weights(ctx: &Ctx<'_>) -> Weights {
     Weights {
         basically_satisfied: ctx.settings.stats.basically_satisfied_weight,
         response: ctx.settings.stats.composite_weights.response,
@@ -531,74 +536,4 @@ impl Data {
     pub fn name_of(&self, id: Uuid) -> String {
         self.names.get(&id).cloned().unwrap_or_default()
     }
-}
-
-/// The ids of grid workers and assistants under an area, for the morning view.
-pub async fn workers_of(
-    ctx: &Ctx<'_>,
-    area_id: Uuid,
-) -> ServiceResult<Vec<(Uuid, String, StaffRole)>> {
-    let dir = ctx.dir().await?;
-    let subtree = dir.tree.subtree(area_id);
-    let assignments = entity::staff_assignment::Entity::find()
-        .filter(entity::staff_assignment::Column::AreaId.is_in(subtree))
-        .filter(entity::staff_assignment::Column::Role.is_in([
-            StaffRole::GridWorker,
-            StaffRole::GridAssistant,
-            StaffRole::CommunityAdmin,
-        ]))
-        .all(ctx.db)
-        .await?;
-    let ids: Vec<Uuid> = assignments.iter().map(|a| a.staff_id).collect();
-    let staff: HashMap<Uuid, entity::staff::Model> = entity::staff::Entity::find()
-        .filter(entity::staff::Column::Id.is_in(ids))
-        .all(ctx.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let mut out: Vec<(Uuid, String, StaffRole)> = assignments
-        .into_iter()
-        .filter_map(|a| {
-            staff
-                .get(&a.staff_id)
-                .map(|s| (s.id, s.name.clone(), a.role))
-        })
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-    out.dedup_by_key(|w| w.0);
-    Ok(out)
-}
-
-/// A GeoJSON FeatureCollection of the grids under the area `data` was loaded for (with
-/// `counts`), each with the tickets submitted in the period (`count`) and those still open
-/// (`open`), for a map layer.
-pub async fn heatmap(ctx: &Ctx<'_>, data: &Data) -> ServiceResult<serde_json::Value> {
-    use serde_json::{Value, json};
-    let dir = ctx.dir().await?;
-    let grids = dir.tree.subtree(data.area_id);
-    let rows = entity::area::Entity::find()
-        .filter(entity::area::Column::Id.is_in(grids))
-        .filter(entity::area::Column::Kind.eq(AreaKind::Grid.as_str()))
-        .order_by_asc(entity::area::Column::Code)
-        .all(ctx.db)
-        .await?;
-    let features: Vec<Value> = rows
-        .into_iter()
-        .map(|area| {
-            let geometry: Value = area
-                .boundary
-                .as_deref()
-                .and_then(|b| serde_json::from_str(b).ok())
-                .unwrap_or(Value::Null);
-            let (count, open) = data.per_grid.get(&area.id).copied().unwrap_or_default();
-            json!({
-                "type": "Feature",
-                "id": area.id,
-                "geometry": geometry,
-                "properties": {"grid_id": area.id, "name": area.name, "code": area.code, "count": count, "open": open},
-            })
-        })
-        .collect();
-    Ok(json!({"type": "FeatureCollection", "features": features}))
 }
