@@ -476,10 +476,12 @@ fn life(
         excluded_from_rates: Set(false),
         praised_staff_id: Set(None),
         follows_ticket_id: Set(None),
+        response_staff_id: Set(Some(assignee)),
+        resolution_staff_id: Set(Some(assignee)),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.
-    let _ = rollups::stamp_moments(None, &mut ticket);
+    let _ = rollups::stamp_moments(None, &mut ticket, now);
     Life {
         ticket,
         events,

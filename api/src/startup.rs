@@ -127,7 +127,8 @@ when its response fell due, whichever came first; *response rate* = tickets answ
 deadline / tickets whose response moment lies in the period, so an in-time answer counts when \
 given and an open ticket counts as a miss only once its deadline has passed; a ticket withdrawn or \
 rejected unanswered before its deadline is never counted. *Resolution rate*: the same rule with \
-the resolution deadline (a reopened ticket has no standing resolution until resolved again). \
+the resolution deadline (a reopened ticket has no standing resolution until resolved again; one \
+rejected after acceptance still owes it). \
 *received* = tickets submitted in the period less withdrawn and rejected ones, praise and tickets \
 excluded by an approved appeal (each counted apart: `withdrawn`, `rejected`, `praise_received`, \
 `appealed_excluded`); praise has no deadlines and is in no rate; an approved appeal (甄别) takes a \

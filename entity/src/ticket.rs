@@ -78,6 +78,11 @@ pub struct Model {
     pub praised_staff_id: Option<Uuid>,
     /// Praise: the resident's earlier ticket it thanks for.
     pub follows_ticket_id: Option<Uuid>,
+    /// Who held the ticket when it was answered or its response fell due: the worker its
+    /// response counts for.
+    pub response_staff_id: Option<Uuid>,
+    /// The same for its (latest) resolution.
+    pub resolution_staff_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,7 +7,10 @@
 //!   place for the daily rollups. Existing tickets get theirs here; the rollups are emptied so
 //!   the first start rebuilds them under the new definitions.
 //! - `excluded_from_rates`: an approved appeal (甄别) took the ticket out of the denominators.
-//! - Praise names a worker (`praised_staff_id`) or follows a ticket (`follows_ticket_id`).
+//! - Praise names a worker (`praised_staff_id`) or follows a ticket (`follows_ticket_id`);
+//!   existing praise loses its deadlines and leaves the queues.
+//! - `response_staff_id`, `resolution_staff_id`: who held the ticket when its moment came, for
+//!   the figures per worker (existing tickets: their holder).
 //! - `stat_day` gains the resolution counts, praise, appeal exclusions and the reasons given
 //!   with dissatisfied ratings; `rating.reasons` holds those reasons.
 //! - `appeal`: one row per appeal, at most one pending per ticket.
@@ -53,20 +56,33 @@ const INDEXES: [(&str, &str, &str); 4] = [
 ];
 
 /// A response is made by acceptance, or by resolution or rejection without one; a ticket
-/// dropped (withdrawn or rejected) before it fell due, unanswered, was never owed one.
+/// dropped (withdrawn, or rejected unaccepted) before it fell due was never owed one. Praise
+/// loses its deadlines and leaves the queues (below).
 const BACKFILL: &str = "UPDATE ticket SET \
     response_counted_at = CASE \
       WHEN kind = 'praise' OR response_due_at IS NULL THEN NULL \
       WHEN COALESCE(accepted_at, resolved_at, CASE WHEN status = 'rejected' THEN closed_at END) \
            <= response_due_at \
         THEN COALESCE(accepted_at, resolved_at, CASE WHEN status = 'rejected' THEN closed_at END) \
-      WHEN status IN ('withdrawn', 'rejected') AND closed_at <= response_due_at THEN NULL \
+      WHEN status IN ('withdrawn', 'rejected') AND accepted_at IS NULL \
+           AND closed_at <= response_due_at THEN NULL \
       ELSE response_due_at END, \
     resolution_counted_at = CASE \
       WHEN kind = 'praise' OR resolution_due_at IS NULL THEN NULL \
       WHEN resolved_at <= resolution_due_at THEN resolved_at \
-      WHEN status IN ('withdrawn', 'rejected') AND closed_at <= resolution_due_at THEN NULL \
+      WHEN status IN ('withdrawn', 'rejected') AND accepted_at IS NULL \
+           AND closed_at <= resolution_due_at THEN NULL \
       ELSE resolution_due_at END";
+
+/// Praise has no deadlines and waits in no queue: existing praise loses its deadlines and,
+/// if still open, is closed as of its submission.
+const PRAISE: &str = "UPDATE ticket SET response_due_at = NULL, resolution_due_at = NULL, \
+    next_response_check_at = NULL, resolution_overdue = false, \
+    closed_at = CASE WHEN status IN ('submitted', 'pending_dispatch', 'assigned', 'in_progress') \
+                THEN submitted_at ELSE closed_at END, \
+    status = CASE WHEN status IN ('submitted', 'pending_dispatch', 'assigned', 'in_progress') \
+             THEN 'closed' ELSE status END \
+    WHERE kind = 'praise'";
 
 async fn add_columns(
     manager: &SchemaManager<'_>,
@@ -147,6 +163,8 @@ impl MigrationTrait for Migration {
                 boolean("excluded_from_rates").default(false).take(),
                 uuid_null("praised_staff_id"),
                 uuid_null("follows_ticket_id"),
+                uuid_null("response_staff_id"),
+                uuid_null("resolution_staff_id"),
             ],
         )
         .await?;
@@ -190,6 +208,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         db.execute_unprepared(BACKFILL).await?;
+        db.execute_unprepared(PRAISE).await?;
+        // Who answered for an existing ticket's moments is not recorded: its holder stands in.
+        db.execute_unprepared(
+            "UPDATE ticket SET response_staff_id = assignee_id, resolution_staff_id = assignee_id",
+        )
+        .await?;
         db.execute_unprepared("DELETE FROM stat_day").await?;
         Ok(())
     }
@@ -214,6 +238,8 @@ impl MigrationTrait for Migration {
                 "excluded_from_rates",
                 "praised_staff_id",
                 "follows_ticket_id",
+                "response_staff_id",
+                "resolution_staff_id",
             ],
         )
         .await?;

@@ -155,6 +155,16 @@ impl VisitApi {
                 .field("suggestions")
                 .detail("at most 20 per visit"));
         }
+        if body
+            .suggestions
+            .iter()
+            .any(|s| s.kind == TicketKind::Praise)
+        {
+            // Praise is the resident's own word: staff do not record it for them.
+            return Err(ApiError::new(Code::InvalidField)
+                .field("suggestions")
+                .detail("praise comes from residents, not from a visit"));
+        }
         let mut suggestions = Vec::new();
         for s in body.suggestions {
             suggestions.push(NewTicket {

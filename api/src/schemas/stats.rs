@@ -49,9 +49,9 @@ impl Type for PeriodBound {
 
 impl ParseFromParameter for PeriodBound {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        Bound::parse(value)
-            .map(PeriodBound)
-            .ok_or_else(|| ParseError::custom("an RFC 3339 instant or a date YYYY-MM-DD"))
+        Bound::parse(value).map(PeriodBound).ok_or_else(|| {
+            ParseError::custom("an RFC 3339 instant or a date YYYY-MM-DD, years 2000 to 2100")
+        })
     }
 }
 

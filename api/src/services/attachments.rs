@@ -90,6 +90,9 @@ pub async fn upload(
 
 /// Where a photo is attached: its ticket, why (`ticket`, `comment`, `resolution`) and who may
 /// see it (a staff-only comment's photos are `internal`).
+/// The purpose of appeal evidence (staff only, counted apart from the ticket's photos).
+pub const APPEAL: &str = "appeal";
+
 pub struct Attachment<'a> {
     pub ticket_id: Uuid,
     pub purpose: &'a str,
@@ -135,8 +138,15 @@ pub async fn attach(
             "each must be a photo you uploaded and have not attached yet",
         ));
     }
+    // Appeal evidence has a room of its own: it neither crowds out nor is crowded out by the
+    // ticket's own photos.
+    let same_room = match purpose {
+        APPEAL => attachment::Column::Purpose.eq(APPEAL),
+        _ => attachment::Column::Purpose.ne(APPEAL),
+    };
     let already = attachment::Entity::find()
         .filter(attachment::Column::TicketId.eq(ticket_id))
+        .filter(same_room)
         .count(db)
         .await?;
     if already + ids.len() as u64 > max_per_ticket {

@@ -263,6 +263,32 @@ async fn a_denied_appeal_leaves_the_ticket_in_and_praise_cannot_be_appealed() {
     );
     assert_eq!(s["received"].as_u64(), Some(u64::from(!excluded)));
 
+    // A second try after a denial, then no more.
+    let id2 = late_ticket(&app, &w, &resident, t0).await;
+    let path = |r: &Reply| {
+        format!(
+            "/api/v1/appeals/{}/decision",
+            r.body["id"].as_str().unwrap_or_default()
+        )
+    };
+    for round in 0..2 {
+        let r = app.act(&id2, "appeal", &w.gw_a1, appeal_body()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "round {round}: {}", r.body);
+        let d = app
+            .post(
+                &path(&r),
+                &w.ca_admin.token,
+                json!({"decision": "deny", "note": "仍应办理"}),
+            )
+            .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    }
+    let r = app.act(&id2, "appeal", &w.gw_a1, appeal_body()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "not_appealable")
+    );
+
     let thanks = app
         .post(
             "/api/v1/tickets",

@@ -422,6 +422,8 @@ async fn periods_can_be_plain_dates_or_named() {
         ("&from=2026-11-20&to=2026-11-19", "invalid_field"),
         ("&from=yesterday", "invalid_body"),
         ("&period=next_week", "invalid_body"),
+        ("&to=%2B262142-12-31", "invalid_body"),
+        ("&from=-262143-01-01", "invalid_body"),
     ] {
         let r = app
             .get(
@@ -443,5 +445,106 @@ async fn periods_can_be_plain_dates_or_named() {
     assert!(
         csv.contains("甲社区　2026-11-16 00:00 至 2026-11-17 00:00（北京时间）"),
         "{csv}"
+    );
+}
+
+/// A worker answers for the moments that came while they held a ticket: one who lets a
+/// deadline pass and escalates keeps the miss; the community admin who then accepts gets none.
+/// A merge answers a ticket only when it is made, never as of the main ticket's answer.
+#[tokio::test]
+async fn a_miss_stays_with_the_worker_who_let_it_pass() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let t0 = beijing("2026-11-20 08:00");
+    app.clock.set(t0);
+    let submit = || {
+        let app = &app;
+        let resident = resident.clone();
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/tickets",
+                    &resident,
+                    complaint_at("noise", A1_POINT),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["id"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let (ignored, main, merged) = (submit().await, submit().await, submit().await);
+    app.clock.set(t0 + Duration::minutes(10));
+    let r = app.act(&main, "accept", &w.gw_a1, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.clock.set(t0 + Duration::minutes(70));
+    let r = app
+        .act(
+            &ignored,
+            "escalate",
+            &w.gw_a1,
+            json!({"reason": "需社区协调"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .act(&merged, "merge", &w.gw_a1, json!({"into": main}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.clock.set(t0 + Duration::minutes(80));
+    let r = app.act(&ignored, "accept", &w.ca_admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    app.clock.set(t0 + Duration::hours(2));
+    let s = summary(&app, &w.street_admin.token, &w.street, "").await;
+    assert_eq!(
+        rates(&s),
+        (Some(3), Some(1), Some(1.0 / 3.0)),
+        "the merge came late: {s}"
+    );
+    let workers = app
+        .get(
+            &format!("/api/v1/stats/breakdown?area_id={}&by=worker", w.street),
+            &w.street_admin.token,
+        )
+        .await;
+    let of = |id: &str| {
+        workers.body["groups"]
+            .as_array()
+            .and_then(|gs| gs.iter().find(|g| g["key"] == id))
+            .map(|g| (g["response_due"].as_u64(), g["responded_in_time"].as_u64()))
+            .unwrap_or((Some(0), Some(0)))
+    };
+    assert_eq!(of(&w.gw_a1.id), (Some(3), Some(1)), "{}", workers.body);
+    assert_eq!(of(&w.ca_admin.id), (Some(0), Some(0)));
+}
+
+/// Praise is the resident's own: not recorded on a visit, once a day per worker.
+#[tokio::test]
+async fn praise_is_not_inflated() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let once = praise(json!({"praised_staff_id": w.gw_a1.id}));
+    let r = app.post("/api/v1/tickets", &resident, once.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app.post("/api/v1/tickets", &resident, once.clone()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "already_exists"),
+        "{}",
+        r.body
+    );
+    app.clock.set(app.state.clock.now() + Duration::hours(25));
+    let r = app.post("/api/v1/tickets", &resident, once).await;
+    assert_eq!(r.status, StatusCode::CREATED, "the next day: {}", r.body);
+    let visit = json!({"building_id": w.building_a2, "suggestions": [
+        {"kind": "praise", "category": "noise", "description": "居民表扬网格员"}]});
+    let r = app.post("/api/v1/visits", &w.gw_a2.token, visit).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{}",
+        r.body
     );
 }

@@ -588,7 +588,14 @@ async fn a_rebuild_gives_the_rollups_the_changes_kept() {
                 r
             })
             .filter(|r| {
-                r.received + r.withdrawn + r.rejected + r.response_due + r.resolution_due + r.rated
+                r.received
+                    + r.withdrawn
+                    + r.rejected
+                    + r.praise_received
+                    + r.appealed_excluded
+                    + r.response_due
+                    + r.resolution_due
+                    + r.rated
                     > 0
             })
             .collect::<Vec<_>>()
@@ -598,9 +605,28 @@ async fn a_rebuild_gives_the_rollups_the_changes_kept() {
         kept.len() >= 2,
         "submissions and ratings on their days: {kept:?}"
     );
+    // A ticket row whose moments went stale (written by an older build, or by hand) is
+    // corrected by the rebuild, which counts what its columns say.
+    use sea_orm::sea_query::Expr;
+    entity::ticket::Entity::update_many()
+        .col_expr(
+            entity::ticket::Column::ResponseCountedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .exec(db)
+        .await
+        .expect("stale moments");
     let days = qiaomen_api::services::rollups::rebuild(db, &|_| {})
         .await
         .expect("rebuild");
     assert_eq!(days, kept.len());
     assert_eq!(rows().await, kept);
+    let stale = entity::ticket::Entity::find()
+        .all(db)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .filter(|t| t.response_counted_at.is_none() && t.response_due_at.is_some())
+        .count();
+    assert_eq!(stale, 1, "only t4, withdrawn before it was owed an answer");
 }

@@ -12,7 +12,9 @@
 //!   it fell due, unanswered, was never owed a response.
 //! - **resolution rate** = `resolved_in_time` / `resolution_due`: the same rule with the
 //!   resolution deadline; a ticket reopened by an unsatisfied rating has no standing
-//!   resolution until it is resolved again. Withdrawn and rejected tickets leave it as above.
+//!   resolution until it is resolved again. A ticket withdrawn, or rejected before anyone
+//!   accepted it, before its deadline was never owed a resolution; one rejected after
+//!   acceptance was (it counts as a miss at its deadline; leaving the rates takes an appeal).
 //! - **received**: tickets submitted in the period, less those withdrawn or rejected (counted
 //!   apart as `withdrawn` and `rejected`), praise and those excluded by an appeal.
 //! - **satisfaction rate** = (`satisfied` + w × `basically_satisfied`) / `rated`, over the

@@ -57,8 +57,11 @@ impl TicketRow {
         if let Some(done) = done.filter(|d| *d <= due) {
             return Some(done);
         }
-        // Withdrawn or rejected before it fell due, and not done by then: never owed.
+        // Withdrawn, or rejected without being accepted, before it fell due: never owed. A
+        // ticket rejected once accepted was owed its resolution (leaving the rates takes an
+        // appeal).
         let dropped = matches!(self.status, Status::Withdrawn | Status::Rejected)
+            && self.accepted_at.is_none()
             && self.closed_at.is_some_and(|c| c <= due);
         (!dropped).then_some(due)
     }
@@ -152,6 +155,14 @@ mod tests {
         };
         assert_eq!(withdrawn_late.response_moment(), Some(at(60)));
         assert_eq!(withdrawn_late.resolution_moment(), None);
+        // Rejected after acceptance, before the resolution deadline: still owed, a miss.
+        let dropped_late = TicketRow {
+            accepted_at: Some(at(10)),
+            closed_at: Some(at(300)),
+            ..ticket(Status::Rejected)
+        };
+        assert_eq!(dropped_late.resolution_moment(), Some(at(600)));
+        assert!(!dropped_late.resolved_in_time());
     }
 
     #[test]

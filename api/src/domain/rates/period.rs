@@ -15,6 +15,9 @@ pub struct Period {
     pub to: DateTime<Utc>,
 }
 
+/// The years a period may name.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 /// One end of a period as written: an instant, or a whole Beijing day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bound {
@@ -23,14 +26,18 @@ pub enum Bound {
 }
 
 impl Bound {
-    /// An RFC 3339 instant or a `YYYY-MM-DD` date.
+    /// An RFC 3339 instant or a `YYYY-MM-DD` date, in the years statistics can cover
+    /// ([`YEARS`]; far years are refused rather than computed with).
     pub fn parse(s: &str) -> Option<Bound> {
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Some(Bound::Instant(t.with_timezone(&Utc)));
-        }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .map(Bound::Day)
+        let bound = match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Bound::Instant(t.with_timezone(&Utc)),
+            Err(_) => Bound::Day(NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?),
+        };
+        let year = match bound {
+            Bound::Instant(t) => t.year(),
+            Bound::Day(d) => d.year(),
+        };
+        YEARS.contains(&year).then_some(bound)
     }
 
     /// As the start of a period: a day starts at its 00:00 Beijing time.
@@ -163,6 +170,8 @@ mod tests {
             Some(Bound::Instant(bj(2026, 11, 1, 8)))
         );
         assert_eq!(Bound::parse("yesterday"), None);
+        assert_eq!(Bound::parse("+262142-12-31"), None);
+        assert_eq!(Bound::parse("1900-01-01T00:00:00Z"), None);
         assert_eq!(
             Period::asked(
                 Bound::parse("2026-11-30"),

@@ -76,11 +76,18 @@ pub fn row_of(t: &ticket::Model) -> TicketRow {
 }
 
 /// Sets the counting moments (`response_counted_at`, `resolution_counted_at`) of a ticket row
-/// about to be written, from its other columns: `read` is the row as it stands (`None` for a
-/// new one, whose `am` then sets every column). Every write of a ticket goes through here.
+/// about to be written at `at`, from its other columns, and who they count for: `read` is the
+/// row as it stands (`None` for a new one, whose `am` then sets every column). Every write of a
+/// ticket goes through here.
+///
+/// The worker a moment counts for is whoever held the ticket when it came: the holder before
+/// the write that answers (resolves) it, or, for a deadline passed unanswered, the holder
+/// before the first write after it (the holder can only change by a write). An escalation at
+/// the deadline so charges the miss to the one who let it pass, not the one it passes to.
 pub fn stamp_moments(
     read: Option<&ticket::Model>,
     am: &mut ticket::ActiveModel,
+    at: DateTime<Utc>,
 ) -> ServiceResult<()> {
     use sea_orm::{ActiveModelTrait, ActiveValue, Iterable, TryIntoModel};
     let mut full: ticket::ActiveModel = match read {
@@ -99,6 +106,19 @@ pub fn stamp_moments(
     }
     if read.is_none_or(|r| r.resolution_counted_at != resolution) {
         am.resolution_counted_at = Set(resolution);
+    }
+    let Some(r) = read else {
+        return Ok(());
+    };
+    let before = row_of(r);
+    let past = |due: Option<DateTime<Utc>>| due.is_some_and(|d| d <= at);
+    let answered_now = before.answered_at().is_none() && row.answered_at().is_some();
+    if r.response_staff_id.is_none() && (answered_now || past(r.response_due_at)) {
+        am.response_staff_id = Set(r.assignee_id);
+    }
+    let resolved_now = r.resolved_at.is_none() && row.resolved_at.is_some();
+    if resolved_now || (r.resolution_staff_id.is_none() && past(r.resolution_due_at)) {
+        am.resolution_staff_id = Set(r.assignee_id);
     }
     Ok(())
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, StreamTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, StreamTrait, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -21,8 +22,21 @@ use entity::{rating, stat_day, ticket};
 
 type Days = HashMap<(NaiveDate, Uuid), Tally>;
 
-/// Every ticket's submission and counting moments, into their days.
-async fn count_tickets<C>(db: &C, days: &mut Days, progress: &dyn Fn(u64)) -> ServiceResult<()>
+/// A ticket whose stored moments differ from what its other columns say (written by an older
+/// build, or by hand): its id and the right moments.
+type Restamp = (
+    Uuid,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+/// Every ticket's submission and counting moments, into their days; the moments are computed
+/// afresh, and the tickets whose stored ones differ are returned to be corrected.
+async fn count_tickets<C>(
+    db: &C,
+    days: &mut Days,
+    progress: &dyn Fn(u64),
+) -> ServiceResult<Vec<Restamp>>
 where
     C: ConnectionTrait + StreamTrait,
 {
@@ -31,31 +45,36 @@ where
         .stream(db)
         .await?;
     let mut seen = 0u64;
+    let mut restamp = Vec::new();
     while let Some(t) = rows.try_next().await? {
         seen += 1;
         if seen.is_multiple_of(10_000) {
             progress(seen);
         }
+        let row = t.row();
+        let (response, resolution) = (row.response_moment(), row.resolution_moment());
+        if (response, resolution) != (t.response_counted_at, t.resolution_counted_at) {
+            restamp.push((t.id, response, resolution));
+        }
         let Some(place) = t.grid_id.or(t.handling_area_id) else {
             continue;
         };
-        let row = t.row();
         days.entry((day_of(row.submitted_at), place))
             .or_default()
             .add_submitted(&row);
-        if let Some(at) = t.response_counted_at {
+        if let Some(at) = response {
             days.entry((day_of(at), place))
                 .or_default()
                 .add_response(&row);
         }
-        if let Some(at) = t.resolution_counted_at {
+        if let Some(at) = resolution {
             days.entry((day_of(at), place))
                 .or_default()
                 .add_resolution(&row);
         }
     }
     progress(seen);
-    Ok(())
+    Ok(restamp)
 }
 
 /// Every counted rating, into its day.
@@ -98,16 +117,27 @@ where
     Ok(())
 }
 
-/// Rebuilds every rollup from the tickets and ratings. `progress` is told how many tickets
-/// have been counted. Returns the number of (day, place) rows written.
-pub async fn rebuild<C>(db: &C, progress: &dyn Fn(u64)) -> ServiceResult<usize>
-where
-    C: ConnectionTrait + StreamTrait,
-{
+/// Rebuilds every rollup from the tickets and ratings, in one transaction (readers see the old
+/// rows or the new, never a part), and corrects tickets whose stored moments are stale.
+/// `progress` is told how many tickets have been counted. Returns the number of (day, place)
+/// rows written.
+pub async fn rebuild(db: &DatabaseConnection, progress: &dyn Fn(u64)) -> ServiceResult<usize> {
+    let txn = db.begin().await?;
     let mut days: Days = HashMap::new();
-    count_tickets(db, &mut days, progress).await?;
-    count_ratings(db, &mut days).await?;
-    stat_day::Entity::delete_many().exec(db).await?;
+    let restamp = count_tickets(&txn, &mut days, progress).await?;
+    count_ratings(&txn, &mut days).await?;
+    for (id, response, resolution) in &restamp {
+        ticket::Entity::update_many()
+            .col_expr(ticket::Column::ResponseCountedAt, (*response).into())
+            .col_expr(ticket::Column::ResolutionCountedAt, (*resolution).into())
+            .filter(ticket::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+    }
+    if !restamp.is_empty() {
+        tracing::warn!(tickets = restamp.len(), "counting moments corrected");
+    }
+    stat_day::Entity::delete_many().exec(&txn).await?;
     let total = days.len();
     let all: Vec<_> = days.into_iter().collect();
     for chunk in all.chunks(500) {
@@ -121,18 +151,17 @@ where
             row
         });
         stat_day::Entity::insert_many(rows)
-            .exec_without_returning(db)
+            .exec_without_returning(&txn)
             .await?;
     }
+    txn.commit().await?;
     Ok(total)
 }
 
 /// Builds the rollups once for a database that has tickets but none yet (one upgraded from
-/// before they existed, or whose definitions a migration changed and emptied them).
-pub async fn ensure_built<C>(db: &C) -> ServiceResult<()>
-where
-    C: ConnectionTrait + StreamTrait,
-{
+/// before they existed, or whose definitions a migration changed and emptied them). Nodes
+/// starting together may each try: one commits, the others' conflicting rows roll back.
+pub async fn ensure_built(db: &DatabaseConnection) -> ServiceResult<()> {
     let have_rollups = stat_day::Entity::find().one(db).await?.is_some();
     let have_tickets = ticket::Entity::find()
         .select_only()
@@ -141,9 +170,15 @@ where
         .one(db)
         .await?
         .is_some();
-    if !have_rollups && have_tickets {
-        let days = rebuild(db, &|_| {}).await?;
-        tracing::info!(days, "statistics rollups built from existing tickets");
+    if have_rollups || !have_tickets {
+        return Ok(());
+    }
+    match rebuild(db, &|_| {}).await {
+        Ok(days) => tracing::info!(days, "statistics rollups built from existing tickets"),
+        Err(e) if stat_day::Entity::find().one(db).await?.is_some() => {
+            tracing::info!(error = %e, "statistics rollups built by another node");
+        }
+        Err(e) => return Err(e),
     }
     Ok(())
 }

@@ -35,7 +35,8 @@ pub(super) fn at_place<'t, K: Eq + Hash>(
 }
 
 /// What the rates read of a ticket, as columns (the order [`TicketColumns::row`] expects).
-pub(super) const ROW_COLUMNS: [ticket::Column; 12] = [
+pub(super) const ROW_COLUMNS: [ticket::Column; 13] = [
+    ticket::Column::Id,
     ticket::Column::GridId,
     ticket::Column::HandlingAreaId,
     ticket::Column::Status,
@@ -53,6 +54,7 @@ pub(super) const ROW_COLUMNS: [ticket::Column; 12] = [
 /// A ticket read as [`ROW_COLUMNS`], with its two counting moments.
 #[derive(sea_orm::FromQueryResult)]
 pub(super) struct TicketColumns {
+    pub id: Uuid,
     pub grid_id: Id,
     pub handling_area_id: Id,
     status: Status,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ impl Grouping {
 }
 
 /// What decides a ticket's group.
-#[derive(FromQueryResult)]
+#[derive(Clone, Copy, FromQueryResult)]
 struct Placing {
     grid_id: Option<Uuid>,
     handling_area_id: Option<Uuid>,
@@ -75,6 +75,8 @@ struct StatRow {
     reopen_count: i32,
     response_counted_at: Option<DateTime<Utc>>,
     resolution_counted_at: Option<DateTime<Utc>>,
+    response_staff_id: Option<Uuid>,
+    resolution_staff_id: Option<Uuid>,
 }
 
 impl StatRow {
@@ -356,6 +358,8 @@ async fn tally_tickets(
             ticket::Column::ReopenCount,
             ticket::Column::ResponseCountedAt,
             ticket::Column::ResolutionCountedAt,
+            ticket::Column::ResponseStaffId,
+            ticket::Column::ResolutionStaffId,
         ])
         .filter(rollups::placed_in(&asked.places))
         .filter(relevant)
@@ -369,22 +373,37 @@ async fn tally_tickets(
         let response = r.response_counted_at.is_some_and(|d| counted.contains(d));
         let resolution = r.resolution_counted_at.is_some_and(|d| counted.contains(d));
         let overdue = rates::is_overdue_open(&row, now);
+        // A worker answers for the moments that came while they held the ticket (see
+        // `rollups::stamp_moments`); everything else goes by the ticket's holder now.
+        let held_by = |who: Option<Uuid>| Placing {
+            assignee_id: who.or(placing.assignee_id),
+            ..placing
+        };
+        let parts = [
+            (submitted, placing),
+            (response, held_by(r.response_staff_id)),
+            (resolution, held_by(r.resolution_staff_id)),
+        ];
         for &g in by {
-            let (key, id) = group_of(dir, &placing, g);
-            let (_, acc) = out
-                .accs
-                .entry((g, key))
-                .or_insert_with(|| (id, Acc::default()));
-            if submitted {
-                acc.tally.add_submitted(&row);
+            for (i, (counts, placed)) in parts.iter().enumerate() {
+                if !counts && i > 0 {
+                    continue;
+                }
+                let (key, id) = group_of(dir, placed, g);
+                let (_, acc) = out
+                    .accs
+                    .entry((g, key))
+                    .or_insert_with(|| (id, Acc::default()));
+                match (i, counts) {
+                    (0, true) => acc.tally.add_submitted(&row),
+                    (1, _) => acc.tally.add_response(&row),
+                    (2, _) => acc.tally.add_resolution(&row),
+                    _ => {}
+                }
+                if i == 0 {
+                    acc.overdue_open += u64::from(overdue);
+                }
             }
-            if response {
-                acc.tally.add_response(&row);
-            }
-            if resolution {
-                acc.tally.add_resolution(&row);
-            }
-            acc.overdue_open += u64::from(overdue);
         }
         if let (Some(grid), true) = (placing.grid_id, submitted) {
             let entry = out.per_grid.entry(grid).or_default();
@@ -420,12 +439,17 @@ async fn tally_ratings(
     for (col, name) in [
         (ticket::Column::GridId, "grid_id"),
         (ticket::Column::HandlingAreaId, "handling_area_id"),
-        (ticket::Column::AssigneeId, "assignee_id"),
         (ticket::Column::CategoryId, "category_id"),
         (ticket::Column::SubmittedAt, "submitted_at"),
     ] {
         rated = rated.column_as(Expr::col((ticket::Entity, col)), name);
     }
+    // A rating judges a resolution: it counts for whoever resolved.
+    let resolver = Expr::expr(Func::coalesce([
+        Expr::col((ticket::Entity, ticket::Column::ResolutionStaffId)),
+        Expr::col((ticket::Entity, ticket::Column::AssigneeId)),
+    ]));
+    let rated = rated.column_as(resolver, "assignee_id");
     let mut rated = rated
         .join(JoinType::InnerJoin, rollups::rating_ticket())
         .filter(rating::Column::CreatedAt.gte(asked.counted.from))

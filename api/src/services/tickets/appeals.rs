@@ -7,7 +7,7 @@
 //! Nothing is deleted.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -40,14 +40,22 @@ pub struct AppealView {
     pub can_decide: bool,
 }
 
-/// The area whose admins decide an appeal of `t`: the level above its handling, the street
-/// for one handled at the top.
-fn reviewer_area(dir: &Directory, t: &ticket::Model) -> Option<Uuid> {
-    routing::level_above(dir, t.handling_area_id, t.grid_id).or_else(|| {
-        let place = t.handling_area_id.or(t.grid_id)?;
-        dir.tree.enclosing(place, AreaKind::Street).map(|a| a.id)
-    })
+/// The area whose admins decide an appeal of `t` filed by `filer`: the level above its
+/// handling (the community for a grid's ticket), the street for one handled at the top; one
+/// level higher again when the filer could review there themselves, so that no office judges
+/// an appeal of its own.
+fn reviewer_area(dir: &Directory, t: &ticket::Model, filer: &StaffScope) -> Option<Uuid> {
+    let street = |place: Uuid| dir.tree.enclosing(place, AreaKind::Street).map(|a| a.id);
+    let area = routing::level_above(dir, t.handling_area_id, t.grid_id)
+        .or_else(|| street(t.handling_area_id.or(t.grid_id)?))?;
+    if reviews(filer, dir, area) {
+        return routing::level_above(dir, Some(area), None).or(Some(area));
+    }
+    Some(area)
 }
+
+/// How many times a ticket may be appealed (a second try after a denial, with new facts).
+const MAX_APPEALS: u64 = 2;
 
 /// May decide appeals reviewed at `area`: a community or street admin at or above it, or a
 /// system admin.
@@ -110,9 +118,22 @@ pub async fn file(
                     "praise and tickets already excluded are in no rate",
                 ));
             }
-            let reviewer = reviewer_area(c.dir, t).ok_or_else(|| {
+            let Caller::Staff(filer_scope) = c.caller else {
+                return Err(ServiceError::Forbidden);
+            };
+            let reviewer = reviewer_area(c.dir, t, filer_scope).ok_or_else(|| {
                 conflict(Code::NotAppealable, "the ticket has no place to review it")
             })?;
+            let earlier = appeal::Entity::find()
+                .filter(appeal::Column::TicketId.eq(t.id))
+                .count(c.txn)
+                .await?;
+            if earlier >= MAX_APPEALS {
+                return Err(conflict(
+                    Code::NotAppealable,
+                    "the ticket was appealed twice already",
+                ));
+            }
             let row = appeal::ActiveModel {
                 id: Set(id),
                 ticket_id: Set(t.id),
@@ -140,7 +161,7 @@ pub async fn file(
             };
             let evidence = Attachment {
                 ticket_id: t.id,
-                purpose: "appeal",
+                purpose: attachments::APPEAL,
                 visibility: Visibility::Internal,
             };
             attachments::attach(c.txn, &new.attachment_ids, owner, evidence, max).await?;

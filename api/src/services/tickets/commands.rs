@@ -168,7 +168,10 @@ async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> Service
             active_staff(c.txn, id, "staff_id").await?;
             Destination {
                 grid_id: t.grid_id,
-                handling_area_id: home_area_of(c.txn, c.dir, id, t.grid_id).await?,
+                // A ticket keeps a place to count at, even with someone of no area.
+                handling_area_id: home_area_of(c.txn, c.dir, id, t.grid_id)
+                    .await?
+                    .or(t.handling_area_id),
                 assignee_id: Some(id),
             }
         }

@@ -22,13 +22,24 @@ use crate::{
 };
 use entity::{ticket, ticket_support};
 
-/// Makes a merged ticket mirror its main one: status, holder, and the milestones that matter.
-fn mirror(am: &mut ticket::ActiveModel, follower: &ticket::Model, main: &ticket::Model) {
+/// Makes a merged ticket mirror its main one, at `at`: status, holder, and the milestones that
+/// matter. What the main ticket did before the follower took its lead happened to the follower
+/// only now: a merge never backdates an answer or a resolution (the rates read them).
+fn mirror(
+    am: &mut ticket::ActiveModel,
+    follower: &ticket::Model,
+    main: &ticket::Model,
+    at: DateTime<Utc>,
+) {
+    let not_before = |t: Option<DateTime<Utc>>| t.map(|t| t.max(at));
     am.status = Set(main.status);
     am.assignee_id = Set(main.assignee_id);
     am.handling_area_id = Set(main.handling_area_id);
-    am.accepted_at = Set(follower.accepted_at.or(main.accepted_at));
-    am.resolved_at = Set(main.resolved_at);
+    am.accepted_at = Set(follower.accepted_at.or(not_before(main.accepted_at)));
+    am.resolved_at = Set(not_before(main.resolved_at));
+    if main.status.is_terminal() {
+        am.closed_at = Set(follower.closed_at.or(Some(at)));
+    }
     am.next_response_check_at = Set(None);
 }
 
@@ -52,7 +63,7 @@ pub(super) async fn follow_main(
             continue;
         }
         let mut am = f.clone().into_active_model();
-        mirror(&mut am, &f, main);
+        mirror(&mut am, &f, main, at);
         let event = EventDraft::named(
             "follow",
             from,
@@ -101,7 +112,7 @@ pub async fn merge(
             let main = carry_supporters(c, t, &main).await?;
             let mut am = t.clone().into_active_model();
             am.duplicate_of = Set(Some(main.id));
-            mirror(&mut am, t, &main);
+            mirror(&mut am, t, &main, c.at);
             let note = Some(format!("并入{}", main.number));
             Ok(Decided::in_place(
                 am,

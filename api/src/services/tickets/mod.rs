@@ -148,7 +148,7 @@ pub(super) async fn save_rated(
     am.version = Set(read.version + 1);
     am.event_count = Set(read.event_count + events.len() as i32);
     am.updated_at = Set(at);
-    super::rollups::stamp_moments(Some(read), &mut am)?;
+    super::rollups::stamp_moments(Some(read), &mut am, at)?;
     let updated = ticket::Entity::update(am)
         .validate()?
         .filter(ticket::Column::Version.eq(read.version))

@@ -3,7 +3,8 @@
 //! thanks is told. It thanks the worker it names (`praised_staff_id`), else the worker who
 //! handled the resident's earlier ticket it follows (`follows_ticket_id`); it counts at that
 //! worker's grid, else the followed ticket's place, else where its place puts it.
-use sea_orm::{ConnectionTrait, EntityTrait};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{NewTicket, Reporter, rejected};
@@ -40,6 +41,32 @@ fn home_area_of(dir: &Directory, staff_id: Uuid) -> Option<Uuid> {
     grid.or_else(|| areas.clone().next())
 }
 
+/// One thank-you a day from a resident to a worker: praise counts in the figures and sends the
+/// worker a message, so it is neither inflated nor a way to pester someone.
+async fn thanked_lately(
+    db: &impl ConnectionTrait,
+    resident: Uuid,
+    worker: Uuid,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::ticket::Column as T;
+    let earlier = entity::ticket::Entity::find()
+        .filter(T::ResidentId.eq(resident))
+        .filter(T::AssigneeId.eq(worker))
+        .filter(T::Kind.eq(TicketKind::Praise))
+        .filter(T::SubmittedAt.gt(at - Duration::hours(24)))
+        .count(db)
+        .await?;
+    if earlier > 0 {
+        return Err(ServiceError::Rejected {
+            code: Code::AlreadyExists,
+            field: Some("praised_staff_id".into()),
+            detail: Some("you thanked this worker within the last 24 hours".into()),
+        });
+    }
+    Ok(())
+}
+
 /// Whom a praise thanks and where it counts; `routed` is where its place alone would put it.
 pub(super) async fn destination(
     db: &impl ConnectionTrait,
@@ -47,6 +74,7 @@ pub(super) async fn destination(
     by: Reporter,
     new: &NewTicket,
     routed: Destination,
+    at: DateTime<Utc>,
 ) -> ServiceResult<Destination> {
     let followed = match new.follows_ticket_id {
         Some(id) => {
@@ -73,6 +101,9 @@ pub(super) async fn destination(
         }
         None => followed.as_ref().and_then(|t| t.assignee_id),
     };
+    if let (Some(w), Some(r)) = (worker, by.resident()) {
+        thanked_lately(db, r, w, at).await?;
+    }
     if let Some(area) = new.praised_staff_id.and_then(|w| home_area_of(dir, w)) {
         let is_grid = dir.tree.get(area).is_some_and(|n| n.kind == AreaKind::Grid);
         return Ok(Destination {

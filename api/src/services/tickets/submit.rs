@@ -323,7 +323,7 @@ pub async fn create_in(
     let praise = new.kind == TicketKind::Praise;
     let mut dest = destination(txn, ctx, &dir, &place, &new).await?;
     if praise {
-        dest = praise::destination(txn, &dir, by, &new, dest).await?;
+        dest = praise::destination(txn, &dir, by, &new, dest, ctx.now()).await?;
     }
     let at = ctx.now();
     let number = match drawn {
@@ -348,7 +348,7 @@ pub async fn create_in(
         at,
     };
     let mut row = new_row(ctx, &place, new, arrival);
-    crate::services::rollups::stamp_moments(None, &mut row)?;
+    crate::services::rollups::stamp_moments(None, &mut row, at)?;
     let model = row.insert(txn).await?;
     let submit = EventDraft {
         action: Action::Submit.name(),
@@ -517,6 +517,8 @@ fn new_row(
         excluded_from_rates: Set(false),
         praised_staff_id: Set(new.praised_staff_id),
         follows_ticket_id: Set(new.follows_ticket_id),
+        response_staff_id: Set(None),
+        resolution_staff_id: Set(None),
     }
 }
 
