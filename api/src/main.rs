@@ -77,6 +77,8 @@ enum Command {
     },
     /// Rebuild the statistics rollups from the tickets (after a bulk import, or to repair).
     RebuildRollups,
+    /// Print the OpenAPI document (as served at /openapi.json) without a database.
+    Openapi,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -147,7 +149,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(&cli.config_dir, None)?;
-    telemetry::init(settings.env != qiaomen_api::config::Environment::Development);
+    // The document goes to stdout alone.
+    if !matches!(cli.command, Some(Command::Openapi)) {
+        telemetry::init(settings.env != qiaomen_api::config::Environment::Development);
+    }
     match cli.command.unwrap_or(Command::Serve { seed_demo: false }) {
         Command::Serve { seed_demo } => {
             let state = startup::build_state(settings).await?;
@@ -219,6 +224,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::Service(format!("handles: {e}")))?;
             std::fs::write(&handles, json)?;
             println!("bench data written; handles in {}", handles.display());
+        }
+        Command::Openapi => {
+            let mut settings = settings;
+            settings.database.url = qiaomen_api::config::Secret::new("sqlite::memory:");
+            settings.redis.url = qiaomen_api::config::Secret::new("");
+            let state = startup::build_state(settings).await?;
+            println!("{}", startup::openapi_json(state));
         }
         Command::RebuildRollups => {
             let state = startup::build_state(settings).await?;

@@ -142,8 +142,9 @@ zero denominator is null. Rankings (`/stats/ranking`) order groups by the lower 
 Wilson 95 % interval and leave groups below `stats.ranking_min_sample` unranked. \
 Breakdowns by day and week use the Beijing date of submission.\n\nCodes:\n\n";
 
-pub fn app(state: SharedState) -> impl Endpoint + use<> {
-    let api = OpenApiService::new(
+/// The API under `/api/v1`, its handlers and its OpenAPI document.
+pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::OpenApi + use<>, ()> {
+    OpenApiService::new(
         (
             AuthApi {
                 state: state.clone(),
@@ -177,7 +178,17 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         env!("CARGO_PKG_VERSION"),
     )
     .description(format!("{DESCRIPTION}{}", catalogue_markdown()))
-    .server("/api/v1");
+    .server("/api/v1")
+}
+
+/// The OpenAPI document as served at `/openapi.json` (`qiaomen openapi`; the mini-program's
+/// typed client is generated from it).
+pub fn openapi_json(state: SharedState) -> String {
+    api_service(state).spec()
+}
+
+pub fn app(state: SharedState) -> impl Endpoint + use<> {
+    let api = api_service(state.clone());
     let templates = crate::metrics::RouteTemplates::from_spec(&api.spec(), "/api/v1");
     let mut routes = Route::new();
     if state.settings.ops.docs {
