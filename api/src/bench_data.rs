@@ -182,6 +182,7 @@ fn event(
     at: DateTime<Utc>,
 ) -> ticket_event::ActiveModel {
     ticket_event::ActiveModel {
+        public_note: Set(None),
         id: Set(Uuid::new_v4()),
         ticket_id: Set(ticket),
         seq: Set(seq),

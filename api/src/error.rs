@@ -63,6 +63,7 @@ codes! {
     IdempotencyKeyReused => (422, "idempotency_key_reused", "该幂等键已用于不同的请求", "This Idempotency-Key was used with a different request"),
     Unauthorized => (401, "unauthorized", "未登录或登录已失效", "Missing or invalid credentials"),
     InvalidCredentials => (401, "invalid_credentials", "账号或密码错误", "Wrong login or password"),
+    WrongPassword => (422, "wrong_password", "原密码不正确", "The current password is wrong"),
     WechatNotBound => (401, "wechat_not_bound", "该微信未绑定工作人员账号", "This WeChat account is not bound to a staff member"),
     WechatCodeInvalid => (401, "wechat_code_invalid", "微信登录凭证无效", "The WeChat login code is invalid"),
     Forbidden => (403, "forbidden", "无权执行此操作", "You may not do this"),

@@ -155,7 +155,7 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             AttachmentApi {
                 state: state.clone(),
             },
-            crate::routes::auth::MeApi {
+            crate::routes::me::MeApi {
                 state: state.clone(),
             },
             crate::routes::stats::StatsApi {
@@ -165,6 +165,9 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
                 state: state.clone(),
             },
             crate::routes::appeals::AppealApi {
+                state: state.clone(),
+            },
+            crate::routes::places::PlacesApi {
                 state: state.clone(),
             },
             AdminApi {

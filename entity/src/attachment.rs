@@ -16,6 +16,8 @@ pub struct Model {
     pub size_bytes: i64,
     pub sha256: String,
     pub storage_key: String,
+    /// The thumbnail (longest side 320 px), stored once it is first asked for.
+    pub thumbnail_key: Option<String>,
     /// Set when attached to a ticket (by submission, a comment or a resolution).
     pub ticket_id: Option<Uuid>,
     /// `ticket`, `comment` or `resolution`.

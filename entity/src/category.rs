@@ -26,6 +26,8 @@ pub struct Model {
     pub open311_attributes: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
+    /// Where it is listed (ascending, then by code).
+    pub display_order: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

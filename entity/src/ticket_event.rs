@@ -23,6 +23,10 @@ pub struct Model {
     /// Content safety of a comment: `review` or `unchecked`.
     pub moderation: Option<String>,
     pub moderation_label: Option<i32>,
+    /// What the resident reads of an internal step (a transfer's or an escalation's reason is
+    /// staff-only).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub public_note: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,6 +13,9 @@ mod m20261123_000009_work_list_order;
 mod m20261123_000010_scope_stamp;
 mod m20261128_000011_photo_visibility_and_nearby_index;
 mod m20261128_000012_fair_rates;
+mod m20261128_000013_read_side;
+
+mod columns;
 
 pub struct Migrator;
 
@@ -32,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_scope_stamp::Migration),
             Box::new(m20261128_000011_photo_visibility_and_nearby_index::Migration),
             Box::new(m20261128_000012_fair_rates::Migration),
+            Box::new(m20261128_000013_read_side::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@
 //! - `appeal`: one row per appeal, at most one pending per ticket.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::columns::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -83,43 +85,6 @@ const PRAISE: &str = "UPDATE ticket SET response_due_at = NULL, resolution_due_a
     status = CASE WHEN status IN ('submitted', 'pending_dispatch', 'assigned', 'in_progress') \
              THEN 'closed' ELSE status END \
     WHERE kind = 'praise'";
-
-async fn add_columns(
-    manager: &SchemaManager<'_>,
-    table: &str,
-    columns: Vec<ColumnDef>,
-) -> Result<(), DbErr> {
-    // One column per statement: SQLite alters one at a time.
-    for column in columns {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(table.to_owned())
-                    .add_column(column)
-                    .take(),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-async fn drop_columns(
-    manager: &SchemaManager<'_>,
-    table: &str,
-    columns: &[&str],
-) -> Result<(), DbErr> {
-    for column in columns {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(table.to_owned())
-                    .drop_column(Alias::new(*column))
-                    .take(),
-            )
-            .await?;
-    }
-    Ok(())
-}
 
 fn appeal_table() -> TableCreateStatement {
     Table::create()

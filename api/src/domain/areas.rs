@@ -81,6 +81,21 @@ impl AreaTree {
         out
     }
 
+    /// The areas directly below `id`.
+    pub fn children(&self, id: Uuid) -> &[Uuid] {
+        self.children
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Areas without a parent in the tree: where the deployment's tree starts.
+    pub fn roots(&self) -> impl Iterator<Item = &AreaNode> {
+        self.nodes
+            .values()
+            .filter(|n| n.parent_id.is_none_or(|p| !self.nodes.contains_key(&p)))
+    }
+
     /// Streets (the roots of a deployment without districts).
     pub fn streets(&self) -> impl Iterator<Item = &AreaNode> {
         self.nodes.values().filter(|n| n.kind == AreaKind::Street)

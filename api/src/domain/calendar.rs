@@ -90,6 +90,14 @@ impl WorkCalendar {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
     }
 
+    /// Minutes of working time in a working day.
+    pub fn minutes_per_day(&self) -> i64 {
+        self.periods
+            .iter()
+            .map(|(a, b)| (*b - *a).num_minutes())
+            .sum()
+    }
+
     /// The instant `minutes` of working time after `start`.
     pub fn add_working_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
         let mut remaining = Duration::minutes(minutes.max(0));

@@ -8,6 +8,7 @@ pub mod inputs;
 pub mod lifecycle;
 pub mod open311;
 pub mod photos;
+pub mod promise;
 pub mod rates;
 pub mod redact;
 pub mod routing;

@@ -116,6 +116,11 @@ impl GridIndex {
         best.map(|(d, id)| (id, d))
     }
 
+    /// The boundary of grid `id`, if it has one.
+    pub fn shape(&self, id: Uuid) -> Option<&MultiPolygon<f64>> {
+        self.grids.iter().find(|g| g.id == id).map(|g| &g.shape)
+    }
+
     /// Plain scan over every polygon: the baseline the R-tree is measured against.
     pub fn locate_by_scan(&self, lat: f64, lng: f64) -> Option<Uuid> {
         let point = Point::new(lng, lat);

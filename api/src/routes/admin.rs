@@ -8,7 +8,7 @@ use crate::{
     services::{
         self, ServiceError,
         areas::{AreaChanges, NewArea, NewBuilding},
-        categories::NewCategory,
+        categories::{CategoryChanges, NewCategory},
         staff::{NewAssignment, NewStaff, Password},
     },
     state::SharedState,
@@ -306,11 +306,101 @@ impl AdminApi {
             description: text_opt("description", body.description.as_deref(), 500)?,
             attributes: body.attributes.unwrap_or_default(),
         };
-        Ok(Created::Created(Json(
-            services::categories::create(&self.state.db, new, self.state.clock.now())
-                .await?
-                .into(),
+        let created =
+            services::categories::create(&self.state.db, new, self.state.clock.now()).await?;
+        Ok(Created::Created(Json(Category::of(
+            created,
+            self.state.calendar.minutes_per_day(),
+        ))))
+    }
+
+    /// Changes a category: name, group, handling level, SLA (`response_minutes` and
+    /// `resolution_hours` together), SLA mode, active, display order, description. New
+    /// deadlines apply to tickets submitted from now on.
+    #[oai(path = "/categories/:code", method = "patch")]
+    async fn patch_category(
+        &self,
+        _auth: AdminAuth,
+        code: Path<String>,
+        body: Json<CategoryPatch>,
+    ) -> ApiResult<Json<Category>> {
+        let b = body.0;
+        let sla = match (b.response_minutes, b.resolution_hours) {
+            (None, None) => None,
+            (Some(r), Some(h)) => Some(NewCategory::check_sla(r, h)?),
+            _ => {
+                return Err(ServiceError::rejected(
+                    crate::error::Code::InvalidField,
+                    "resolution_hours",
+                    "response_minutes 与 resolution_hours 须一并给出",
+                )
+                .into());
+            }
+        };
+        let changes = CategoryChanges {
+            name: text_opt("name", b.name.as_deref(), 50)?,
+            group: text_opt("group", b.group.as_deref(), 50)?,
+            handling_level: b.handling_level,
+            sla,
+            sla_mode: b.sla_mode,
+            active: b.active,
+            display_order: b.display_order,
+            description: match b.description.as_deref() {
+                None => None,
+                Some(d) => Some(text_opt("description", Some(d), 500)?),
+            },
+            requires_resolution_photo: b.requires_resolution_photo,
+        };
+        let updated =
+            services::categories::update(&self.state.db, &code.0, changes, self.state.clock.now())
+                .await?;
+        Ok(Json(Category::of(
+            updated,
+            self.state.calendar.minutes_per_day(),
         )))
+    }
+
+    /// Every staff account by login, a page at a time: `q` finds name or login, `status`
+    /// filters; pass `next_cursor` back as `cursor`.
+    #[oai(path = "/staff", method = "get")]
+    async fn list_staff(
+        &self,
+        _auth: AdminAuth,
+        q: Query<Option<String>>,
+        status: Query<Option<crate::domain::StaffStatus>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<crate::schemas::places::StaffAccountPage>> {
+        let q = text_opt("q", q.0.as_deref(), 64)?;
+        let ctx = self.state.ctx();
+        let dir = ctx.dir().await?;
+        Ok(Json(
+            services::people::accounts(
+                &ctx,
+                &dir,
+                q.as_ref().map(|t| t.as_str()),
+                status.0,
+                cursor.0.as_deref(),
+                super::page_limit(limit.0),
+            )
+            .await?,
+        ))
+    }
+
+    /// Sets a new password for a staff member (who forgot theirs); tell them to change it with
+    /// `POST /staff/me/password` after signing in.
+    #[oai(path = "/staff/:id/password", method = "post")]
+    async fn reset_password(
+        &self,
+        _auth: AdminAuth,
+        id: Path<Uuid>,
+        body: Json<crate::schemas::places::PasswordReset>,
+    ) -> ApiResult<()> {
+        let new = Password::parse_field("new", &body.new)?;
+        let ctx = self.state.ctx();
+        let staff = services::staff::get(ctx.db, id.0).await?;
+        services::staff::set_password(&ctx, staff, new, ctx.now()).await?;
+        Ok(())
     }
 }
 
@@ -354,10 +444,14 @@ impl PublicApi {
         Ok(Json(rows.into_iter().map(PublicTicket::from).collect()))
     }
 
-    /// Active categories, for the mini-program's picker.
+    /// Active categories in display order, for the mini-program's picker, each with its
+    /// promise to the resident (`sla_text`).
     #[oai(path = "/categories", method = "get")]
     async fn categories(&self) -> ApiResult<Json<Vec<Category>>> {
         let rows = services::categories::list_active(&self.state.db).await?;
-        Ok(Json(rows.into_iter().map(Category::from).collect()))
+        let day = self.state.calendar.minutes_per_day();
+        Ok(Json(
+            rows.into_iter().map(|c| Category::of(c, day)).collect(),
+        ))
     }
 }

@@ -3,8 +3,10 @@ pub mod admin;
 pub mod appeals;
 pub mod attachments;
 pub mod auth;
+pub mod me;
 pub mod open311;
 pub mod ops;
+pub mod places;
 pub mod stats;
 pub mod tickets;
 pub mod visits;
@@ -33,6 +35,10 @@ impl From<crate::services::ServiceError> for poem::Error {
 pub enum Tag {
     /// Logging in.
     Auth,
+    /// The signed-in caller: who they are, home, phone, subscriptions, password.
+    Me,
+    /// What is where: areas, boundaries, what is at a point, buildings, people in scope.
+    Places,
     /// Residents' tickets: submit, follow, add information, withdraw, rate.
     Tickets,
     /// Staff work: inbox, accept, resolve, transfer, escalate, reject, assign.

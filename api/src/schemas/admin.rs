@@ -176,6 +176,24 @@ impl From<entity::staff_assignment::Model> for Assignment {
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
+pub struct CategoryPatch {
+    pub name: Option<Str>,
+    pub group: Option<Str>,
+    pub handling_level: Option<HandlingLevel>,
+    /// With `resolution_hours`: both or neither.
+    pub response_minutes: Option<i64>,
+    pub resolution_hours: Option<i64>,
+    pub sla_mode: Option<SlaMode>,
+    /// false: residents can no longer choose it (open tickets keep it).
+    pub active: Option<bool>,
+    pub display_order: Option<i32>,
+    /// Up to 500 characters; an empty string clears it.
+    pub description: Option<Str>,
+    pub requires_resolution_photo: Option<bool>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
 pub struct CategoryCreate {
     /// Lowercase letters, digits, `_`, `-`; also the Open311 service_code.
     pub code: Str,
@@ -208,11 +226,26 @@ pub struct Category {
     pub active: bool,
     pub requires_resolution_photo: bool,
     pub sla_mode: SlaMode,
+    /// Where the mini-program lists it (ascending, then by code).
+    pub display_order: i32,
+    #[oai(nullable)]
+    pub description: Option<String>,
+    /// The promise to the resident, e.g. `2小时内响应，3个工作日内办结`.
+    pub sla_text: String,
 }
 
-impl From<entity::category::Model> for Category {
-    fn from(m: entity::category::Model) -> Self {
+impl Category {
+    /// `day_minutes`: the working minutes of a working day, for SLAs in working time.
+    pub fn of(m: entity::category::Model, day_minutes: i64) -> Self {
         Category {
+            sla_text: crate::domain::promise::sla_text(
+                m.response_minutes,
+                m.resolution_hours,
+                m.sla_mode,
+                day_minutes,
+            ),
+            display_order: m.display_order,
+            description: m.description,
             id: m.id,
             code: m.code,
             name: m.name,

@@ -72,6 +72,7 @@ pub async fn upload(
         .await
         .map_err(|e| ServiceError::Internal(format!("media store: {e}")))?;
     Ok(attachment::ActiveModel {
+        thumbnail_key: Set(None),
         id: Set(Uuid::new_v4()),
         owner_kind: Set(owner.kind.to_owned()),
         owner_id: Set(owner.id),

@@ -87,6 +87,7 @@ pub async fn create(
         ));
     }
     let created = entity::category::ActiveModel {
+        display_order: Set(0),
         id: Set(Uuid::new_v4()),
         code: Set(new.code.into_inner()),
         name: Set(new.name.into_inner()),
@@ -128,8 +129,73 @@ pub async fn by_code(
 pub async fn list_active(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity::category::Model>> {
     Ok(entity::category::Entity::find()
         .filter(entity::category::Column::Active.eq(true))
-        .order_by_asc(entity::category::Column::GroupName)
+        .order_by_asc(entity::category::Column::DisplayOrder)
         .order_by_asc(entity::category::Column::Code)
         .all(db)
         .await?)
+}
+
+/// What an administrator may change of a category; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct CategoryChanges {
+    pub name: Option<Text>,
+    pub group: Option<Text>,
+    pub handling_level: Option<crate::domain::HandlingLevel>,
+    /// Both together, checked by [`NewCategory::check_sla`].
+    pub sla: Option<(i32, i32)>,
+    pub sla_mode: Option<crate::domain::SlaMode>,
+    pub active: Option<bool>,
+    pub display_order: Option<i32>,
+    /// `Some(None)` clears it.
+    pub description: Option<Option<Text>>,
+    pub requires_resolution_photo: Option<bool>,
+}
+
+/// Changes a category. New deadlines apply to tickets submitted from now on; tickets already
+/// open keep the ones they were given.
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    code: &str,
+    changes: CategoryChanges,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<entity::category::Model> {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let txn = super::write_txn(db).await?;
+    let mut am = by_code(&txn, code)
+        .await?
+        .ok_or(ServiceError::NotFound)?
+        .into_active_model();
+    if let Some(v) = changes.name {
+        am.name = Set(v.into_inner());
+    }
+    if let Some(v) = changes.group {
+        am.group_name = Set(v.into_inner());
+    }
+    if let Some(v) = changes.handling_level {
+        am.handling_level = Set(v);
+    }
+    if let Some((response, resolution)) = changes.sla {
+        am.response_minutes = Set(response);
+        am.resolution_hours = Set(resolution);
+    }
+    if let Some(v) = changes.sla_mode {
+        am.sla_mode = Set(v);
+    }
+    if let Some(v) = changes.active {
+        am.active = Set(v);
+    }
+    if let Some(v) = changes.display_order {
+        am.display_order = Set(v);
+    }
+    if let Some(v) = changes.description {
+        am.description = Set(v.map(Text::into_inner));
+    }
+    if let Some(v) = changes.requires_resolution_photo {
+        am.requires_resolution_photo = Set(v);
+    }
+    am.updated_at = Set(at);
+    let updated = am.update(&txn).await?;
+    super::directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
 }

@@ -43,6 +43,7 @@ pub struct Directory {
 /// A staff member as requests need them.
 pub struct Person {
     pub name: String,
+    pub login: String,
     pub status: StaffStatus,
     /// Their assignments, oldest first.
     pub roles: Vec<Role>,
@@ -80,6 +81,18 @@ impl Directory {
 
     pub fn person(&self, id: Uuid) -> Option<&Person> {
         self.staff.get(&id)
+    }
+
+    /// Every staff member, in no order.
+    pub fn people(&self) -> impl Iterator<Item = (Uuid, &Person)> {
+        self.staff.iter().map(|(id, p)| (*id, p))
+    }
+
+    /// Active categories in display order (then by code).
+    pub fn categories_listed(&self) -> Vec<&entity::category::Model> {
+        let mut list: Vec<_> = self.categories.values().filter(|c| c.active).collect();
+        list.sort_by(|a, b| (a.display_order, &a.code).cmp(&(b.display_order, &b.code)));
+        list
     }
 
     pub fn staff_name(&self, id: Uuid) -> Option<&str> {
@@ -209,6 +222,7 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
         .map(|s| {
             let person = Person {
                 name: s.name,
+                login: s.login,
                 status: s.status,
                 roles: vec![],
             };

@@ -8,10 +8,13 @@ pub mod context;
 pub mod directory;
 pub mod duplicates;
 pub mod listing;
+pub mod me;
 pub mod notify;
 pub mod open311;
 pub mod outbox;
 pub mod passwords;
+pub mod people;
+pub mod places;
 pub mod public;
 pub mod rollups;
 pub mod routing;
@@ -159,4 +162,13 @@ pub(crate) fn overdue_open_at(now: DateTime<Utc>) -> sea_orm::Condition {
                 .add(T::ResponseDueAt.lt(now)),
         ),
     )
+}
+
+/// A LIKE pattern finding `text` anywhere, its `%`, `_` and `\` taken literally.
+pub fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }

@@ -24,16 +24,36 @@ pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> ServiceResult<Self> {
+        Self::parse_field("password", raw)
+    }
+
+    /// As [`Password::parse`], naming `field` when it is refused.
+    pub fn parse_field(field: &'static str, raw: &str) -> ServiceResult<Self> {
         let n = raw.chars().count();
         if !(8..=128).contains(&n) {
             return Err(ServiceError::rejected(
                 Code::InvalidField,
-                "password",
-                "8 to 128 characters",
+                field,
+                "密码须为 8 至 128 个字符",
             ));
         }
         Ok(Password(raw.to_owned()))
     }
+}
+
+/// Stores a new password for `staff` (their own change, or an administrator's reset).
+pub async fn set_password(
+    ctx: &Ctx<'_>,
+    staff: entity::staff::Model,
+    new: Password,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let hash = ctx.passwords.hash(new.0).await?;
+    let mut am = staff.into_active_model();
+    am.password_hash = Set(hash);
+    am.updated_at = Set(at);
+    am.update(ctx.db).await?;
+    Ok(())
 }
 
 pub async fn create(

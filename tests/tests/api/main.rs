@@ -8,6 +8,7 @@ mod edges;
 mod faults;
 mod hostile;
 mod lifecycle;
+mod lookup;
 mod month;
 mod open311;
 mod photos;

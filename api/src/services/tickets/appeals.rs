@@ -83,6 +83,7 @@ fn internal_event(action: Action, c: &Changing<'_>, note: String) -> EventDraft 
         note: Some(note),
         visibility: Visibility::Internal,
         moderation: None,
+        public_note: None,
     }
 }
 

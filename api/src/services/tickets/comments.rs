@@ -61,6 +61,7 @@ pub async fn comment(
                     note: Some(text.as_str().to_owned()),
                     visibility,
                     moderation: moderation.clone(),
+                    public_note: None,
                 };
                 Ok(Decided::in_place(
                     c.ticket.clone().into_active_model(),

@@ -59,6 +59,8 @@ pub(super) struct EventDraft {
     pub note: Option<String>,
     pub visibility: Visibility,
     pub moderation: Option<Moderation>,
+    /// What the resident reads when `note` is internal (a transfer's or escalation's reason).
+    pub public_note: Option<String>,
 }
 
 impl EventDraft {
@@ -75,6 +77,7 @@ impl EventDraft {
             note,
             visibility: Visibility::Public,
             moderation: None,
+            public_note: None,
         }
     }
 }
@@ -119,6 +122,7 @@ pub(super) fn event_row(
         created_at: Set(at),
         moderation: Set(e.moderation.as_ref().map(|m| m.status.to_owned())),
         moderation_label: Set(e.moderation.and_then(|m| m.label)),
+        public_note: Set(e.public_note),
     }
 }
 

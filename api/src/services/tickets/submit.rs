@@ -357,6 +357,7 @@ pub async fn create_in(
         note: None,
         visibility: Visibility::Public,
         moderation: None,
+        public_note: None,
     };
     let note = match praise {
         true => praise_note(&dir, &dest),
