@@ -192,7 +192,9 @@ pub fn openapi_json(state: SharedState) -> String {
 
 pub fn app(state: SharedState) -> impl Endpoint + use<> {
     let api = api_service(state.clone());
-    let templates = crate::metrics::RouteTemplates::from_spec(&api.spec(), "/api/v1");
+    let spec = api.spec();
+    let templates = crate::metrics::RouteTemplates::from_spec(&spec, "/api/v1");
+    let known_queries = edge::KnownQueries::from_spec(&spec, "/api/v1");
     let mut routes = Route::new();
     if state.settings.ops.docs {
         routes = routes
@@ -208,11 +210,13 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .nest("/open311/v2", crate::routes::open311::routes())
         .nest("/api/v1", api)
         .around(edge::guard_body)
+        .around(edge::known_query)
         .around(edge::rate_limit)
         .around(render_errors)
         .with(CatchPanic::new().with_handler(edge::panic_response))
         .around(edge::observe)
         .data(templates)
+        .data(known_queries)
         .data(state)
 }
 

@@ -23,7 +23,7 @@ use crate::{
     services::{
         self, Caller, ServiceError,
         duplicates::Audience,
-        listing::WorkFilter,
+        listing::{WorkFilter, WorkSort},
         tickets::{Idempotency, NewRating, NewTicket, StaffCommand, Submission, TransferTarget},
     },
     state::SharedState,
@@ -79,6 +79,25 @@ pub enum TicketSubmitted {
     Created(Json<Ticket>),
     #[oai(status = 200)]
     Replayed(Json<Ticket>),
+}
+
+/// One status or a comma list of them (`422 invalid_field` for an unknown one).
+fn statuses(raw: Option<&str>) -> Result<Vec<Status>, ServiceError> {
+    match raw.filter(|s| !s.is_empty()) {
+        None => Ok(vec![]),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                Status::parse(s.trim()).ok_or_else(|| {
+                    ServiceError::rejected(
+                        Code::InvalidField,
+                        "status",
+                        format!("未知的状态「{s}」"),
+                    )
+                })
+            })
+            .collect(),
+    }
 }
 
 impl TicketApi {
@@ -176,18 +195,36 @@ impl TicketApi {
         )
     }
 
-    /// The caller's own tickets, newest first. Pass `next_cursor` back as `cursor` for more.
+    /// The caller's own tickets, newest first. `status` takes one status or a comma list;
+    /// `tab` the mini-program's tabs: `open` (being handled), `to_rate` (resolved, waiting for
+    /// the resident's rating), `done` (closed, withdrawn or rejected); not both. Pass
+    /// `next_cursor` back as `cursor` for more.
     #[oai(path = "/tickets", method = "get")]
     async fn list_own(
         &self,
         auth: ResidentAuth,
+        status: Query<Option<String>>,
+        tab: Query<Option<OwnTab>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
         let resident = auth.0;
+        let shown = match (statuses(status.0.as_deref())?, tab.0) {
+            (s, None) => s,
+            (s, Some(tab)) if s.is_empty() => tab.statuses().to_vec(),
+            _ => {
+                return Err(ServiceError::rejected(
+                    Code::InvalidField,
+                    "tab",
+                    "status 与 tab 只能给出其一",
+                )
+                .into());
+            }
+        };
         let page = services::listing::list_own(
             &self.state.ctx(),
             resident,
+            &shown,
             cursor.0.as_deref(),
             page_limit(limit.0),
         )
@@ -411,9 +448,12 @@ impl TicketApi {
         .await
     }
 
-    /// The tickets in the caller's scope, newest first. `status` takes one status or a comma
+    /// The tickets in the caller's scope, newest first (`sort=due`: the soonest standing
+    /// deadline first: the response deadline of an open ticket not yet accepted, else its
+    /// resolution deadline; tickets without one last). `status` takes one status or a comma
     /// list; `overdue=true` keeps open tickets past their response or resolution deadline
-    /// (`false` the others). Each ticket shows its due times and whether each was met.
+    /// (`false` the others); `q` finds text in the number, title, description or address.
+    /// Each ticket shows its due times and whether each was met.
     #[oai(path = "/work/tickets", method = "get", tag = "Tag::Work")]
     #[allow(clippy::too_many_arguments)]
     async fn work(
@@ -423,30 +463,22 @@ impl TicketApi {
         grid_id: Query<Option<Uuid>>,
         category: Query<Option<String>>,
         overdue: Query<Option<bool>>,
+        q: Query<Option<String>>,
+        sort: Query<Option<WorkSortParam>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<JsonBody<TicketPage>> {
         let staff_id = auth.0;
-        let statuses = match status.0.as_deref().filter(|s| !s.is_empty()) {
-            None => vec![],
-            Some(list) => list
-                .split(',')
-                .map(|s| {
-                    Status::parse(s.trim()).ok_or_else(|| {
-                        ServiceError::rejected(
-                            Code::InvalidField,
-                            "status",
-                            format!("unknown status `{s}`"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-        };
         let filter = WorkFilter {
-            statuses,
+            statuses: statuses(status.0.as_deref())?,
             grid_id: grid_id.0,
             category: category.0,
             overdue: overdue.0,
+            q: super::text_opt("q", q.0.as_deref(), 64)?.map(Text::into_inner),
+            sort: match sort.0.unwrap_or_default() {
+                WorkSortParam::Newest => WorkSort::Newest,
+                WorkSortParam::Due => WorkSort::Due,
+            },
             ..WorkFilter::default()
         };
         self.work_page(staff_id, filter, cursor.0, limit.0).await

@@ -1,7 +1,7 @@
 //! Bodies of the ticket endpoints.
 use crate::schemas::Str;
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 use super::admin::{LocationInput, Point};
@@ -429,4 +429,35 @@ pub struct RatingCreate {
     pub comment: Option<Str>,
     /// With `unsatisfied` or `basically_satisfied` only: why, from the fixed list (each once).
     pub reasons: Option<Vec<DissatisfactionReason>>,
+}
+
+/// The order of a work list: `newest` (default) or `due` (soonest standing deadline first).
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum WorkSortParam {
+    #[default]
+    Newest,
+    Due,
+}
+
+/// The mini-program's tabs of a resident's own tickets.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum OwnTab {
+    /// Being handled: submitted, waiting for dispatch, assigned or in progress.
+    Open,
+    /// Resolved, waiting for the resident's rating.
+    ToRate,
+    /// Closed, withdrawn or rejected.
+    Done,
+}
+
+impl OwnTab {
+    pub fn statuses(self) -> &'static [Status] {
+        match self {
+            OwnTab::Open => &Status::OPEN,
+            OwnTab::ToRate => &[Status::Resolved],
+            OwnTab::Done => &[Status::Closed, Status::Withdrawn, Status::Rejected],
+        }
+    }
 }

@@ -42,7 +42,19 @@ pub struct Page {
 /// A page's tickets as read, and whether more follow.
 pub struct Rows {
     pub tickets: Vec<ticket::Model>,
-    pub more: bool,
+    /// Where the next page starts; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The order of a work list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum WorkSort {
+    /// Newest first (the default).
+    #[default]
+    Newest,
+    /// The soonest deadline first: an open ticket's response deadline until it is accepted,
+    /// then its resolution deadline; tickets without a standing deadline last.
+    Due,
 }
 
 #[derive(Default)]
@@ -56,6 +68,9 @@ pub struct WorkFilter {
     pub return_visit_pending: bool,
     /// Only tickets whose text or comments content safety flagged (`review` or `unchecked`).
     pub moderation_pending: bool,
+    /// Text found in the number, title, description or address.
+    pub q: Option<String>,
+    pub sort: WorkSort,
 }
 
 /// Where a page starts: after the last item's creation time and id.
@@ -149,16 +164,92 @@ pub(super) async fn rows(
     let mut tickets = newest_first(query).limit(limit + 1).all(ctx.db).await?;
     let more = tickets.len() as u64 > limit;
     tickets.truncate(limit as usize);
-    Ok(Rows { tickets, more })
+    let next_cursor = if more {
+        tickets.last().map(Cursor::encode)
+    } else {
+        None
+    };
+    Ok(Rows {
+        tickets,
+        next_cursor,
+    })
+}
+
+/// The deadline a ticket is working to, as SQL: the response deadline of an open ticket not
+/// yet accepted, else the resolution deadline of an open one; null for the others.
+fn standing_deadline() -> Expr {
+    let open = Status::OPEN
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Expr::cust(format!(
+        "CASE WHEN ticket.status IN ({open}) THEN \
+         CASE WHEN ticket.accepted_at IS NULL THEN ticket.response_due_at \
+         ELSE ticket.resolution_due_at END END"
+    ))
+}
+
+/// At most this many tickets are skipped to reach a page sorted by deadline.
+const MAX_OFFSET: u64 = 10_000;
+
+/// Soonest standing deadline first (then newest), `limit` at a time from the offset in
+/// `cursor`: the tickets matching `rest` and any of `ranges`.
+pub(super) async fn rows_by_due(
+    ctx: &Ctx<'_>,
+    ranges: &[Condition],
+    rest: Condition,
+    cursor: Option<&str>,
+    limit: u64,
+) -> ServiceResult<Rows> {
+    let offset = match cursor {
+        None => 0,
+        Some(c) => decode_offset(c)?,
+    };
+    let cond = if ranges.is_empty() {
+        rest
+    } else {
+        let mut any = Condition::any();
+        for r in ranges {
+            any = any.add(r.clone());
+        }
+        rest.add(any)
+    };
+    let mut tickets = ticket::Entity::find()
+        .filter(cond)
+        .order_by(standing_deadline().is_null(), sea_orm::Order::Asc)
+        .order_by(standing_deadline(), sea_orm::Order::Asc)
+        .order_by_desc(ticket::Column::CreatedAt)
+        .order_by_desc(ticket::Column::Id)
+        .offset(offset)
+        .limit(limit + 1)
+        .all(ctx.db)
+        .await?;
+    let more = tickets.len() as u64 > limit && offset + limit < MAX_OFFSET;
+    tickets.truncate(limit as usize);
+    Ok(Rows {
+        tickets,
+        next_cursor: more.then(|| URL_SAFE_NO_PAD.encode(format!("due:{}", offset + limit))),
+    })
+}
+
+fn decode_offset(cursor: &str) -> ServiceResult<u64> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|text| text.strip_prefix("due:")?.parse::<u64>().ok())
+        .filter(|n| *n <= MAX_OFFSET)
+        .ok_or(ServiceError::Rejected {
+            code: Code::InvalidCursor,
+            field: Some("cursor".into()),
+            detail: None,
+        })
 }
 
 /// The page `caller` sees of `rows` at `now`.
 pub(super) fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime<Utc>) -> Page {
-    let next_cursor = if rows.more {
-        rows.tickets.last().map(Cursor::encode)
-    } else {
-        None
-    };
+    let next_cursor = rows.next_cursor.clone();
     let items = rows
         .tickets
         .iter()
@@ -170,14 +261,18 @@ pub(super) fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime
     Page { items, next_cursor }
 }
 
+/// A resident's own tickets, newest first, of `statuses` (all when empty).
 pub async fn list_own(
     ctx: &Ctx<'_>,
     resident_id: Uuid,
+    statuses: &[Status],
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Page> {
     let dir = ctx.dir().await?;
-    let own = Condition::all().add(ticket::Column::ResidentId.eq(resident_id));
+    let own = Condition::all()
+        .add(ticket::Column::ResidentId.eq(resident_id))
+        .add_option((!statuses.is_empty()).then(|| ticket_status_in(statuses)));
     let caller = Caller::Resident(resident_id);
     let rows = rows(ctx, &[], own, cursor, limit).await?;
     Ok(shown(&dir, &caller, &rows, ctx.now()))
@@ -267,7 +362,10 @@ pub(super) async fn list_work(
     let Scope { ranges, whole, .. } = scope_of(&dir, scope, &filter.statuses);
     let cond = filtered(ctx, &dir, whole, filter);
     let caller = Caller::Staff(scope.clone());
-    let rows = rows(ctx, &ranges, cond, cursor, limit).await?;
+    let rows = match filter.sort {
+        WorkSort::Newest => rows(ctx, &ranges, cond, cursor, limit).await?,
+        WorkSort::Due => rows_by_due(ctx, &ranges, cond, cursor, limit).await?,
+    };
     Ok(shown(&dir, &caller, &rows, ctx.now()))
 }
 
@@ -302,6 +400,16 @@ pub(super) fn filtered(
         cond = cond
             .add(ticket::Column::ReturnVisitRequired.eq(true))
             .add(ticket::Column::ReturnVisitAt.is_null());
+    }
+    if let Some(q) = filter.q.as_deref() {
+        let like = || super::contains_pattern(q);
+        cond = cond.add(
+            Condition::any()
+                .add(ticket::Column::Number.like(like()))
+                .add(ticket::Column::Title.like(like()))
+                .add(ticket::Column::Description.like(like()))
+                .add(ticket::Column::AddressText.like(like())),
+        );
     }
     if let Some(code) = &filter.category {
         cond = cond.add(match dir.category_by_code(code) {

@@ -210,8 +210,9 @@ pub async fn stamp(db: &impl ConnectionTrait, holders: &[Uuid]) -> ServiceResult
 /// the clock has passed one of its deadlines: the directory in memory proposes the scope, and
 /// one statement reads the directory's generation and the stamps. A generation other than the
 /// proposing directory's, or a caller that directory refuses (a staff member added on another
-/// node), takes the checked path, as does a filter on the time (`overdue`) or on events
-/// (`moderation_pending`) and a scope read as one query.
+/// node), takes the checked path, as does a filter on the time (`overdue`), on events
+/// (`moderation_pending`) or on text (`q`), the order by deadline, and a scope read as one
+/// query.
 pub async fn list_work_of(
     ctx: &Ctx<'_>,
     staff_id: Uuid,
@@ -236,7 +237,12 @@ async fn from_memory(
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Option<WorkPage>> {
-    if !ctx.work_lists.enabled() || filter.overdue.is_some() || filter.moderation_pending {
+    if !ctx.work_lists.enabled()
+        || filter.overdue.is_some()
+        || filter.moderation_pending
+        || filter.q.is_some()
+        || filter.sort != listing::WorkSort::Newest
+    {
         return Ok(None);
     }
     let Some(proposed) = ctx.directory.last() else {

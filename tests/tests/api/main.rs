@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod edges;
 mod faults;
+mod filters;
 mod hostile;
 mod lifecycle;
 mod lookup;
