@@ -52,6 +52,8 @@ pub struct Settings {
     pub ops: OpsSettings,
     #[serde(default)]
     pub passwords: PasswordSettings,
+    #[serde(default)]
+    pub privacy: PrivacySettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,

@@ -218,3 +218,19 @@ pub struct LifecycleSettings {
 pub struct RoutingSettings {
     pub nearest_grid_max_meters: f64,
 }
+
+/// What residents are shown of the people who work for them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PrivacySettings {
+    /// Residents read the names of the staff acting on their tickets (else their role only).
+    pub show_staff_names: bool,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            show_staff_names: true,
+        }
+    }
+}

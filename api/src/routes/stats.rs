@@ -315,7 +315,8 @@ impl StatsApi {
     }
 
     /// A GeoJSON FeatureCollection of the area's grids with the tickets submitted in the period
-    /// (`count`) and those still open (`open`), ready for a map layer.
+    /// (`count`) and those still open (`open`), ready for a map layer; `coord_system=gcj02` for
+    /// WeChat's `<map>`.
     #[oai(path = "/heatmap", method = "get")]
     async fn heatmap(
         &self,
@@ -324,11 +325,14 @@ impl StatsApi {
         from: Query<Option<PeriodBound>>,
         to: Query<Option<PeriodBound>>,
         period: Query<Option<NamedPeriod>>,
+        coord_system: Query<Option<crate::schemas::places::CoordSystem>>,
     ) -> ApiResult<Json<Value>> {
         let ctx = self.state.ctx();
         let asked = self::period(&ctx, from, to, period)?;
         let data = self.data(&ctx, &auth, area_id.0, asked, &[], true).await?;
-        Ok(Json(services::stats::heatmap(&ctx, &data).await?))
+        let mut map = services::stats::heatmap(&ctx, &data).await?;
+        crate::schemas::places::CoordSystem::or_default(coord_system.0).convert_geojson(&mut map);
+        Ok(Json(map))
     }
 
     /// Each worker's open load, overdue work, visits and rates: the morning view.

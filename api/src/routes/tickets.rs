@@ -19,7 +19,7 @@ use crate::{
     },
     edge,
     error::{ApiError, Code},
-    schemas::{admin::LocationInput, tickets::*},
+    schemas::{admin::LocationInput, places::CoordSystem, tickets::*},
     services::{
         self, Caller, ServiceError,
         duplicates::Audience,
@@ -106,16 +106,18 @@ impl TicketApi {
         &self,
         staff_id: Uuid,
         filter: WorkFilter,
-        cursor: Option<String>,
-        limit: Option<u64>,
+        page: (Option<String>, Option<u64>),
+        coords: Option<CoordSystem>,
     ) -> ApiResult<JsonBody<TicketPage>> {
         let ctx = self.state.ctx();
-        let limit = page_limit(limit);
+        let (cursor, limit) = (page.0, page_limit(page.1));
         let page =
             services::work_lists::list_work_of(&ctx, staff_id, filter, cursor.as_deref(), limit)
                 .await?;
+        // Pages are kept rendered in WGS-84, what is stored; another datum converts a copy.
+        let body = page.render(|p| TicketPage::from(p).to_json_string().into());
         Ok(JsonBody::new(
-            page.render(|p| TicketPage::from(p).to_json_string().into()),
+            CoordSystem::or_default(coords).convert_page(body),
         ))
     }
 
@@ -205,6 +207,7 @@ impl TicketApi {
         auth: ResidentAuth,
         status: Query<Option<String>>,
         tab: Query<Option<OwnTab>>,
+        coord_system: Query<Option<CoordSystem>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<TicketPage>> {
@@ -229,12 +232,19 @@ impl TicketApi {
             page_limit(limit.0),
         )
         .await?;
-        Ok(Json(page.into()))
+        Ok(Json(
+            TicketPage::from(page).in_datum(CoordSystem::or_default(coord_system.0)),
+        ))
     }
 
     /// One ticket (by id or number) with its timeline. Outside the caller's scope: 404.
     #[oai(path = "/tickets/:id", method = "get")]
-    async fn get(&self, auth: CallerAuth, id: Path<String>) -> ApiResult<Json<Ticket>> {
+    async fn get(
+        &self,
+        auth: CallerAuth,
+        id: Path<String>,
+        coord_system: Query<Option<CoordSystem>>,
+    ) -> ApiResult<Json<Ticket>> {
         let ctx = self.state.ctx();
         // Read first (it also checks the directory), shown only once the caller is known: an
         // unknown ticket is a 404 only to a caller who may ask.
@@ -249,7 +259,7 @@ impl TicketApi {
         };
         let mut body = Ticket::from(view);
         body.possible_duplicates = duplicates.map(|d| d.into_iter().map(Into::into).collect());
-        Ok(Json(body))
+        Ok(Json(body.in_datum(CoordSystem::or_default(coord_system.0))))
     }
 
     /// Adds information (resident) or a progress note (staff; `internal` hides it from the resident).
@@ -370,7 +380,8 @@ impl TicketApi {
         .await
     }
 
-    /// Hands a ticket to another staff member or to another grid (routed there as usual).
+    /// Hands a ticket to another staff member or to another grid (routed there as usual). The
+    /// `reason` is for staff; residents read `public_note`.
     #[oai(path = "/tickets/:id/transfer", method = "post", tag = "Tag::Work")]
     async fn transfer(
         &self,
@@ -392,21 +403,39 @@ impl TicketApi {
             }
         };
         let reason = text("reason", &body.reason, 500)?;
-        self.command(&auth, &id.0, StaffCommand::Transfer { to, reason })
-            .await
+        let public_note = super::text_opt("public_note", body.public_note.as_deref(), 200)?;
+        self.command(
+            &auth,
+            &id.0,
+            StaffCommand::Transfer {
+                to,
+                reason,
+                public_note,
+            },
+        )
+        .await
     }
 
-    /// Sends a ticket one level up: grid → community → street.
+    /// Sends a ticket one level up: grid → community → street. The `reason` is for staff;
+    /// residents read `public_note`.
     #[oai(path = "/tickets/:id/escalate", method = "post", tag = "Tag::Work")]
     async fn escalate(
         &self,
         auth: StaffAuth,
         id: Path<String>,
-        body: Json<ReasonBody>,
+        body: Json<EscalateBody>,
     ) -> ApiResult<Json<Ticket>> {
         let reason = text("reason", &body.reason, 500)?;
-        self.command(&auth, &id.0, StaffCommand::Escalate { reason })
-            .await
+        let public_note = super::text_opt("public_note", body.public_note.as_deref(), 200)?;
+        self.command(
+            &auth,
+            &id.0,
+            StaffCommand::Escalate {
+                reason,
+                public_note,
+            },
+        )
+        .await
     }
 
     /// Rejects a ticket as invalid, out of scope or a duplicate (`duplicate_of`), with a reason.
@@ -465,6 +494,7 @@ impl TicketApi {
         overdue: Query<Option<bool>>,
         q: Query<Option<String>>,
         sort: Query<Option<WorkSortParam>>,
+        coord_system: Query<Option<CoordSystem>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<JsonBody<TicketPage>> {
@@ -481,7 +511,8 @@ impl TicketApi {
             },
             ..WorkFilter::default()
         };
-        self.work_page(staff_id, filter, cursor.0, limit.0).await
+        self.work_page(staff_id, filter, (cursor.0, limit.0), coord_system.0)
+            .await
     }
 
     /// Tickets in the caller's scope flagged for a return visit (回访) not yet made.
@@ -497,7 +528,8 @@ impl TicketApi {
             return_visit_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(staff_id, filter, cursor.0, limit.0).await
+        self.work_page(staff_id, filter, (cursor.0, limit.0), None)
+            .await
     }
 
     /// Tickets in the caller's scope whose text or comments content safety flagged: `review`
@@ -514,7 +546,8 @@ impl TicketApi {
             moderation_pending: true,
             ..WorkFilter::default()
         };
-        self.work_page(staff_id, filter, cursor.0, limit.0).await
+        self.work_page(staff_id, filter, (cursor.0, limit.0), None)
+            .await
     }
 
     /// Merges this ticket into another (`into`: id or number): it follows the main one's status

@@ -32,6 +32,53 @@ impl CoordSystem {
         Point { lat, lng }
     }
 
+    /// Every `[lng, lat]` pair of a GeoJSON value (a geometry, feature or collection) in
+    /// this datum.
+    pub fn convert_geojson(self, value: &mut serde_json::Value) {
+        if self == CoordSystem::Wgs84 {
+            return;
+        }
+        match value {
+            serde_json::Value::Array(items) => {
+                if let [serde_json::Value::Number(x), serde_json::Value::Number(y)] =
+                    items.as_slice()
+                    && let (Some(lng), Some(lat)) = (x.as_f64(), y.as_f64())
+                {
+                    let (lat, lng) = self.convert(lat, lng);
+                    *value = serde_json::json!([lng, lat]);
+                } else {
+                    items.iter_mut().for_each(|v| self.convert_geojson(v));
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if key != "properties" {
+                        self.convert_geojson(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Each `location: {lat, lng}` of a rendered page of tickets (`items`) in this datum.
+    pub fn convert_page(self, body: bytes::Bytes) -> bytes::Bytes {
+        if self == CoordSystem::Wgs84 {
+            return body;
+        }
+        let Ok(mut page) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return body;
+        };
+        for item in page["items"].as_array_mut().into_iter().flatten() {
+            let loc = &mut item["location"];
+            if let (Some(lat), Some(lng)) = (loc["lat"].as_f64(), loc["lng"].as_f64()) {
+                let (lat, lng) = self.convert(lat, lng);
+                *loc = serde_json::json!({"lat": lat, "lng": lng});
+            }
+        }
+        serde_json::to_vec(&page).map(Into::into).unwrap_or(body)
+    }
+
     /// The datum of a request's `coord_system`, absent meaning WGS-84.
     pub fn or_default(param: Option<CoordSystem>) -> CoordSystem {
         param.unwrap_or_default()

@@ -60,16 +60,33 @@ pub struct CategoryRef {
     pub name: String,
 }
 
+/// Who acted in a timeline event.
+#[derive(Object)]
+pub struct Actor {
+    /// `resident`, `staff` or `system`.
+    pub kind: ActorKind,
+    /// A staff member's display name (residents see it where the street shows staff names).
+    #[oai(skip_serializing_if_is_none)]
+    pub name: Option<String>,
+    /// A staff member's role.
+    #[oai(skip_serializing_if_is_none)]
+    pub role: Option<crate::domain::StaffRole>,
+}
+
 #[derive(Object)]
 pub struct Event {
+    /// 1, 2, 3… in what the viewer sees (a resident's timeline has no gaps where internal
+    /// events were left out).
     pub seq: i32,
     pub action: String,
     #[oai(nullable)]
     pub from_status: Option<Status>,
     #[oai(nullable)]
     pub to_status: Option<Status>,
-    /// `resident`, `staff` or `system`.
+    /// `resident`, `staff` or `system` (as `actor.kind`).
     pub actor_kind: ActorKind,
+    pub actor: Actor,
+    /// For residents, a transfer's or escalation's `public_note` (its reason is internal).
     #[oai(nullable)]
     pub note: Option<String>,
     /// `public` or `internal` (staff only).
@@ -133,7 +150,8 @@ pub struct Ticket {
     pub priority: Priority,
     pub anonymous: bool,
     pub channel: Channel,
-    /// WGS-84 (converted from GCJ-02 if it arrived so).
+    /// WGS-84 (converted from GCJ-02 if it arrived so), or GCJ-02 when the request asked
+    /// `coord_system=gcj02`.
     #[oai(nullable)]
     pub location: Option<Point>,
     #[oai(nullable)]
@@ -206,6 +224,21 @@ pub struct Ticket {
     pub attachments: Vec<AttachmentRef>,
 }
 
+impl Ticket {
+    /// The ticket with its location in `coords` (stored and shown by default in WGS-84).
+    pub fn in_datum(mut self, coords: super::places::CoordSystem) -> Self {
+        self.location = self.location.map(|p| coords.point(p.lat, p.lng));
+        self
+    }
+}
+
+impl TicketPage {
+    pub fn in_datum(mut self, coords: super::places::CoordSystem) -> Self {
+        self.items = self.items.into_iter().map(|t| t.in_datum(coords)).collect();
+        self
+    }
+}
+
 impl From<TicketView> for Ticket {
     fn from(v: TicketView) -> Self {
         let t = v.ticket;
@@ -267,6 +300,14 @@ impl From<TicketView> for Ticket {
             events: v.events.map(|es| {
                 es.into_iter()
                     .map(|e| Event {
+                        actor: {
+                            let who = e.actor_id.and_then(|id| v.actors.get(&id));
+                            Actor {
+                                kind: e.actor_kind,
+                                name: who.and_then(|a| a.name.clone()),
+                                role: who.and_then(|a| a.role),
+                            }
+                        },
                         seq: e.seq,
                         action: e.action,
                         from_status: e.from_status,
@@ -380,13 +421,20 @@ pub struct TransferBody {
     /// Exactly one of `staff_id` and `grid_id`.
     pub staff_id: Option<Uuid>,
     pub grid_id: Option<Uuid>,
+    /// Why (staff only; up to 500 characters).
     pub reason: Str,
+    /// What the resident reads of it (up to 200 characters); without it they see only that
+    /// the ticket moved.
+    pub public_note: Option<Str>,
 }
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
-pub struct ReasonBody {
+pub struct EscalateBody {
+    /// Why (staff only; up to 500 characters).
     pub reason: Str,
+    /// What the resident reads of it (up to 200 characters).
+    pub public_note: Option<Str>,
 }
 
 #[derive(Object)]

@@ -18,6 +18,7 @@ mod public;
 mod ranking;
 mod rates;
 mod routing;
+mod showing;
 mod stats;
 mod time;
 mod visits;

@@ -31,10 +31,14 @@ pub enum StaffCommand {
     },
     Transfer {
         to: TransferTarget,
+        /// For staff.
         reason: Text,
+        /// What the resident reads.
+        public_note: Option<Text>,
     },
     Escalate {
         reason: Text,
+        public_note: Option<Text>,
     },
     Reject {
         reason: Text,
@@ -110,8 +114,15 @@ pub async fn act(
                 note,
                 attachment_ids,
             } => resolve(c, scope, note, &attachment_ids).await,
-            StaffCommand::Transfer { to, reason } => transfer(c, to, reason).await,
-            StaffCommand::Escalate { reason } => escalate(c, reason).await,
+            StaffCommand::Transfer {
+                to,
+                reason,
+                public_note,
+            } => with_public_note(transfer(c, to, reason).await, public_note),
+            StaffCommand::Escalate {
+                reason,
+                public_note,
+            } => with_public_note(escalate(c, reason).await, public_note),
             StaffCommand::Reject {
                 reason,
                 duplicate_of,
@@ -159,6 +170,14 @@ async fn resolve(
     let mut am = c.ticket.clone().into_active_model();
     am.resolved_at = Set(Some(c.at));
     Decided::transition(c, am, Action::Resolve, Some(note.into_inner()))
+}
+
+/// The event of a decided change carries what the resident reads of its internal reason.
+fn with_public_note(decided: ServiceResult<Decided>, note: Option<Text>) -> ServiceResult<Decided> {
+    decided.map(|mut d| {
+        d.event.public_note = note.map(Text::into_inner);
+        d
+    })
 }
 
 async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> ServiceResult<Decided> {

@@ -30,6 +30,59 @@ pub struct TicketView {
     /// Photos (single-ticket responses only).
     pub attachments: Vec<entity::attachment::Model>,
     pub timing: Timing,
+    /// Who the staff acting in `events` are, as the viewer may know them.
+    pub actors: std::collections::HashMap<Uuid, EventActor>,
+}
+
+/// A staff member acting in a timeline: their name (hidden from residents unless
+/// `privacy.show_staff_names`) and the role they hold first.
+#[derive(Clone, Debug)]
+pub struct EventActor {
+    pub name: Option<String>,
+    pub role: Option<crate::domain::StaffRole>,
+}
+
+/// Actions whose note is a staff member's reason: residents read the event's `public_note`.
+const INTERNAL_REASONS: [&str; 2] = ["transfer", "escalate"];
+
+/// The timeline as a resident sees it: public events only, numbered without gaps, with the
+/// public note in place of an internal reason.
+fn for_resident(events: &[ticket_event::Model]) -> Vec<ticket_event::Model> {
+    events
+        .iter()
+        .filter(|e| e.visibility == Visibility::Public)
+        .enumerate()
+        .map(|(i, e)| {
+            let mut e = e.clone();
+            e.seq = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            if INTERNAL_REASONS.contains(&e.action.as_str()) {
+                e.note = e.public_note.take();
+            }
+            e
+        })
+        .collect()
+}
+
+fn actors(
+    dir: &Directory,
+    events: &[ticket_event::Model],
+    names: bool,
+) -> std::collections::HashMap<Uuid, EventActor> {
+    events
+        .iter()
+        .filter(|e| e.actor_kind == crate::domain::ActorKind::Staff)
+        .filter_map(|e| {
+            let id = e.actor_id?;
+            let person = dir.person(id)?;
+            Some((
+                id,
+                EventActor {
+                    name: names.then(|| person.name.clone()),
+                    role: person.roles.first().map(|r| r.assignment.role),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Whether each deadline was met, as of now.
@@ -116,14 +169,18 @@ pub(super) async fn view(
     };
     let timeline = ctx.timelines.get(ctx.db, &t).await?;
     let resident = matches!(caller, Caller::Resident(_));
-    let events = with_events.then(|| {
-        timeline
-            .events
-            .iter()
-            .filter(|e| !resident || e.visibility == Visibility::Public)
-            .cloned()
-            .collect()
+    let events: Option<Vec<ticket_event::Model>> = with_events.then(|| {
+        if resident {
+            for_resident(&timeline.events)
+        } else {
+            timeline.events.clone()
+        }
     });
+    let shown_names = !resident || ctx.settings.privacy.show_staff_names;
+    let actors = events
+        .as_deref()
+        .map(|es| actors(dir, es, shown_names))
+        .unwrap_or_default();
     let shown = Shown {
         events,
         ratings: timeline.ratings.clone(),
@@ -134,7 +191,9 @@ pub(super) async fn view(
             .cloned()
             .collect(),
     };
-    Ok(assemble(dir, caller, t, Some(category), shown, ctx.now()))
+    let mut view = assemble(dir, caller, t, Some(category), shown, ctx.now());
+    view.actors = actors;
+    Ok(view)
 }
 
 /// What a response shows beside the ticket row (pages show none of it).
@@ -195,6 +254,7 @@ pub fn assemble(
         ratings: shown.ratings,
         attachments: shown.attachments,
         timing: Timing::of(&t, now),
+        actors: Default::default(),
         ticket: t,
     }
 }
@@ -211,6 +271,7 @@ fn mask_free_text(t: &mut ticket::Model, shown: &mut Shown) {
     t.return_visit_note.iter_mut().for_each(mask);
     for e in shown.events.iter_mut().flatten() {
         e.note.iter_mut().for_each(mask);
+        e.public_note.iter_mut().for_each(mask);
     }
     for r in &mut shown.ratings {
         r.comment.iter_mut().for_each(mask);
