@@ -117,6 +117,23 @@ impl Lang {
     }
 }
 
+/// Separates the Chinese and English halves of a detail made by [`bi`].
+const LANG_SEPARATOR: char = '\u{1F}';
+
+/// A detail in both languages: Chinese by default, English with `Accept-Language: en`.
+pub fn bi(zh: impl std::fmt::Display, en: impl std::fmt::Display) -> String {
+    format!("{zh}{LANG_SEPARATOR}{en}")
+}
+
+/// The half of a detail for `lang`; a detail in one language only is shown as it is.
+fn in_lang(detail: &str, lang: Lang) -> String {
+    match (detail.split_once(LANG_SEPARATOR), lang) {
+        (Some((zh, _)), Lang::Zh) => zh.to_owned(),
+        (Some((_, en)), Lang::En) => en.to_owned(),
+        (None, _) => detail.to_owned(),
+    }
+}
+
 /// A problem answer: what went wrong, for a machine (`code`) and a person (`title`, `detail`).
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {}", code.slug(), detail.as_deref().unwrap_or(""))]
@@ -172,7 +189,7 @@ impl ApiError {
             code: self.code.slug().to_owned(),
             title: self.code.title(lang).to_owned(),
             status: self.code.status().as_u16(),
-            detail: self.detail.clone(),
+            detail: self.detail.as_deref().map(|d| in_lang(d, lang)),
             field: self.field.clone(),
             current_status: self.current_status.clone(),
         };
@@ -194,15 +211,25 @@ impl ApiError {
                 ..api.clone_shallow()
             };
         }
-        if err.is::<ParseRequestPayloadError>()
-            || err.is::<ParseParamError>()
-            || err.is::<ParsePathError>()
-            || err.is::<ParseMultipartError>()
-        {
-            return ApiError::new(Code::InvalidBody).detail(err.to_string());
+        if let Some(p) = err.downcast_ref::<ParseParamError>() {
+            return ApiError::new(Code::InvalidBody).field(p.name).detail(bi(
+                format_args!("参数「{}」的取值无效", p.name),
+                format_args!("the parameter `{}` has an invalid value", p.name),
+            ));
+        }
+        if err.is::<ParsePathError>() {
+            return ApiError::new(Code::InvalidBody).detail(bi(
+                "路径中的标识无效",
+                "an identifier in the path is not valid",
+            ));
+        }
+        if err.is::<ParseRequestPayloadError>() || err.is::<ParseMultipartError>() {
+            return ApiError::new(Code::InvalidBody)
+                .detail(bi("请求体格式不正确", "the request body is malformed"));
         }
         if err.is::<ContentTypeError>() {
-            return ApiError::new(Code::UnsupportedMediaType).detail(err.to_string());
+            return ApiError::new(Code::UnsupportedMediaType)
+                .detail(bi(format_args!("不支持的内容类型：{err}"), err));
         }
         if err.is::<AuthorizationError>() {
             return ApiError::new(Code::Unauthorized);
@@ -286,9 +313,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotAssignee => ApiError::new(Code::NotAssignee),
             ServiceError::InvalidTransition { current, action } => ApiError {
                 current_status: Some(current.as_str().to_owned()),
-                ..ApiError::new(Code::InvalidTransition).detail(format!(
-                    "`{action}` is not allowed while the ticket is {}",
-                    current.as_str()
+                ..ApiError::new(Code::InvalidTransition).detail(bi(
+                    format_args!("工单当前状态为 {}，不能执行 {action}", current.as_str()),
+                    format_args!(
+                        "`{action}` is not allowed while the ticket is {}",
+                        current.as_str()
+                    ),
                 ))
             },
             ServiceError::ConcurrentUpdate => ApiError::new(Code::ConcurrentUpdate),

@@ -194,7 +194,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
     let api = api_service(state.clone());
     let spec = api.spec();
     let templates = crate::metrics::RouteTemplates::from_spec(&spec, "/api/v1");
-    let known_queries = edge::KnownQueries::from_spec(&spec, "/api/v1");
+    let operations = edge::Operations::from_spec(&spec, "/api/v1");
     let mut routes = Route::new();
     if state.settings.ops.docs {
         routes = routes
@@ -216,7 +216,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .with(CatchPanic::new().with_handler(edge::panic_response))
         .around(edge::observe)
         .data(templates)
-        .data(known_queries)
+        .data(operations)
         .data(state)
 }
 

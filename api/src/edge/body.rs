@@ -9,6 +9,7 @@ use std::sync::{
 
 use futures_util::StreamExt;
 use poem::{Body, Endpoint, IntoResponse, Request, Response, error::ReadBodyError, http::header};
+use poem_openapi::error::ParseRequestPayloadError;
 use serde_json::Value;
 
 use super::state_of;
@@ -21,13 +22,16 @@ use crate::{
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 fn too_large(limit: u64) -> ApiError {
-    ApiError::new(Code::PayloadTooLarge).detail(format!("at most {limit} bytes"))
+    ApiError::new(Code::PayloadTooLarge).detail(crate::error::bi(
+        format_args!("最多 {limit} 字节"),
+        format_args!("at most {limit} bytes"),
+    ))
 }
 
 fn unprintable(field: String, fault: TextFault) -> ApiError {
     ApiError::new(Code::InvalidText)
         .field(field)
-        .detail(fault.describe())
+        .detail(crate::services::in_chinese_too(fault.describe()))
 }
 
 /// Bounds the body and checks its text (see the module's documentation). Multipart bodies (photo
@@ -85,7 +89,10 @@ pub async fn guard_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Re
             let max_depth = state.settings.limits.json_max_depth;
             if json_depth(&bytes) > max_depth {
                 return Err(ApiError::new(Code::JsonTooDeep)
-                    .detail(format!("at most {max_depth} levels"))
+                    .detail(crate::error::bi(
+                        format_args!("JSON 最多嵌套 {max_depth} 层"),
+                        format_args!("at most {max_depth} levels"),
+                    ))
                     .into());
             }
             // Malformed JSON is left to the handler's parser, which answers 400.
@@ -96,8 +103,116 @@ pub async fn guard_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Re
             check_pairs(&bytes)?;
         }
     }
-    req.set_body(Body::from(bytes));
-    ep.call(req).await.map(IntoResponse::into_response)
+    let required = req
+        .data::<super::Operations>()
+        .map(|ops| {
+            ops.required_fields(req.method().as_str(), req.uri().path())
+                .to_vec()
+        })
+        .unwrap_or_default();
+    req.set_body(Body::from(bytes.clone()));
+    match ep.call(req).await {
+        Err(err) if err.is::<ParseRequestPayloadError>() => {
+            Err(explain_payload(&err.to_string(), &bytes, &required).into())
+        }
+        other => other.map(IntoResponse::into_response),
+    }
+}
+
+/// A body the handler's parser refused, told as a person can read it: which field, and what
+/// is wrong with it (the parser's own text names types, not fields).
+fn explain_payload(reason: &str, bytes: &[u8], required: &[String]) -> ApiError {
+    let bad = |field: Option<String>, zh: String, en: String| {
+        let e = ApiError::new(Code::InvalidBody).detail(crate::error::bi(zh, en));
+        match field {
+            Some(f) => e.field(f),
+            None => e,
+        }
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
+        return bad(
+            None,
+            "请求体不是有效的 JSON".into(),
+            "The body is not valid JSON".into(),
+        );
+    };
+    if !body.is_object() {
+        return bad(
+            None,
+            "请求体须为 JSON 对象".into(),
+            "The body must be a JSON object".into(),
+        );
+    }
+    if let Some(name) = between(reason, "unknown field `", "`") {
+        return bad(
+            Some(name.to_owned()),
+            format!("未知字段「{name}」"),
+            format!("unknown field `{name}`"),
+        );
+    }
+    if (reason.contains("expects an input value") || reason.contains(", found null"))
+        && let Some(missing) = required
+            .iter()
+            .find(|f| body.get(f.as_str()).is_none_or(Value::is_null))
+    {
+        return bad(
+            Some(missing.clone()),
+            format!("缺少必填字段「{missing}」"),
+            format!("`{missing}` is required"),
+        );
+    }
+    if let Some(wanted) = between(reason, "Expected input type \"", "\"")
+        && let Some(found) = reason.split_once(", found ").map(|(_, rest)| {
+            rest.split(" (occurred")
+                .next()
+                .unwrap_or(rest)
+                .trim_end_matches('.')
+        })
+        && let Some(path) = find_value(&body, found, &mut String::new())
+    {
+        return bad(
+            Some(path.clone()),
+            format!("字段「{path}」的类型不正确，应为 {wanted}"),
+            format!("`{path}` should be of type {wanted}"),
+        );
+    }
+    bad(
+        None,
+        "请求体中有字段取值不正确，请对照接口文档".into(),
+        "A field of the body has a value the API does not accept".into(),
+    )
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// The dotted path of the first value in `value` whose JSON text is `found`.
+fn find_value(value: &Value, found: &str, path: &mut String) -> Option<String> {
+    match value {
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let mut p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if serde_json::to_string(v).ok().as_deref() == Some(found) {
+                Some(p)
+            } else {
+                find_value(v, found, &mut p)
+            }
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let mut p = format!("{path}[{i}]");
+            if serde_json::to_string(v).ok().as_deref() == Some(found) {
+                Some(p)
+            } else {
+                find_value(v, found, &mut p)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The body as a stream that fails once more than `limit` bytes have passed, noting so in

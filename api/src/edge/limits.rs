@@ -117,8 +117,10 @@ pub async fn check(
     match state.cache.hit(key, window).await {
         Ok((count, left)) if count > limit => Err(ApiError {
             retry_after: Some(left.as_secs() + u64::from(left.subsec_nanos() > 0)),
-            ..ApiError::new(Code::RateLimited)
-                .detail(format!("at most {limit} per {} s", window.as_secs()))
+            ..ApiError::new(Code::RateLimited).detail(crate::error::bi(
+                format_args!("每 {} 秒最多 {limit} 次", window.as_secs()),
+                format_args!("at most {limit} per {} s", window.as_secs()),
+            ))
         }),
         Ok(_) => Ok(()),
         Err(e) => {

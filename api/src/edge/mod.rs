@@ -3,7 +3,7 @@
 //! ([`limits`]).
 mod body;
 mod limits;
-mod query;
+mod operations;
 
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 pub use body::{guard_body, json_depth};
 pub use limits::{check, client_address, rate_limit};
-pub use query::{KnownQueries, known_query};
+pub use operations::{Operations, known_query};
 
 use crate::{
     error::{ApiError, Code, Lang},

@@ -332,7 +332,10 @@ impl AdminApi {
                 return Err(ServiceError::rejected(
                     crate::error::Code::InvalidField,
                     "resolution_hours",
-                    "response_minutes 与 resolution_hours 须一并给出",
+                    crate::error::bi(
+                        "response_minutes 与 resolution_hours 须一并给出",
+                        "give response_minutes and resolution_hours together",
+                    ),
                 )
                 .into());
             }
@@ -428,7 +431,7 @@ impl PublicApi {
                 return Err(ServiceError::rejected(
                     crate::error::Code::InvalidField,
                     "sort",
-                    "support or new",
+                    crate::error::bi("须为 support 或 new", "support or new"),
                 )
                 .into());
             }

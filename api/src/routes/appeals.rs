@@ -1,6 +1,5 @@
 //! Appeals (甄别): staff ask that an unreasonable ticket leave the rates; the level above
 //! decides. See `services::tickets::appeals`.
-use chrono::{DateTime, Utc};
 use poem_openapi::{
     Enum, Object, OpenApi,
     param::{Path, Query},
@@ -56,13 +55,13 @@ pub struct Appeal {
     pub attachment_ids: Vec<Uuid>,
     pub status: AppealStatus,
     pub filed_by: Uuid,
-    pub filed_at: DateTime<Utc>,
+    pub filed_at: crate::schemas::Time,
     /// The area whose admins (or those above them) decide.
     pub reviewer_area_id: Uuid,
     #[oai(nullable)]
     pub decided_by: Option<Uuid>,
     #[oai(nullable)]
-    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<crate::schemas::Time>,
     #[oai(nullable)]
     pub decision_note: Option<String>,
     /// The caller may decide it now (pending, theirs to review, not their own).
@@ -81,10 +80,10 @@ impl From<AppealView> for Appeal {
             note: a.note,
             status: a.status,
             filed_by: a.filed_by,
-            filed_at: a.filed_at,
+            filed_at: a.filed_at.into(),
             reviewer_area_id: a.reviewer_area_id,
             decided_by: a.decided_by,
-            decided_at: a.decided_at,
+            decided_at: a.decided_at.map(Into::into),
             decision_note: a.decision_note,
             can_decide: v.can_decide,
         }

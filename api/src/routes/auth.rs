@@ -57,7 +57,7 @@ async fn check_resident(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
     match c.kind {
         PrincipalKind::Resident => Ok(c.sub),
         PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden)
-            .detail("residents only")
+            .detail(crate::error::bi("仅限居民", "residents only"))
             .into()),
     }
 }
@@ -72,7 +72,9 @@ async fn check_staff(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
     let c = claims(req, &bearer)?;
     match c.kind {
         PrincipalKind::Staff => Ok(c.sub),
-        PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden).detail("staff only").into()),
+        PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden)
+            .detail(crate::error::bi("仅限工作人员", "staff only"))
+            .into()),
     }
 }
 
@@ -103,7 +105,10 @@ async fn check_admin(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
         Ok(staff_id)
     } else {
         Err(ApiError::new(Code::Forbidden)
-            .detail("system administrators only")
+            .detail(crate::error::bi(
+                "仅限系统管理员",
+                "system administrators only",
+            ))
             .into())
     }
 }

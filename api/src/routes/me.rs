@@ -119,7 +119,10 @@ impl MeApi {
         {
             return Err(ApiError::new(Code::InvalidField)
                 .field("template_ids")
-                .detail("1 to 20 template ids"));
+                .detail(crate::error::bi(
+                    "需给出 1 至 20 个模板 id",
+                    "1 to 20 template ids",
+                )));
         }
         let now = self.state.clock.now();
         let template_ids: Vec<String> = body.0.template_ids.into_iter().map(String::from).collect();

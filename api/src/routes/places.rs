@@ -128,7 +128,7 @@ impl PlacesApi {
             return Err(ServiceError::rejected(
                 crate::error::Code::InvalidField,
                 "grid_id",
-                "请给出 grid_id 或 q",
+                crate::error::bi("请给出 grid_id 或 q", "give grid_id or q"),
             )
             .into());
         }

@@ -87,8 +87,17 @@ fn period(
 ) -> ApiResult<Period> {
     Period::asked(from.0.map(|b| b.0), to.0.map(|b| b.0), named.0, ctx.now()).map_err(|e| {
         let (field, detail) = match e {
-            PeriodError::Both => ("period", "give `period` or `from`/`to`, not both"),
-            PeriodError::Backwards => ("to", "`to` must follow `from`"),
+            PeriodError::Both => (
+                "period",
+                crate::error::bi(
+                    "period 与 from/to 只能给出其一",
+                    "give `period` or `from`/`to`, not both",
+                ),
+            ),
+            PeriodError::Backwards => (
+                "to",
+                crate::error::bi("to 须晚于 from", "`to` must follow `from`"),
+            ),
         };
         ApiError::new(Code::InvalidField)
             .field(field)
@@ -124,8 +133,8 @@ impl StatsApi {
         Ok(Json(Summary {
             area_id: asked.area_id,
             area_name: asked.area_name,
-            from: asked.period.from,
-            to: asked.period.to,
+            from: asked.period.from.into(),
+            to: asked.period.to.into(),
             figures: figures.into(),
         }))
     }
@@ -153,7 +162,10 @@ impl StatsApi {
                 let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
                 ApiError::new(Code::InvalidField)
                     .field("sort")
-                    .detail(format!("one of {}", names.join(", ")))
+                    .detail(crate::error::bi(
+                        format_args!("须为以下之一：{}", names.join("、")),
+                        format_args!("one of {}", names.join(", ")),
+                    ))
             })?),
         };
         let asked = self::period(&ctx, from, to, period)?;
@@ -172,8 +184,8 @@ impl StatsApi {
         }
         Ok(Json(Breakdown {
             area_id: data.area_id,
-            from: data.period.from,
-            to: data.period.to,
+            from: data.period.from.into(),
+            to: data.period.to.into(),
             by: by.0.as_str().to_owned(),
             groups: groups
                 .into_iter()
@@ -305,8 +317,8 @@ impl StatsApi {
         );
         Ok(Json(Ranking {
             area_id: data.area_id,
-            from: data.period.from,
-            to: data.period.to,
+            from: data.period.from.into(),
+            to: data.period.to.into(),
             by: by.0,
             measure,
             min_sample,

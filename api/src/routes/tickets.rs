@@ -92,7 +92,10 @@ fn statuses(raw: Option<&str>) -> Result<Vec<Status>, ServiceError> {
                     ServiceError::rejected(
                         Code::InvalidField,
                         "status",
-                        format!("未知的状态「{s}」"),
+                        crate::error::bi(
+                            format_args!("未知的状态「{s}」"),
+                            format_args!("unknown status `{s}`"),
+                        ),
                     )
                 })
             })
@@ -219,7 +222,7 @@ impl TicketApi {
                 return Err(ServiceError::rejected(
                     Code::InvalidField,
                     "tab",
-                    "status 与 tab 只能给出其一",
+                    crate::error::bi("status 与 tab 只能给出其一", "give status or tab, not both"),
                 )
                 .into());
             }
@@ -337,7 +340,12 @@ impl TicketApi {
             None => None,
             Some(s @ 1..=5) => Some(s as i16),
             Some(_) => {
-                return Err(ServiceError::rejected(Code::InvalidField, "score", "1 to 5").into());
+                return Err(ServiceError::rejected(
+                    Code::InvalidField,
+                    "score",
+                    crate::error::bi("须为 1 至 5", "1 to 5"),
+                )
+                .into());
             }
         };
         let rating = NewRating {
@@ -397,7 +405,10 @@ impl TicketApi {
                 return Err(ServiceError::rejected(
                     Code::InvalidField,
                     "staff_id",
-                    "give exactly one of staff_id and grid_id",
+                    crate::error::bi(
+                        "staff_id 与 grid_id 须且只能给出其一",
+                        "give exactly one of staff_id and grid_id",
+                    ),
                 )
                 .into());
             }

@@ -59,7 +59,7 @@ pub struct Visit {
     pub household: Option<String>,
     #[oai(nullable)]
     pub notes: Option<String>,
-    pub visited_at: DateTime<Utc>,
+    pub visited_at: crate::schemas::Time,
     /// Tickets the visit produced (in the response to recording it).
     pub tickets: Vec<VisitTicket>,
 }
@@ -73,7 +73,7 @@ impl From<entity::visit::Model> for Visit {
             grid_id: v.grid_id,
             household: v.household,
             notes: v.notes,
-            visited_at: v.visited_at,
+            visited_at: v.visited_at.into(),
             tickets: vec![],
         }
     }
@@ -102,8 +102,8 @@ pub struct GridCoverageBody {
 #[derive(Object)]
 pub struct Coverage {
     pub area_id: Uuid,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: crate::schemas::Time,
+    pub to: crate::schemas::Time,
     pub buildings_total: u64,
     pub visited: u64,
     #[oai(nullable)]
@@ -153,7 +153,10 @@ impl VisitApi {
         if body.suggestions.len() > 20 {
             return Err(ApiError::new(Code::InvalidField)
                 .field("suggestions")
-                .detail("at most 20 per visit"));
+                .detail(crate::error::bi(
+                    "每次走访最多 20 件",
+                    "at most 20 per visit",
+                )));
         }
         if body
             .suggestions
@@ -163,7 +166,10 @@ impl VisitApi {
             // Praise is the resident's own word: staff do not record it for them.
             return Err(ApiError::new(Code::InvalidField)
                 .field("suggestions")
-                .detail("praise comes from residents, not from a visit"));
+                .detail(crate::error::bi(
+                    "表扬须由居民提出，不能在走访中记录",
+                    "praise comes from residents, not from a visit",
+                )));
         }
         let mut suggestions = Vec::new();
         for s in body.suggestions {
@@ -282,8 +288,8 @@ impl VisitApi {
         let visited: u64 = grids.iter().map(|g| g.visited).sum();
         Ok(Json(Coverage {
             area_id: area_id.0,
-            from,
-            to,
+            from: from.into(),
+            to: to.into(),
             buildings_total: total,
             visited,
             coverage_rate: rate(visited, total),

@@ -1,6 +1,5 @@
 //! Bodies of the administration endpoints.
 use crate::schemas::Str;
-use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde_json::Value;
 use uuid::Uuid;
@@ -41,8 +40,8 @@ pub struct Area {
     pub code: Option<String>,
     #[oai(nullable)]
     pub boundary: Option<Value>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: crate::schemas::Time,
+    pub updated_at: crate::schemas::Time,
 }
 
 impl From<entity::area::Model> for Area {
@@ -54,8 +53,8 @@ impl From<entity::area::Model> for Area {
             parent_id: m.parent_id,
             code: m.code,
             boundary: m.boundary.and_then(|b| serde_json::from_str(&b).ok()),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
         }
     }
 }
@@ -278,10 +277,10 @@ pub struct OutboxMessage {
     pub attempts: i32,
     #[oai(nullable)]
     pub last_error: Option<String>,
-    pub next_attempt_at: DateTime<Utc>,
+    pub next_attempt_at: crate::schemas::Time,
     #[oai(nullable)]
-    pub sent_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<crate::schemas::Time>,
+    pub created_at: crate::schemas::Time,
 }
 
 impl From<entity::notification_outbox::Model> for OutboxMessage {
@@ -295,9 +294,9 @@ impl From<entity::notification_outbox::Model> for OutboxMessage {
             status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,
-            next_attempt_at: m.next_attempt_at,
-            sent_at: m.sent_at,
-            created_at: m.created_at,
+            next_attempt_at: m.next_attempt_at.into(),
+            sent_at: m.sent_at.map(Into::into),
+            created_at: m.created_at.into(),
         }
     }
 }
@@ -335,9 +334,9 @@ pub struct PublicTicket {
     pub support_count: i32,
     #[oai(nullable)]
     pub grid_name: Option<String>,
-    pub submitted_at: DateTime<Utc>,
+    pub submitted_at: crate::schemas::Time,
     #[oai(nullable)]
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<crate::schemas::Time>,
 }
 
 impl From<crate::services::public::PublicTicket> for PublicTicket {
@@ -353,8 +352,8 @@ impl From<crate::services::public::PublicTicket> for PublicTicket {
             status: t.status,
             support_count: t.support_count,
             grid_name: t.grid_name,
-            submitted_at: t.submitted_at,
-            resolved_at: t.resolved_at,
+            submitted_at: t.submitted_at.into(),
+            resolved_at: t.resolved_at.map(Into::into),
         }
     }
 }

@@ -75,3 +75,55 @@ impl ToJSON for Str {
         Some(Value::String(self.0.clone()))
     }
 }
+
+/// An instant in a response, in Beijing time: `2026-11-28T13:05:00+08:00` (RFC 3339), the
+/// clock every office and resident reads. Stored and compared in UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time(pub chrono::DateTime<chrono::Utc>);
+
+impl From<chrono::DateTime<chrono::Utc>> for Time {
+    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Time(at)
+    }
+}
+
+impl Type for Time {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = Self;
+
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        <chrono::DateTime<chrono::FixedOffset> as Type>::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        <chrono::DateTime<chrono::FixedOffset> as Type>::schema_ref()
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for Time {
+    fn to_json(&self) -> Option<Value> {
+        let local = self.0.with_timezone(&crate::domain::calendar::beijing());
+        Some(Value::String(
+            local.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+        ))
+    }
+}
+
+impl ParseFromJSON for Time {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        <chrono::DateTime<chrono::FixedOffset> as ParseFromJSON>::parse_from_json(value)
+            .map(|t| Time(t.with_timezone(&chrono::Utc)))
+            .map_err(ParseError::propagate)
+    }
+}

@@ -1,7 +1,6 @@
 //! Bodies of the statistics endpoints.
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
 use poem_openapi::{
     Object,
     registry::{MetaSchema, MetaSchemaRef, Registry},
@@ -143,8 +142,8 @@ impl ParseFromJSON for FiguresBody {
 pub struct Summary {
     pub area_id: Uuid,
     pub area_name: String,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: crate::schemas::Time,
+    pub to: crate::schemas::Time,
     #[oai(flatten)]
     pub figures: FiguresBody,
 }
@@ -162,8 +161,8 @@ pub struct GroupFigures {
 #[derive(Object)]
 pub struct Breakdown {
     pub area_id: Uuid,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: crate::schemas::Time,
+    pub to: crate::schemas::Time,
     pub by: String,
     pub groups: Vec<GroupFigures>,
 }
@@ -206,8 +205,8 @@ pub struct RankedGroupBody {
 #[derive(Object)]
 pub struct Ranking {
     pub area_id: Uuid,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    pub from: crate::schemas::Time,
+    pub to: crate::schemas::Time,
     pub by: crate::domain::rates::ranking::RankBy,
     pub measure: crate::domain::rates::ranking::Measure,
     /// `stats.ranking_min_sample`.

@@ -1,6 +1,5 @@
 //! Bodies of the ticket endpoints.
 use crate::schemas::Str;
-use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
@@ -94,7 +93,7 @@ pub struct Event {
     /// Content safety flag of a comment: `review` or `unchecked`.
     #[oai(nullable)]
     pub moderation: Option<String>,
-    pub at: DateTime<Utc>,
+    pub at: crate::schemas::Time,
 }
 
 #[derive(Object)]
@@ -131,7 +130,7 @@ pub struct Rating {
     pub comment: Option<String>,
     /// Why not (fully) satisfied, as the resident ticked them.
     pub reasons: Vec<DissatisfactionReason>,
-    pub at: DateTime<Utc>,
+    pub at: crate::schemas::Time,
 }
 
 #[derive(Object)]
@@ -179,10 +178,10 @@ pub struct Ticket {
     pub reject_reason: Option<String>,
     /// When someone must accept it by (the category's response SLA from submission).
     #[oai(nullable)]
-    pub response_due_at: Option<DateTime<Utc>>,
+    pub response_due_at: Option<crate::schemas::Time>,
     /// When it must be resolved by.
     #[oai(nullable)]
-    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<crate::schemas::Time>,
     /// true: accepted in time; false: accepted late, or still unaccepted past the deadline;
     /// null: still within it.
     #[oai(nullable)]
@@ -208,14 +207,14 @@ pub struct Ticket {
     /// A public suggestion, and how many residents said "me too".
     pub public: bool,
     pub support_count: i32,
-    pub submitted_at: DateTime<Utc>,
+    pub submitted_at: crate::schemas::Time,
     #[oai(nullable)]
-    pub accepted_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<crate::schemas::Time>,
     #[oai(nullable)]
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<crate::schemas::Time>,
     #[oai(nullable)]
-    pub closed_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<crate::schemas::Time>,
+    pub updated_at: crate::schemas::Time,
     /// The timeline, oldest first (single-ticket responses only).
     #[oai(skip_serializing_if_is_none)]
     pub events: Option<Vec<Event>>,
@@ -277,8 +276,8 @@ impl From<TicketView> for Ticket {
             return_visit_required: t.return_visit_required,
             duplicate_of: t.duplicate_of,
             reject_reason: t.reject_reason,
-            response_due_at: t.response_due_at,
-            resolution_due_at: t.resolution_due_at,
+            response_due_at: t.response_due_at.map(Into::into),
+            resolution_due_at: t.resolution_due_at.map(Into::into),
             response_met: v.timing.response_met,
             resolution_met: v.timing.resolution_met,
             overdue: v.timing.overdue,
@@ -288,15 +287,15 @@ impl From<TicketView> for Ticket {
             public: t.public,
             support_count: t.support_count,
             return_visit: t.return_visit_required.then(|| ReturnVisit {
-                at: t.return_visit_at,
+                at: t.return_visit_at.map(Into::into),
                 outcome: t.return_visit_outcome,
                 note: t.return_visit_note.clone(),
             }),
-            submitted_at: t.submitted_at,
-            accepted_at: t.accepted_at,
-            resolved_at: t.resolved_at,
-            closed_at: t.closed_at,
-            updated_at: t.updated_at,
+            submitted_at: t.submitted_at.into(),
+            accepted_at: t.accepted_at.map(Into::into),
+            resolved_at: t.resolved_at.map(Into::into),
+            closed_at: t.closed_at.map(Into::into),
+            updated_at: t.updated_at.into(),
             events: v.events.map(|es| {
                 es.into_iter()
                     .map(|e| Event {
@@ -316,7 +315,7 @@ impl From<TicketView> for Ticket {
                         note: e.note,
                         visibility: e.visibility,
                         moderation: e.moderation,
-                        at: e.created_at,
+                        at: e.created_at.into(),
                     })
                     .collect()
             }),
@@ -330,7 +329,7 @@ impl From<TicketView> for Ticket {
                     score: r.score,
                     reasons: crate::services::rollups::parse_reasons(r.reasons.as_deref()),
                     comment: r.comment,
-                    at: r.created_at,
+                    at: r.created_at.into(),
                 })
                 .collect(),
         }
@@ -372,7 +371,7 @@ impl From<crate::services::duplicates::Duplicate> for PossibleDuplicate {
 pub struct ReturnVisit {
     /// null until the visit is recorded.
     #[oai(nullable)]
-    pub at: Option<DateTime<Utc>>,
+    pub at: Option<crate::schemas::Time>,
     #[oai(nullable)]
     pub outcome: Option<ReturnVisitOutcome>,
     #[oai(nullable)]

@@ -42,25 +42,43 @@ pub fn parse_stored_boundary(text: &str) -> Option<MultiPolygon<f64>> {
 /// A GeoJSON Polygon or MultiPolygon (WGS-84, holes allowed) that is a valid area.
 pub fn parse_boundary(value: &Value) -> ServiceResult<MultiPolygon<f64>> {
     let bad = |why: &str| ServiceError::rejected(Code::InvalidBoundary, "boundary", why);
-    let geometry: geojson::Geometry = serde_json::from_value(value.clone())
-        .map_err(|e| bad(&format!("not a GeoJSON geometry: {e}")))?;
+    let geometry: geojson::Geometry = serde_json::from_value(value.clone()).map_err(|e| {
+        bad(&crate::error::bi(
+            format_args!("不是 GeoJSON 几何对象：{e}"),
+            format_args!("not a GeoJSON geometry: {e}"),
+        ))
+    })?;
     let shape =
         match geo::Geometry::<f64>::try_from(&geometry.value).map_err(|e| bad(&e.to_string()))? {
             geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
             geo::Geometry::MultiPolygon(mp) => mp,
-            _ => return Err(bad("must be a Polygon or MultiPolygon")),
+            _ => {
+                return Err(bad(&crate::error::bi(
+                    "须为 Polygon 或 MultiPolygon",
+                    "must be a Polygon or MultiPolygon",
+                )));
+            }
         };
     if shape.0.is_empty() || shape.0.iter().any(|p| p.exterior().0.len() < 4) {
-        return Err(bad("every ring needs at least four positions"));
+        return Err(bad(&crate::error::bi(
+            "每个环至少需要四个坐标点",
+            "every ring needs at least four positions",
+        )));
     }
     if shape
         .coords_iter()
         .any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
     {
-        return Err(bad("coordinates must be [longitude, latitude] in WGS-84"));
+        return Err(bad(&crate::error::bi(
+            "坐标须为 WGS-84 的 [经度, 纬度]",
+            "coordinates must be [longitude, latitude] in WGS-84",
+        )));
     }
     if let Err(e) = shape.check_validation() {
-        return Err(bad(&format!("invalid polygon: {e}")));
+        return Err(bad(&crate::error::bi(
+            format_args!("多边形无效：{e}"),
+            format_args!("invalid polygon: {e}"),
+        )));
     }
     Ok(shape)
 }
@@ -75,14 +93,21 @@ async fn check_parent(
         None => Err(ServiceError::rejected(
             Code::InvalidParent,
             "parent_id",
-            format!("a {kind} needs a parent"),
+            crate::error::bi(
+                format_args!("{kind} 需要上级区域"),
+                format_args!("a {kind} needs a parent"),
+            ),
         )),
         Some(pid) => {
             let parent = entity::area::Entity::find_by_id(pid)
                 .one(db)
                 .await?
                 .ok_or_else(|| {
-                    ServiceError::rejected(Code::UnknownArea, "parent_id", "no such area")
+                    ServiceError::rejected(
+                        Code::UnknownArea,
+                        "parent_id",
+                        crate::error::bi("没有这个区域", "no such area"),
+                    )
                 })?;
             if kind.parent_kinds().contains(&parent.kind) {
                 Ok(())
@@ -90,7 +115,10 @@ async fn check_parent(
                 Err(ServiceError::rejected(
                     Code::InvalidParent,
                     "parent_id",
-                    format!("a {kind} cannot sit under a {}", parent.kind),
+                    crate::error::bi(
+                        format_args!("{kind} 不能隶属于 {}", parent.kind),
+                        format_args!("a {kind} cannot sit under a {}", parent.kind),
+                    ),
                 ))
             }
         }
@@ -170,7 +198,7 @@ pub async fn update(
             return Err(ServiceError::rejected(
                 Code::InvalidParent,
                 "parent_id",
-                "an area cannot be its own parent",
+                crate::error::bi("区域不能以自己为上级", "an area cannot be its own parent"),
             ));
         }
         check_parent(&txn, kind, Some(parent)).await?;
@@ -220,7 +248,10 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> ServiceResult<()> {
         return Err(ServiceError::Rejected {
             code: Code::AreaInUse,
             field: None,
-            detail: Some("it still has child areas, buildings, staff or tickets".into()),
+            detail: Some(crate::error::bi(
+                "该区域下仍有下级区域、楼栋、工作人员或工单",
+                "it still has child areas, buildings, staff or tickets",
+            )),
         });
     }
     area::Entity::delete_by_id(id).exec(&txn).await?;
@@ -245,7 +276,13 @@ pub async fn create_building(
     let grid = entity::area::Entity::find_by_id(new.grid_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::rejected(Code::UnknownArea, "grid_id", "no such area"))?;
+        .ok_or_else(|| {
+            ServiceError::rejected(
+                Code::UnknownArea,
+                "grid_id",
+                crate::error::bi("没有这个区域", "no such area"),
+            )
+        })?;
     if grid.kind != AreaKind::Grid {
         return Err(ServiceError::rejected(
             Code::NotAGrid,
@@ -262,7 +299,10 @@ pub async fn create_building(
             return Err(ServiceError::rejected(
                 Code::BuildingOutsideGrid,
                 "location",
-                format!("the point lies outside grid {}", grid.name),
+                crate::error::bi(
+                    format_args!("该点不在网格「{}」内", grid.name),
+                    format_args!("the point lies outside grid {}", grid.name),
+                ),
             ));
         }
     }
@@ -291,15 +331,23 @@ pub async fn import_feature_collection(
     at: DateTime<Utc>,
 ) -> ServiceResult<(usize, usize)> {
     let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
-    let fc: geojson::FeatureCollection =
-        serde_json::from_str(text).map_err(|e| bad(format!("not a FeatureCollection: {e}")))?;
+    let fc: geojson::FeatureCollection = serde_json::from_str(text).map_err(|e| {
+        bad(crate::error::bi(
+            format_args!("不是 FeatureCollection：{e}"),
+            format_args!("not a FeatureCollection: {e}"),
+        ))
+    })?;
     let txn = super::write_txn(db).await?;
     let (mut created, mut updated) = (0, 0);
     for (i, feature) in fc.features.iter().enumerate() {
         let props = feature.properties.clone().unwrap_or_default();
         let prop = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
-        let code =
-            prop("code").ok_or_else(|| bad(format!("feature {i}: properties.code is required")))?;
+        let code = prop("code").ok_or_else(|| {
+            bad(crate::error::bi(
+                format_args!("第 {i} 个要素缺少 properties.code"),
+                format_args!("feature {i}: properties.code is required"),
+            ))
+        })?;
         let kind = prop("kind")
             .and_then(|k| AreaKind::parse(&k))
             .ok_or_else(|| {
@@ -314,7 +362,12 @@ pub async fn import_feature_collection(
                     .filter(entity::area::Column::Code.eq(pc.clone()))
                     .one(&txn)
                     .await?
-                    .ok_or_else(|| bad(format!("feature {i}: no area with code {pc}")))?
+                    .ok_or_else(|| {
+                        bad(crate::error::bi(
+                            format_args!("第 {i} 个要素：没有编码为 {pc} 的区域"),
+                            format_args!("feature {i}: no area with code {pc}"),
+                        ))
+                    })?
                     .id,
             ),
             None => None,

@@ -55,16 +55,32 @@ pub async fn upload(
         return Err(ServiceError::rejected(
             Code::PayloadTooLarge,
             "file",
-            format!("at most {max_bytes} bytes"),
+            crate::error::bi(
+                format_args!("最多 {max_bytes} 字节"),
+                format_args!("at most {max_bytes} bytes"),
+            ),
         ));
     }
     let kind = photos::sniff(&bytes).ok_or_else(|| {
-        ServiceError::rejected(Code::NotAnImage, "file", "JPEG, PNG, WebP or HEIC only")
+        ServiceError::rejected(
+            Code::NotAnImage,
+            "file",
+            crate::error::bi(
+                "只接受 JPEG、PNG、WebP 或 HEIC 图片",
+                "JPEG, PNG, WebP or HEIC only",
+            ),
+        )
     })?;
     let clean = tokio::task::spawn_blocking(move || photos::strip_metadata(kind, bytes))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::rejected(Code::NotAnImage, "file", e.to_string()))?;
+        .map_err(|e| {
+            ServiceError::rejected(
+                Code::NotAnImage,
+                "file",
+                crate::error::bi(format_args!("图片无法读取：{e}"), &e),
+            )
+        })?;
     let sha = hex::encode(Sha256::digest(&clean));
     let key = storage_key(&sha, kind);
     store
@@ -136,7 +152,10 @@ pub async fn attach(
         return Err(ServiceError::rejected(
             Code::InvalidAttachment,
             "attachment_ids",
-            "each must be a photo you uploaded and have not attached yet",
+            crate::error::bi(
+                "每张照片须是您上传且尚未使用的",
+                "each must be a photo you uploaded and have not attached yet",
+            ),
         ));
     }
     // Appeal evidence has a room of its own: it neither crowds out nor is crowded out by the
@@ -154,7 +173,10 @@ pub async fn attach(
         return Err(ServiceError::rejected(
             Code::TooManyAttachments,
             "attachment_ids",
-            format!("at most {max_per_ticket} photos per ticket"),
+            crate::error::bi(
+                format_args!("每个工单最多 {max_per_ticket} 张照片"),
+                format_args!("at most {max_per_ticket} photos per ticket"),
+            ),
         ));
     }
     let done = attachment::Entity::update_many()

@@ -222,7 +222,10 @@ pub async fn bind_staff_wechat(ctx: &Ctx<'_>, staff_id: Uuid, code: &str) -> Ser
         return Err(ServiceError::rejected(
             Code::AlreadyExists,
             "code",
-            "this WeChat account is bound to another staff member",
+            crate::error::bi(
+                "这个微信账号已绑定其他工作人员",
+                "this WeChat account is bound to another staff member",
+            ),
         ));
     }
     let member = staff::Entity::find_by_id(staff_id)

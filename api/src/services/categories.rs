@@ -59,7 +59,10 @@ pub fn check_code(code: &Text) -> ServiceResult<()> {
         Err(ServiceError::rejected(
             Code::InvalidField,
             "code",
-            "ASCII letters, digits, _, - and .",
+            crate::error::bi(
+                "只能使用英文字母、数字、_、- 和 .",
+                "ASCII letters, digits, _, - and .",
+            ),
         ))
     }
 }
@@ -75,7 +78,10 @@ pub async fn create(
             return Err(ServiceError::rejected(
                 Code::InvalidField,
                 "attributes",
-                "each needs a code and a datatype of string, number, datetime, text, singlevaluelist or multivaluelist",
+                crate::error::bi(
+                    "每个属性需有 code 和 datatype（string、number、datetime、text、singlevaluelist 或 multivaluelist）",
+                    "each needs a code and a datatype of string, number, datetime, text, singlevaluelist or multivaluelist",
+                ),
             ));
         }
     }
@@ -83,7 +89,7 @@ pub async fn create(
         return Err(ServiceError::rejected(
             Code::AlreadyExists,
             "code",
-            "that code is taken",
+            crate::error::bi("该编码已被使用", "that code is taken"),
         ));
     }
     let created = entity::category::ActiveModel {

@@ -111,7 +111,7 @@ impl Directory {
             return Err(ServiceError::Rejected {
                 code: Code::Unauthorized,
                 field: None,
-                detail: Some("account closed".into()),
+                detail: Some(crate::error::bi("账号已停用", "account closed")),
             });
         }
         Ok(StaffScope {

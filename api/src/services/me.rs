@@ -83,7 +83,11 @@ pub async fn set_home(
         .one(ctx.db)
         .await?
         .ok_or_else(|| {
-            ServiceError::rejected(Code::UnknownBuilding, "building_id", "没有这个楼栋")
+            ServiceError::rejected(
+                Code::UnknownBuilding,
+                "building_id",
+                crate::error::bi("没有这个楼栋", "no such building"),
+            )
         })?;
     let mut am = entity::resident::Entity::find_by_id(resident_id)
         .one(ctx.db)

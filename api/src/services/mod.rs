@@ -84,20 +84,49 @@ impl ServiceError {
     }
 }
 
+/// The domain's input messages (written in English, where they are tested) with their Chinese.
+pub(crate) fn in_chinese_too(en: &str) -> String {
+    let zh = match en {
+        "coord_system must be gcj02 or wgs84" => "coord_system 须为 gcj02 或 wgs84",
+        "latitude must be within -90..90" => "纬度须在 -90 至 90 之间",
+        "longitude must be within -180..180" => "经度须在 -180 至 180 之间",
+        "control characters (other than tab and line breaks) are not allowed" => {
+            "不允许控制字符（制表符和换行除外）"
+        }
+        "bidirectional override characters are not allowed" => "不允许双向文字覆盖字符",
+        "the text has only invisible characters" => "文字只有不可见字符",
+        other => return other.to_owned(),
+    };
+    crate::error::bi(zh, en)
+}
+
 impl From<InputError> for ServiceError {
     fn from(err: InputError) -> Self {
         let (code, detail) = match err.problem {
-            InputProblem::Empty => (Code::TextEmpty, "must not be empty".to_owned()),
-            InputProblem::TooLong { max } => {
-                (Code::TextTooLong, format!("at most {max} characters"))
-            }
+            InputProblem::Empty => (
+                Code::TextEmpty,
+                crate::error::bi("不能为空", "must not be empty").to_owned(),
+            ),
+            InputProblem::TooLong { max } => (
+                Code::TextTooLong,
+                crate::error::bi(
+                    format_args!("最多 {max} 个字"),
+                    format_args!("at most {max} characters"),
+                ),
+            ),
             InputProblem::Phone => (
                 Code::InvalidPhone,
-                "a mainland mobile (11 digits) or a landline with area code".to_owned(),
+                crate::error::bi(
+                    "须为 11 位手机号或带区号的固定电话",
+                    "a mainland mobile (11 digits) or a landline with area code",
+                )
+                .to_owned(),
             ),
-            InputProblem::Location(why) => (Code::InvalidLocation, why.to_owned()),
+            InputProblem::Location(why) => (Code::InvalidLocation, in_chinese_too(why)),
             InputProblem::Invalid(why) => (Code::InvalidField, why),
-            InputProblem::Unprintable(fault) => (Code::InvalidText, fault.describe().to_owned()),
+            InputProblem::Unprintable(fault) => {
+                (Code::InvalidText, in_chinese_too(fault.describe()))
+            }
         };
         ServiceError::rejected(code, err.field, detail)
     }

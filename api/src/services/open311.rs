@@ -31,7 +31,10 @@ pub async fn create_key(
         return Err(ServiceError::rejected(
             Code::InvalidField,
             "area_ids",
-            "bind the key to at least one area",
+            crate::error::bi(
+                "密钥至少要绑定一个区域",
+                "bind the key to at least one area",
+            ),
         ));
     }
     for id in area_ids {
@@ -43,7 +46,7 @@ pub async fn create_key(
             return Err(ServiceError::rejected(
                 Code::UnknownArea,
                 "area_ids",
-                format!("no area {id}"),
+                crate::error::bi(format_args!("没有区域 {id}"), format_args!("no area {id}")),
             ));
         }
     }

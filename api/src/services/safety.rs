@@ -37,7 +37,10 @@ pub async fn screen(
         Ok(v) if v.suggest == "risky" => Err(ServiceError::rejected(
             Code::ContentRejected,
             "description",
-            format!("WeChat content safety label {}", v.label),
+            crate::error::bi(
+                format_args!("微信内容安全检测标签 {}", v.label),
+                format_args!("WeChat content safety label {}", v.label),
+            ),
         )),
         Ok(v) if v.suggest == "pass" => Ok(None),
         Ok(v) => Ok(Some(Moderation {

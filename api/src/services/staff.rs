@@ -34,7 +34,7 @@ impl Password {
             return Err(ServiceError::rejected(
                 Code::InvalidField,
                 field,
-                "密码须为 8 至 128 个字符",
+                crate::error::bi("密码须为 8 至 128 个字符", "8 to 128 characters"),
             ));
         }
         Ok(Password(raw.to_owned()))
@@ -71,7 +71,7 @@ pub async fn create(
         return Err(ServiceError::rejected(
             Code::AlreadyExists,
             "login",
-            "that login is taken",
+            crate::error::bi("该登录名已被使用", "that login is taken"),
         ));
     }
     let hash = hasher.hash(new.password.0).await?;
@@ -131,7 +131,7 @@ pub async fn assign(
             return Err(ServiceError::rejected(
                 Code::UnknownArea,
                 "area_id",
-                "this role needs an area",
+                crate::error::bi("该角色需要指定区域", "this role needs an area"),
             ));
         }
         (Some(kind), Some(area_id)) => {
@@ -139,7 +139,11 @@ pub async fn assign(
                 .one(db)
                 .await?
                 .ok_or_else(|| {
-                    ServiceError::rejected(Code::UnknownArea, "area_id", "no such area")
+                    ServiceError::rejected(
+                        Code::UnknownArea,
+                        "area_id",
+                        crate::error::bi("没有这个区域", "no such area"),
+                    )
                 })?;
             if area.kind != kind {
                 return Err(ServiceError::rejected(
@@ -171,7 +175,7 @@ pub async fn assign(
         return Err(ServiceError::rejected(
             Code::AlreadyExists,
             "role",
-            "this assignment exists",
+            crate::error::bi("该任职已存在", "this assignment exists"),
         ));
     }
     let skills =
@@ -239,7 +243,10 @@ async fn keep_an_admin(db: &impl ConnectionTrait, losing: Uuid) -> ServiceResult
         return Err(ServiceError::rejected(
             Code::LastAdmin,
             "id",
-            "appoint another system administrator first",
+            crate::error::bi(
+                "请先任命另一位系统管理员",
+                "appoint another system administrator first",
+            ),
         ));
     }
     Ok(())

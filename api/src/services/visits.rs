@@ -37,7 +37,11 @@ pub async fn record(
         .one(&txn)
         .await?
         .ok_or_else(|| {
-            ServiceError::rejected(Code::UnknownBuilding, "building_id", "no such building")
+            ServiceError::rejected(
+                Code::UnknownBuilding,
+                "building_id",
+                crate::error::bi("没有这个楼栋", "no such building"),
+            )
         })?;
     let own_grid = scope.assignments.iter().any(|a| {
         matches!(a.role, StaffRole::GridWorker | StaffRole::GridAssistant)
@@ -47,7 +51,10 @@ pub async fn record(
         return Err(ServiceError::Rejected {
             code: Code::Forbidden,
             field: Some("building_id".into()),
-            detail: Some("visits are recorded by the grid's own workers and assistants".into()),
+            detail: Some(crate::error::bi(
+                "走访由本网格的网格员和网格辅助员记录",
+                "visits are recorded by the grid's own workers and assistants",
+            )),
         });
     }
     let now = ctx.now();
@@ -56,7 +63,7 @@ pub async fn record(
         return Err(ServiceError::rejected(
             Code::InvalidField,
             "visited_at",
-            "a visit cannot be in the future",
+            crate::error::bi("走访时间不能晚于现在", "a visit cannot be in the future"),
         ));
     }
     let v = visit::ActiveModel {

@@ -396,8 +396,8 @@ async fn periods_can_be_plain_dates_or_named() {
     assert_eq!(
         (day["from"].as_str(), day["to"].as_str()),
         (
-            Some("2026-11-15T16:00:00+00:00"),
-            Some("2026-11-16T16:00:00+00:00")
+            Some("2026-11-16T00:00:00+08:00"),
+            Some("2026-11-17T00:00:00+08:00")
         ),
         "{day}"
     );
@@ -409,8 +409,8 @@ async fn periods_can_be_plain_dates_or_named() {
     assert_eq!(
         (month["from"].as_str(), month["to"].as_str()),
         (
-            Some("2026-10-31T16:00:00+00:00"),
-            Some("2026-11-30T16:00:00+00:00")
+            Some("2026-11-01T00:00:00+08:00"),
+            Some("2026-12-01T00:00:00+08:00")
         ),
         "{month}"
     );

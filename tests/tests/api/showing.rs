@@ -166,3 +166,83 @@ async fn reads_give_gcj02_coordinates_when_asked() {
     );
     assert!((got.1 - lng).abs() > 1e-3, "shifted");
 }
+
+/// Messages a person can read (part 12): details in Chinese unless English is asked for, a
+/// malformed body named by its field, times in Beijing time.
+#[tokio::test]
+async fn problems_and_times_read_as_people_read_them() {
+    let app = spawn_app().await;
+    let _w = World::build(&app).await;
+    let resident = app.resident("reader").await;
+    let send = |body: &'static str, lang: Option<&'static str>| {
+        let mut req = app
+            .http
+            .post(format!("{}/api/v1/tickets", app.base))
+            .bearer_auth(&resident)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(lang) = lang {
+            req = req.header("accept-language", lang);
+        }
+        async move { reply(req.send().await.expect("send")).await }
+    };
+
+    let wrong_type = send(
+        r#"{"kind": "complaint", "category": 5, "description": "路灯坏了"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_type.code(), "invalid_body");
+    assert_eq!(wrong_type.body["field"], "category");
+    assert_eq!(wrong_type.body["title"], "请求格式错误");
+    let detail = wrong_type.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("类型不正确"), "{detail}");
+    let missing = send(r#"{"kind": "complaint", "category": "noise"}"#, None).await;
+    assert_eq!(missing.body["field"], "description", "{}", missing.body);
+    assert_eq!(missing.body["detail"], "缺少必填字段「description」");
+    let english = send(r#"{"kind": "complaint", "category": "noise"}"#, Some("en")).await;
+    assert_eq!(english.body["detail"], "`description` is required");
+    assert_eq!(
+        english.body["title"],
+        "The request body or parameters are malformed"
+    );
+    let unknown = send(
+        r#"{"kind": "complaint", "category": "noise", "description": "吵", "colour": 1}"#,
+        None,
+    )
+    .await;
+    assert_eq!(unknown.body["field"], "colour");
+    let broken = send(r#"{"kind": "compl"#, None).await;
+    assert_eq!(broken.body["detail"], "请求体不是有效的 JSON");
+    assert!(!broken.body.to_string().contains("EOF"));
+
+    // A service's detail in both languages.
+    let home = |lang: &'static str| {
+        let req = app
+            .http
+            .put(format!("{}/api/v1/me/home", app.base))
+            .bearer_auth(&resident)
+            .header("accept-language", lang)
+            .json(&json!({"building_id": uuid::Uuid::new_v4()}));
+        async move { reply(req.send().await.expect("send")).await }
+    };
+    assert_eq!(home("zh-CN").await.body["detail"], "没有这个楼栋");
+    assert_eq!(
+        home("en-US,en;q=0.9").await.body["detail"],
+        "no such building"
+    );
+
+    // Times in Beijing time.
+    app.clock.set(beijing("2026-11-20 09:30"));
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    let t = app.get(&format!("/api/v1/tickets/{id}"), &resident).await;
+    // (The test clock moves on by microseconds as it is read.)
+    let beijing_time = |v: &Value, minute: &str| {
+        let s = v.as_str().unwrap_or_default();
+        assert!(s.starts_with(minute) && s.ends_with("+08:00"), "{s}");
+    };
+    beijing_time(&t.body["submitted_at"], "2026-11-20T09:30:00");
+    beijing_time(&t.body["response_due_at"], "2026-11-20T10:30:00");
+    beijing_time(&t.body["events"][0]["at"], "2026-11-20T09:30:00");
+}

@@ -160,7 +160,10 @@ async fn ask(
         return Err(ServiceError::rejected(
             crate::error::Code::InvalidField,
             "to",
-            "`to` must follow `from`, at most 3 years apart",
+            crate::error::bi(
+                "to 须晚于 from，且相隔不超过 3 年",
+                "`to` must follow `from`, at most 3 years apart",
+            ),
         ));
     }
     let dir = ctx.dir().await?;

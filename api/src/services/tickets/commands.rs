@@ -67,7 +67,10 @@ async fn active_staff(
             rejected(
                 Code::UnknownStaff,
                 field,
-                "no active staff member with that id",
+                crate::error::bi(
+                    "没有这位在岗工作人员",
+                    "no active staff member with that id",
+                ),
             )
         })
 }
@@ -153,7 +156,10 @@ async fn resolve(
         return Err(ServiceError::rejected(
             Code::ResolutionPhotoRequired,
             "attachment_ids",
-            format!("{} needs a photo of the fix", c.category.name),
+            crate::error::bi(
+                format_args!("「{}」类工单办结须附整改照片", c.category.name),
+                format_args!("{} needs a photo of the fix", c.category.name),
+            ),
         ));
     }
     let owner = Owner {
@@ -199,7 +205,10 @@ async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> Service
                 return Err(rejected(
                     Code::NotAGrid,
                     "grid_id",
-                    "transfer to a grid needs a grid's id",
+                    crate::error::bi(
+                        "转派到网格须给出网格的 id",
+                        "transfer to a grid needs a grid's id",
+                    ),
                 ));
             }
             let person = routing::person_in(c.txn, c.dir, grid, c.category).await?;
@@ -222,7 +231,10 @@ async fn escalate(c: &Changing<'_>, reason: Text) -> ServiceResult<Decided> {
         rejected(
             Code::CannotEscalate,
             "reason",
-            "already handled at street level",
+            crate::error::bi(
+                "已在街道层级办理，无法再上报",
+                "already handled at street level",
+            ),
         )
     })?;
     let person = routing::person_in(c.txn, c.dir, up, c.category).await?;
@@ -251,7 +263,7 @@ async fn reject(
             return Err(rejected(
                 Code::InvalidField,
                 "duplicate_of",
-                "a ticket cannot duplicate itself",
+                crate::error::bi("工单不能与自身重复", "a ticket cannot duplicate itself"),
             ));
         }
         am.duplicate_of = Set(Some(original.id));
@@ -320,7 +332,7 @@ pub async fn record_return_visit(
                 return Err(ServiceError::rejected(
                     Code::ReturnVisitNotDue,
                     "outcome",
-                    "no return visit is due for this ticket",
+                    crate::error::bi("该工单无需回访", "no return visit is due for this ticket"),
                 ));
             }
             let mut am = t.clone().into_active_model();

@@ -99,7 +99,10 @@ pub async fn merge(
                 return Err(rejected(
                     Code::InvalidField,
                     "into",
-                    "merge into another ticket that is not itself merged",
+                    crate::error::bi(
+                        "只能合并到一个本身未被合并的工单",
+                        "merge into another ticket that is not itself merged",
+                    ),
                 ));
             }
             let to = main.status;

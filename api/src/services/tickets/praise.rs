@@ -25,7 +25,7 @@ pub(super) fn check_kind(new: &NewTicket) -> ServiceResult<()> {
         return Err(rejected(
             Code::InvalidField,
             field,
-            "only for kind `praise`",
+            crate::error::bi("仅适用于表扬（praise）", "only for kind `praise`"),
         ));
     }
     Ok(())
@@ -61,7 +61,10 @@ async fn thanked_lately(
         return Err(ServiceError::Rejected {
             code: Code::AlreadyExists,
             field: Some("praised_staff_id".into()),
-            detail: Some("you thanked this worker within the last 24 hours".into()),
+            detail: Some(crate::error::bi(
+                "24 小时内您已表扬过这位工作人员",
+                "you thanked this worker within the last 24 hours",
+            )),
         });
     }
     Ok(())
@@ -94,7 +97,7 @@ pub(super) async fn destination(
                 return Err(rejected(
                     Code::UnknownStaff,
                     "praised_staff_id",
-                    "no such staff member",
+                    crate::error::bi("没有这位工作人员", "no such staff member"),
                 ));
             }
             Some(id)

@@ -38,7 +38,10 @@ fn stored_reasons(
         return Err(ServiceError::rejected(
             Code::InvalidField,
             "reasons",
-            "reasons go with `unsatisfied` or `basically_satisfied` only",
+            crate::error::bi(
+                "只有「不满意」或「基本满意」时才能选择原因",
+                "reasons go with `unsatisfied` or `basically_satisfied` only",
+            ),
         ));
     }
     let codes: Vec<&str> = DissatisfactionReason::ALL

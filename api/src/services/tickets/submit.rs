@@ -139,7 +139,10 @@ pub async fn replay(
         Some(_) => Err(ServiceError::rejected(
             Code::IdempotencyKeyReused,
             "Idempotency-Key",
-            "this key was used with a different request body",
+            crate::error::bi(
+                "该幂等键已用于另一个不同的请求",
+                "this key was used with a different request body",
+            ),
         )),
     }
 }
@@ -297,7 +300,10 @@ pub async fn create_in(
             rejected(
                 Code::UnknownCategory,
                 "category",
-                format!("no active category `{}`", new.category_code),
+                crate::error::bi(
+                    format_args!("没有启用的类别「{}」", new.category_code),
+                    format_args!("no active category `{}`", new.category_code),
+                ),
             )
         })?;
     let building = match new.building_id {
@@ -306,7 +312,11 @@ pub async fn create_in(
                 .one(txn)
                 .await?
                 .ok_or_else(|| {
-                    rejected(Code::UnknownBuilding, "building_id", "no such building")
+                    rejected(
+                        Code::UnknownBuilding,
+                        "building_id",
+                        crate::error::bi("没有这个楼栋", "no such building"),
+                    )
                 })?,
         ),
         None => None,
