@@ -171,6 +171,13 @@ pub struct MediaSettings {
     pub dir: String,
     pub max_bytes: u64,
     pub max_per_ticket: u64,
+    /// How long a signed photo URL stays valid.
+    #[serde(default = "default_url_ttl")]
+    pub url_ttl_seconds: i64,
+}
+
+fn default_url_ttl() -> i64 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize)]

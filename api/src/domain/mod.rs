@@ -13,6 +13,7 @@ pub mod rates;
 pub mod redact;
 pub mod routing;
 pub mod similarity;
+pub mod thumbnails;
 
 /// A closed set of snake_case strings the API speaks but does not store (those it stores are
 /// `entity::enums`).

@@ -2,7 +2,7 @@
 //! resolution; fetch them where the ticket may be seen.
 use poem_openapi::{
     ApiResponse, Multipart, OpenApi,
-    param::Path,
+    param::{Path, Query},
     payload::{Binary, Json},
     types::multipart::Upload,
 };
@@ -12,7 +12,12 @@ use super::{ApiResult, Created, Tag, auth::CallerAuth};
 use crate::{
     error::{ApiError, Code},
     schemas::tickets::AttachmentRef,
-    services::{self, Caller, attachments::Owner},
+    services::{
+        self, Caller,
+        attachments::Owner,
+        auth::PrincipalKind,
+        media_urls::{MediaUrls, Variant, Viewer},
+    },
     state::SharedState,
 };
 
@@ -66,43 +71,79 @@ impl AttachmentApi {
             ctx.now(),
         )
         .await?;
-        Ok(Created::Created(Json(created.into())))
+        let urls = MediaUrls::new(ctx.settings);
+        let viewer = Viewer::of(&caller);
+        let signed = (
+            urls.url(created.id, Variant::Full, &viewer, ctx.now()),
+            urls.url(created.id, Variant::Thumb, &viewer, ctx.now()),
+        );
+        Ok(Created::Created(Json(AttachmentRef::of(created, signed))))
     }
 
-    /// A photo's bytes: for its uploader, and once attached for whoever may see the ticket
-    /// (a photo of an internal comment for staff only).
+    /// A photo's bytes with the bearer token: for its uploader, and once attached for whoever
+    /// may see the ticket (a photo of an internal comment for staff only).
     #[oai(path = "/attachments/:id", method = "get")]
     async fn fetch(&self, auth: CallerAuth, id: Path<Uuid>) -> ApiResult<Photo> {
         let ctx = self.state.ctx();
         let caller = auth.caller(&ctx).await?;
-        let photo = services::attachments::get(&self.state.db, id.0).await?;
-        let owner = Owner::of(&caller);
-        let own = photo.owner_kind == owner.kind && photo.owner_id == owner.id;
-        if !own {
-            let ticket = photo
-                .ticket_id
-                .ok_or_else(|| ApiError::new(Code::NotFound))?;
-            let resident = matches!(caller, Caller::Resident(_));
-            if resident && !services::attachments::shown_to_residents(&photo) {
-                return Err(ApiError::new(Code::NotFound));
-            }
-            services::tickets::get(&ctx, &caller, &ticket.to_string()).await?;
-        }
-        let bytes = self
-            .state
-            .media
-            .get(&photo.storage_key)
-            .await
-            .map_err(|e| {
-                ApiError::from(services::ServiceError::Internal(format!(
-                    "media store: {e}"
-                )))
+        self.serve(&ctx, &caller, id.0, Variant::Full).await
+    }
+
+    /// A photo (or its thumbnail, `variant=thumb`) by the signed URL of a response's `url` or
+    /// `thumbnail_url`, for `<image src>`: no header. A tampered or expired signature is `403`;
+    /// the viewer it was signed for must still be allowed to see the photo.
+    #[oai(path = "/media/:id", method = "get")]
+    async fn media(
+        &self,
+        id: Path<Uuid>,
+        variant: Query<Variant>,
+        sig: Query<String>,
+    ) -> ApiResult<Photo> {
+        let ctx = self.state.ctx();
+        let urls = MediaUrls::new(ctx.settings);
+        let viewer = urls
+            .check(id.0, variant.0, &sig.0, ctx.now())
+            .ok_or_else(|| {
+                ApiError::new(Code::Forbidden).detail(crate::error::bi(
+                    "链接无效或已过期",
+                    "the link is not valid or has expired",
+                ))
             })?;
-        let extension = photo.storage_key.rsplit('.').next().unwrap_or("bin");
+        let caller = match viewer.kind {
+            PrincipalKind::Resident => Caller::Resident(viewer.id),
+            PrincipalKind::Staff => Caller::Staff(
+                ctx.dir()
+                    .await?
+                    .scope(viewer.id)
+                    .map_err(|_| ApiError::new(Code::Forbidden))?,
+            ),
+        };
+        self.serve(&ctx, &caller, id.0, variant.0).await
+    }
+}
+
+impl AttachmentApi {
+    async fn serve(
+        &self,
+        ctx: &services::Ctx<'_>,
+        caller: &Caller,
+        id: Uuid,
+        variant: Variant,
+    ) -> ApiResult<Photo> {
+        let photo = services::attachments::get(ctx.db, id).await?;
+        services::attachments::check_visible(ctx, caller, &photo).await?;
+        let (bytes, content_type) =
+            services::attachments::bytes_of(ctx.db, self.state.media.as_ref(), &photo, variant)
+                .await?;
+        let extension = if content_type == photo.content_type {
+            photo.storage_key.rsplit('.').next().unwrap_or("bin")
+        } else {
+            "jpg"
+        };
         Ok(Photo::Ok(
             Binary(bytes),
-            photo.content_type,
-            "private, max-age=86400".into(),
+            content_type,
+            "private, max-age=3600".into(),
             format!("inline; filename=\"{}.{extension}\"", photo.id),
         ))
     }

@@ -104,14 +104,19 @@ pub struct AttachmentRef {
     /// `ticket`, `comment` or `resolution`.
     #[oai(nullable)]
     pub purpose: Option<String>,
-    /// Where to fetch it (with the same bearer token).
+    /// The photo, for `<image src>`: signed for the caller, valid for `media.url_ttl_seconds`
+    /// (default an hour), no header needed (`GET /attachments/{id}` takes the bearer token).
     pub url: String,
+    /// Its thumbnail (longest side 320 px), signed the same way.
+    pub thumbnail_url: String,
 }
 
-impl From<entity::attachment::Model> for AttachmentRef {
-    fn from(a: entity::attachment::Model) -> Self {
+impl AttachmentRef {
+    /// `urls`: the photo's and its thumbnail's signed URLs.
+    pub fn of(a: entity::attachment::Model, urls: (String, String)) -> Self {
         AttachmentRef {
-            url: format!("/api/v1/attachments/{}", a.id),
+            url: urls.0,
+            thumbnail_url: urls.1,
             id: a.id,
             content_type: a.content_type,
             size_bytes: a.size_bytes,
@@ -319,7 +324,14 @@ impl From<TicketView> for Ticket {
                     })
                     .collect()
             }),
-            attachments: v.attachments.into_iter().map(AttachmentRef::from).collect(),
+            attachments: v
+                .attachments
+                .into_iter()
+                .map(|a| {
+                    let urls = v.media_urls.get(&a.id).cloned().unwrap_or_default();
+                    AttachmentRef::of(a, urls)
+                })
+                .collect(),
             ratings: v
                 .ratings
                 .into_iter()

@@ -210,3 +210,62 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<attachmen
         .await?
         .ok_or(ServiceError::NotFound)
 }
+
+/// Whether `caller` may see `photo`: its uploader always; once attached, whoever may see the
+/// ticket (residents not a photo of an internal comment). `NotFound` otherwise.
+pub async fn check_visible(
+    ctx: &super::Ctx<'_>,
+    caller: &super::Caller,
+    photo: &attachment::Model,
+) -> ServiceResult<()> {
+    let owner = Owner::of(caller);
+    if photo.owner_kind == owner.kind && photo.owner_id == owner.id {
+        return Ok(());
+    }
+    let ticket = photo.ticket_id.ok_or(ServiceError::NotFound)?;
+    if matches!(caller, super::Caller::Resident(_)) && !shown_to_residents(photo) {
+        return Err(ServiceError::NotFound);
+    }
+    super::tickets::get(ctx, caller, &ticket.to_string()).await?;
+    Ok(())
+}
+
+fn store_error(e: std::io::Error) -> ServiceError {
+    ServiceError::Internal(format!("media store: {e}"))
+}
+
+/// The bytes and content type of a photo, or of its thumbnail (made on first request and
+/// kept; a HEIC photo, which is not decoded here, is its own thumbnail).
+pub async fn bytes_of(
+    db: &impl ConnectionTrait,
+    media: &dyn MediaStore,
+    photo: &attachment::Model,
+    variant: super::media_urls::Variant,
+) -> ServiceResult<(Vec<u8>, String)> {
+    use super::media_urls::Variant;
+    if variant == Variant::Thumb {
+        if let Some(key) = &photo.thumbnail_key {
+            let bytes = media.get(key).await.map_err(store_error)?;
+            return Ok((bytes, "image/jpeg".into()));
+        }
+        let original = media.get(&photo.storage_key).await.map_err(store_error)?;
+        let made = photos::sniff(&original)
+            .and_then(|kind| crate::domain::thumbnails::thumbnail(&original, kind));
+        let Some(thumb) = made else {
+            return Ok((original, photo.content_type.clone()));
+        };
+        let key = format!("{}.thumb.jpg", photo.storage_key);
+        media.put(&key, &thumb).await.map_err(store_error)?;
+        attachment::Entity::update_many()
+            .col_expr(
+                attachment::Column::ThumbnailKey,
+                sea_orm::sea_query::Expr::value(key),
+            )
+            .filter(attachment::Column::Id.eq(photo.id))
+            .exec(db)
+            .await?;
+        return Ok((thumb, "image/jpeg".into()));
+    }
+    let bytes = media.get(&photo.storage_key).await.map_err(store_error)?;
+    Ok((bytes, photo.content_type.clone()))
+}

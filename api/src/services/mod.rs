@@ -9,6 +9,7 @@ pub mod directory;
 pub mod duplicates;
 pub mod listing;
 pub mod me;
+pub mod media_urls;
 pub mod notify;
 pub mod open311;
 pub mod outbox;

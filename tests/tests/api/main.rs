@@ -19,6 +19,7 @@ mod ranking;
 mod rates;
 mod routing;
 mod showing;
+mod signed_photos;
 mod stats;
 mod time;
 mod visits;

@@ -32,6 +32,8 @@ pub struct TicketView {
     pub timing: Timing,
     /// Who the staff acting in `events` are, as the viewer may know them.
     pub actors: std::collections::HashMap<Uuid, EventActor>,
+    /// Each photo's and its thumbnail's URL, signed for the viewer.
+    pub media_urls: std::collections::HashMap<Uuid, (String, String)>,
 }
 
 /// A staff member acting in a timeline: their name (hidden from residents unless
@@ -193,6 +195,17 @@ pub(super) async fn view(
     };
     let mut view = assemble(dir, caller, t, Some(category), shown, ctx.now());
     view.actors = actors;
+    let urls = crate::services::media_urls::MediaUrls::new(ctx.settings);
+    let viewer = crate::services::media_urls::Viewer::of(caller);
+    view.media_urls = view
+        .attachments
+        .iter()
+        .map(|a| {
+            use crate::services::media_urls::Variant;
+            let url = |v| urls.url(a.id, v, &viewer, ctx.now());
+            (a.id, (url(Variant::Full), url(Variant::Thumb)))
+        })
+        .collect();
     Ok(view)
 }
 
@@ -255,6 +268,7 @@ pub fn assemble(
         attachments: shown.attachments,
         timing: Timing::of(&t, now),
         actors: Default::default(),
+        media_urls: Default::default(),
         ticket: t,
     }
 }
