@@ -16,10 +16,7 @@ use crate::{
     edge,
     error::{catalogue_markdown, render_errors},
     routes::{
-        admin::{AdminApi, PublicApi},
-        attachments::AttachmentApi,
-        auth::AuthApi,
-        ops,
+        admin::AdminApi, attachments::AttachmentApi, auth::AuthApi, ops, public::PublicApi,
         tickets::TicketApi,
     },
     services::{

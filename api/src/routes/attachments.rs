@@ -15,7 +15,6 @@ use crate::{
     services::{
         self, Caller,
         attachments::Owner,
-        auth::PrincipalKind,
         media_urls::{MediaUrls, Variant, Viewer},
     },
     state::SharedState,
@@ -109,20 +108,35 @@ impl AttachmentApi {
                     "the link is not valid or has expired",
                 ))
             })?;
-        let caller = match viewer.kind {
-            PrincipalKind::Resident => Caller::Resident(viewer.id),
-            PrincipalKind::Staff => Caller::Staff(
+        let caller = match viewer {
+            Viewer::Resident(id) => Caller::Resident(id),
+            Viewer::Staff(id) => Caller::Staff(
                 ctx.dir()
                     .await?
-                    .scope(viewer.id)
+                    .scope(id)
                     .map_err(|_| ApiError::new(Code::Forbidden))?,
             ),
+            Viewer::Public => return self.serve_public(&ctx, id.0, variant.0).await,
         };
         self.serve(&ctx, &caller, id.0, variant.0).await
     }
 }
 
 impl AttachmentApi {
+    /// A photo of the fix of a ticket on the public board, for anyone.
+    async fn serve_public(
+        &self,
+        ctx: &services::Ctx<'_>,
+        id: Uuid,
+        variant: Variant,
+    ) -> ApiResult<Photo> {
+        let photo = services::attachments::get(ctx.db, id).await?;
+        if !services::board::photo_is_public(ctx.db, &photo).await? {
+            return Err(ApiError::new(Code::NotFound));
+        }
+        self.send(ctx, photo, variant).await
+    }
+
     async fn serve(
         &self,
         ctx: &services::Ctx<'_>,
@@ -132,6 +146,15 @@ impl AttachmentApi {
     ) -> ApiResult<Photo> {
         let photo = services::attachments::get(ctx.db, id).await?;
         services::attachments::check_visible(ctx, caller, &photo).await?;
+        self.send(ctx, photo, variant).await
+    }
+
+    async fn send(
+        &self,
+        ctx: &services::Ctx<'_>,
+        photo: entity::attachment::Model,
+        variant: Variant,
+    ) -> ApiResult<Photo> {
         let (bytes, content_type) =
             services::attachments::bytes_of(ctx.db, self.state.media.as_ref(), &photo, variant)
                 .await?;

@@ -7,6 +7,7 @@ pub mod me;
 pub mod open311;
 pub mod ops;
 pub mod places;
+pub mod public;
 pub mod stats;
 pub mod tickets;
 pub mod visits;

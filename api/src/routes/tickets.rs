@@ -19,7 +19,7 @@ use crate::{
     },
     edge,
     error::{ApiError, Code},
-    schemas::{admin::LocationInput, places::CoordSystem, tickets::*},
+    schemas::{admin::LocationInput, places::CoordSystem, public::DuplicateOriginal, tickets::*},
     services::{
         self, Caller, ServiceError,
         duplicates::Audience,
@@ -260,7 +260,23 @@ impl TicketApi {
             }
             Caller::Resident(_) => None,
         };
+        let original = match (&caller, view.ticket.duplicate_of) {
+            (Caller::Resident(_), Some(original)) => {
+                let dir = ctx.dir().await?;
+                services::board::original_of(&ctx, &dir, original).await?
+            }
+            _ => None,
+        };
         let mut body = Ticket::from(view);
+        body.duplicate_original = original.map(|(o, public)| DuplicateOriginal {
+            id: o.id,
+            number: o.number,
+            category_name: o.category_name,
+            status: o.status,
+            public,
+            description: public.then_some(o.description),
+            support_count: o.support_count,
+        });
         body.possible_duplicates = duplicates.map(|d| d.into_iter().map(Into::into).collect());
         Ok(Json(body.in_datum(CoordSystem::or_default(coord_system.0))))
     }

@@ -4,9 +4,7 @@ use poem_openapi::Object;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::{
-    AreaKind, HandlingLevel, SlaMode, StaffRole, StaffStatus, TicketKind, lifecycle::Status,
-};
+use crate::domain::{AreaKind, HandlingLevel, SlaMode, StaffRole, StaffStatus};
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
@@ -317,45 +315,6 @@ pub struct Open311Key {
     /// Shown only now; keep it safe.
     pub api_key: String,
     pub area_ids: Vec<Uuid>,
-}
-
-/// A public suggestion as anyone may see it: no resident, no contact, personal data redacted.
-#[derive(Object)]
-pub struct PublicTicket {
-    pub id: Uuid,
-    pub number: String,
-    pub kind: TicketKind,
-    pub category: String,
-    pub category_name: String,
-    #[oai(nullable)]
-    pub title: Option<String>,
-    pub description: String,
-    pub status: Status,
-    pub support_count: i32,
-    #[oai(nullable)]
-    pub grid_name: Option<String>,
-    pub submitted_at: crate::schemas::Time,
-    #[oai(nullable)]
-    pub resolved_at: Option<crate::schemas::Time>,
-}
-
-impl From<crate::services::public::PublicTicket> for PublicTicket {
-    fn from(t: crate::services::public::PublicTicket) -> Self {
-        PublicTicket {
-            id: t.id,
-            number: t.number,
-            kind: t.kind,
-            category: t.category_code,
-            category_name: t.category_name,
-            title: t.title,
-            description: t.description,
-            status: t.status,
-            support_count: t.support_count,
-            grid_name: t.grid_name,
-            submitted_at: t.submitted_at.into(),
-            resolved_at: t.resolved_at.map(Into::into),
-        }
-    }
 }
 
 #[derive(Object)]

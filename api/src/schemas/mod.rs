@@ -1,6 +1,7 @@
 //! Request and response bodies (snake_case JSON). Requests reject unknown fields.
 pub mod admin;
 pub mod places;
+pub mod public;
 pub mod stats;
 pub mod tickets;
 

@@ -179,6 +179,10 @@ pub struct Ticket {
     pub return_visit_required: bool,
     #[oai(nullable)]
     pub duplicate_of: Option<Uuid>,
+    /// For the resident whose ticket was rejected as a duplicate: the original as they may see
+    /// it (single-ticket responses only).
+    #[oai(skip_serializing_if_is_none)]
+    pub duplicate_original: Option<super::public::DuplicateOriginal>,
     #[oai(nullable)]
     pub reject_reason: Option<String>,
     /// When someone must accept it by (the category's response SLA from submission).
@@ -280,6 +284,7 @@ impl From<TicketView> for Ticket {
             reopen_count: t.reopen_count,
             return_visit_required: t.return_visit_required,
             duplicate_of: t.duplicate_of,
+            duplicate_original: None,
             reject_reason: t.reject_reason,
             response_due_at: t.response_due_at.map(Into::into),
             resolution_due_at: t.resolution_due_at.map(Into::into),

@@ -26,29 +26,34 @@ struct Signed {
     /// The attachment.
     a: Uuid,
     v: Variant,
-    /// The viewer.
-    k: PrincipalKind,
-    u: Uuid,
+    /// The viewer: none for anyone (a photo of the public board).
+    k: Option<PrincipalKind>,
+    u: Option<Uuid>,
     exp: i64,
 }
 
 /// Who a URL was signed for.
-pub struct Viewer {
-    pub kind: PrincipalKind,
-    pub id: Uuid,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Resident(Uuid),
+    Staff(Uuid),
+    /// Anyone: a photo of the fix of a ticket on the public board.
+    Public,
 }
 
 impl Viewer {
     pub fn of(caller: &Caller) -> Viewer {
         match caller {
-            Caller::Resident(id) => Viewer {
-                kind: PrincipalKind::Resident,
-                id: *id,
-            },
-            Caller::Staff(scope) => Viewer {
-                kind: PrincipalKind::Staff,
-                id: scope.staff_id,
-            },
+            Caller::Resident(id) => Viewer::Resident(*id),
+            Caller::Staff(scope) => Viewer::Staff(scope.staff_id),
+        }
+    }
+
+    fn parts(self) -> (Option<PrincipalKind>, Option<Uuid>) {
+        match self {
+            Viewer::Resident(id) => (Some(PrincipalKind::Resident), Some(id)),
+            Viewer::Staff(id) => (Some(PrincipalKind::Staff), Some(id)),
+            Viewer::Public => (None, None),
         }
     }
 }
@@ -74,11 +79,12 @@ impl MediaUrls {
 
     /// The URL of `variant` of photo `id` for `viewer`, valid from `now` for the TTL.
     pub fn url(&self, id: Uuid, variant: Variant, viewer: &Viewer, now: DateTime<Utc>) -> String {
+        let (k, u) = viewer.parts();
         let claims = Signed {
             a: id,
             v: variant,
-            k: viewer.kind,
-            u: viewer.id,
+            k,
+            u,
             exp: now.timestamp() + self.ttl_seconds,
         };
         let sig = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -105,9 +111,14 @@ impl MediaUrls {
         let signed = jsonwebtoken::decode::<Signed>(sig, &self.decoding, &validation)
             .ok()?
             .claims;
-        (signed.a == id && signed.v == variant && now.timestamp() <= signed.exp).then_some(Viewer {
-            kind: signed.k,
-            id: signed.u,
-        })
+        if signed.a != id || signed.v != variant || now.timestamp() > signed.exp {
+            return None;
+        }
+        match (signed.k, signed.u) {
+            (Some(PrincipalKind::Resident), Some(u)) => Some(Viewer::Resident(u)),
+            (Some(PrincipalKind::Staff), Some(u)) => Some(Viewer::Staff(u)),
+            (None, None) => Some(Viewer::Public),
+            _ => None,
+        }
     }
 }

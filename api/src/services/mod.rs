@@ -3,6 +3,7 @@
 pub mod areas;
 pub mod attachments;
 pub mod auth;
+pub mod board;
 pub mod categories;
 pub mod context;
 pub mod directory;

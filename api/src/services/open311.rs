@@ -136,16 +136,6 @@ pub async fn definition(db: &impl ConnectionTrait, code: &str) -> ServiceResult<
     Ok(Some(json!({"service_code": c.code, "attributes": list})))
 }
 
-/// Where a point was entered by staff (a door-knock visit, a staff entry), it is a public
-/// place and shown as entered; a resident's own point is rounded to three decimals (about 100 m).
-fn published_point(t: &ticket::Model) -> (Option<f64>, Option<f64>) {
-    let round = |v: f64| (v * 1000.0).round() / 1000.0;
-    match t.created_by_staff_id {
-        Some(_) => (t.lat, t.lng),
-        None => (t.lat.map(round), t.lng.map(round)),
-    }
-}
-
 /// One ticket as an Open311 service request. No personal data: no reporter, no contact phone,
 /// phone numbers, ID numbers, plates and room numbers in the text masked, the address the
 /// building's public one (or the resident's text redacted), a resident's point rounded.
@@ -160,7 +150,7 @@ pub fn request_json(
         Some(b) => b.address.clone().unwrap_or_else(|| b.name.clone()),
         None => t.address_text.as_deref().map(redact).unwrap_or_default(),
     };
-    let (lat, lng) = published_point(t);
+    let (lat, lng) = super::board::published_point(t);
     json!({
         "service_request_id": t.number,
         "status": open311::status(t.status),

@@ -4,6 +4,7 @@ mod admin;
 mod appeals;
 mod auth;
 mod bad_input;
+mod board;
 mod edges;
 mod faults;
 mod filters;

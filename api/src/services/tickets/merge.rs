@@ -75,6 +75,20 @@ pub(super) async fn follow_main(
             notify::resident(db, r, e, &saved, at).await?;
         }
     }
+    // Tickets rejected as duplicates of `main` keep their own status; their reporters hear
+    // how the original goes, as its own reporter does.
+    if let Some(e) = resident_notice(action) {
+        let duplicates = ticket::Entity::find()
+            .filter(ticket::Column::DuplicateOf.eq(main.id))
+            .filter(ticket::Column::Status.eq(Status::Rejected.as_str()))
+            .all(db)
+            .await?;
+        for d in duplicates {
+            if let Some(r) = d.resident_id {
+                notify::resident(db, r, e, &d, at).await?;
+            }
+        }
+    }
     Ok(())
 }
 
