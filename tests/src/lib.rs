@@ -447,3 +447,13 @@ impl TestApp {
         )
     }
 }
+
+/// The ids of a page's `items`, in order.
+pub fn item_ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["id"].as_str().map(str::to_owned))
+        .collect()
+}

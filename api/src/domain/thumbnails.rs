@@ -21,9 +21,10 @@ pub fn thumbnail(bytes: &[u8], kind: ImageKind) -> Option<Vec<u8>> {
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    // A 48-megapixel phone photo (8000 × 6000) fits; anything larger is its own thumbnail.
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(160 * 1024 * 1024);
     reader.limits(limits);
     let image = reader.decode().ok()?;
     let small = image.thumbnail(LONGEST_SIDE, LONGEST_SIDE).into_rgb8();

@@ -168,12 +168,22 @@ fn explain_payload(reason: &str, bytes: &[u8], required: &[String]) -> ApiError 
                 .unwrap_or(rest)
                 .trim_end_matches('.')
         })
-        && let Some(path) = find_value(&body, found, &mut String::new())
     {
+        // Named only when one value of the body could be the one at fault.
+        let mut paths = Vec::new();
+        find_values(&body, found, "", &mut paths);
+        let (zh, en) = type_words(wanted);
+        if let [path] = paths.as_slice() {
+            return bad(
+                Some(path.clone()),
+                format!("字段「{path}」的类型不正确，应为{zh}"),
+                format!("`{path}` should be {en}"),
+            );
+        }
         return bad(
-            Some(path.clone()),
-            format!("字段「{path}」的类型不正确，应为 {wanted}"),
-            format!("`{path}` should be of type {wanted}"),
+            None,
+            format!("请求体中有字段的类型不正确，应为{zh}"),
+            format!("a field of the body should be {en}"),
         );
     }
     bad(
@@ -188,30 +198,44 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&rest[..rest.find(end)?])
 }
 
-/// The dotted path of the first value in `value` whose JSON text is `found`.
-fn find_value(value: &Value, found: &str, path: &mut String) -> Option<String> {
+/// The dotted paths of the values in `value` whose JSON text is `found`.
+fn find_values(value: &Value, found: &str, path: &str, out: &mut Vec<String>) {
+    let mut visit = |p: String, v: &Value| {
+        if serde_json::to_string(v).ok().as_deref() == Some(found) {
+            out.push(p.clone());
+        }
+        find_values(v, found, &p, out);
+    };
     match value {
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let mut p = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            if serde_json::to_string(v).ok().as_deref() == Some(found) {
-                Some(p)
-            } else {
-                find_value(v, found, &mut p)
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                visit(p, v);
             }
-        }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
-            let mut p = format!("{path}[{i}]");
-            if serde_json::to_string(v).ok().as_deref() == Some(found) {
-                Some(p)
-            } else {
-                find_value(v, found, &mut p)
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                visit(format!("{path}[{i}]"), v);
             }
-        }),
-        _ => None,
+        }
+        _ => {}
+    }
+}
+
+/// A schema type's name as a person reads it.
+fn type_words(name: &str) -> (&'static str, &'static str) {
+    match name {
+        n if n.starts_with("string_uuid") => ("UUID 字符串", "a UUID string"),
+        n if n.starts_with("string") => ("字符串", "a string"),
+        n if n.starts_with("integer") => ("整数", "an integer"),
+        n if n.starts_with("number") => ("数字", "a number"),
+        "boolean" => ("true 或 false", "true or false"),
+        n if n.starts_with('[') || n.starts_with("array") => ("数组", "an array"),
+        _ => ("接口文档所列的取值", "one of the values the API documents"),
     }
 }
 

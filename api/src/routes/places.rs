@@ -36,11 +36,20 @@ impl PlacesApi {
         parent_id: Query<Option<Uuid>>,
         depth: Query<Option<u8>>,
     ) -> ApiResult<Json<AreaList>> {
+        let depth = depth.0.unwrap_or(1);
+        if !(1..=services::places::MAX_DEPTH).contains(&depth) {
+            return Err(ServiceError::rejected(
+                crate::error::Code::InvalidField,
+                "depth",
+                crate::error::bi("depth 须为 1 至 5", "depth must be 1 to 5"),
+            )
+            .into());
+        }
         let dir = self.state.ctx().dir().await?;
         Ok(Json(services::places::list_areas(
             &dir,
             parent_id.0,
-            depth.0.unwrap_or(1),
+            depth,
         )?))
     }
 
@@ -148,8 +157,9 @@ impl PlacesApi {
     }
 
     /// The people in the caller's scope (holding a role in an area they see; within
-    /// `area_id` when given, `404` outside their sight), of `role`, whose name or login
-    /// contains `q`, by name, with the open tickets each holds: for transfer and assignment.
+    /// `area_id` when given, `404` outside their sight), of `role`, whose name
+    /// contains `q`, by name, with the open tickets each holds and their roles within the
+    /// caller's sight: for transfer and assignment.
     /// At most 200; staff who have left are not listed.
     #[oai(path = "/staff", method = "get", tag = "Tag::Work")]
     async fn staff(

@@ -281,12 +281,9 @@ pub struct HomeBody {
 /// A staff account as system administrators manage it.
 #[derive(Object)]
 pub struct StaffAccount {
-    pub id: Uuid,
-    pub name: String,
+    #[oai(flatten)]
+    pub person: StaffItem,
     pub login: String,
-    pub status: StaffStatus,
-    pub roles: Vec<RoleItem>,
-    pub open_tickets: u64,
 }
 
 #[derive(Object)]

@@ -426,3 +426,20 @@ pub fn location(lat: f64, lng: f64, coord_system: Option<&str>) -> ServiceResult
         CoordSystem::parse(coord_system)?,
     )?)
 }
+
+/// A building by id; `422 unknown_building` (naming `building_id`) when there is none.
+pub async fn building(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> ServiceResult<entity::building::Model> {
+    entity::building::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::rejected(
+                Code::UnknownBuilding,
+                "building_id",
+                crate::error::bi("没有这个楼栋", "no such building"),
+            )
+        })
+}

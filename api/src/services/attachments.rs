@@ -234,8 +234,13 @@ fn store_error(e: std::io::Error) -> ServiceError {
     ServiceError::Internal(format!("media store: {e}"))
 }
 
+/// One thumbnail is decoded at a time on a node, off the async workers: a decode of a large
+/// photo takes seconds and up to `domain::thumbnails`' memory bound.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// The bytes and content type of a photo, or of its thumbnail (made on first request and
-/// kept; a HEIC photo, which is not decoded here, is its own thumbnail).
+/// kept). A photo that is not decoded here (HEIC) or not within the decoding bounds is its own
+/// thumbnail, marked so (`thumbnail_key` = its own key) and never decoded again.
 pub async fn bytes_of(
     db: &impl ConnectionTrait,
     media: &dyn MediaStore,
@@ -243,29 +248,56 @@ pub async fn bytes_of(
     variant: super::media_urls::Variant,
 ) -> ServiceResult<(Vec<u8>, String)> {
     use super::media_urls::Variant;
-    if variant == Variant::Thumb {
-        if let Some(key) = &photo.thumbnail_key {
-            let bytes = media.get(key).await.map_err(store_error)?;
+    let original = || async {
+        let bytes = media.get(&photo.storage_key).await.map_err(store_error)?;
+        Ok((bytes, photo.content_type.clone()))
+    };
+    if variant == Variant::Full {
+        return original().await;
+    }
+    let _turn = DECODING
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    // Another request may have made it while this one waited.
+    let key = attachment::Entity::find_by_id(photo.id)
+        .one(db)
+        .await?
+        .and_then(|a| a.thumbnail_key);
+    match key {
+        Some(k) if k == photo.storage_key => return original().await,
+        Some(k) => {
+            let bytes = media.get(&k).await.map_err(store_error)?;
             return Ok((bytes, "image/jpeg".into()));
         }
-        let original = media.get(&photo.storage_key).await.map_err(store_error)?;
-        let made = photos::sniff(&original)
-            .and_then(|kind| crate::domain::thumbnails::thumbnail(&original, kind));
-        let Some(thumb) = made else {
-            return Ok((original, photo.content_type.clone()));
-        };
-        let key = format!("{}.thumb.jpg", photo.storage_key);
-        media.put(&key, &thumb).await.map_err(store_error)?;
-        attachment::Entity::update_many()
-            .col_expr(
-                attachment::Column::ThumbnailKey,
-                sea_orm::sea_query::Expr::value(key),
-            )
-            .filter(attachment::Column::Id.eq(photo.id))
-            .exec(db)
-            .await?;
-        return Ok((thumb, "image/jpeg".into()));
+        None => {}
     }
-    let bytes = media.get(&photo.storage_key).await.map_err(store_error)?;
-    Ok((bytes, photo.content_type.clone()))
+    let source = media.get(&photo.storage_key).await.map_err(store_error)?;
+    let (source, made) = tokio::task::spawn_blocking(move || {
+        let made = photos::sniff(&source)
+            .and_then(|kind| crate::domain::thumbnails::thumbnail(&source, kind));
+        (source, made)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("thumbnail: {e}")))?;
+    let (key, served) = match made {
+        Some(thumb) => {
+            let key = format!("{}.thumb.jpg", photo.storage_key);
+            media.put(&key, &thumb).await.map_err(store_error)?;
+            (key, (thumb, "image/jpeg".to_owned()))
+        }
+        None => (
+            photo.storage_key.clone(),
+            (source, photo.content_type.clone()),
+        ),
+    };
+    attachment::Entity::update_many()
+        .col_expr(
+            attachment::Column::ThumbnailKey,
+            sea_orm::sea_query::Expr::value(key),
+        )
+        .filter(attachment::Column::Id.eq(photo.id))
+        .exec(db)
+        .await?;
+    Ok(served)
 }

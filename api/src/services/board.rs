@@ -1,16 +1,12 @@
 //! The public board: public suggestions as anyone may see them, a page at a time, and one in
 //! detail. Everything that leaves here is anonymised: no resident, no contact, personal data in
 //! the text redacted, a resident's point rounded to about 100 m.
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, directory::Directory};
-use crate::{
-    domain::{TicketKind, lifecycle::Status, redact::redact},
-    error::Code,
-};
+use crate::domain::{TicketKind, lifecycle::Status, redact::redact};
 use entity::{ticket, ticket_support as support};
 
 /// A ticket as the public board shows it.
@@ -65,23 +61,6 @@ pub struct BoardPage {
     pub next_cursor: Option<String>,
 }
 
-/// At most this many tickets are skipped to reach a page.
-const MAX_OFFSET: u64 = 10_000;
-
-fn decode_cursor(cursor: &str) -> ServiceResult<u64> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|t| t.strip_prefix("board:")?.parse::<u64>().ok())
-        .filter(|n| *n <= MAX_OFFSET)
-        .ok_or(ServiceError::Rejected {
-            code: Code::InvalidCursor,
-            field: Some("cursor".into()),
-            detail: None,
-        })
-}
-
 /// A ticket the board shows: public, neither withdrawn nor rejected.
 fn on_board(t: &ticket::Model) -> bool {
     t.public && !matches!(t.status, Status::Withdrawn | Status::Rejected)
@@ -112,12 +91,7 @@ fn shown(dir: &Directory, t: ticket::Model) -> PublicTicket {
 /// rejected ones left out).
 pub async fn board(ctx: &Ctx<'_>, q: BoardQuery) -> ServiceResult<BoardPage> {
     let dir = ctx.dir().await?;
-    let offset = q
-        .cursor
-        .as_deref()
-        .map(decode_cursor)
-        .transpose()?
-        .unwrap_or(0);
+    let offset = super::cursors::offset("board", q.cursor.as_deref())?;
     let mut find = ticket::Entity::find()
         .filter(ticket::Column::Public.eq(true))
         .filter(
@@ -149,11 +123,11 @@ pub async fn board(ctx: &Ctx<'_>, q: BoardQuery) -> ServiceResult<BoardPage> {
         .limit(q.limit + 1)
         .all(ctx.db)
         .await?;
-    let more = rows.len() as u64 > q.limit && offset + q.limit < MAX_OFFSET;
+    let more = rows.len() as u64 > q.limit;
     rows.truncate(q.limit as usize);
     Ok(BoardPage {
         items: rows.into_iter().map(|t| shown(&dir, t)).collect(),
-        next_cursor: more.then(|| URL_SAFE_NO_PAD.encode(format!("board:{}", offset + q.limit))),
+        next_cursor: super::cursors::next_offset("board", offset, q.limit, more),
     })
 }
 

@@ -190,9 +190,6 @@ fn standing_deadline() -> Expr {
     ))
 }
 
-/// At most this many tickets are skipped to reach a page sorted by deadline.
-const MAX_OFFSET: u64 = 10_000;
-
 /// Soonest standing deadline first (then newest), `limit` at a time from the offset in
 /// `cursor`: the tickets matching `rest` and any of `ranges`.
 pub(super) async fn rows_by_due(
@@ -202,10 +199,7 @@ pub(super) async fn rows_by_due(
     cursor: Option<&str>,
     limit: u64,
 ) -> ServiceResult<Rows> {
-    let offset = match cursor {
-        None => 0,
-        Some(c) => decode_offset(c)?,
-    };
+    let offset = super::cursors::offset("due", cursor)?;
     let cond = if ranges.is_empty() {
         rest
     } else {
@@ -225,26 +219,12 @@ pub(super) async fn rows_by_due(
         .limit(limit + 1)
         .all(ctx.db)
         .await?;
-    let more = tickets.len() as u64 > limit && offset + limit < MAX_OFFSET;
+    let more = tickets.len() as u64 > limit;
     tickets.truncate(limit as usize);
     Ok(Rows {
         tickets,
-        next_cursor: more.then(|| URL_SAFE_NO_PAD.encode(format!("due:{}", offset + limit))),
+        next_cursor: super::cursors::next_offset("due", offset, limit, more),
     })
-}
-
-fn decode_offset(cursor: &str) -> ServiceResult<u64> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|text| text.strip_prefix("due:")?.parse::<u64>().ok())
-        .filter(|n| *n <= MAX_OFFSET)
-        .ok_or(ServiceError::Rejected {
-            code: Code::InvalidCursor,
-            field: Some("cursor".into()),
-            detail: None,
-        })
 }
 
 /// The page `caller` sees of `rows` at `now`.
@@ -360,7 +340,7 @@ pub(super) async fn list_work(
 ) -> ServiceResult<Page> {
     let dir = ctx.dir().await?;
     let Scope { ranges, whole, .. } = scope_of(&dir, scope, &filter.statuses);
-    let cond = filtered(ctx, &dir, whole, filter);
+    let cond = filtered(ctx, &dir, scope, whole, filter);
     let caller = Caller::Staff(scope.clone());
     let rows = match filter.sort {
         WorkSort::Newest => rows(ctx, &ranges, cond, cursor, limit).await?,
@@ -373,6 +353,7 @@ pub(super) async fn list_work(
 pub(super) fn filtered(
     ctx: &Ctx<'_>,
     dir: &Directory,
+    scope: &StaffScope,
     cond: Condition,
     filter: &WorkFilter,
 ) -> Condition {
@@ -402,13 +383,20 @@ pub(super) fn filtered(
             .add(ticket::Column::ReturnVisitAt.is_null());
     }
     if let Some(q) = filter.q.as_deref() {
+        // Free text is searched only where the caller reads it whole: on the others it is shown
+        // masked, and a search would unmask it a digit at a time.
         let like = || super::contains_pattern(q);
         cond = cond.add(
             Condition::any()
                 .add(ticket::Column::Number.like(like()))
-                .add(ticket::Column::Title.like(like()))
-                .add(ticket::Column::Description.like(like()))
-                .add(ticket::Column::AddressText.like(like())),
+                .add(
+                    Condition::all().add(handled_by(dir, scope)).add(
+                        Condition::any()
+                            .add(ticket::Column::Title.like(like()))
+                            .add(ticket::Column::Description.like(like()))
+                            .add(ticket::Column::AddressText.like(like())),
+                    ),
+                ),
         );
     }
     if let Some(code) = &filter.category {
@@ -419,4 +407,37 @@ pub(super) fn filtered(
         });
     }
     cond
+}
+
+/// The tickets `scope` handles (SPEC §5: the assignee, admins above, the department of the
+/// category's group), as SQL: the condition [`StaffScope::handles`] decides for one ticket.
+fn handled_by(dir: &Directory, scope: &StaffScope) -> Condition {
+    use crate::domain::StaffRole;
+    if scope.is_system_admin() {
+        return Condition::all();
+    }
+    let placed = |areas: Vec<Uuid>| {
+        Condition::any()
+            .add(ticket::Column::GridId.is_in(areas.clone()))
+            .add(ticket::Column::HandlingAreaId.is_in(areas))
+    };
+    let mut any = Condition::any().add(ticket::Column::AssigneeId.eq(scope.staff_id));
+    for a in &scope.assignments {
+        let Some(area) = a.area_id else { continue };
+        match (a.role, &a.department) {
+            (StaffRole::CommunityAdmin | StaffRole::StreetAdmin, _) => {
+                any = any.add(placed(dir.tree.subtree(area)));
+            }
+            (StaffRole::Department, Some(dept)) => {
+                let cats: Vec<Uuid> = dir.categories_in_group(dept).collect();
+                any = any.add(
+                    Condition::all()
+                        .add(ticket::Column::CategoryId.is_in(cats))
+                        .add(placed(dir.tree.subtree(area))),
+                );
+            }
+            _ => {}
+        }
+    }
+    any
 }

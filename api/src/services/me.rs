@@ -79,16 +79,7 @@ pub async fn set_home(
     building_id: Uuid,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    entity::building::Entity::find_by_id(building_id)
-        .one(ctx.db)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::rejected(
-                Code::UnknownBuilding,
-                "building_id",
-                crate::error::bi("没有这个楼栋", "no such building"),
-            )
-        })?;
+    super::areas::building(ctx.db, building_id).await?;
     let mut am = entity::resident::Entity::find_by_id(resident_id)
         .one(ctx.db)
         .await?

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod board;
 pub mod categories;
 pub mod context;
+pub mod cursors;
 pub mod directory;
 pub mod duplicates;
 pub mod listing;

@@ -14,7 +14,6 @@ use super::{
 };
 use crate::{
     domain::{StaffRole, StaffStatus, access::StaffScope, lifecycle::Status},
-    error::Code,
     schemas::places::{StaffAccount, StaffAccountPage, StaffItem, StaffList},
 };
 
@@ -48,7 +47,7 @@ fn matches(text: &str, q: &str) -> bool {
 }
 
 /// Staff holding a role in an area the caller sees (within `area`, when given; `404` for an
-/// area outside their sight), of `role`, whose name or login contains `q`; not those who left.
+/// area outside their sight), of `role`, whose name contains `q`; not those who left.
 pub async fn in_scope(
     ctx: &Ctx<'_>,
     dir: &Directory,
@@ -67,6 +66,7 @@ pub async fn in_scope(
         }
         set
     };
+    let sight_all = areas.clone();
     if let Some(a) = area {
         if !areas.contains(&a) {
             return Err(ServiceError::NotFound);
@@ -83,7 +83,8 @@ pub async fn in_scope(
                     && role.is_none_or(|want| r.assignment.role == want)
             })
         })
-        .filter(|(_, p)| q.is_none_or(|q| matches(&p.name, q) || matches(&p.login, q)))
+        // By name: logins are for administrators (`GET /admin/staff`).
+        .filter(|(_, p)| q.is_none_or(|q| matches(&p.name, q)))
         .collect();
     people.sort_by(|a, b| (&a.1.name, a.0).cmp(&(&b.1.name, b.0)));
     people.truncate(MAX_PEOPLE);
@@ -96,7 +97,11 @@ pub async fn in_scope(
                 id,
                 name: p.name.clone(),
                 status: p.status,
-                roles: roles(dir, p),
+                // The roles the caller may see: those in the areas of their sight.
+                roles: roles(dir, p)
+                    .into_iter()
+                    .filter(|r| r.area.as_ref().is_some_and(|a| sight_all.contains(&a.id)))
+                    .collect(),
                 open_tickets: open.get(&id).copied().unwrap_or(0),
             })
             .collect(),
@@ -125,7 +130,7 @@ pub async fn accounts(
         find = find.filter(S::Status.eq(status.as_str()));
     }
     if let Some(after) = cursor {
-        let after = decode_cursor(after)?;
+        let after = super::cursors::decode("login", after)?;
         find = find.filter(S::Login.gt(after));
     }
     let mut rows = find
@@ -138,39 +143,25 @@ pub async fn accounts(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let open = open_counts(ctx.db, &ids).await?;
     let next_cursor = more
-        .then(|| rows.last().map(|r| encode_cursor(&r.login)))
+        .then(|| {
+            rows.last()
+                .map(|r| super::cursors::encode("login", &r.login))
+        })
         .flatten();
     Ok(StaffAccountPage {
         items: rows
             .into_iter()
             .map(|s| StaffAccount {
-                roles: dir.person(s.id).map(|p| roles(dir, p)).unwrap_or_default(),
-                open_tickets: open.get(&s.id).copied().unwrap_or(0),
-                id: s.id,
-                name: s.name,
+                person: StaffItem {
+                    roles: dir.person(s.id).map(|p| roles(dir, p)).unwrap_or_default(),
+                    open_tickets: open.get(&s.id).copied().unwrap_or(0),
+                    id: s.id,
+                    name: s.name,
+                    status: s.status,
+                },
                 login: s.login,
-                status: s.status,
             })
             .collect(),
         next_cursor,
     })
-}
-
-fn encode_cursor(login: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(login)
-}
-
-fn decode_cursor(cursor: &str) -> ServiceResult<String> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|s| !s.is_empty() && s.len() <= 256)
-        .ok_or(ServiceError::Rejected {
-            code: Code::InvalidCursor,
-            field: Some("cursor".into()),
-            detail: None,
-        })
 }

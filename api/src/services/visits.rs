@@ -33,16 +33,7 @@ pub async fn record(
     new: NewVisit,
 ) -> ServiceResult<(visit::Model, Vec<entity::ticket::Model>)> {
     let txn = write_txn(ctx.db).await?;
-    let b = building::Entity::find_by_id(new.building_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::rejected(
-                Code::UnknownBuilding,
-                "building_id",
-                crate::error::bi("没有这个楼栋", "no such building"),
-            )
-        })?;
+    let b = super::areas::building(&txn, new.building_id).await?;
     let own_grid = scope.assignments.iter().any(|a| {
         matches!(a.role, StaffRole::GridWorker | StaffRole::GridAssistant)
             && a.area_id == Some(b.grid_id)

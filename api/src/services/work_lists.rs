@@ -280,7 +280,7 @@ async fn from_memory(
             None => kept,
         },
         None => {
-            let cond = listing::filtered(ctx, &dir, whole, filter);
+            let cond = listing::filtered(ctx, &dir, &scope, whole, filter);
             let rows = listing::rows(ctx, &ranges, cond, cursor, limit).await?;
             ctx.work_lists.keep(key, stamp, rows)
         }

@@ -5,15 +5,6 @@ use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["id"].as_str().map(str::to_owned))
-        .collect()
-}
-
 async fn public_at(app: &TestApp, resident: &str, point: (f64, f64), text: &str) -> String {
     let mut body = complaint_at("noise", point);
     body["kind"] = json!("suggestion");
@@ -55,7 +46,7 @@ async fn the_board_pages_through_the_deployment_and_shows_one_in_detail() {
             .get_anonymous(&format!("/api/v1/public/tickets?limit=2{cursor}"))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        seen.extend(ids(&page.body));
+        seen.extend(item_ids(&page.body));
         match page.body["next_cursor"].as_str() {
             Some(next) => cursor = format!("&cursor={next}"),
             None => break,
@@ -65,14 +56,14 @@ async fn the_board_pages_through_the_deployment_and_shows_one_in_detail() {
     let by_support = app
         .get_anonymous("/api/v1/public/tickets?sort=support")
         .await;
-    assert_eq!(ids(&by_support.body)[0], b);
+    assert_eq!(item_ids(&by_support.body)[0], b);
     let in_ca = app
         .get_anonymous(&format!(
             "/api/v1/public/tickets?area_id={}&sort=newest",
             w.ca
         ))
         .await;
-    assert_eq!(ids(&in_ca.body), vec![b.clone(), a.clone()]);
+    assert_eq!(item_ids(&in_ca.body), vec![b.clone(), a.clone()]);
 
     // One in detail: redacted, its point rounded, support; supported_by_me with a token.
     let d = app

@@ -127,6 +127,12 @@ async fn the_area_tree_boundaries_and_what_is_at_a_point() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    for depth in [0, 6] {
+        let r = app
+            .get(&format!("/api/v1/areas?depth={depth}"), &resident)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "depth {depth}");
+    }
 
     // A grid's boundary as stored, and shifted a few hundred metres in GCJ-02.
     let wgs = app

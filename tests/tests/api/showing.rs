@@ -207,6 +207,14 @@ async fn problems_and_times_read_as_people_read_them() {
         english.body["title"],
         "The request body or parameters are malformed"
     );
+    // Which of several equal values was at fault cannot be told: no field rather than a wrong one.
+    let ambiguous = send(
+        r#"{"kind": "complaint", "category": "true", "description": "true", "public": "true"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(ambiguous.code(), "invalid_body");
+    assert_eq!(ambiguous.body["field"], Value::Null, "{}", ambiguous.body);
     let unknown = send(
         r#"{"kind": "complaint", "category": "noise", "description": "吵", "colour": 1}"#,
         None,

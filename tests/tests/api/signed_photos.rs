@@ -61,6 +61,9 @@ async fn photos_load_by_signed_urls_until_they_expire() {
     let t = app.post("/api/v1/tickets", &resident, body).await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
     let id = str_of(&t.body["id"]);
+    // Signed in the submission's own answer too.
+    let at_once = str_of(&t.body["attachments"][0]["url"]);
+    assert_eq!(get_plain(&app, &at_once).await.0, StatusCode::OK);
 
     // The resident's URLs: the photo as uploaded (metadata stripped), and a thumbnail.
     let mine = app.get(&format!("/api/v1/tickets/{id}"), &resident).await;
@@ -120,4 +123,31 @@ async fn photos_load_by_signed_urls_until_they_expire() {
     let fresh = app.get(&format!("/api/v1/tickets/{id}"), &resident).await;
     let renewed = str_of(&fresh.body["attachments"][0]["url"]);
     assert_eq!(get_plain(&app, &renewed).await.0, StatusCode::OK);
+}
+
+/// A photo beyond the decoding bounds is its own thumbnail, marked so and never decoded again.
+#[tokio::test]
+async fn a_photo_too_large_to_decode_is_its_own_thumbnail() {
+    let app = spawn_app().await;
+    let resident = app.resident("wide").await;
+    let wide = image::RgbImage::from_pixel(9000, 4, image::Rgb([10, 20, 30]));
+    let mut png = Cursor::new(Vec::new());
+    wide.write_to(&mut png, image::ImageFormat::Png)
+        .expect("png");
+    let up = app
+        .upload(&resident, "w.png", "image/png", png.get_ref())
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let (status, bytes, ct) = get_plain(&app, &str_of(&up.body["thumbnail_url"])).await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "image/png"));
+    assert!(image::load_from_memory(&bytes).is_ok_and(|i| i.width() == 9000));
+    use sea_orm::EntityTrait;
+    let row = entity::attachment::Entity::find_by_id(
+        uuid::Uuid::parse_str(&str_of(&up.body["id"])).expect("id"),
+    )
+    .one(&app.state.db)
+    .await
+    .expect("db")
+    .expect("row");
+    assert_eq!(row.thumbnail_key.as_deref(), Some(row.storage_key.as_str()));
 }

@@ -271,14 +271,10 @@ async fn shown_to_its_reporter(
         ..Shown::default()
     };
     let category = category_of(&dir, &model)?.clone();
-    Ok(assemble(
-        &dir,
-        &Caller::Resident(resident_id),
-        model,
-        Some(category),
-        shown,
-        ctx.now(),
-    ))
+    let caller = Caller::Resident(resident_id);
+    let mut view = assemble(&dir, &caller, model, Some(category), shown, ctx.now());
+    super::view::sign_photos(ctx, &caller, &mut view);
+    Ok(view)
 }
 
 /// Creates and routes a ticket inside the caller's transaction (a visit makes several at once).

@@ -195,18 +195,23 @@ pub(super) async fn view(
     };
     let mut view = assemble(dir, caller, t, Some(category), shown, ctx.now());
     view.actors = actors;
-    let urls = crate::services::media_urls::MediaUrls::new(ctx.settings);
-    let viewer = crate::services::media_urls::Viewer::of(caller);
+    sign_photos(ctx, caller, &mut view);
+    Ok(view)
+}
+
+/// Signs each photo of `view` (and its thumbnail) for `caller`.
+pub(super) fn sign_photos(ctx: &Ctx<'_>, caller: &Caller, view: &mut TicketView) {
+    use crate::services::media_urls::{MediaUrls, Variant, Viewer};
+    let urls = MediaUrls::new(ctx.settings);
+    let viewer = Viewer::of(caller);
     view.media_urls = view
         .attachments
         .iter()
         .map(|a| {
-            use crate::services::media_urls::Variant;
             let url = |v| urls.url(a.id, v, &viewer, ctx.now());
             (a.id, (url(Variant::Full), url(Variant::Thumb)))
         })
         .collect();
-    Ok(view)
 }
 
 /// What a response shows beside the ticket row (pages show none of it).
