@@ -126,7 +126,7 @@ pub fn bi(zh: impl std::fmt::Display, en: impl std::fmt::Display) -> String {
 }
 
 /// The half of a detail for `lang`; a detail in one language only is shown as it is.
-fn in_lang(detail: &str, lang: Lang) -> String {
+pub fn in_lang(detail: &str, lang: Lang) -> String {
     match (detail.split_once(LANG_SEPARATOR), lang) {
         (Some((zh, _)), Lang::Zh) => zh.to_owned(),
         (Some((_, en)), Lang::En) => en.to_owned(),

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod edge;
 pub mod error;

@@ -205,6 +205,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .at("/healthz", get(ops::healthz))
         .at("/readyz", get(ops::readyz))
         .nest("/open311/v2", crate::routes::open311::routes())
+        .nest("/console", crate::console::routes())
         .nest("/api/v1", api)
         .around(edge::guard_body)
         .around(edge::known_query)

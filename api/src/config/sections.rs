@@ -241,3 +241,17 @@ impl Default for PrivacySettings {
         }
     }
 }
+
+/// The staff console (`/console`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ConsoleSettings {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { idle_minutes: 30 }
+    }
+}

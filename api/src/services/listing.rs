@@ -331,7 +331,7 @@ pub(super) fn scope_of(dir: &Directory, scope: &StaffScope, statuses: &[Status])
 }
 
 /// The tickets in a staff member's scope (SPEC §5), filtered, read from the database.
-pub(super) async fn list_work(
+pub async fn list_work(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     filter: &WorkFilter,

@@ -5,6 +5,7 @@ mod appeals;
 mod auth;
 mod bad_input;
 mod board;
+mod console;
 mod edges;
 mod faults;
 mod filters;

@@ -1,0 +1,473 @@
+//! 工作台: the staff console, served by the same binary at `/console`. Server-rendered pages
+//! (maud) over the same service functions as the API, with the same role and scope checks;
+//! a session cookie and a CSRF token on every form (see [`session`]).
+mod pages;
+mod session;
+
+use std::collections::HashMap;
+
+use poem::{
+    Request, Response, Route, handler,
+    http::{StatusCode, header},
+    web::{Form, Path, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        StaffRole,
+        access::{Placement, StaffScope},
+        inputs::Text,
+        lifecycle::{Action, Status, next},
+    },
+    error::{Code, Lang, in_lang},
+    services::{
+        self, Caller, ServiceError,
+        listing::{WorkFilter, WorkSort},
+        tickets::StaffCommand,
+    },
+    state::SharedState,
+};
+use pages::{Actions, Assignee, Chrome, WorkQuery};
+
+const CSS: &str = include_str!("console.css");
+
+pub fn routes() -> Route {
+    Route::new()
+        .at("/", poem::get(home))
+        .at("/login", poem::get(login_form).post(login))
+        .at("/logout", poem::post(logout))
+        .at("/work", poem::get(work))
+        .at("/dispatch", poem::get(dispatch))
+        .at("/tickets/:id", poem::get(ticket))
+        .at("/tickets/:id/:action", poem::post(act))
+        .at("/static/console.css", poem::get(css))
+}
+
+fn state_of(req: &Request) -> Option<SharedState> {
+    req.data::<SharedState>().cloned()
+}
+
+fn page(status: StatusCode, markup: maud::Markup) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        .body(markup.into_string())
+}
+
+fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish()
+}
+
+/// A problem as a person reads it, in Chinese.
+fn words(err: &ServiceError) -> String {
+    match err {
+        ServiceError::Rejected { code, detail, .. } => match detail {
+            Some(d) => format!("{}：{}", code.title(Lang::Zh), in_lang(d, Lang::Zh)),
+            None => code.title(Lang::Zh).to_owned(),
+        },
+        ServiceError::NotFound => "工单不存在或不在您的范围内".into(),
+        _ => "系统繁忙，请稍后再试".into(),
+    }
+}
+
+/// The signed-in staff member: their session and scope, or the way to the login page.
+struct Signed {
+    session: session::Session,
+    scope: StaffScope,
+    name: String,
+}
+
+impl Signed {
+    fn chrome(&self) -> Chrome<'_> {
+        Chrome {
+            name: &self.name,
+            csrf: &self.session.csrf,
+            admin: self.dispatches(),
+        }
+    }
+
+    /// Holds a role that assigns from a queue.
+    fn dispatches(&self) -> bool {
+        self.scope.assignments.iter().any(|a| {
+            matches!(
+                a.role,
+                StaffRole::CommunityAdmin | StaffRole::StreetAdmin | StaffRole::SystemAdmin
+            )
+        })
+    }
+}
+
+async fn signed_in(state: &SharedState, req: &Request) -> Result<Signed, Response> {
+    let to_login = || redirect("/console/login");
+    let session = session::current(state, req).await.ok_or_else(to_login)?;
+    let dir = state.ctx().dir().await.map_err(|_| to_login())?;
+    match dir.scope(session.staff_id) {
+        Ok(scope) => Ok(Signed {
+            name: dir
+                .staff_name(session.staff_id)
+                .unwrap_or_default()
+                .to_owned(),
+            scope,
+            session,
+        }),
+        Err(_) => {
+            session::end(state, &session).await;
+            Err(to_login())
+        }
+    }
+}
+
+#[handler]
+async fn home() -> Response {
+    redirect("/console/work")
+}
+
+#[handler]
+async fn css() -> Response {
+    Response::builder()
+        .content_type("text/css; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(CSS)
+}
+
+#[handler]
+async fn login_form() -> Response {
+    page(StatusCode::OK, pages::login(None))
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+}
+
+#[handler]
+async fn login(req: &Request, Form(form): Form<LoginForm>) -> Response {
+    let Some(state) = state_of(req) else {
+        return page(StatusCode::INTERNAL_SERVER_ERROR, pages::login(None));
+    };
+    let ctx = state.ctx();
+    match services::staff::login(&ctx, form.login.trim(), &form.password).await {
+        Ok(staff) => match session::start(&state, staff.id).await {
+            Some((_, cookie)) => {
+                let mut resp = redirect("/console/work");
+                if let Ok(v) = cookie.parse() {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+                resp
+            }
+            None => page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::login(Some("系统繁忙，请稍后再试")),
+            ),
+        },
+        Err(ServiceError::Throttled { .. }) => page(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login(Some("尝试次数过多，请稍后再试")),
+        ),
+        Err(_) => page(
+            StatusCode::UNAUTHORIZED,
+            pages::login(Some("账号或密码错误")),
+        ),
+    }
+}
+
+fn csrf_refused() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        pages::problem(None, "页面已过期，请刷新后重试"),
+    )
+}
+
+#[handler]
+async fn logout(req: &Request, Form(form): Form<HashMap<String, String>>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let Some(session) = session::current(&state, req).await else {
+        return redirect("/console/login");
+    };
+    if !session.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return csrf_refused();
+    }
+    session::end(&state, &session).await;
+    let mut resp = redirect("/console/login");
+    if let Ok(v) = session::cleared(&state).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn tab_statuses(tab: &str) -> Vec<Status> {
+    match tab {
+        "doing" => vec![Status::InProgress],
+        "done" => vec![Status::Resolved, Status::Closed],
+        "all" => vec![],
+        _ => vec![Status::Submitted, Status::PendingDispatch, Status::Assigned],
+    }
+}
+
+#[handler]
+async fn work(req: &Request, Query(q): Query<WorkQuery>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let filter = WorkFilter {
+        statuses: tab_statuses(q.tab.as_deref().unwrap_or("todo")),
+        overdue: q.overdue.as_ref().map(|_| true),
+        q: q.q
+            .as_deref()
+            .and_then(|s| Text::parse_opt("q", Some(s), 64).ok().flatten())
+            .map(Text::into_inner),
+        sort: if q.sort.as_deref() == Some("due") {
+            WorkSort::Due
+        } else {
+            WorkSort::Newest
+        },
+        ..WorkFilter::default()
+    };
+    match services::listing::list_work(&ctx, &me.scope, &filter, q.cursor.as_deref(), 20).await {
+        Ok(p) => page(
+            StatusCode::OK,
+            pages::work(
+                &me.chrome(),
+                &q,
+                &p.items,
+                p.next_cursor.as_deref(),
+                ctx.now(),
+            ),
+        ),
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            pages::problem(Some(&me.chrome()), &words(&e)),
+        ),
+    }
+}
+
+/// What `me` may do to the ticket in `v` now: the machine's next steps, for who handles it.
+fn actions(
+    me: &Signed,
+    v: &services::tickets::TicketView,
+    tree: &crate::domain::areas::AreaTree,
+) -> Actions {
+    let t = &v.ticket;
+    let place = Placement {
+        grid_id: t.grid_id,
+        handling_area_id: t.handling_area_id,
+        assignee_id: t.assignee_id,
+        category_group: v
+            .category
+            .as_ref()
+            .map(|c| c.group_name.as_str())
+            .unwrap_or_default(),
+    };
+    let handles = me.scope.handles(tree, &place);
+    let can = |a: Action| handles && next(t.status, a).is_ok();
+    Actions {
+        accept: can(Action::Accept),
+        resolve: can(Action::Resolve),
+        escalate: can(Action::Escalate { found: true }),
+        reject: can(Action::Reject),
+        comment: !t.status.is_terminal(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TicketQuery {
+    notice: Option<String>,
+}
+
+#[handler]
+async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQuery>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let caller = Caller::Staff(me.scope.clone());
+    match services::tickets::get(&ctx, &caller, &id).await {
+        Ok(v) => {
+            let Ok(dir) = ctx.dir().await else {
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    pages::problem(None, "系统繁忙"),
+                );
+            };
+            let actions = actions(&me, &v, &dir.tree);
+            let notice = match q.notice.as_deref() {
+                Some("conflict") => Some("已被他人处理，已刷新"),
+                Some("done") => Some("已完成"),
+                _ => None,
+            };
+            page(
+                StatusCode::OK,
+                pages::ticket(&me.chrome(), &v, &actions, notice, ctx.now()),
+            )
+        }
+        Err(e) => page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), &words(&e)),
+        ),
+    }
+}
+
+fn field(
+    form: &HashMap<String, String>,
+    name: &'static str,
+    max: usize,
+) -> Result<Text, ServiceError> {
+    Ok(Text::parse(
+        name,
+        form.get(name).map(String::as_str).unwrap_or_default(),
+        max,
+    )?)
+}
+
+fn optional(
+    form: &HashMap<String, String>,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<Text>, ServiceError> {
+    Ok(Text::parse_opt(
+        name,
+        form.get(name).map(String::as_str),
+        max,
+    )?)
+}
+
+#[handler]
+async fn act(
+    req: &Request,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    if !me
+        .session
+        .csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default())
+    {
+        return csrf_refused();
+    }
+    let ctx = state.ctx();
+    let back = format!("/console/tickets/{id}");
+    let done: Result<(), ServiceError> = async {
+        let command = match action.as_str() {
+            "accept" => StaffCommand::Accept,
+            "resolve" => StaffCommand::Resolve {
+                note: field(&form, "note", 1000)?,
+                attachment_ids: vec![],
+            },
+            "escalate" => StaffCommand::Escalate {
+                reason: field(&form, "reason", 500)?,
+                public_note: optional(&form, "public_note", 200)?,
+            },
+            "reject" => StaffCommand::Reject {
+                reason: field(&form, "reason", 500)?,
+                duplicate_of: None,
+            },
+            "assign" => StaffCommand::Assign {
+                staff_id: form
+                    .get("staff_id")
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .ok_or_else(|| {
+                        ServiceError::rejected(Code::UnknownStaff, "staff_id", "请选择派给谁")
+                    })?,
+            },
+            "comment" => {
+                let text = field(&form, "text", 1000)?;
+                let internal = form.contains_key("internal");
+                let caller = Caller::Staff(me.scope.clone());
+                services::tickets::comment(&ctx, &caller, &id, text, internal, &[]).await?;
+                return Ok(());
+            }
+            _ => return Err(ServiceError::NotFound),
+        };
+        services::tickets::act(&ctx, &me.scope, &id, command).await?;
+        Ok(())
+    }
+    .await;
+    match done {
+        Ok(()) if action == "assign" => redirect("/console/dispatch"),
+        Ok(()) => redirect(&format!("{back}?notice=done")),
+        Err(ServiceError::ConcurrentUpdate | ServiceError::InvalidTransition { .. }) => {
+            redirect(&format!("{back}?notice=conflict"))
+        }
+        Err(ServiceError::NotFound) => page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), &words(&ServiceError::NotFound)),
+        ),
+        Err(e) => page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::problem(Some(&me.chrome()), &words(&e)),
+        ),
+    }
+}
+
+#[handler]
+async fn dispatch(req: &Request) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let filter = WorkFilter {
+        statuses: vec![Status::PendingDispatch],
+        ..WorkFilter::default()
+    };
+    let listed = async {
+        let queue = services::listing::list_work(&ctx, &me.scope, &filter, None, 100).await?;
+        let dir = ctx.dir().await?;
+        let people = services::people::in_scope(&ctx, &dir, &me.scope, None, None, None).await?;
+        Ok::<_, ServiceError>((queue, people))
+    }
+    .await;
+    match listed {
+        Ok((queue, people)) => {
+            let people: Vec<Assignee> = people
+                .items
+                .into_iter()
+                .filter(|p| p.status == crate::domain::StaffStatus::Active)
+                .map(|p| Assignee {
+                    id: p.id,
+                    label: format!("{}（在办{}）", p.name, p.open_tickets),
+                })
+                .collect();
+            page(
+                StatusCode::OK,
+                pages::dispatch(&me.chrome(), &queue.items, &people, ctx.now()),
+            )
+        }
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            pages::problem(Some(&me.chrome()), &words(&e)),
+        ),
+    }
+}

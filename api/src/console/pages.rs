@@ -1,0 +1,389 @@
+//! The console's pages, rendered on the server (maud), in Simplified Chinese. They show what
+//! the service functions return for the signed-in staff member, nothing read around them.
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::{
+    domain::{calendar::beijing, lifecycle::Status},
+    services::tickets::TicketView,
+};
+
+/// Who is signed in, for the header and every form.
+pub struct Chrome<'a> {
+    pub name: &'a str,
+    pub csrf: &'a str,
+    pub admin: bool,
+}
+
+pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 敲门工作台" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body {
+                @if let Some(c) = chrome {
+                    header.top {
+                        strong { "敲门工作台" }
+                        nav {
+                            a href="/console/work" { "我的工单" }
+                            @if c.admin { a href="/console/dispatch" { "待派单" } }
+                        }
+                        span.who { (c.name) }
+                        form method="post" action="/console/logout" {
+                            input type="hidden" name="csrf" value=(c.csrf);
+                            button.link type="submit" { "退出" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn login(error: Option<&str>) -> Markup {
+    layout(
+        "登录",
+        None,
+        html! {
+            form.card.login method="post" action="/console/login" {
+                h1 { "敲门工作台" }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                label { "账号" input name="login" autocomplete="username" required maxlength="64"; }
+                label { "密码" input name="password" type="password" autocomplete="current-password" required maxlength="128"; }
+                button type="submit" { "登录" }
+            }
+        },
+    )
+}
+
+pub fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Submitted => "已提交",
+        Status::PendingDispatch => "待派单",
+        Status::Assigned => "待受理",
+        Status::InProgress => "处理中",
+        Status::Resolved => "已办结",
+        Status::Closed => "已关闭",
+        Status::Withdrawn => "已撤回",
+        Status::Rejected => "已退回",
+    }
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%m-%d %H:%M")
+        .to_string()
+}
+
+fn span_words(minutes: i64) -> String {
+    let m = minutes.abs();
+    if m >= 24 * 60 {
+        format!("{}天{}小时", m / (24 * 60), m % (24 * 60) / 60)
+    } else if m >= 60 {
+        format!("{}小时{}分", m / 60, m % 60)
+    } else {
+        format!("{m}分钟")
+    }
+}
+
+/// The time left to the deadline a ticket is working to, as a coloured badge: green, amber
+/// within the last 20 % of the SLA, red once overdue; none when no deadline stands.
+pub fn deadline_badge(v: &TicketView, now: DateTime<Utc>) -> Markup {
+    let t = &v.ticket;
+    if !t.status.is_open() {
+        return html! {};
+    }
+    let (start, due) = match (t.accepted_at, t.response_due_at, t.resolution_due_at) {
+        (None, Some(due), _) => (t.submitted_at, due),
+        (Some(at), _, Some(due)) => (at, due),
+        _ => return html! {},
+    };
+    let left = (due - now).num_minutes();
+    let total = (due - start).num_minutes().max(1);
+    let (class, words) = if left < 0 {
+        ("badge red", format!("超时{}", span_words(left)))
+    } else if left * 5 < total {
+        ("badge amber", format!("剩{}", span_words(left)))
+    } else {
+        ("badge green", format!("剩{}", span_words(left)))
+    };
+    html! { span class=(class) { (words) } }
+}
+
+fn place(v: &TicketView) -> String {
+    v.ticket
+        .address_text
+        .clone()
+        .or_else(|| v.grid_name.clone())
+        .unwrap_or_default()
+}
+
+/// One row of a list: number, category, place, age and time left.
+pub fn ticket_row(v: &TicketView, now: DateTime<Utc>) -> Markup {
+    let t = &v.ticket;
+    let age = span_words((now - t.submitted_at).num_minutes());
+    html! {
+        li.row {
+            a href={ "/console/tickets/" (t.id) } {
+                span.number { (t.number) }
+                span.category { (v.category.as_ref().map(|c| c.name.as_str()).unwrap_or("")) }
+                span.status { (status_name(t.status)) }
+            }
+            div.meta {
+                span.place { (place(v)) }
+                span.age { (age) "前" }
+                (deadline_badge(v, now))
+            }
+        }
+    }
+}
+
+/// The work list's filters, as the page's form holds them.
+#[derive(Default, serde::Deserialize)]
+pub struct WorkQuery {
+    pub tab: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub overdue: Option<String>,
+    pub cursor: Option<String>,
+}
+
+pub const TABS: [(&str, &str); 4] = [
+    ("todo", "待处理"),
+    ("doing", "处理中"),
+    ("done", "已办结"),
+    ("all", "全部"),
+];
+
+pub fn work(
+    chrome: &Chrome,
+    q: &WorkQuery,
+    items: &[TicketView],
+    next: Option<&str>,
+    now: DateTime<Utc>,
+) -> Markup {
+    let tab = q.tab.as_deref().unwrap_or("todo");
+    let search = q.q.as_deref().unwrap_or("");
+    let due = q.sort.as_deref() == Some("due");
+    let overdue = q.overdue.is_some();
+    layout(
+        "我的工单",
+        Some(chrome),
+        html! {
+            h1 { "我的工单" }
+            nav.tabs {
+                @for (key, name) in TABS {
+                    a class=(if key == tab { "tab on" } else { "tab" })
+                        href={ "/console/work?tab=" (key) } { (name) }
+                }
+            }
+            form.filters method="get" action="/console/work" {
+                input type="hidden" name="tab" value=(tab);
+                input type="search" name="q" value=(search) placeholder="编号、标题、内容、地址" maxlength="64";
+                label { input type="checkbox" name="overdue" value="1" checked[overdue]; "只看超时" }
+                label { input type="checkbox" name="sort" value="due" checked[due]; "按期限排序" }
+                button type="submit" { "筛选" }
+            }
+            @if items.is_empty() {
+                p.empty { "没有工单" }
+            } @else {
+                ul.list { @for v in items { (ticket_row(v, now)) } }
+            }
+            @if let Some(next) = next {
+                a.more href={ "/console/work?tab=" (tab) "&q=" (search) (if due { "&sort=due" } else { "" }) (if overdue { "&overdue=1" } else { "" }) "&cursor=" (next) } { "下一页" }
+            }
+        },
+    )
+}
+
+/// What the caller may do to the ticket now.
+pub struct Actions {
+    pub accept: bool,
+    pub resolve: bool,
+    pub escalate: bool,
+    pub reject: bool,
+    pub comment: bool,
+}
+
+fn action_form(id: uuid::Uuid, csrf: &str, action: &str, title: &str, fields: Markup) -> Markup {
+    html! {
+        details.action {
+            summary { (title) }
+            form method="post" action={ "/console/tickets/" (id) "/" (action) } {
+                input type="hidden" name="csrf" value=(csrf);
+                (fields)
+                button type="submit" { (title) }
+            }
+        }
+    }
+}
+
+pub fn ticket(
+    chrome: &Chrome,
+    v: &TicketView,
+    actions: &Actions,
+    notice: Option<&str>,
+    now: DateTime<Utc>,
+) -> Markup {
+    let t = &v.ticket;
+    let id = t.id;
+    html! {
+        (layout(&t.number, Some(chrome), html! {
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
+            h1 { (t.number) " " span.status { (status_name(t.status)) } " " (deadline_badge(v, now)) }
+            dl.facts {
+                dt { "类别" } dd { (v.category.as_ref().map(|c| c.name.as_str()).unwrap_or("")) }
+                dt { "地点" } dd { (place(v)) }
+                dt { "网格" } dd { (v.grid_name.as_deref().unwrap_or("—")) }
+                dt { "经办人" } dd { (v.assignee_name.as_deref().unwrap_or("待派单")) }
+                dt { "提交" } dd { (local(t.submitted_at)) }
+                @if let Some(phone) = &v.contact_phone { dt { "联系电话" } dd { (phone) } }
+            }
+            @if let Some(title) = &t.title { h2 { (title) } }
+            p.text { (t.description) }
+            @if !v.attachments.is_empty() {
+                div.photos {
+                    @for a in &v.attachments {
+                        @if let Some((full, thumb)) = v.media_urls.get(&a.id) {
+                            a href=(full) target="_blank" rel="noopener" { img src=(thumb) alt="照片" loading="lazy"; }
+                        }
+                    }
+                }
+            }
+            section.actions {
+                @if actions.accept {
+                    form method="post" action={ "/console/tickets/" (id) "/accept" } {
+                        input type="hidden" name="csrf" value=(chrome.csrf);
+                        button.primary type="submit" { "受理" }
+                    }
+                }
+                @if actions.resolve {
+                    (action_form(id, chrome.csrf, "resolve", "办结", html! {
+                        label { "办理结果" textarea name="note" required maxlength="1000" {} }
+                    }))
+                }
+                @if actions.comment {
+                    (action_form(id, chrome.csrf, "comment", "添加进展", html! {
+                        label { "内容" textarea name="text" required maxlength="1000" {} }
+                        label { input type="checkbox" name="internal" value="1"; "仅工作人员可见" }
+                    }))
+                }
+                @if actions.escalate {
+                    (action_form(id, chrome.csrf, "escalate", "上报", html! {
+                        label { "原因（仅工作人员可见）" textarea name="reason" required maxlength="500" {} }
+                        label { "告知居民" input name="public_note" maxlength="200"; }
+                    }))
+                }
+                @if actions.reject {
+                    (action_form(id, chrome.csrf, "reject", "退回", html! {
+                        label { "原因（居民可见）" textarea name="reason" required maxlength="500" {} }
+                    }))
+                }
+            }
+            h2 { "办理经过" }
+            ol.timeline {
+                @for e in v.events.iter().flatten() {
+                    li class=(if e.visibility == crate::domain::Visibility::Internal { "internal" } else { "" }) {
+                        time { (local(e.created_at)) }
+                        " "
+                        span.who { (actor_words(v, e)) }
+                        " "
+                        span.what { (action_words(&e.action)) }
+                        @if let Some(n) = &e.note { p { (n) } }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// A timeline event's action as a service window says it.
+fn action_words(action: &str) -> &str {
+    match action {
+        "submit" => "提交诉求",
+        "route" => "分派",
+        "accept" => "受理",
+        "resolve" => "办结",
+        "transfer" => "转派",
+        "escalate" => "上报",
+        "assign" => "派单",
+        "reject" => "退回",
+        "withdraw" => "撤回",
+        "reopen" => "不满意，重新办理",
+        "rate" => "评价",
+        "comment" => "进展",
+        "response_overdue" => "响应超时",
+        "resolution_overdue" => "办理超时",
+        "auto_close" => "到期自动关闭",
+        "return_visit" => "回访",
+        "priority_raised" => "优先级提升",
+        "acknowledge" => "收到表扬",
+        "appeal" => "申请甄别",
+        "appeal_approved" => "甄别通过",
+        "appeal_denied" => "甄别未通过",
+        "merge" => "合并",
+        "follow" => "随主工单",
+        other => other,
+    }
+}
+
+fn actor_words(v: &TicketView, e: &entity::ticket_event::Model) -> String {
+    use crate::domain::ActorKind;
+    match e.actor_kind {
+        ActorKind::Resident => "居民".into(),
+        ActorKind::System => "系统".into(),
+        ActorKind::Staff => e
+            .actor_id
+            .and_then(|id| v.actors.get(&id))
+            .and_then(|a| a.name.clone())
+            .unwrap_or_else(|| "工作人员".into()),
+    }
+}
+
+/// Who a dispatcher may give a ticket to.
+pub struct Assignee {
+    pub id: uuid::Uuid,
+    pub label: String,
+}
+
+pub fn dispatch(
+    chrome: &Chrome,
+    items: &[TicketView],
+    people: &[Assignee],
+    now: DateTime<Utc>,
+) -> Markup {
+    layout(
+        "待派单",
+        Some(chrome),
+        html! {
+            h1 { "待派单" }
+            @if items.is_empty() { p.empty { "没有待派单的工单" } }
+            ul.list {
+                @for v in items {
+                    (ticket_row(v, now))
+                    form.assign method="post" action={ "/console/tickets/" (v.ticket.id) "/assign" } {
+                        input type="hidden" name="csrf" value=(chrome.csrf);
+                        select name="staff_id" required aria-label="派给" {
+                            @for p in people { option value=(p.id) { (p.label) } }
+                        }
+                        button type="submit" { "派单" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn problem(chrome: Option<&Chrome>, message: &str) -> Markup {
+    layout(
+        "出错了",
+        chrome,
+        html! { p.error role="alert" { (message) } a href="/console/work" { "返回我的工单" } },
+    )
+}

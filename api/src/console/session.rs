@@ -1,0 +1,102 @@
+//! Console sessions: an opaque id in an HttpOnly, SameSite=Strict cookie (Secure outside
+//! development), the staff member and a CSRF token kept in the shared cache under it, forgotten
+//! after `console.idle_minutes` without a request. Every form carries the CSRF token.
+use std::time::Duration;
+
+use poem::Request;
+use uuid::Uuid;
+
+use crate::{config::Environment, state::SharedState};
+
+pub const COOKIE: &str = "qm_console";
+
+pub struct Session {
+    pub id: String,
+    pub staff_id: Uuid,
+    pub csrf: String,
+}
+
+fn key(id: &str) -> String {
+    format!("console:session:{id}")
+}
+
+fn idle(state: &SharedState) -> Duration {
+    Duration::from_secs(state.settings.console.idle_minutes.max(1) * 60)
+}
+
+fn random_token() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// A new session for `staff_id`; its `Set-Cookie` value.
+pub async fn start(state: &SharedState, staff_id: Uuid) -> Option<(Session, String)> {
+    let session = Session {
+        id: random_token(),
+        staff_id,
+        csrf: random_token(),
+    };
+    let value = format!("{}:{}", session.staff_id, session.csrf);
+    state
+        .cache
+        .set(&key(&session.id), &value, idle(state))
+        .await
+        .ok()?;
+    let cookie = cookie(state, &session.id, idle(state).as_secs());
+    Some((session, cookie))
+}
+
+fn cookie(state: &SharedState, value: &str, max_age: u64) -> String {
+    let secure = if state.settings.env == Environment::Development {
+        ""
+    } else {
+        "; Secure"
+    };
+    format!("{COOKIE}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+/// The cookie that ends a session in the browser.
+pub fn cleared(state: &SharedState) -> String {
+    cookie(state, "", 0)
+}
+
+fn cookie_value(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The request's session, its idle time started afresh; `None` without a live one.
+pub async fn current(state: &SharedState, req: &Request) -> Option<Session> {
+    let id = cookie_value(req)?;
+    let stored = state.cache.get(&key(&id)).await.ok()??;
+    let (staff, csrf) = stored.split_once(':')?;
+    let session = Session {
+        staff_id: Uuid::parse_str(staff).ok()?,
+        csrf: csrf.to_owned(),
+        id,
+    };
+    state
+        .cache
+        .set(&key(&session.id), &stored, idle(state))
+        .await
+        .ok()?;
+    Some(session)
+}
+
+pub async fn end(state: &SharedState, session: &Session) {
+    let _ = state.cache.del(&key(&session.id)).await;
+}
+
+impl Session {
+    /// Whether a form's token is this session's (compared in constant time).
+    pub fn csrf_ok(&self, given: &str) -> bool {
+        let (a, b) = (self.csrf.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}

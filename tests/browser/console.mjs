@@ -1,0 +1,77 @@
+// Drives the console in Debian's chromium (playwright-core, no downloaded browsers) as a grid
+// worker on a phone and a dispatcher on a PC would. Called by tests/tests/api/console.rs with
+// the server's base URL and what the test prepared; prints one JSON line and exits non-zero on
+// the first failed expectation.
+//
+//   node tests/browser/console.mjs '{"base": "...", "shots": "...", "ticket": "...", ...}'
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const args = JSON.parse(process.argv[2]);
+mkdirSync(args.shots, { recursive: true });
+
+function expect(ok, what) {
+  if (!ok) throw new Error(`expected: ${what}`);
+}
+
+async function login(page, login, password) {
+  await page.goto(`${args.base}/console/login`);
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForURL(/\/console\/work/), page.click('button[type=submit]')]);
+}
+
+const browser = await chromium.launch({
+  executablePath: args.chromium,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+const done = [];
+try {
+  // A grid worker on a 360 px phone: the list, the new ticket, accept, resolve.
+  const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await phone.newPage();
+  await login(page, args.worker, args.password);
+  expect(await page.isVisible(`text=${args.number}`), 'the new ticket in the list');
+  expect(await page.isVisible('.badge.green'), 'a green deadline badge');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide <= 360, `no sideways scrolling at 360 px (${wide})`);
+  await page.screenshot({ path: `${args.shots}/work-phone.png`, fullPage: true });
+  await Promise.all([page.waitForURL(/\/console\/tickets\//), page.click(`text=${args.number}`)]);
+  await page.screenshot({ path: `${args.shots}/ticket-phone.png`, fullPage: true });
+  await Promise.all([page.waitForURL(/notice=done/), page.click('button:has-text("受理")')]);
+  expect((await page.textContent('h1')).includes('处理中'), 'accepted: 处理中');
+  await page.click('summary:has-text("办结")');
+  await page.fill('textarea[name=note]', '已协调物业清理');
+  await Promise.all([page.waitForURL(/notice=done/), page.click('form[action$="/resolve"] button')]);
+  expect((await page.textContent('h1')).includes('已办结'), 'resolved: 已办结');
+  expect(await page.isVisible('text=已协调物业清理'), 'the resolution note in the timeline');
+  done.push('worker accepted and resolved');
+
+  // A dispatcher on a PC: assign the queued ticket in one click.
+  const pc = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+  const desk = await pc.newPage();
+  await login(desk, args.dispatcher, args.password);
+  await desk.goto(`${args.base}/console/dispatch`);
+  expect(await desk.isVisible(`text=${args.queued}`), 'the queued ticket');
+  await desk.screenshot({ path: `${args.shots}/dispatch-pc.png`, fullPage: true });
+  await desk.selectOption(`form[action="/console/tickets/${args.queued_id}/assign"] select`, args.assignee);
+  await Promise.all([
+    desk.waitForURL(/\/console\/dispatch$/),
+    desk.click(`form[action="/console/tickets/${args.queued_id}/assign"] button`),
+  ]);
+  expect(!(await desk.isVisible(`text=${args.queued}`)), 'the queue emptied');
+  done.push('dispatcher assigned');
+
+  // A worker of another grid cannot open the ticket.
+  const other = await (await browser.newContext()).newPage();
+  await login(other, args.outsider, args.password);
+  const resp = await other.goto(`${args.base}/console/tickets/${args.ticket}`);
+  expect(resp.status() === 404, `another grid's worker gets 404 (${resp.status()})`);
+  done.push('outsider refused');
+  console.log(JSON.stringify({ ok: true, done }));
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, done, error: String(e && e.message || e) }));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
