@@ -62,6 +62,22 @@ try {
   expect(!(await desk.isVisible(`text=${args.queued}`)), 'the queue emptied');
   done.push('dispatcher assigned');
 
+  // The street's leadership on a wall screen: the dashboard, the map, the XLSX.
+  const wall = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', acceptDownloads: true });
+  const lead = await wall.newPage();
+  await login(lead, args.street, args.password);
+  await lead.goto(`${args.base}/console/dashboard?period=this_month`);
+  expect(await lead.isVisible('text=响应率'), 'the dashboard shows the response rate');
+  expect(await lead.isVisible('svg.chart'), 'the trend chart');
+  expect((await lead.$$('table.grid tbody tr')).length >= 2, 'a row per grid');
+  await lead.screenshot({ path: `${args.shots}/dashboard-wall.png`, fullPage: true });
+  const [download] = await Promise.all([lead.waitForEvent('download'), lead.click('text=导出 XLSX')]);
+  expect(download.suggestedFilename().endsWith('.xlsx'), 'an XLSX download');
+  await lead.goto(`${args.base}/console/map?measure=open`);
+  expect((await lead.$$('svg.map path')).length >= 4, 'a shape per grid');
+  await lead.screenshot({ path: `${args.shots}/map-pc.png`, fullPage: true });
+  done.push('leadership dashboard, map, export');
+
   // A worker of another grid cannot open the ticket.
   const other = await (await browser.newContext()).newPage();
   await login(other, args.outsider, args.password);

@@ -1,6 +1,8 @@
 //! 工作台: the staff console, served by the same binary at `/console`. Server-rendered pages
 //! (maud) over the same service functions as the API, with the same role and scope checks;
 //! a session cookie and a CSRF token on every form (see [`session`]).
+mod charts;
+mod dashboard;
 mod pages;
 mod session;
 
@@ -39,6 +41,10 @@ pub fn routes() -> Route {
         .at("/logout", poem::post(logout))
         .at("/work", poem::get(work))
         .at("/dispatch", poem::get(dispatch))
+        .at("/dashboard", poem::get(dashboard::dashboard))
+        .at("/map", poem::get(dashboard::map))
+        .at("/export.xlsx", poem::get(dashboard::export))
+        .at("/export.csv", poem::get(dashboard::export))
         .at("/tickets/:id", poem::get(ticket))
         .at("/tickets/:id/:action", poem::post(act))
         .at("/static/console.css", poem::get(css))

@@ -31,7 +31,11 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                         strong { "敲门工作台" }
                         nav {
                             a href="/console/work" { "我的工单" }
-                            @if c.admin { a href="/console/dispatch" { "待派单" } }
+                            @if c.admin {
+                                a href="/console/dispatch" { "待派单" }
+                                a href="/console/dashboard" { "驾驶舱" }
+                                a href="/console/map" { "地图" }
+                            }
                         }
                         span.who { (c.name) }
                         form method="post" action="/console/logout" {
@@ -385,5 +389,150 @@ pub fn problem(chrome: Option<&Chrome>, message: &str) -> Markup {
         "出错了",
         chrome,
         html! { p.error role="alert" { (message) } a href="/console/work" { "返回我的工单" } },
+    )
+}
+
+/// A rate as a percentage, `—` when nothing was due.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn change(now: Option<f64>, then: Option<f64>, scale: f64) -> Markup {
+    match (now, then) {
+        (Some(a), Some(b)) => {
+            let d = (a - b) * scale;
+            let class = if d >= 0.0 { "up" } else { "down" };
+            html! { span class=(class) { (if d >= 0.0 { "▲" } else { "▼" }) (format!("{:.1}", d.abs())) } }
+        }
+        _ => html! { span.flat { "—" } },
+    }
+}
+
+/// A view's link with some query parameters replaced: `(path, [(name, value)])`.
+pub type Link<'a> = &'a dyn Fn(&str, &[(&str, &str)]) -> String;
+
+pub struct Dashboard<'a> {
+    pub area_name: &'a str,
+    pub period: crate::domain::rates::Period,
+    pub now: &'a crate::domain::rates::Figures,
+    pub then: &'a crate::domain::rates::Figures,
+    pub grids: &'a [(String, crate::domain::rates::Figures)],
+    pub categories: &'a [(String, crate::domain::rates::Figures)],
+    pub trend: Markup,
+    /// This view's link with some parameters replaced.
+    pub link: Link<'a>,
+}
+
+pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
+    let (n, t) = (d.now, d.then);
+    let big = [
+        (
+            "响应率",
+            percent(n.response_rate),
+            change(n.response_rate, t.response_rate, 100.0),
+        ),
+        (
+            "解决率",
+            percent(n.resolution_rate),
+            change(n.resolution_rate, t.resolution_rate, 100.0),
+        ),
+        (
+            "满意率",
+            percent(n.satisfaction_rate),
+            change(n.satisfaction_rate, t.satisfaction_rate, 100.0),
+        ),
+        (
+            "综合得分",
+            n.composite_score.map_or("—".into(), |s| format!("{s:.1}")),
+            change(n.composite_score, t.composite_score, 1.0),
+        ),
+    ];
+    let link = d.link;
+    layout(
+        "三率驾驶舱",
+        Some(chrome),
+        html! {
+            h1 { "三率驾驶舱 · " (d.area_name) }
+            nav.tabs {
+                a.tab href=(link("/console/dashboard", &[("period", "this_month"), ("from", ""), ("to", "")])) { "本月" }
+                a.tab href=(link("/console/dashboard", &[("period", "last_month"), ("from", ""), ("to", "")])) { "上月" }
+                a.tab href=(link("/console/dashboard", &[("period", "this_quarter"), ("from", ""), ("to", "")])) { "本季度" }
+            }
+            form.filters method="get" action="/console/dashboard" {
+                label { "自" input type="date" name="from"; }
+                label { "至" input type="date" name="to"; }
+                button type="submit" { "查看" }
+            }
+            p.meta { (local(d.period.from)) " 至 " (local(d.period.to)) "（北京时间），与上一同长时段相比" }
+            div.big {
+                @for (name, value, delta) in big {
+                    div.figure { span.name { (name) } strong { (value) } (delta) }
+                }
+            }
+            p.meta {
+                "受理 " (n.received) " 件 · 超时未办结 " (n.overdue_open) " 件 · 表扬 " (n.praise_received) " 件"
+            }
+            h2 { "每日综合得分" }
+            (d.trend)
+            h2 { "各网格" }
+            div.scroll {
+                table.grid {
+                    thead { tr {
+                        th { "网格" }
+                        th { a href=(link("/console/dashboard", &[("sort", "received")])) { "受理" } }
+                        th { a href=(link("/console/dashboard", &[("sort", "response")])) { "响应率" } }
+                        th { a href=(link("/console/dashboard", &[("sort", "resolution")])) { "解决率" } }
+                        th { a href=(link("/console/dashboard", &[("sort", "satisfaction")])) { "满意率" } }
+                        th { a href=(link("/console/dashboard", &[("sort", "composite")])) { "综合" } }
+                        th { "超时" }
+                    } }
+                    tbody {
+                        @for (name, f) in d.grids {
+                            tr {
+                                td { (name) } td { (f.received) }
+                                td { (percent(f.response_rate)) } td { (percent(f.resolution_rate)) }
+                                td { (percent(f.satisfaction_rate)) }
+                                td { (f.composite_score.map_or("—".into(), |s| format!("{s:.1}"))) }
+                                td { (f.overdue_open) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "诉求最多的类别" }
+            ol { @for (name, f) in d.categories { li { (name) "：" (f.received) " 件" } } }
+            p.exports {
+                a.button href=(link("/console/export.xlsx", &[])) { "导出 XLSX" }
+                " "
+                a.button href=(link("/console/export.csv", &[])) { "导出 CSV" }
+                " "
+                a href=(link("/console/map", &[])) { "网格地图" }
+            }
+        },
+    )
+}
+
+pub fn map(
+    chrome: &Chrome,
+    area_name: &str,
+    svg: Markup,
+    measures: &[(String, &str, bool)],
+    rows: &[(String, String)],
+) -> Markup {
+    layout(
+        "网格地图",
+        Some(chrome),
+        html! {
+            h1 { "网格地图 · " (area_name) }
+            nav.tabs {
+                @for (href, name, on) in measures {
+                    a class=(if *on { "tab on" } else { "tab" }) href=(href) { (name) }
+                }
+            }
+            div.mapbox { (svg) }
+            ul.legend {
+                @for (id, label) in rows { li id={ "grid-" (id) } { (label) } }
+            }
+        },
     )
 }

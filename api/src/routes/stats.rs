@@ -250,30 +250,9 @@ impl StatsApi {
         let ctx = self.state.ctx();
         // One period for every sheet, even when `to` defaults to now.
         let asked = self::period(&ctx, from, to, period)?;
-        let data = self
-            .data(&ctx, &auth, area_id.0, asked, Grouping::ALL, false)
-            .await?;
-        let (_, summary) = self.figures(&ctx, &auth, area_id.0, asked).await?;
-        let sheets = std::iter::once(("汇总".to_owned(), vec![(data.area_name.clone(), summary)]))
-            .chain(
-                Grouping::ALL
-                    .iter()
-                    .map(|by| (by.title_zh().to_owned(), data.rows(*by))),
-            )
-            .collect();
-        let (weights, min) = (
-            services::stats::weights(&ctx),
-            ctx.settings.stats.ranking_min_sample,
-        );
-        let rankings: Vec<_> = Measure::ALL
-            .iter()
-            .map(|m| {
-                let ranked = services::stats::ranking(&data, RankBy::Grid, *m, weights, min);
-                (*m, ranked)
-            })
-            .collect();
-        let body = exports::xlsx(&data.area_name, data.period, sheets, &rankings)
-            .map_err(|e| ApiError::from(services::ServiceError::Internal(format!("xlsx: {e}"))))?;
+        let scope = auth.scope(&ctx).await?;
+        let _turn = self.turn().await?;
+        let body = services::stats::workbook(&ctx, &scope, area_id.0, asked).await?;
         Ok(download(
             body,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -171,6 +171,32 @@ async fn the_console_checks_sessions_forms_and_scope_as_the_api_does() {
     let (status, _) = page(&app, &format!("/console/tickets/{id}"), &other).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // The dashboard of another community is not there for its neighbour's admin; an export
+    // answers a workbook.
+    let ca = console_login(&app, "ca_admin", "password-123").await;
+    let (status, html) = page(&app, "/console/dashboard", &ca).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("甲社区") && html.contains("甲一网格"),
+        "{html}"
+    );
+    let (status, _) = page(&app, &format!("/console/dashboard?area_id={}", w.cb), &ca).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let xlsx = client()
+        .get(format!(
+            "{}/console/export.xlsx?period=this_month",
+            app.base
+        ))
+        .header("cookie", &ca)
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(xlsx.bytes().await.unwrap_or_default().starts_with(b"PK"));
+    let (status, html) = page(&app, "/console/map?measure=response", &ca).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg") && html.contains("甲二网格"));
+
     // Logging out ends the session on the server.
     let out = post("/console/logout".into(), vec![("csrf", csrf)]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
@@ -228,6 +254,7 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
         "worker": "gw_a1",
         "dispatcher": "ca_admin",
         "outsider": "gw_b1",
+        "street": "street_admin",
         "ticket": ticket,
         "number": number,
         "queued": q.body["number"],
@@ -269,7 +296,13 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
         )
         .await;
     assert_eq!(queued.body["assignee"]["id"], w.gw_a2.id.as_str());
-    for shot in ["work-phone.png", "ticket-phone.png", "dispatch-pc.png"] {
+    for shot in [
+        "work-phone.png",
+        "ticket-phone.png",
+        "dispatch-pc.png",
+        "dashboard-wall.png",
+        "map-pc.png",
+    ] {
         assert!(
             root.join("target/console-shots").join(shot).exists(),
             "{shot}"

@@ -27,7 +27,7 @@ use crate::domain::{
 };
 use entity::{rating, ticket};
 pub use ranking::{RankedGroup, ranking};
-pub use views::{heatmap, workers_of};
+pub use views::{heatmap, workbook, workers_of};
 
 string_enum!(
     /// How a breakdown groups tickets. Day and week go by the Beijing date of submission.

@@ -80,3 +80,32 @@ pub async fn heatmap(ctx: &Ctx<'_>, data: &Data) -> ServiceResult<serde_json::Va
         .collect();
     Ok(json!({"type": "FeatureCollection", "features": features}))
 }
+
+/// The XLSX workbook of an area and period: a summary sheet, one sheet per breakdown and the
+/// grids ranked by each measure (`网格排名`), with area and period on top. Served by the API
+/// and the console alike.
+pub async fn workbook(
+    ctx: &Ctx<'_>,
+    scope: &crate::domain::access::StaffScope,
+    area_id: Uuid,
+    period: crate::domain::rates::Period,
+) -> ServiceResult<Vec<u8>> {
+    use super::Grouping;
+    use crate::domain::rates::ranking::{Measure, RankBy};
+    let data = super::load(ctx, scope, area_id, period, Grouping::ALL, false).await?;
+    let (_, summary) = super::summary(ctx, scope, area_id, period).await?;
+    let sheets = std::iter::once(("汇总".to_owned(), vec![(data.area_name.clone(), summary)]))
+        .chain(
+            Grouping::ALL
+                .iter()
+                .map(|by| (by.title_zh().to_owned(), data.rows(*by))),
+        )
+        .collect();
+    let (weights, min) = (super::weights(ctx), ctx.settings.stats.ranking_min_sample);
+    let rankings: Vec<_> = Measure::ALL
+        .iter()
+        .map(|m| (*m, super::ranking(&data, RankBy::Grid, *m, weights, min)))
+        .collect();
+    crate::exports::xlsx(&data.area_name, data.period, sheets, &rankings)
+        .map_err(|e| crate::services::ServiceError::Internal(format!("xlsx: {e}")))
+}

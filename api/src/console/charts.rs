@@ -1,0 +1,116 @@
+//! Charts and maps as SVG drawn on the server from the same figures and boundaries the API
+//! returns: no script, no third-party code, readable on a phone and a wall screen alike.
+use geo::{BoundingRect, MultiPolygon};
+use maud::{Markup, PreEscaped, html};
+
+/// A line of daily values (0–1, `None` where nothing was due), 600 × 160, with its axis labels.
+pub fn trend(points: &[(String, Option<f64>)]) -> Markup {
+    let (w, h, pad) = (600.0, 160.0, 24.0);
+    let n = points.len().max(2) as f64 - 1.0;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * v.clamp(0.0, 1.0);
+    let mut path = String::new();
+    let mut pen_up = true;
+    for (i, (_, v)) in points.iter().enumerate() {
+        match v {
+            Some(v) => {
+                path.push_str(&format!(
+                    "{}{:.1},{:.1} ",
+                    if pen_up { "M" } else { "L" },
+                    x(i),
+                    y(*v)
+                ));
+                pen_up = false;
+            }
+            None => pen_up = true,
+        }
+    }
+    let first = points.first().map(|p| p.0.as_str()).unwrap_or("");
+    let last = points.last().map(|p| p.0.as_str()).unwrap_or("");
+    html! {
+        svg.chart viewBox={ "0 0 " (w) " " (h) } role="img" aria-label="每日综合得分趋势" {
+            line x1=(pad) y1=(y(0.0)) x2=(w - pad) y2=(y(0.0)) stroke="#d9dee4" {}
+            line x1=(pad) y1=(y(1.0)) x2=(w - pad) y2=(y(1.0)) stroke="#d9dee4" stroke-dasharray="4" {}
+            text x="2" y=(y(1.0) + 4.0) font-size="11" fill="#66707c" { "100" }
+            text x="2" y=(y(0.0) + 4.0) font-size="11" fill="#66707c" { "0" }
+            text x=(pad) y=(h - 4.0) font-size="11" fill="#66707c" { (first) }
+            text x=(w - pad) y=(h - 4.0) font-size="11" fill="#66707c" text-anchor="end" { (last) }
+            path d=(path) fill="none" stroke="#b3261e" stroke-width="2" {}
+        }
+    }
+}
+
+/// One grid on the map: its shape, its colour's share (0–1), what a click shows.
+pub struct MapGrid<'a> {
+    pub shape: &'a MultiPolygon<f64>,
+    pub share: Option<f64>,
+    pub label: String,
+    pub href: String,
+}
+
+/// Green (0) to red (1); grey without a value.
+fn colour(share: Option<f64>) -> String {
+    match share {
+        None => "#e4e7eb".into(),
+        Some(s) => {
+            let s = s.clamp(0.0, 1.0);
+            let (r, g) = (40.0 + 180.0 * s, 150.0 - 110.0 * s);
+            format!("rgb({r:.0},{g:.0},70)")
+        }
+    }
+}
+
+/// The grids drawn to fit 800 wide, north up, each a link to its figures.
+pub fn map(grids: &[MapGrid]) -> Markup {
+    let bounds = grids
+        .iter()
+        .filter_map(|g| g.shape.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+    let Some(b) = bounds else {
+        return html! { p.empty { "没有网格边界" } };
+    };
+    // Longitude shrinks with latitude: scale x by cos(lat) so shapes keep their proportions.
+    let kx = b.center().y.to_radians().cos();
+    let (dx, dy) = ((b.width() * kx).max(1e-9), b.height().max(1e-9));
+    let w = 800.0;
+    let h = (w * dy / dx).clamp(200.0, 1200.0);
+    let px = |x: f64, y: f64| {
+        (
+            (x - b.min().x) * kx / dx * (w - 20.0) + 10.0,
+            (b.max().y - y) / dy * (h - 20.0) + 10.0,
+        )
+    };
+    let mut svg = String::new();
+    for g in grids {
+        let mut d = String::new();
+        for poly in &g.shape.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for (i, c) in ring.coords().enumerate() {
+                    let (x, y) = px(c.x, c.y);
+                    d.push_str(&format!("{}{x:.1},{y:.1} ", if i == 0 { "M" } else { "L" }));
+                }
+                d.push('Z');
+            }
+        }
+        svg.push_str(
+            &html! {
+                a href=(g.href) {
+                    path d=(d) fill=(colour(g.share)) fill-rule="evenodd" stroke="#fff" stroke-width="1.5" {
+                        title { (g.label) }
+                    }
+                }
+            }
+            .into_string(),
+        );
+    }
+    html! {
+        svg.map viewBox={ "0 0 " (w) " " (format!("{h:.0}")) } role="img" aria-label="网格地图" {
+            (PreEscaped(svg))
+        }
+    }
+}

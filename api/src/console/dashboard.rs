@@ -1,0 +1,345 @@
+//! 三率驾驶舱 and 网格地图: the three rates of the caller's area for a period, against the
+//! period before, with a daily trend, the grids, the top categories and exports; and the grids
+//! drawn from their boundaries, coloured by a measure. The figures are the API's own
+//! (`services::stats`), read within the caller's scope (`404` outside it).
+use poem::{
+    Request, Response, handler,
+    http::{StatusCode, header},
+    web::Query,
+};
+use uuid::Uuid;
+
+use super::{Signed, charts, page, pages, redirect, signed_in, state_of, words};
+use crate::{
+    domain::rates::{Bound, Figures, NamedPeriod, Period},
+    services::{self, Ctx, stats::Grouping},
+};
+
+#[derive(Default, serde::Deserialize)]
+pub struct DashQuery {
+    area_id: Option<Uuid>,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    measure: Option<String>,
+}
+
+impl DashQuery {
+    /// The period asked for: named (default this month), or custom dates.
+    fn period(&self, now: chrono::DateTime<chrono::Utc>) -> Period {
+        if let (Some(from), Some(to)) = (
+            self.from.as_deref().and_then(Bound::parse),
+            self.to.as_deref().and_then(Bound::parse),
+        ) && let Ok(p) = Period::asked(Some(from), Some(to), None, now)
+        {
+            return p;
+        }
+        let named = self
+            .period
+            .as_deref()
+            .and_then(NamedPeriod::parse)
+            .unwrap_or(NamedPeriod::ThisMonth);
+        named.around(now)
+    }
+
+    /// The query string of this view, with `extra` pairs replacing its own.
+    fn link(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![];
+        if let Some(a) = self.area_id {
+            pairs.push(("area_id", a.to_string()));
+        }
+        for (k, v) in [
+            ("period", &self.period),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(v) = v {
+                pairs.push((k, v.clone()));
+            }
+        }
+        pairs.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        pairs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{path}?{query}")
+    }
+}
+
+/// The area asked for, else the caller's broadest.
+async fn area_of(ctx: &Ctx<'_>, me: &Signed, q: &DashQuery) -> Option<Uuid> {
+    match q.area_id {
+        Some(a) => Some(a),
+        None => {
+            services::me::staff(ctx, me.session.staff_id)
+                .await
+                .ok()?
+                .home_area_id
+        }
+    }
+}
+
+fn before(p: Period) -> Period {
+    Period {
+        from: p.from - (p.to - p.from),
+        to: p.from,
+    }
+}
+
+fn sort_rows(rows: &mut [(String, Figures)], by: &str) {
+    let key = |f: &Figures| match by {
+        "response" => f.response_rate,
+        "resolution" => f.resolution_rate,
+        "satisfaction" => f.satisfaction_rate,
+        "received" => Some(f.received as f64),
+        _ => f.composite_score,
+    };
+    rows.sort_by(|a, b| {
+        key(&b.1)
+            .partial_cmp(&key(&a.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+}
+
+#[handler]
+pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let Some(area) = area_of(&ctx, &me, &q).await else {
+        return page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
+        );
+    };
+    let period = q.period(ctx.now());
+    let Ok(_turn) = state.stats_permits.acquire().await else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::problem(None, "系统繁忙"),
+        );
+    };
+    let read = async {
+        let (asked, now) = services::stats::summary(&ctx, &me.scope, area, period).await?;
+        let (_, then) = services::stats::summary(&ctx, &me.scope, area, before(period)).await?;
+        let data = services::stats::load(
+            &ctx,
+            &me.scope,
+            area,
+            period,
+            &[Grouping::Grid, Grouping::Category, Grouping::Day],
+            false,
+        )
+        .await?;
+        Ok::<_, services::ServiceError>((asked, now, then, data))
+    }
+    .await;
+    let (asked, now, then, data) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                pages::problem(Some(&me.chrome()), &words(&e)),
+            );
+        }
+    };
+    let mut grids = data.rows(Grouping::Grid);
+    sort_rows(&mut grids, q.sort.as_deref().unwrap_or("composite"));
+    let mut categories = data.rows(Grouping::Category);
+    sort_rows(&mut categories, "received");
+    categories.truncate(5);
+    let trend: Vec<(String, Option<f64>)> = data
+        .rows(Grouping::Day)
+        .into_iter()
+        .map(|(day, f)| (day, f.composite_score.map(|s| s / 100.0)))
+        .collect();
+    let view = pages::Dashboard {
+        area_name: &asked.area_name,
+        period,
+        now: &now,
+        then: &then,
+        grids: &grids,
+        categories: &categories,
+        trend: charts::trend(&trend),
+        link: &|path, extra| q.link(path, extra),
+    };
+    page(StatusCode::OK, pages::dashboard(&me.chrome(), &view))
+}
+
+/// The XLSX or CSV of the dashboard's area and period (the API's workbook).
+#[handler]
+pub async fn export(req: &Request, Query(q): Query<DashQuery>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let Some(area) = area_of(&ctx, &me, &q).await else {
+        return page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
+        );
+    };
+    let period = q.period(ctx.now());
+    let Ok(_turn) = state.stats_permits.acquire().await else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::problem(None, "系统繁忙"),
+        );
+    };
+    let csv = req.uri().path().ends_with(".csv");
+    let made = if csv {
+        services::stats::load(&ctx, &me.scope, area, period, &[Grouping::Grid], false)
+            .await
+            .map(|d| {
+                crate::exports::csv(&d.area_name, d.period, d.rows(Grouping::Grid)).into_bytes()
+            })
+    } else {
+        services::stats::workbook(&ctx, &me.scope, area, period).await
+    };
+    match made {
+        Ok(body) => Response::builder()
+            .content_type(if csv {
+                "text/csv; charset=utf-8"
+            } else {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            })
+            .header(
+                header::CONTENT_DISPOSITION,
+                if csv {
+                    "attachment; filename=\"qiaomen-grids.csv\""
+                } else {
+                    "attachment; filename=\"qiaomen-stats.xlsx\""
+                },
+            )
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(body),
+        Err(e) => page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), &words(&e)),
+        ),
+    }
+}
+
+/// The measures the map colours grids by: what each shows and whether more is worse.
+const MEASURES: [(&str, &str); 4] = [
+    ("open", "在办工单"),
+    ("overdue", "超时工单"),
+    ("response", "响应率"),
+    ("satisfaction", "满意率"),
+];
+
+#[handler]
+pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
+    let Some(state) = state_of(req) else {
+        return redirect("/console/login");
+    };
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
+    let ctx = state.ctx();
+    let Some(area) = area_of(&ctx, &me, &q).await else {
+        return page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
+        );
+    };
+    let period = q.period(ctx.now());
+    let measure = q.measure.as_deref().unwrap_or("open");
+    let Ok(_turn) = state.stats_permits.acquire().await else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::problem(None, "系统繁忙"),
+        );
+    };
+    let read = async {
+        let data =
+            services::stats::load(&ctx, &me.scope, area, period, &[Grouping::Grid], true).await?;
+        let dir = ctx.dir().await?;
+        Ok::<_, services::ServiceError>((data, dir))
+    }
+    .await;
+    let (data, dir) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                pages::problem(Some(&me.chrome()), &words(&e)),
+            );
+        }
+    };
+    let figures: std::collections::HashMap<String, Figures> = data
+        .breakdown(Grouping::Grid)
+        .into_iter()
+        .map(|g| (g.key, g.figures))
+        .collect();
+    let counts = data.per_grid_counts();
+    let max_open = counts.values().map(|c| c.1).max().unwrap_or(0).max(1) as f64;
+    let max_overdue = figures
+        .values()
+        .map(|f| f.overdue_open)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut rows = Vec::new();
+    let grids: Vec<charts::MapGrid> = dir
+        .tree
+        .subtree(area)
+        .into_iter()
+        .filter_map(|id| {
+            let node = dir.tree.get(id)?;
+            let shape = dir.grids.shape(id)?;
+            let f = figures.get(&id.to_string());
+            let open = counts.get(&id).map_or(0, |c| c.1);
+            let share = match measure {
+                "overdue" => f.map(|f| f.overdue_open as f64 / max_overdue),
+                "response" => f.and_then(|f| f.response_rate).map(|r| 1.0 - r),
+                "satisfaction" => f.and_then(|f| f.satisfaction_rate).map(|r| 1.0 - r),
+                _ => Some(open as f64 / max_open),
+            };
+            let worker = dir
+                .holders(id)
+                .find(|(_, _, r)| r.assignment.role == crate::domain::StaffRole::GridWorker)
+                .map(|(_, p, _)| p.name.clone())
+                .unwrap_or_else(|| "—".into());
+            let label = format!(
+                "{}：在办 {open}，响应率 {}，满意率 {}，网格员 {worker}",
+                node.name,
+                pages::percent(f.and_then(|f| f.response_rate)),
+                pages::percent(f.and_then(|f| f.satisfaction_rate)),
+            );
+            rows.push((id.to_string(), label.clone()));
+            Some(charts::MapGrid {
+                shape,
+                share,
+                label,
+                href: format!("#grid-{id}"),
+            })
+        })
+        .collect();
+    let svg = charts::map(&grids);
+    let measures: Vec<(String, &str, bool)> = MEASURES
+        .iter()
+        .map(|(key, name)| {
+            (
+                q.link("/console/map", &[("measure", key)]),
+                *name,
+                *key == measure,
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        pages::map(&me.chrome(), &data.area_name, svg, &measures, &rows),
+    )
+}
