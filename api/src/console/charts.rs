@@ -62,6 +62,11 @@ fn colour(share: Option<f64>) -> String {
 
 /// The grids drawn to fit 800 wide, north up, each a link to its figures.
 pub fn map(grids: &[MapGrid]) -> Markup {
+    map_with(grids, None)
+}
+
+/// As [`map`], with a point marked (WGS-84 `(lat, lng)`).
+pub fn map_with(grids: &[MapGrid], point: Option<(f64, f64)>) -> Markup {
     let bounds = grids
         .iter()
         .filter_map(|g| g.shape.bounding_rect())
@@ -108,9 +113,13 @@ pub fn map(grids: &[MapGrid]) -> Markup {
             .into_string(),
         );
     }
+    let marker = point.map(|(lat, lng)| px(lng, lat));
     html! {
         svg.map viewBox={ "0 0 " (w) " " (format!("{h:.0}")) } role="img" aria-label="网格地图" {
             (PreEscaped(svg))
+            @if let Some((x, y)) = marker {
+                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="9" fill="#b3261e" stroke="#fff" stroke-width="3" {}
+            }
         }
     }
 }

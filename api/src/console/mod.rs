@@ -285,13 +285,68 @@ fn actions(
     };
     let handles = me.scope.handles(tree, &place);
     let can = |a: Action| handles && next(t.status, a).is_ok();
+    let over = me.scope.is_admin_over(tree, &place);
     Actions {
         accept: can(Action::Accept),
         resolve: can(Action::Resolve),
         escalate: can(Action::Escalate { found: true }),
         reject: can(Action::Reject),
         comment: !t.status.is_terminal(),
+        transfer: can(Action::Transfer { found: true }),
+        assign: over && next(t.status, Action::Assign).is_ok(),
+        merge: handles && !t.status.is_terminal() && t.duplicate_of.is_none(),
+        return_visit: over && t.return_visit_required && t.return_visit_at.is_none(),
     }
+}
+
+/// The grids and people a transfer or an assignment may pick: the grids of the deployment by
+/// name, the people in the caller's sight who are active.
+async fn pickers(
+    ctx: &services::Ctx<'_>,
+    me: &Signed,
+    dir: &services::directory::Directory,
+    actions: &Actions,
+) -> pages::Pickers {
+    if !(actions.transfer || actions.assign) {
+        return pages::Pickers::default();
+    }
+    let mut grids: Vec<(Uuid, String)> = dir
+        .tree
+        .all()
+        .filter(|n| n.kind == crate::domain::AreaKind::Grid)
+        .map(|n| (n.id, n.name.clone()))
+        .collect();
+    grids.sort_by(|a, b| a.1.cmp(&b.1));
+    let people = services::people::in_scope(ctx, dir, &me.scope, None, None, None)
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.status == crate::domain::StaffStatus::Active)
+        .map(|p| Assignee {
+            id: p.id,
+            label: format!("{}（在办{}）", p.name, p.open_tickets),
+        })
+        .collect();
+    pages::Pickers { grids, people }
+}
+
+/// The ticket's grid with its point marked, when it has both.
+fn ticket_map(
+    dir: &services::directory::Directory,
+    v: &services::tickets::TicketView,
+) -> maud::Markup {
+    let t = &v.ticket;
+    let Some(shape) = t.grid_id.and_then(|g| dir.grids.shape(g)) else {
+        return maud::html! {};
+    };
+    let grid = charts::MapGrid {
+        shape,
+        share: None,
+        label: v.grid_name.clone().unwrap_or_default(),
+        href: "#".into(),
+    };
+    charts::map_with(&[grid], t.lat.zip(t.lng))
 }
 
 #[derive(serde::Deserialize)]
@@ -319,6 +374,8 @@ async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQue
                 );
             };
             let actions = actions(&me, &v, &dir.tree);
+            let pickers = pickers(&ctx, &me, &dir, &actions).await;
+            let map = ticket_map(&dir, &v);
             let notice = match q.notice.as_deref() {
                 Some("conflict") => Some("已被他人处理，已刷新"),
                 Some("done") => Some("已完成"),
@@ -326,7 +383,7 @@ async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQue
             };
             page(
                 StatusCode::OK,
-                pages::ticket(&me.chrome(), &v, &actions, notice, ctx.now()),
+                pages::ticket(&me.chrome(), &v, &actions, &pickers, map, notice, ctx.now()),
             )
         }
         Err(e) => page(
@@ -404,6 +461,45 @@ async fn act(
                         ServiceError::rejected(Code::UnknownStaff, "staff_id", "请选择派给谁")
                     })?,
             },
+            "transfer" => {
+                let pick = |name: &str| {
+                    form.get(name)
+                        .filter(|s| !s.is_empty())
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                };
+                let to = match (pick("grid_id"), pick("staff_id")) {
+                    (Some(g), None) => services::tickets::TransferTarget::Grid(g),
+                    (None, Some(s)) => services::tickets::TransferTarget::Staff(s),
+                    _ => {
+                        return Err(ServiceError::rejected(
+                            Code::InvalidField,
+                            "grid_id",
+                            "请选择网格或人员之一",
+                        ));
+                    }
+                };
+                StaffCommand::Transfer {
+                    to,
+                    reason: field(&form, "reason", 500)?,
+                    public_note: optional(&form, "public_note", 200)?,
+                }
+            }
+            "merge" => {
+                let into = field(&form, "into", 40)?;
+                services::tickets::merge(&ctx, &me.scope, &id, into.as_str()).await?;
+                return Ok(());
+            }
+            "return-visit" => {
+                let outcome = form
+                    .get("outcome")
+                    .and_then(|o| crate::domain::ReturnVisitOutcome::parse(o))
+                    .ok_or_else(|| {
+                        ServiceError::rejected(Code::InvalidField, "outcome", "请选择回访结果")
+                    })?;
+                let note = optional(&form, "note", 1000)?;
+                services::tickets::record_return_visit(&ctx, &me.scope, &id, outcome, note).await?;
+                return Ok(());
+            }
             "comment" => {
                 let text = field(&form, "text", 1000)?;
                 let internal = form.contains_key("internal");
@@ -418,7 +514,9 @@ async fn act(
     }
     .await;
     match done {
-        Ok(()) if action == "assign" => redirect("/console/dispatch"),
+        Ok(()) if action == "assign" && form.contains_key("from_queue") => {
+            redirect("/console/dispatch")
+        }
         Ok(()) => redirect(&format!("{back}?notice=done")),
         Err(ServiceError::ConcurrentUpdate | ServiceError::InvalidTransition { .. }) => {
             redirect(&format!("{back}?notice=conflict"))

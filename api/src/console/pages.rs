@@ -213,6 +213,17 @@ pub struct Actions {
     pub escalate: bool,
     pub reject: bool,
     pub comment: bool,
+    pub transfer: bool,
+    pub assign: bool,
+    pub merge: bool,
+    pub return_visit: bool,
+}
+
+/// What the pickers of the ticket page offer: grids and people, each `(id, label)`.
+#[derive(Default)]
+pub struct Pickers {
+    pub grids: Vec<(uuid::Uuid, String)>,
+    pub people: Vec<Assignee>,
 }
 
 fn action_form(id: uuid::Uuid, csrf: &str, action: &str, title: &str, fields: Markup) -> Markup {
@@ -228,10 +239,13 @@ fn action_form(id: uuid::Uuid, csrf: &str, action: &str, title: &str, fields: Ma
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn ticket(
     chrome: &Chrome,
     v: &TicketView,
     actions: &Actions,
+    pickers: &Pickers,
+    map: Markup,
     notice: Option<&str>,
     now: DateTime<Utc>,
 ) -> Markup {
@@ -251,6 +265,7 @@ pub fn ticket(
             }
             @if let Some(title) = &t.title { h2 { (title) } }
             p.text { (t.description) }
+            div.minimap { (map) }
             @if !v.attachments.is_empty() {
                 div.photos {
                     @for a in &v.attachments {
@@ -282,6 +297,42 @@ pub fn ticket(
                     (action_form(id, chrome.csrf, "escalate", "上报", html! {
                         label { "原因（仅工作人员可见）" textarea name="reason" required maxlength="500" {} }
                         label { "告知居民" input name="public_note" maxlength="200"; }
+                    }))
+                }
+                @if actions.transfer {
+                    (action_form(id, chrome.csrf, "transfer", "转派", html! {
+                        label { "转到网格" select name="grid_id" {
+                            option value="" { "—" }
+                            @for (gid, name) in &pickers.grids { option value=(gid) { (name) } }
+                        } }
+                        label { "或转给" select name="staff_id" {
+                            option value="" { "—" }
+                            @for p in &pickers.people { option value=(p.id) { (p.label) } }
+                        } }
+                        label { "原因（仅工作人员可见）" textarea name="reason" required maxlength="500" {} }
+                        label { "告知居民" input name="public_note" maxlength="200"; }
+                    }))
+                }
+                @if actions.assign {
+                    (action_form(id, chrome.csrf, "assign", "派单", html! {
+                        label { "派给" select name="staff_id" required {
+                            @for p in &pickers.people { option value=(p.id) { (p.label) } }
+                        } }
+                    }))
+                }
+                @if actions.merge {
+                    (action_form(id, chrome.csrf, "merge", "合并", html! {
+                        label { "合并到（主工单编号）" input name="into" required maxlength="40" placeholder="QM-"; }
+                    }))
+                }
+                @if actions.return_visit {
+                    (action_form(id, chrome.csrf, "return-visit", "记录回访", html! {
+                        label { "回访结果" select name="outcome" required {
+                            option value="satisfied" { "满意" }
+                            option value="basically_satisfied" { "基本满意" }
+                            option value="unsatisfied" { "不满意" }
+                        } }
+                        label { "备注" textarea name="note" maxlength="1000" {} }
                     }))
                 }
                 @if actions.reject {
@@ -373,6 +424,7 @@ pub fn dispatch(
                     (ticket_row(v, now))
                     form.assign method="post" action={ "/console/tickets/" (v.ticket.id) "/assign" } {
                         input type="hidden" name="csrf" value=(chrome.csrf);
+                        input type="hidden" name="from_queue" value="1";
                         select name="staff_id" required aria-label="派给" {
                             @for p in people { option value=(p.id) { (p.label) } }
                         }

@@ -197,6 +197,34 @@ async fn the_console_checks_sessions_forms_and_scope_as_the_api_does() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<svg") && html.contains("甲二网格"));
 
+    // The community admin transfers a new ticket to the next grid from its page, which shows
+    // the point within its grid; the reason stays with staff.
+    let moved = app.new_ticket(&resident, "noise", A1_POINT).await;
+    let (_, html) = page(&app, &format!("/console/tickets/{moved}"), &ca).await;
+    assert!(html.contains("转派") && html.contains("<circle"), "{html}");
+    let ca_csrf = csrf_of(&html);
+    let body = form(&[
+        ("csrf", ca_csrf.as_str()),
+        ("grid_id", w.a2.as_str()),
+        ("staff_id", ""),
+        ("reason", "楼栋属甲二网格"),
+        ("public_note", "已转甲二网格"),
+    ]);
+    let r = client()
+        .post(format!("{}/console/tickets/{moved}/transfer", app.base))
+        .header("cookie", &ca)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("transfer");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let t = app
+        .get(&format!("/api/v1/tickets/{moved}"), &resident)
+        .await;
+    assert_eq!(t.body["grid"]["id"], w.a2.as_str());
+    assert!(!t.body.to_string().contains("楼栋属甲二网格"));
+
     // Logging out ends the session on the server.
     let out = post("/console/logout".into(), vec![("csrf", csrf)]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
