@@ -42,9 +42,11 @@ try {
   expect((await page.textContent('h1')).includes('处理中'), 'accepted: 处理中');
   await page.click('summary:has-text("办结")');
   await page.fill('textarea[name=note]', '已协调物业清理');
+  await page.setInputFiles('form[action$="/resolve"] input[name=photo]', args.photo);
   await Promise.all([page.waitForURL(/notice=done/), page.click('form[action$="/resolve"] button')]);
   expect((await page.textContent('h1')).includes('已办结'), 'resolved: 已办结');
   expect(await page.isVisible('text=已协调物业清理'), 'the resolution note in the timeline');
+  expect((await page.$$('.photos img')).length === 1, 'the photo of the fix, as a thumbnail');
   done.push('worker accepted and resolved');
 
   // A dispatcher on a PC: assign the queued ticket in one click.

@@ -417,14 +417,73 @@ fn optional(
     )?)
 }
 
+/// A form's fields, and the photo of a multipart form (`photo`; one per form, within the
+/// upload limit the edge enforces).
+async fn read_form(
+    req: &Request,
+    body: &mut poem::RequestBody,
+) -> poem::Result<(HashMap<String, String>, Option<Vec<u8>>)> {
+    use poem::FromRequest;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<HashMap<String, String>>::from_request(req, body).await?;
+        return Ok((form, None));
+    }
+    let mut parts = poem::web::Multipart::from_request(req, body).await?;
+    let (mut form, mut photo) = (HashMap::new(), None);
+    while let Some(field) = parts.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "photo" {
+            let bytes = field.bytes().await?;
+            photo = (!bytes.is_empty()).then_some(bytes);
+        } else {
+            form.insert(name, field.text().await?);
+        }
+    }
+    Ok((form, photo))
+}
+
+/// The photo of a form stored as the caller's upload: its id, ready to attach.
+async fn uploaded(
+    ctx: &services::Ctx<'_>,
+    state: &SharedState,
+    caller: &Caller,
+    photo: Option<Vec<u8>>,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let Some(bytes) = photo else {
+        return Ok(vec![]);
+    };
+    let owner = services::attachments::Owner::of(caller);
+    let stored = services::attachments::upload(
+        ctx.db,
+        state.media.as_ref(),
+        state.settings.media.max_bytes,
+        owner,
+        bytes,
+        ctx.now(),
+    )
+    .await?;
+    Ok(vec![stored.id])
+}
+
 #[handler]
 async fn act(
     req: &Request,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    body: poem::Body,
 ) -> Response {
     let Some(state) = state_of(req) else {
         return redirect("/console/login");
+    };
+    let Ok((form, photo)) = read_form(req, &mut poem::RequestBody::new(body)).await else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            pages::problem(None, "表单格式不正确"),
+        );
     };
     let me = match signed_in(&state, req).await {
         Ok(me) => me,
@@ -441,10 +500,14 @@ async fn act(
     let done: Result<(), ServiceError> = async {
         let command = match action.as_str() {
             "accept" => StaffCommand::Accept,
-            "resolve" => StaffCommand::Resolve {
-                note: field(&form, "note", 1000)?,
-                attachment_ids: vec![],
-            },
+            "resolve" => {
+                let note = field(&form, "note", 1000)?;
+                let caller = Caller::Staff(me.scope.clone());
+                StaffCommand::Resolve {
+                    note,
+                    attachment_ids: uploaded(&ctx, &state, &caller, photo).await?,
+                }
+            }
             "escalate" => StaffCommand::Escalate {
                 reason: field(&form, "reason", 500)?,
                 public_note: optional(&form, "public_note", 200)?,
@@ -504,7 +567,8 @@ async fn act(
                 let text = field(&form, "text", 1000)?;
                 let internal = form.contains_key("internal");
                 let caller = Caller::Staff(me.scope.clone());
-                services::tickets::comment(&ctx, &caller, &id, text, internal, &[]).await?;
+                let photos = uploaded(&ctx, &state, &caller, photo).await?;
+                services::tickets::comment(&ctx, &caller, &id, text, internal, &photos).await?;
                 return Ok(());
             }
             _ => return Err(ServiceError::NotFound),

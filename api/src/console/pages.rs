@@ -227,10 +227,16 @@ pub struct Pickers {
 }
 
 fn action_form(id: uuid::Uuid, csrf: &str, action: &str, title: &str, fields: Markup) -> Markup {
+    // Forms that may carry a photo are sent as multipart.
+    let enctype = if matches!(action, "resolve" | "comment") {
+        "multipart/form-data"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
     html! {
         details.action {
             summary { (title) }
-            form method="post" action={ "/console/tickets/" (id) "/" (action) } {
+            form method="post" enctype=(enctype) action={ "/console/tickets/" (id) "/" (action) } {
                 input type="hidden" name="csrf" value=(csrf);
                 (fields)
                 button type="submit" { (title) }
@@ -285,11 +291,13 @@ pub fn ticket(
                 @if actions.resolve {
                     (action_form(id, chrome.csrf, "resolve", "办结", html! {
                         label { "办理结果" textarea name="note" required maxlength="1000" {} }
+                        label { "整改照片" input type="file" name="photo" accept="image/*"; }
                     }))
                 }
                 @if actions.comment {
                     (action_form(id, chrome.csrf, "comment", "添加进展", html! {
                         label { "内容" textarea name="text" required maxlength="1000" {} }
+                        label { "照片" input type="file" name="photo" accept="image/*"; }
                         label { input type="checkbox" name="internal" value="1"; "仅工作人员可见" }
                     }))
                 }

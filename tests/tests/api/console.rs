@@ -274,7 +274,13 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
         )
         .await;
     assert_eq!(q.body["status"], "pending_dispatch", "{}", q.body);
+    let photo = root.join("target/console-shots/fix.png");
+    std::fs::create_dir_all(root.join("target/console-shots")).expect("dir");
+    image::RgbImage::from_pixel(640, 480, image::Rgb([40, 120, 60]))
+        .save(&photo)
+        .expect("photo");
     let args = json!({
+        "photo": photo,
         "base": app.base,
         "chromium": chromium,
         "shots": root.join("target/console-shots"),
@@ -314,6 +320,11 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
         .get(&format!("/api/v1/tickets/{ticket}"), &w.gw_a1.token)
         .await;
     assert_eq!(t.body["status"], "resolved");
+    assert_eq!(
+        t.body["attachments"][0]["purpose"], "resolution",
+        "{}",
+        t.body
+    );
     let queued = app
         .get(
             &format!(
