@@ -60,13 +60,9 @@ fn colour(share: Option<f64>) -> String {
     }
 }
 
-/// The grids drawn to fit 800 wide, north up, each a link to its figures.
-pub fn map(grids: &[MapGrid]) -> Markup {
-    map_with(grids, None)
-}
-
-/// As [`map`], with a point marked (WGS-84 `(lat, lng)`).
-pub fn map_with(grids: &[MapGrid], point: Option<(f64, f64)>) -> Markup {
+/// The grids drawn to fit 800 wide, north up, each a link to its figures, with points marked
+/// (WGS-84 `(lat, lng)`: tickets).
+pub fn map(grids: &[MapGrid], points: &[(f64, f64)]) -> Markup {
     let bounds = grids
         .iter()
         .filter_map(|g| g.shape.bounding_rect())
@@ -113,12 +109,13 @@ pub fn map_with(grids: &[MapGrid], point: Option<(f64, f64)>) -> Markup {
             .into_string(),
         );
     }
-    let marker = point.map(|(lat, lng)| px(lng, lat));
+    let markers: Vec<(f64, f64)> = points.iter().map(|(lat, lng)| px(*lng, *lat)).collect();
+    let r = if markers.len() > 1 { "5" } else { "9" };
     html! {
         svg.map viewBox={ "0 0 " (w) " " (format!("{h:.0}")) } role="img" aria-label="网格地图" {
             (PreEscaped(svg))
-            @if let Some((x, y)) = marker {
-                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="9" fill="#b3261e" stroke="#fff" stroke-width="3" {}
+            @for (x, y) in markers {
+                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r=(r) fill="#b3261e" stroke="#fff" stroke-width="2" {}
             }
         }
     }

@@ -327,7 +327,24 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
             })
         })
         .collect();
-    let svg = charts::map(&grids);
+    // The open tickets of the caller's work list (at most 200, newest) as points on top.
+    let open = services::listing::WorkFilter {
+        statuses: crate::domain::lifecycle::Status::OPEN.to_vec(),
+        ..Default::default()
+    };
+    let points: Vec<(f64, f64)> = services::listing::list_work(&ctx, &me.scope, &open, None, 200)
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+        .iter()
+        .filter(|v| {
+            v.ticket
+                .grid_id
+                .is_some_and(|g| dir.tree.is_within(g, area))
+        })
+        .filter_map(|v| v.ticket.lat.zip(v.ticket.lng))
+        .collect();
+    let svg = charts::map(&grids, &points);
     let measures: Vec<(String, &str, bool)> = MEASURES
         .iter()
         .map(|(key, name)| {

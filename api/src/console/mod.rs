@@ -346,7 +346,8 @@ fn ticket_map(
         label: v.grid_name.clone().unwrap_or_default(),
         href: "#".into(),
     };
-    charts::map_with(&[grid], t.lat.zip(t.lng))
+    let point: Vec<(f64, f64)> = t.lat.zip(t.lng).into_iter().collect();
+    charts::map(&[grid], &point)
 }
 
 #[derive(serde::Deserialize)]
