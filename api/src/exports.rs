@@ -27,6 +27,12 @@ fn cell(c: &Column, f: &Figures) -> String {
 }
 
 fn csv_field(s: &str) -> String {
+    // A cell a spreadsheet would read as a formula (an area named `=HYPERLINK(…)`) is text.
+    let s = &if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -156,4 +162,18 @@ fn ranking_sheet(
     sheet.set_column_width(2, 24)?;
     sheet.set_column_width(6, 24)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn a_cell_that_reads_as_a_formula_stays_text() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(csv_field("甲一网格"), "甲一网格");
+        assert_eq!(csv_field("12"), "12");
+    }
 }

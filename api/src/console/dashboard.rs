@@ -69,13 +69,21 @@ impl DashQuery {
 
 /// The area asked for, else the caller's broadest.
 async fn area_of(ctx: &Ctx<'_>, me: &Signed, q: &DashQuery) -> Option<Uuid> {
-    match q.area_id {
+    if let Some(a) = q.area_id {
+        return Some(a);
+    }
+    let home = services::me::staff(ctx, me.session.staff_id)
+        .await
+        .ok()?
+        .home_area_id;
+    match home {
         Some(a) => Some(a),
+        // A system administrator without an area: the first street (or district).
         None => {
-            services::me::staff(ctx, me.session.staff_id)
-                .await
-                .ok()?
-                .home_area_id
+            let dir = ctx.dir().await.ok()?;
+            let mut roots: Vec<_> = dir.tree.roots().collect();
+            roots.sort_by(|a, b| (&a.code, &a.name).cmp(&(&b.code, &b.name)));
+            roots.first().map(|n| n.id)
         }
     }
 }
@@ -145,7 +153,7 @@ pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
         Err(e) => {
             return page(
                 StatusCode::NOT_FOUND,
-                pages::problem(Some(&me.chrome()), &words(&e)),
+                pages::problem(Some(&me.chrome()), &words(e)),
             );
         }
     };
@@ -225,7 +233,7 @@ pub async fn export(req: &Request, Query(q): Query<DashQuery>) -> Response {
             .body(body),
         Err(e) => page(
             StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), &words(&e)),
+            pages::problem(Some(&me.chrome()), &words(e)),
         ),
     }
 }
@@ -274,7 +282,7 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
         Err(e) => {
             return page(
                 StatusCode::NOT_FOUND,
-                pages::problem(Some(&me.chrome()), &words(&e)),
+                pages::problem(Some(&me.chrome()), &words(e)),
             );
         }
     };
@@ -309,7 +317,10 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
             };
             let worker = dir
                 .holders(id)
-                .find(|(_, _, r)| r.assignment.role == crate::domain::StaffRole::GridWorker)
+                .find(|(_, p, r)| {
+                    r.assignment.role == crate::domain::StaffRole::GridWorker
+                        && p.status == crate::domain::StaffStatus::Active
+                })
                 .map(|(_, p, _)| p.name.clone())
                 .unwrap_or_else(|| "—".into());
             let label = format!(

@@ -76,14 +76,14 @@ fn redirect(to: &str) -> Response {
 }
 
 /// A problem as a person reads it, in Chinese.
-fn words(err: &ServiceError) -> String {
-    match err {
-        ServiceError::Rejected { code, detail, .. } => match detail {
+fn words(err: ServiceError) -> String {
+    let e = crate::error::ApiError::from(err);
+    match e.code {
+        Code::NotFound => "不存在，或不在您的范围内".into(),
+        code => match &e.detail {
             Some(d) => format!("{}：{}", code.title(Lang::Zh), in_lang(d, Lang::Zh)),
             None => code.title(Lang::Zh).to_owned(),
         },
-        ServiceError::NotFound => "工单不存在或不在您的范围内".into(),
-        _ => "系统繁忙，请稍后再试".into(),
     }
 }
 
@@ -158,11 +158,29 @@ struct LoginForm {
     password: String,
 }
 
+/// A form posted from another site: the browser says so (`Sec-Fetch-Site: cross-site` or
+/// `same-site`), or its `Origin` names another host. Refused, so no page elsewhere can sign a
+/// staff member in to an account of its choosing. (Under `Referrer-Policy: no-referrer` a
+/// browser sends `Origin: null` for the console's own forms; `Sec-Fetch-Site` tells those.)
+fn foreign_origin(req: &Request) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return true;
+    }
+    let host = header(header::HOST.as_str()).unwrap_or_default();
+    header(header::ORIGIN.as_str())
+        .filter(|origin| *origin != "null")
+        .is_some_and(|origin| origin.split_once("://").map(|(_, h)| h) != Some(host))
+}
+
 #[handler]
 async fn login(req: &Request, Form(form): Form<LoginForm>) -> Response {
     let Some(state) = state_of(req) else {
         return page(StatusCode::INTERNAL_SERVER_ERROR, pages::login(None));
     };
+    if foreign_origin(req) {
+        return csrf_refused();
+    }
     let ctx = state.ctx();
     match services::staff::login(&ctx, form.login.trim(), &form.password).await {
         Ok(staff) => match session::start(&state, staff.id).await {
@@ -261,7 +279,7 @@ async fn work(req: &Request, Query(q): Query<WorkQuery>) -> Response {
         ),
         Err(e) => page(
             StatusCode::BAD_REQUEST,
-            pages::problem(Some(&me.chrome()), &words(&e)),
+            pages::problem(Some(&me.chrome()), &words(e)),
         ),
     }
 }
@@ -389,7 +407,7 @@ async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQue
         }
         Err(e) => page(
             StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), &words(&e)),
+            pages::problem(Some(&me.chrome()), &words(e)),
         ),
     }
 }
@@ -453,11 +471,14 @@ async fn uploaded(
     ctx: &services::Ctx<'_>,
     state: &SharedState,
     caller: &Caller,
+    reference: &str,
     photo: Option<Vec<u8>>,
 ) -> Result<Vec<Uuid>, ServiceError> {
     let Some(bytes) = photo else {
         return Ok(vec![]);
     };
+    // Nothing is stored for a ticket the caller may not see.
+    services::tickets::get(ctx, caller, reference).await?;
     let owner = services::attachments::Owner::of(caller);
     let stored = services::attachments::upload(
         ctx.db,
@@ -480,15 +501,16 @@ async fn act(
     let Some(state) = state_of(req) else {
         return redirect("/console/login");
     };
+    // Who asks first: a body is read only for a live session.
+    let me = match signed_in(&state, req).await {
+        Ok(me) => me,
+        Err(resp) => return resp,
+    };
     let Ok((form, photo)) = read_form(req, &mut poem::RequestBody::new(body)).await else {
         return page(
             StatusCode::BAD_REQUEST,
             pages::problem(None, "表单格式不正确"),
         );
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
-        Err(resp) => return resp,
     };
     if !me
         .session
@@ -506,7 +528,7 @@ async fn act(
                 let caller = Caller::Staff(me.scope.clone());
                 StaffCommand::Resolve {
                     note,
-                    attachment_ids: uploaded(&ctx, &state, &caller, photo).await?,
+                    attachment_ids: uploaded(&ctx, &state, &caller, &id, photo).await?,
                 }
             }
             "escalate" => StaffCommand::Escalate {
@@ -568,7 +590,7 @@ async fn act(
                 let text = field(&form, "text", 1000)?;
                 let internal = form.contains_key("internal");
                 let caller = Caller::Staff(me.scope.clone());
-                let photos = uploaded(&ctx, &state, &caller, photo).await?;
+                let photos = uploaded(&ctx, &state, &caller, &id, photo).await?;
                 services::tickets::comment(&ctx, &caller, &id, text, internal, &photos).await?;
                 return Ok(());
             }
@@ -588,11 +610,11 @@ async fn act(
         }
         Err(ServiceError::NotFound) => page(
             StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), &words(&ServiceError::NotFound)),
+            pages::problem(Some(&me.chrome()), &words(ServiceError::NotFound)),
         ),
         Err(e) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::problem(Some(&me.chrome()), &words(&e)),
+            pages::problem(Some(&me.chrome()), &words(e)),
         ),
     }
 }
@@ -636,7 +658,7 @@ async fn dispatch(req: &Request) -> Response {
         }
         Err(e) => page(
             StatusCode::BAD_REQUEST,
-            pages::problem(Some(&me.chrome()), &words(&e)),
+            pages::problem(Some(&me.chrome()), &words(e)),
         ),
     }
 }

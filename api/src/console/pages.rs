@@ -200,7 +200,7 @@ pub fn work(
                 ul.list { @for v in items { (ticket_row(v, now)) } }
             }
             @if let Some(next) = next {
-                a.more href={ "/console/work?tab=" (tab) "&q=" (search) (if due { "&sort=due" } else { "" }) (if overdue { "&overdue=1" } else { "" }) "&cursor=" (next) } { "下一页" }
+                a.more href={ "/console/work?tab=" (tab) "&q=" (form_urlencoded::byte_serialize(search.as_bytes()).collect::<String>()) (if due { "&sort=due" } else { "" }) (if overdue { "&overdue=1" } else { "" }) "&cursor=" (next) } { "下一页" }
             }
         },
     )
@@ -434,6 +434,7 @@ pub fn dispatch(
                         input type="hidden" name="csrf" value=(chrome.csrf);
                         input type="hidden" name="from_queue" value="1";
                         select name="staff_id" required aria-label="派给" {
+                            option value="" { "请选择" }
                             @for p in people { option value=(p.id) { (p.label) } }
                         }
                         button type="submit" { "派单" }

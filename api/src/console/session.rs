@@ -35,28 +35,34 @@ pub async fn start(state: &SharedState, staff_id: Uuid) -> Option<(Session, Stri
         staff_id,
         csrf: random_token(),
     };
-    let value = format!("{}:{}", session.staff_id, session.csrf);
+    let value = format!(
+        "{}:{}:{}",
+        session.staff_id,
+        session.csrf,
+        chrono::Utc::now().timestamp()
+    );
     state
         .cache
         .set(&key(&session.id), &value, idle(state))
         .await
         .ok()?;
-    let cookie = cookie(state, &session.id, idle(state).as_secs());
+    // A browser-session cookie: the server ends it after `idle_minutes` without a request.
+    let cookie = cookie(state, &session.id, "");
     Some((session, cookie))
 }
 
-fn cookie(state: &SharedState, value: &str, max_age: u64) -> String {
+fn cookie(state: &SharedState, value: &str, extra: &str) -> String {
     let secure = if state.settings.env == Environment::Development {
         ""
     } else {
         "; Secure"
     };
-    format!("{COOKIE}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+    format!("{COOKIE}={value}; Path=/console; HttpOnly; SameSite=Strict{extra}{secure}")
 }
 
 /// The cookie that ends a session in the browser.
 pub fn cleared(state: &SharedState) -> String {
-    cookie(state, "", 0)
+    cookie(state, "", "; Max-Age=0")
 }
 
 fn cookie_value(req: &Request) -> Option<String> {
@@ -66,21 +72,35 @@ fn cookie_value(req: &Request) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .filter(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.to_owned())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .find(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The request's session, its idle time started afresh; `None` without a live one.
 pub async fn current(state: &SharedState, req: &Request) -> Option<Session> {
     let id = cookie_value(req)?;
     let stored = state.cache.get(&key(&id)).await.ok()??;
-    let (staff, csrf) = stored.split_once(':')?;
+    let mut parts = stored.splitn(3, ':');
+    let (staff, csrf, began) = (parts.next()?, parts.next()?, parts.next()?);
     let session = Session {
         staff_id: Uuid::parse_str(staff).ok()?,
         csrf: csrf.to_owned(),
         id,
     };
+    let changed = state
+        .cache
+        .get(&crate::services::staff::password_changed_key(
+            session.staff_id,
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|t| t.parse::<i64>().ok());
+    if changed.is_some_and(|c| c >= began.parse::<i64>().unwrap_or(0)) {
+        end(state, &session).await;
+        return None;
+    }
     state
         .cache
         .set(&key(&session.id), &stored, idle(state))

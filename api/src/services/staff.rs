@@ -41,6 +41,12 @@ impl Password {
     }
 }
 
+/// The cache key holding when a staff member's password last changed: console sessions begun
+/// before it end.
+pub fn password_changed_key(staff_id: Uuid) -> String {
+    format!("console:password:{staff_id}")
+}
+
 /// Stores a new password for `staff` (their own change, or an administrator's reset).
 pub async fn set_password(
     ctx: &Ctx<'_>,
@@ -52,7 +58,16 @@ pub async fn set_password(
     let mut am = staff.into_active_model();
     am.password_hash = Set(hash);
     am.updated_at = Set(at);
-    am.update(ctx.db).await?;
+    let updated = am.update(ctx.db).await?;
+    // The console's sessions begun before now end (a reset after a lost phone).
+    let _ = ctx
+        .cache
+        .set(
+            &password_changed_key(updated.id),
+            &chrono::Utc::now().timestamp().to_string(),
+            std::time::Duration::from_secs(7 * 24 * 3600),
+        )
+        .await;
     Ok(())
 }
 

@@ -170,6 +170,38 @@ async fn the_console_checks_sessions_forms_and_scope_as_the_api_does() {
     let other = console_login(&app, "gw_b1", "password-123").await;
     let (status, _) = page(&app, &format!("/console/tickets/{id}"), &other).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // An administrator's password reset ends the sessions begun before it.
+    let r = app
+        .post(
+            &format!("/api/v1/admin/staff/{}/password", w.gw_b1.id),
+            &app.admin_token,
+            json!({"new": "a-fresh-password"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let (status, _) = page(&app, "/console/work", &other).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A login posted from another site is refused (login CSRF).
+    let foreign = client()
+        .post(format!("{}/console/login", app.base))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("login", "gw_a2"), ("password", "password-123")]))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(foreign.headers().get("set-cookie").is_none());
+    let cross = client()
+        .post(format!("{}/console/login", app.base))
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("login", "gw_a2"), ("password", "password-123")]))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
 
     // The dashboard of another community is not there for its neighbour's admin; an export
     // answers a workbook.
