@@ -9,7 +9,7 @@ use poem::{
 };
 use uuid::Uuid;
 
-use super::{Signed, charts, page, pages, redirect, signed_in, state_of, words};
+use super::{Signed, charts, page, pages, session_of, words};
 use crate::{
     domain::rates::{Bound, Figures, NamedPeriod, Period},
     services::{self, Ctx, stats::Grouping},
@@ -112,11 +112,8 @@ fn sort_rows(rows: &mut [(String, Figures)], by: &str) {
 
 #[handler]
 pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
@@ -183,11 +180,8 @@ pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
 /// The XLSX or CSV of the dashboard's area and period (the API's workbook).
 #[handler]
 pub async fn export(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
@@ -248,11 +242,8 @@ const MEASURES: [(&str, &str); 4] = [
 
 #[handler]
 pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();

@@ -114,6 +114,13 @@ impl Signed {
     }
 }
 
+/// The app and the signed-in staff member of a request, or the way to the login page.
+async fn session_of(req: &Request) -> Result<(SharedState, Signed), Response> {
+    let state = state_of(req).ok_or_else(|| redirect("/console/login"))?;
+    let me = signed_in(&state, req).await?;
+    Ok((state, me))
+}
+
 async fn signed_in(state: &SharedState, req: &Request) -> Result<Signed, Response> {
     let to_login = || redirect("/console/login");
     let session = session::current(state, req).await.ok_or_else(to_login)?;
@@ -244,11 +251,8 @@ fn tab_statuses(tab: &str) -> Vec<Status> {
 
 #[handler]
 async fn work(req: &Request, Query(q): Query<WorkQuery>) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
@@ -375,11 +379,8 @@ struct TicketQuery {
 
 #[handler]
 async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQuery>) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
@@ -498,12 +499,9 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
     body: poem::Body,
 ) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
     // Who asks first: a body is read only for a live session.
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let Ok((form, photo)) = read_form(req, &mut poem::RequestBody::new(body)).await else {
@@ -621,11 +619,8 @@ async fn act(
 
 #[handler]
 async fn dispatch(req: &Request) -> Response {
-    let Some(state) = state_of(req) else {
-        return redirect("/console/login");
-    };
-    let me = match signed_in(&state, req).await {
-        Ok(me) => me,
+    let (state, me) = match session_of(req).await {
+        Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();

@@ -85,6 +85,13 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A period's ends with their years, as the dashboard states what it covers.
+fn local_dated(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 fn span_words(minutes: i64) -> String {
     let m = minutes.abs();
     if m >= 24 * 60 {
@@ -524,7 +531,7 @@ pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
                 label { "至" input type="date" name="to"; }
                 button type="submit" { "查看" }
             }
-            p.meta { (local(d.period.from)) " 至 " (local(d.period.to)) "（北京时间），与上一同长时段相比" }
+            p.meta { (local_dated(d.period.from)) " 至 " (local_dated(d.period.to)) "（北京时间），与上一同长时段相比" }
             div.big {
                 @for (name, value, delta) in big {
                     div.figure { span.name { (name) } strong { (value) } (delta) }
