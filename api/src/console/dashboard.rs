@@ -88,6 +88,32 @@ async fn area_of(ctx: &Ctx<'_>, me: &Signed, q: &DashQuery) -> Option<Uuid> {
     }
 }
 
+/// The signed-in staff member of a figures page, the area (asked for, else their broadest) and
+/// the period it shows; or the page that says why not.
+async fn asked(
+    req: &Request,
+    q: &DashQuery,
+) -> Result<(crate::state::SharedState, Signed, Uuid, Period), Response> {
+    let (state, me) = session_of(req).await?;
+    let ctx = state.ctx();
+    let Some(area) = area_of(&ctx, &me, q).await else {
+        return Err(page(
+            StatusCode::NOT_FOUND,
+            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
+        ));
+    };
+    let period = q.period(ctx.now());
+    Ok((state, me, area, period))
+}
+
+/// All statistics permits are taken.
+fn busy() -> Response {
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        pages::problem(None, "系统繁忙"),
+    )
+}
+
 fn before(p: Period) -> Period {
     Period {
         from: p.from - (p.to - p.from),
@@ -112,23 +138,13 @@ fn sort_rows(rows: &mut [(String, Figures)], by: &str) {
 
 #[handler]
 pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me, area, period) = match asked(req, &q).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
-    let Some(area) = area_of(&ctx, &me, &q).await else {
-        return page(
-            StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
-        );
-    };
-    let period = q.period(ctx.now());
     let Ok(_turn) = state.stats_permits.acquire().await else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            pages::problem(None, "系统繁忙"),
-        );
+        return busy();
     };
     let read = async {
         let (asked, now) = services::stats::summary(&ctx, &me.scope, area, period).await?;
@@ -180,23 +196,13 @@ pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
 /// The XLSX or CSV of the dashboard's area and period (the API's workbook).
 #[handler]
 pub async fn export(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me, area, period) = match asked(req, &q).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
-    let Some(area) = area_of(&ctx, &me, &q).await else {
-        return page(
-            StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
-        );
-    };
-    let period = q.period(ctx.now());
     let Ok(_turn) = state.stats_permits.acquire().await else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            pages::problem(None, "系统繁忙"),
-        );
+        return busy();
     };
     let csv = req.uri().path().ends_with(".csv");
     let made = if csv {
@@ -242,24 +248,14 @@ const MEASURES: [(&str, &str); 4] = [
 
 #[handler]
 pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me, area, period) = match asked(req, &q).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
     let ctx = state.ctx();
-    let Some(area) = area_of(&ctx, &me, &q).await else {
-        return page(
-            StatusCode::NOT_FOUND,
-            pages::problem(Some(&me.chrome()), "没有可查看的区域"),
-        );
-    };
-    let period = q.period(ctx.now());
     let measure = q.measure.as_deref().unwrap_or("open");
     let Ok(_turn) = state.stats_permits.acquire().await else {
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            pages::problem(None, "系统繁忙"),
-        );
+        return busy();
     };
     let read = async {
         let data =
