@@ -70,15 +70,42 @@ try {
   await login(lead, args.street, args.password);
   await lead.goto(`${args.base}/console/dashboard?period=this_month`);
   expect(await lead.isVisible('text=响应率'), 'the dashboard shows the response rate');
-  expect(await lead.isVisible('svg.chart'), 'the trend chart');
+  // Nothing was due yet this month: the trend says so rather than drawing an empty line.
+  expect(await lead.isVisible('text=本期还没有可计算的数据'), 'the trend, empty as yet');
   expect((await lead.$$('table.grid tbody tr')).length >= 2, 'a row per grid');
   await lead.screenshot({ path: `${args.shots}/dashboard-wall.png`, fullPage: true });
   const [download] = await Promise.all([lead.waitForEvent('download'), lead.click('text=导出 XLSX')]);
   expect(download.suggestedFilename().endsWith('.xlsx'), 'an XLSX download');
+  // The period picker: 自定义 opens the date form in place.
+  expect(!(await lead.isVisible('#custom')), 'the custom dates wait behind 自定义');
+  await lead.click('a[data-reveal=custom]');
+  expect(await lead.isVisible('#custom input[name=from]'), '自定义 opens the dates');
+  await lead.fill('#custom input[name=from]', args.from);
+  await lead.fill('#custom input[name=to]', args.to);
+  await Promise.all([lead.waitForURL(/from=/), lead.click('#custom button')]);
+  expect((await lead.textContent('.tab.on')).includes('自定义'), 'the custom period is the chosen tab');
+  expect(await lead.isVisible('text=网格排名'), 'the ranking');
   await lead.goto(`${args.base}/console/map?measure=open`);
   expect((await lead.$$('svg.map path')).length >= 4, 'a shape per grid');
+  await lead.click('svg.map a >> nth=0');
+  expect(await lead.isVisible('#map-popover'), 'a click on a grid shows its figures');
+  expect((await lead.textContent('#map-popover')).includes('在办'), 'the popover names its figures');
   await lead.screenshot({ path: `${args.shots}/map-pc.png`, fullPage: true });
-  done.push('leadership dashboard, map, export');
+  done.push('leadership dashboard, period picker, map, export');
+
+  // The system administrator imports a street's grids: uploaded with a progress bar, previewed
+  // as shapes, saved on confirmation.
+  const office = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })).newPage();
+  await login(office, args.admin, args.admin_password);
+  await office.goto(`${args.base}/console/admin/areas`);
+  await office.setInputFiles('#import input[name=file]', args.geojson);
+  await office.click('#import button');
+  await office.waitForSelector('text=导入预览');
+  expect((await office.$$('svg.map path')).length === 2, 'the two imported shapes drawn');
+  await office.screenshot({ path: `${args.shots}/admin-import-pc.png`, fullPage: true });
+  await Promise.all([office.waitForURL(/notice=/), office.click('button:has-text("确认导入")')]);
+  expect(await office.isVisible('text=导入完成：新建 2，更新 0'), 'the import confirmed');
+  done.push('administrator imported areas');
 
   // A worker of another grid cannot open the ticket.
   const other = await (await browser.newContext()).newPage();

@@ -5,6 +5,9 @@ use maud::{Markup, PreEscaped, html};
 
 /// A line of daily values (0–1, `None` where nothing was due), 600 × 160, with its axis labels.
 pub fn trend(points: &[(String, Option<f64>)]) -> Markup {
+    if points.iter().all(|(_, v)| v.is_none()) {
+        return html! { p.empty { "本期还没有可计算的数据" } };
+    }
     let (w, h, pad) = (600.0, 160.0, 24.0);
     let n = points.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;

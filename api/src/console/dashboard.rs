@@ -180,8 +180,24 @@ pub async fn dashboard(req: &Request, Query(q): Query<DashQuery>) -> Response {
         .into_iter()
         .map(|(day, f)| (day, f.composite_score.map(|s| s / 100.0)))
         .collect();
+    let ranking = services::stats::ranking(
+        &data,
+        crate::domain::rates::ranking::RankBy::Grid,
+        crate::domain::rates::ranking::Measure::Composite,
+        services::stats::weights(&ctx),
+        ctx.settings.stats.ranking_min_sample,
+    );
     let view = pages::Dashboard {
         area_name: &asked.area_name,
+        area_id: q.area_id,
+        period_name: q.period.as_deref().filter(|_| q.from.is_none()).unwrap_or(
+            if q.from.is_some() {
+                "custom"
+            } else {
+                "this_month"
+            },
+        ),
+        ranking: &ranking,
         period,
         now: &now,
         then: &then,

@@ -1,6 +1,8 @@
 //! 工作台: the staff console, served by the same binary at `/console`. Server-rendered pages
 //! (maud) over the same service functions as the API, with the same role and scope checks;
 //! a session cookie and a CSRF token on every form (see [`session`]).
+mod admin;
+mod admin_pages;
 mod charts;
 mod dashboard;
 mod pages;
@@ -33,6 +35,7 @@ use crate::{
 use pages::{Actions, Assignee, Chrome, WorkQuery};
 
 const CSS: &str = include_str!("console.css");
+const JS: &str = include_str!("console.js");
 
 pub fn routes() -> Route {
     Route::new()
@@ -47,7 +50,52 @@ pub fn routes() -> Route {
         .at("/export.csv", poem::get(dashboard::export))
         .at("/tickets/:id", poem::get(ticket))
         .at("/tickets/:id/:action", poem::post(act))
+        .at("/admin", poem::get(admin::home))
+        .at(
+            "/admin/areas",
+            poem::get(admin::areas).post(admin::create_area),
+        )
+        .at("/admin/areas/import", poem::post(admin::preview_import))
+        .at(
+            "/admin/areas/import/confirm",
+            poem::post(admin::confirm_import),
+        )
+        .at("/admin/areas/:id/delete", poem::post(admin::delete_area))
+        .at(
+            "/admin/staff",
+            poem::get(admin::staff_list).post(admin::create_staff),
+        )
+        .at(
+            "/admin/staff/:id",
+            poem::get(admin::staff_page).post(admin::staff_status),
+        )
+        .at(
+            "/admin/staff/:id/assignments",
+            poem::post(admin::add_assignment),
+        )
+        .at(
+            "/admin/staff/:id/assignments/:assignment/delete",
+            poem::post(admin::remove_assignment),
+        )
+        .at(
+            "/admin/staff/:id/password",
+            poem::post(admin::reset_password),
+        )
+        .at(
+            "/admin/categories",
+            poem::get(admin::categories).post(admin::create_category),
+        )
+        .at(
+            "/admin/categories/:code",
+            poem::post(admin::update_category),
+        )
+        .at(
+            "/admin/open311",
+            poem::get(admin::open311).post(admin::create_key),
+        )
+        .at("/admin/open311/:id/revoke", poem::post(admin::revoke_key))
         .at("/static/console.css", poem::get(css))
+        .at("/static/console.js", poem::get(js))
 }
 
 fn state_of(req: &Request) -> Option<SharedState> {
@@ -100,6 +148,7 @@ impl Signed {
             name: &self.name,
             csrf: &self.session.csrf,
             admin: self.dispatches(),
+            system: self.scope.is_system_admin(),
         }
     }
 
@@ -152,6 +201,14 @@ async fn css() -> Response {
         .content_type("text/css; charset=utf-8")
         .header(header::CACHE_CONTROL, "public, max-age=3600")
         .body(CSS)
+}
+
+#[handler]
+async fn js() -> Response {
+    Response::builder()
+        .content_type("text/javascript; charset=utf-8")
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .body(JS)
 }
 
 #[handler]
@@ -437,8 +494,8 @@ fn optional(
     )?)
 }
 
-/// A form's fields, and the photo of a multipart form (`photo`; one per form, within the
-/// upload limit the edge enforces).
+/// A form's fields, and the file of a multipart form (a photo, or an administrator's GeoJSON;
+/// one per form, within the upload limit the edge enforces).
 async fn read_form(
     req: &Request,
     body: &mut poem::RequestBody,
@@ -457,7 +514,7 @@ async fn read_form(
     let (mut form, mut photo) = (HashMap::new(), None);
     while let Some(field) = parts.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "photo" {
+        if name == "photo" || field.file_name().is_some() {
             let bytes = field.bytes().await?;
             photo = (!bytes.is_empty()).then_some(bytes);
         } else {

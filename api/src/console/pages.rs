@@ -13,6 +13,8 @@ pub struct Chrome<'a> {
     pub name: &'a str,
     pub csrf: &'a str,
     pub admin: bool,
+    /// A system administrator: the 管理 pages.
+    pub system: bool,
 }
 
 pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
@@ -24,6 +26,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · 敲门工作台" }
                 link rel="stylesheet" href="/console/static/console.css";
+                script src="/console/static/console.js" defer {}
             }
             body {
                 @if let Some(c) = chrome {
@@ -36,6 +39,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                 a href="/console/dashboard" { "驾驶舱" }
                                 a href="/console/map" { "地图" }
                             }
+                            @if c.system { a href="/console/admin" { "管理" } }
                         }
                         span.who { (c.name) }
                         form method="post" action="/console/logout" {
@@ -85,8 +89,13 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A date input's value: the Beijing day of `t`.
+fn day(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing()).format("%Y-%m-%d").to_string()
+}
+
 /// A period's ends with their years, as the dashboard states what it covers.
-fn local_dated(t: DateTime<Utc>) -> String {
+pub fn local_dated(t: DateTime<Utc>) -> String {
     t.with_timezone(&beijing())
         .format("%Y-%m-%d %H:%M")
         .to_string()
@@ -481,6 +490,10 @@ pub type Link<'a> = &'a dyn Fn(&str, &[(&str, &str)]) -> String;
 
 pub struct Dashboard<'a> {
     pub area_name: &'a str,
+    pub area_id: Option<uuid::Uuid>,
+    /// `this_month`, `last_month`, `this_quarter` or `custom`: the tab shown as chosen.
+    pub period_name: &'a str,
+    pub ranking: &'a [crate::services::stats::RankedGroup],
     pub period: crate::domain::rates::Period,
     pub now: &'a crate::domain::rates::Figures,
     pub then: &'a crate::domain::rates::Figures,
@@ -521,14 +534,16 @@ pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
         Some(chrome),
         html! {
             h1 { "三率驾驶舱 · " (d.area_name) }
-            nav.tabs {
-                a.tab href=(link("/console/dashboard", &[("period", "this_month"), ("from", ""), ("to", "")])) { "本月" }
-                a.tab href=(link("/console/dashboard", &[("period", "last_month"), ("from", ""), ("to", "")])) { "上月" }
-                a.tab href=(link("/console/dashboard", &[("period", "this_quarter"), ("from", ""), ("to", "")])) { "本季度" }
+            nav.tabs.periods {
+                @for (key, name) in [("this_month", "本月"), ("last_month", "上月"), ("this_quarter", "本季度")] {
+                    a.tab.on[d.period_name == key] href=(link("/console/dashboard", &[("period", key), ("from", ""), ("to", "")])) { (name) }
+                }
+                a.tab.on[d.period_name == "custom"] href="#custom" data-reveal="custom" { "自定义" }
             }
-            form.filters method="get" action="/console/dashboard" {
-                label { "自" input type="date" name="from"; }
-                label { "至" input type="date" name="to"; }
+            form.filters.custom.shown[d.period_name == "custom"] id="custom" method="get" action="/console/dashboard" {
+                @if let Some(a) = d.area_id { input type="hidden" name="area_id" value=(a); }
+                label { "自" input type="date" name="from" required value=(day(d.period.from)); }
+                label { "至" input type="date" name="to" required value=(day(d.period.to - chrono::Duration::seconds(1))); }
                 button type="submit" { "查看" }
             }
             p.meta { (local_dated(d.period.from)) " 至 " (local_dated(d.period.to)) "（北京时间），与上一同长时段相比" }
@@ -563,6 +578,20 @@ pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
                                 td { (f.composite_score.map_or("—".into(), |s| format!("{s:.1}"))) }
                                 td { (f.overdue_open) }
                             }
+                        }
+                    }
+                }
+            }
+            h2 { "网格排名" }
+            p.meta { "按综合得分的置信下限排名，样本不足 " (d.ranking.iter().filter(|r| r.insufficient).count()) " 个网格不参与排名。" }
+            @if d.ranking.is_empty() { p.empty { "本期没有可排名的网格" } } @else {
+                ol.ranking {
+                    @for r in d.ranking {
+                        li.insufficient[r.insufficient] {
+                            span.rank { (r.rank.map_or("—".to_string(), |n| n.to_string())) }
+                            span.name { (r.name) }
+                            span.meta { (r.rate.map_or("暂无得分".into(), |s| format!("{s:.1} 分"))) " · 样本 " (r.n)
+                                @if r.insufficient { " · 样本不足" } }
                         }
                     }
                 }

@@ -267,6 +267,20 @@ impl AdminApi {
         })))
     }
 
+    /// The Open311 keys, newest first, without the keys themselves.
+    #[oai(path = "/open311-keys", method = "get")]
+    async fn open311_keys(&self, _auth: AdminAuth) -> ApiResult<Json<Vec<Open311KeyInfo>>> {
+        let keys = services::open311::keys(&self.state.db).await?;
+        Ok(Json(keys.into_iter().map(Open311KeyInfo::from).collect()))
+    }
+
+    /// Revokes an Open311 key: requests presenting it get 401 from now on.
+    #[oai(path = "/open311-keys/:id", method = "delete")]
+    async fn revoke_open311_key(&self, _auth: AdminAuth, id: Path<Uuid>) -> ApiResult<()> {
+        services::open311::revoke_key(&self.state.db, id.0).await?;
+        Ok(())
+    }
+
     /// The notification outbox, newest first: `status` = pending, sending, sent, failed, skipped.
     #[oai(path = "/outbox", method = "get")]
     async fn outbox(

@@ -317,6 +317,28 @@ pub struct Open311Key {
     pub area_ids: Vec<Uuid>,
 }
 
+/// A key as listed: its name, areas and state; the key itself is never shown again.
+#[derive(Object)]
+pub struct Open311KeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub area_ids: Vec<Uuid>,
+    pub active: bool,
+    pub created_at: crate::schemas::Time,
+}
+
+impl From<crate::services::open311::KeyInfo> for Open311KeyInfo {
+    fn from(k: crate::services::open311::KeyInfo) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            area_ids: k.area_ids,
+            active: k.active,
+            created_at: k.created_at.into(),
+        }
+    }
+}
+
 #[derive(Object)]
 pub struct SupportCount {
     pub support_count: i32,

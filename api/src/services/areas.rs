@@ -322,14 +322,21 @@ pub async fn create_building(
     Ok(model)
 }
 
-/// Imports a GeoJSON FeatureCollection of areas. Each feature's properties give `kind`, `name`,
-/// `code` (required, the key for updates) and `parent_code`; its geometry is the boundary.
-/// Features are applied in order, so parents come first. Returns (created, updated).
-pub async fn import_feature_collection(
-    db: &DatabaseConnection,
-    text: &str,
-    at: DateTime<Utc>,
-) -> ServiceResult<(usize, usize)> {
+/// One feature of an import, read and checked: what it will create or update.
+pub struct ImportFeature {
+    pub kind: AreaKind,
+    pub name: Text,
+    /// The key for updates.
+    pub code: String,
+    pub parent_code: Option<String>,
+    /// The boundary as GeoJSON text and as a shape, when the feature has a geometry.
+    pub boundary: Option<(String, MultiPolygon<f64>)>,
+}
+
+/// Reads a GeoJSON FeatureCollection of areas without touching the database: each feature's
+/// properties give `kind`, `name`, `code` (required) and `parent_code`, its geometry the
+/// boundary. The administrator's preview and the import itself read it the same way.
+pub fn read_import(text: &str) -> ServiceResult<Vec<ImportFeature>> {
     let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
     let fc: geojson::FeatureCollection = serde_json::from_str(text).map_err(|e| {
         bad(crate::error::bi(
@@ -337,8 +344,7 @@ pub async fn import_feature_collection(
             format_args!("not a FeatureCollection: {e}"),
         ))
     })?;
-    let txn = super::write_txn(db).await?;
-    let (mut created, mut updated) = (0, 0);
+    let mut features = Vec::with_capacity(fc.features.len());
     for (i, feature) in fc.features.iter().enumerate() {
         let props = feature.properties.clone().unwrap_or_default();
         let prop = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -351,12 +357,49 @@ pub async fn import_feature_collection(
         let kind = prop("kind")
             .and_then(|k| AreaKind::parse(&k))
             .ok_or_else(|| {
-                bad(format!(
-                    "feature {i}: properties.kind must be district, street, community or grid"
+                bad(crate::error::bi(
+                    format_args!(
+                        "第 {i} 个要素：properties.kind 须为 district、street、community 或 grid"
+                    ),
+                    format_args!(
+                        "feature {i}: properties.kind must be district, street, community or grid"
+                    ),
                 ))
             })?;
         let name = Text::parse("name", &prop("name").unwrap_or_default(), 100)?;
-        let parent_id = match prop("parent_code") {
+        let boundary = match &feature.geometry {
+            Some(g) => {
+                let v =
+                    serde_json::to_value(g).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                let shape = parse_boundary(&v)?;
+                Some((v.to_string(), shape))
+            }
+            None => None,
+        };
+        features.push(ImportFeature {
+            kind,
+            name,
+            code,
+            parent_code: prop("parent_code"),
+            boundary,
+        });
+    }
+    Ok(features)
+}
+
+/// Imports a GeoJSON FeatureCollection of areas (see [`read_import`]). Features are applied in
+/// order, so parents come first; an existing code is updated. Returns (created, updated).
+pub async fn import_feature_collection(
+    db: &DatabaseConnection,
+    text: &str,
+    at: DateTime<Utc>,
+) -> ServiceResult<(usize, usize)> {
+    let bad = |why: String| ServiceError::rejected(Code::InvalidBody, "features", why);
+    let features = read_import(text)?;
+    let txn = super::write_txn(db).await?;
+    let (mut created, mut updated) = (0, 0);
+    for (i, feature) in features.into_iter().enumerate() {
+        let parent_id = match &feature.parent_code {
             Some(pc) => Some(
                 entity::area::Entity::find()
                     .filter(entity::area::Column::Code.eq(pc.clone()))
@@ -372,24 +415,16 @@ pub async fn import_feature_collection(
             ),
             None => None,
         };
-        check_parent(&txn, kind, parent_id).await?;
-        let boundary = match &feature.geometry {
-            Some(g) => {
-                let v =
-                    serde_json::to_value(g).map_err(|e| ServiceError::Internal(e.to_string()))?;
-                parse_boundary(&v)?;
-                Some(v.to_string())
-            }
-            None => None,
-        };
+        check_parent(&txn, feature.kind, parent_id).await?;
+        let boundary = feature.boundary.map(|(text, _)| text);
         match entity::area::Entity::find()
-            .filter(entity::area::Column::Code.eq(code.clone()))
+            .filter(entity::area::Column::Code.eq(feature.code.clone()))
             .one(&txn)
             .await?
         {
             Some(existing) => {
                 let mut am = existing.into_active_model();
-                am.name = Set(name.into_inner());
+                am.name = Set(feature.name.into_inner());
                 am.parent_id = Set(parent_id);
                 am.boundary = Set(boundary);
                 am.updated_at = Set(at);
@@ -399,10 +434,10 @@ pub async fn import_feature_collection(
             None => {
                 entity::area::ActiveModel {
                     id: Set(Uuid::new_v4()),
-                    kind: Set(kind),
-                    name: Set(name.into_inner()),
+                    kind: Set(feature.kind),
+                    name: Set(feature.name.into_inner()),
                     parent_id: Set(parent_id),
-                    code: Set(Some(code)),
+                    code: Set(Some(feature.code)),
                     boundary: Set(boundary),
                     created_at: Set(at),
                     updated_at: Set(at),
@@ -416,6 +451,22 @@ pub async fn import_feature_collection(
     directory::bump(&txn).await?;
     txn.commit().await?;
     Ok((created, updated))
+}
+
+/// The codes of the areas that exist, of those asked: which features of an import update.
+pub async fn existing_codes(
+    db: &impl ConnectionTrait,
+    codes: Vec<String>,
+) -> ServiceResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in codes.chunks(500) {
+        let rows = entity::area::Entity::find()
+            .filter(entity::area::Column::Code.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().filter_map(|a| a.code));
+    }
+    Ok(found)
 }
 
 /// Parses a client location into WGS-84.

@@ -141,6 +141,15 @@ pub async fn list_active(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity:
         .await?)
 }
 
+/// Every category, retired ones too, in listing order: the administrator's table.
+pub async fn list_all(db: &impl ConnectionTrait) -> ServiceResult<Vec<entity::category::Model>> {
+    Ok(entity::category::Entity::find()
+        .order_by_asc(entity::category::Column::DisplayOrder)
+        .order_by_asc(entity::category::Column::Code)
+        .all(db)
+        .await?)
+}
+
 /// What an administrator may change of a category; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct CategoryChanges {

@@ -71,6 +71,44 @@ pub async fn create_key(
     Ok((id, key))
 }
 
+/// A key as its administrator sees it: never the key itself, which is shown once.
+pub struct KeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub area_ids: Vec<Uuid>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every key, newest first.
+pub async fn keys(db: &impl ConnectionTrait) -> ServiceResult<Vec<KeyInfo>> {
+    Ok(open311_key::Entity::find()
+        .order_by_desc(open311_key::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| KeyInfo {
+            id: k.id,
+            area_ids: serde_json::from_str(&k.area_ids).unwrap_or_default(),
+            name: k.name,
+            active: k.active,
+            created_at: k.created_at,
+        })
+        .collect())
+}
+
+/// Revokes a key: requests presenting it are refused from now on. Revoking twice is harmless.
+pub async fn revoke_key(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<()> {
+    let key = open311_key::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut am: open311_key::ActiveModel = key.into();
+    am.active = Set(false);
+    am.update(db).await?;
+    Ok(())
+}
+
 /// The areas a presented key may post into, or `None` for an unknown key.
 pub async fn key_areas(db: &impl ConnectionTrait, key: &str) -> ServiceResult<Option<Vec<Uuid>>> {
     let found = open311_key::Entity::find()

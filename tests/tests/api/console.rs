@@ -8,14 +8,14 @@ use reqwest::{StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
 /// An `application/x-www-form-urlencoded` body.
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
 }
 
 /// A client that does not follow redirects, so a test sees where the console sends it.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -23,7 +23,7 @@ fn client() -> reqwest::Client {
 }
 
 /// Logs in through the console's form; the session cookie (`name=value`).
-async fn console_login(app: &TestApp, login: &str, password: &str) -> String {
+pub(crate) async fn console_login(app: &TestApp, login: &str, password: &str) -> String {
     let resp = client()
         .post(format!("{}/console/login", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -44,7 +44,7 @@ async fn console_login(app: &TestApp, login: &str, password: &str) -> String {
     cookie.split(';').next().unwrap_or_default().to_owned()
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
     let resp = client()
         .get(format!("{}{path}", app.base))
         .header("cookie", cookie)
@@ -54,7 +54,7 @@ async fn page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
     (resp.status(), resp.text().await.unwrap_or_default())
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -311,7 +311,36 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
     image::RgbImage::from_pixel(640, 480, image::Rgb([40, 120, 60]))
         .save(&photo)
         .expect("photo");
+    let geojson = root.join("target/console-shots/areas.geojson");
+    let square = |lng: f64| {
+        json!({"type": "Polygon", "coordinates": [[
+            [lng, 39.95], [lng + 0.002, 39.95], [lng + 0.002, 39.952], [lng, 39.952], [lng, 39.95]
+        ]]})
+    };
+    let features: Vec<Value> = [
+        ("浏览器一网格", "br-1", 116.5),
+        ("浏览器二网格", "br-2", 116.503),
+    ]
+    .into_iter()
+    .map(|(name, code, lng)| {
+        json!({"type": "Feature", "geometry": square(lng),
+                   "properties": {"kind": "grid", "name": name, "code": code, "parent_code": "CA"}})
+    })
+    .collect();
+    std::fs::write(
+        &geojson,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .expect("geojson");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
+        .date_naive();
     let args = json!({
+        "geojson": geojson,
+        "admin": "root",
+        "admin_password": "root-password",
+        "from": (today - chrono::Duration::days(7)).to_string(),
+        "to": today.to_string(),
         "photo": photo,
         "base": app.base,
         "chromium": chromium,
@@ -367,12 +396,26 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
         )
         .await;
     assert_eq!(queued.body["assignee"]["id"], w.gw_a2.id.as_str());
+    let grids = app
+        .get(
+            &format!("/api/v1/admin/areas?parent_id={}", w.ca),
+            &app.admin_token,
+        )
+        .await;
+    for code in ["br-1", "br-2"] {
+        assert!(
+            grids.body.to_string().contains(&format!("\"{code}\"")),
+            "{code} imported: {}",
+            grids.body
+        );
+    }
     for shot in [
         "work-phone.png",
         "ticket-phone.png",
         "dispatch-pc.png",
         "dashboard-wall.png",
         "map-pc.png",
+        "admin-import-pc.png",
     ] {
         assert!(
             root.join("target/console-shots").join(shot).exists(),

@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod board;
 mod console;
+mod console_admin;
 mod edges;
 mod faults;
 mod filters;
