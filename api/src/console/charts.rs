@@ -3,47 +3,65 @@
 use geo::{BoundingRect, MultiPolygon};
 use maud::{Markup, PreEscaped, html};
 
-/// A line of daily values (0–1, `None` where nothing was due), 600 × 160, with its axis labels.
-pub fn trend(points: &[(String, Option<f64>)]) -> Markup {
-    if points.iter().all(|(_, v)| v.is_none()) {
+/// One line of a trend: its name, colour and a value (0–1, `None` where nothing was due) per day.
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub colour: &'a str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Lines of daily values, 600 × 160, with axis labels, a legend, and each point titled with its
+/// day and value (read aloud, and shown on hover).
+pub fn trend(days: &[String], series: &[Series]) -> Markup {
+    if series.iter().all(|s| s.values.iter().all(Option::is_none)) {
         return html! { p.empty { "本期还没有可计算的数据" } };
     }
     let (w, h, pad) = (600.0, 160.0, 24.0);
-    let n = points.len().max(2) as f64 - 1.0;
+    let n = days.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / n;
     let y = |v: f64| h - pad - (h - 2.0 * pad) * v.clamp(0.0, 1.0);
-    let mut path = String::new();
-    let mut pen_up = true;
-    for (i, (_, v)) in points.iter().enumerate() {
-        match v {
-            Some(v) => {
-                path.push_str(&format!(
-                    "{}{:.1},{:.1} ",
-                    if pen_up { "M" } else { "L" },
-                    x(i),
-                    y(*v)
-                ));
-                pen_up = false;
+    let line = |values: &[Option<f64>]| {
+        let mut path = String::new();
+        let mut pen_up = true;
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    let pen = if pen_up { "M" } else { "L" };
+                    path.push_str(&format!("{pen}{:.1},{:.1} ", x(i), y(*v)));
+                    pen_up = false;
+                }
+                None => pen_up = true,
             }
-            None => pen_up = true,
         }
-    }
-    let first = points.first().map(|p| p.0.as_str()).unwrap_or("");
-    let last = points.last().map(|p| p.0.as_str()).unwrap_or("");
+        path
+    };
+    let first = days.first().map(String::as_str).unwrap_or("");
+    let last = days.last().map(String::as_str).unwrap_or("");
     html! {
-        svg.chart viewBox={ "0 0 " (w) " " (h) } role="img" aria-label="每日综合得分趋势" {
+        svg.chart viewBox={ "0 0 " (w) " " (h) } role="img" aria-label="每日三率趋势" {
             line x1=(pad) y1=(y(0.0)) x2=(w - pad) y2=(y(0.0)) stroke="#d9dee4" {}
             line x1=(pad) y1=(y(1.0)) x2=(w - pad) y2=(y(1.0)) stroke="#d9dee4" stroke-dasharray="4" {}
-            text x="2" y=(y(1.0) + 4.0) font-size="11" fill="#66707c" { "100" }
+            text x="2" y=(y(1.0) + 4.0) font-size="11" fill="#66707c" { "100%" }
             text x="2" y=(y(0.0) + 4.0) font-size="11" fill="#66707c" { "0" }
             text x=(pad) y=(h - 4.0) font-size="11" fill="#66707c" { (first) }
             text x=(w - pad) y=(h - 4.0) font-size="11" fill="#66707c" text-anchor="end" { (last) }
-            path d=(path) fill="none" stroke="#b3261e" stroke-width="2" {}
+            @for s in series {
+                path d=(line(&s.values)) fill="none" stroke=(s.colour) stroke-width="2" {}
+                @for (i, v) in s.values.iter().enumerate() {
+                    @if let Some(v) = v {
+                        circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*v))) r="3" fill=(s.colour) {
+                            title { (days[i]) " " (s.name) "：" (format!("{:.1}%", v * 100.0)) }
+                        }
+                    }
+                }
+            }
+        }
+        ul.keys {
+            @for s in series { li { svg.swatch viewBox="0 0 12 12" aria-hidden="true" { rect width="12" height="12" rx="2" fill=(s.colour) {} } (s.name) } }
         }
     }
 }
 
-/// One grid on the map: its shape, its colour's share (0–1), what a click shows.
 pub struct MapGrid<'a> {
     pub shape: &'a MultiPolygon<f64>,
     pub share: Option<f64>,

@@ -498,7 +498,8 @@ pub struct Dashboard<'a> {
     pub now: &'a crate::domain::rates::Figures,
     pub then: &'a crate::domain::rates::Figures,
     pub grids: &'a [(String, crate::domain::rates::Figures)],
-    pub categories: &'a [(String, crate::domain::rates::Figures)],
+    /// The most asked-about categories and their counts.
+    pub categories: &'a [(String, u64)],
     pub trend: Markup,
     /// This view's link with some parameters replaced.
     pub link: Link<'a>,
@@ -555,7 +556,7 @@ pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
             p.meta {
                 "受理 " (n.received) " 件 · 超时未办结 " (n.overdue_open) " 件 · 表扬 " (n.praise_received) " 件"
             }
-            h2 { "每日综合得分" }
+            h2 { "每日三率" }
             (d.trend)
             h2 { "各网格" }
             div.scroll {
@@ -597,7 +598,7 @@ pub fn dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
                 }
             }
             h2 { "诉求最多的类别" }
-            ol { @for (name, f) in d.categories { li { (name) "：" (f.received) " 件" } } }
+            ol { @for (name, n) in d.categories { li { (name) "：" (n) " 件" } } }
             p.exports {
                 a.button href=(link("/console/export.xlsx", &[])) { "导出 XLSX" }
                 " "

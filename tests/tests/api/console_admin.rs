@@ -432,3 +432,60 @@ async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
         .await;
     assert_eq!(keys.body[0]["active"], false);
 }
+
+/// The dashboard's trend and top categories come from the rollups and one grouped count (no
+/// ticket streamed), and say what the API's rates say: each day's rates, the categories asked.
+#[tokio::test]
+async fn the_dashboard_shows_each_days_rates_and_the_categories_asked() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("dash").await;
+    // 2 Nov: a noise complaint answered within its hour; 3 Nov: two sanitation complaints, one
+    // answered late, one never; nothing filed on 4 Nov.
+    app.clock.set(beijing("2026-11-02 09:00"));
+    let first = app.new_ticket(&resident, "noise", A1_POINT).await;
+    app.clock.set(beijing("2026-11-02 09:20"));
+    let r = app.act(&first, "accept", &w.gw_a1, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.clock.set(beijing("2026-11-03 09:00"));
+    let late = app.new_ticket(&resident, "sanitation", A1_POINT).await;
+    app.new_ticket(&resident, "sanitation", A1_POINT).await;
+    app.clock.set(beijing("2026-11-03 23:00"));
+    let r = app.act(&late, "accept", &w.gw_a1, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.clock.set(beijing("2026-11-05 10:00"));
+
+    let ca = console_login(&app, "ca_admin", "password-123").await;
+    let (status, html) = page(
+        &app,
+        "/console/dashboard?from=2026-11-01&to=2026-11-04",
+        &ca,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("2026-11-02 响应率：100.0%"), "{html}");
+    assert!(html.contains("2026-11-03 响应率：0.0%"), "{html}");
+    assert!(
+        !html.contains("2026-11-04 响应率"),
+        "nothing due on the 4th"
+    );
+    assert!(
+        html.contains("环境卫生：2 件") && html.contains("噪音扰民：1 件"),
+        "{html}"
+    );
+    // The custom period is the chosen tab, its dates and area kept in the form.
+    assert!(html.contains("value=\"2026-11-01\"") && html.contains("value=\"2026-11-04\""));
+    assert!(html.contains("网格排名"));
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/stats/summary?area_id={}&from=2026-11-01&to=2026-11-04",
+                w.ca
+            ),
+            &w.ca_admin.token,
+        )
+        .await;
+    assert_eq!(api.body["response_due"], 3, "{}", api.body);
+    assert_eq!(api.body["responded_in_time"], 1, "{}", api.body);
+    assert!(html.contains("33.3%"), "the headline is the API's: {html}");
+}

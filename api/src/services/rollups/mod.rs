@@ -173,6 +173,53 @@ pub async fn tally_by_place(
     tally_by(db, places, from, to, &|place| place).await
 }
 
+/// The tally of `places` for each Beijing day of `[from, to)`: whole days from the rollups (in
+/// one streamed statement), the ragged first and last day from the tickets. A day with
+/// nothing to count may be missing.
+pub async fn tally_by_day(
+    db: &(impl ConnectionTrait + StreamTrait),
+    places: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<BTreeMap<NaiveDate, Tally>> {
+    let mut days: HashMap<NaiveDate, Tally> = HashMap::new();
+    let midnight = day_start(day_of(from)) == from;
+    let first = if midnight {
+        day_of(from)
+    } else {
+        day_of(from) + Duration::days(1)
+    };
+    if !midnight {
+        let head = (from, std::cmp::min(day_start(first), to));
+        let day = day_of(from);
+        count_window(db, places, head, &ALL_PARTS, &|_| day, &mut days).await?;
+    }
+    let end = day_of(to);
+    if first < end {
+        let mut rows = stat_day::Entity::find()
+            .filter(stat_day::Column::Day.gte(first))
+            .filter(stat_day::Column::Day.lt(end))
+            .filter(stat_day::Column::PlaceId.is_in(places.iter().copied()))
+            .stream(db)
+            .await?;
+        while let Some(row) = rows.try_next().await? {
+            add_row(days.entry(row.day).or_default(), &row);
+        }
+    }
+    if first <= end && day_start(end) < to {
+        count_window(
+            db,
+            places,
+            (day_start(end), to),
+            &ALL_PARTS,
+            &|_| end,
+            &mut days,
+        )
+        .await?;
+    }
+    Ok(days.into_iter().collect())
+}
+
 /// The tallies of `places` over `[from, to)`, each place counted under its `key`: whole Beijing
 /// days from the rollups, the ragged ends from the tickets. The caller cuts `to` at now.
 async fn tally_by<K: Eq + Hash>(

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
@@ -205,6 +206,58 @@ pub async fn summary(
     let tally = rollups::tally(ctx.db, &asked.places, from, to).await?;
     let overdue = rollups::overdue_open(ctx.db, &asked.places, ctx.now()).await?;
     Ok((asked, tally.figures(overdue, weights(ctx))))
+}
+
+/// The figures of an area for each Beijing day of the period, as the summary counts them (a
+/// response or resolution on the day it counted): the dashboard's trend, from the rollups.
+pub async fn daily(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    area_id: Uuid,
+    period: Period,
+) -> ServiceResult<Vec<(chrono::NaiveDate, Figures)>> {
+    let (asked, _) = ask(ctx, scope, area_id, period).await?;
+    let Period { from, to } = asked.counted;
+    let days = rollups::tally_by_day(ctx.db, &asked.places, from, to).await?;
+    let w = weights(ctx);
+    Ok(days
+        .into_iter()
+        .map(|(day, tally)| (day, tally.figures(0, w)))
+        .collect())
+}
+
+/// The categories most asked about in the area over the period (tickets submitted in it,
+/// praise aside), most first, with their counts: one grouped count in the database.
+pub async fn top_categories(
+    ctx: &Ctx<'_>,
+    scope: &StaffScope,
+    area_id: Uuid,
+    period: Period,
+    n: u64,
+) -> ServiceResult<Vec<(String, u64)>> {
+    let (asked, dir) = ask(ctx, scope, area_id, period).await?;
+    let Period { from, to } = asked.counted;
+    let counts: Vec<(Uuid, i64)> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::CategoryId)
+        .column_as(ticket::Column::Id.count(), "n")
+        .filter(rollups::placed_in(&asked.places))
+        .filter(ticket::Column::SubmittedAt.gte(from))
+        .filter(ticket::Column::SubmittedAt.lt(to))
+        .filter(ticket::Column::Kind.ne(crate::domain::TicketKind::Praise))
+        .group_by(ticket::Column::CategoryId)
+        .order_by_desc(ticket::Column::Id.count())
+        .limit(n)
+        .into_tuple()
+        .all(ctx.db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(id, count)| {
+            let name = dir.category(id).map(|c| c.name.clone()).unwrap_or_default();
+            (name, u64::try_from(count).unwrap_or_default())
+        })
+        .collect())
 }
 
 /// The group of a ticket under `by`: its key and, for ids, the id to name it by.
