@@ -11,6 +11,7 @@ pub struct Metrics {
     pub tickets: IntGaugeVec,
     pub cache_errors: IntCounterVec,
     pub outbox: IntGaugeVec,
+    pub notifications: IntCounterVec,
 }
 
 impl Metrics {
@@ -50,6 +51,14 @@ impl Metrics {
         )?;
         registry.register(Box::new(cache_errors.clone()))?;
         registry.register(Box::new(outbox.clone()))?;
+        let notifications = IntCounterVec::new(
+            Opts::new(
+                "notifications_total",
+                "Notification deliveries by channel (wechat, wecom, inbox) and result",
+            ),
+            &["channel", "result"],
+        )?;
+        registry.register(Box::new(notifications.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -57,7 +66,15 @@ impl Metrics {
             tickets,
             cache_errors,
             outbox,
+            notifications,
         })
+    }
+
+    /// Counts one delivery of a notification through `channel` with `result`.
+    pub fn notified(&self, channel: &str, result: &str) {
+        self.notifications
+            .with_label_values(&[channel, result])
+            .inc();
     }
 
     pub fn render(&self) -> String {

@@ -135,8 +135,12 @@ impl Scheduler {
 }
 
 /// The outbox sender loop: every `notifications.interval_seconds`, on every node (claims keep
-/// messages from being sent twice).
-pub fn spawn_sender(state: SharedState) -> Option<tokio::task::JoinHandle<()>> {
+/// messages from being sent twice). When `stopping` turns true the loop finishes the message in
+/// hand, marks it, and ends; the caller awaits it before the process exits.
+pub fn spawn_sender(
+    state: SharedState,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
     if !state.settings.notifications.enabled {
         return None;
     }
@@ -145,9 +149,16 @@ pub fn spawn_sender(state: SharedState) -> Option<tokio::task::JoinHandle<()>> {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            interval.tick().await;
+            let gone = tokio::select! {
+                _ = interval.tick() => false,
+                changed = stopping.changed() => changed.is_err(),
+            };
+            if gone || *stopping.borrow() {
+                return;
+            }
             let ctx = state.ctx();
-            match crate::services::outbox::drain(&ctx, ctx.now()).await {
+            let stop = || *stopping.borrow();
+            match crate::services::outbox::drain(&ctx, &stop).await {
                 Ok(report) if report != crate::services::outbox::DrainReport::default() => {
                     tracing::info!(?report, "outbox drained");
                 }

@@ -155,6 +155,9 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::me::MeApi {
                 state: state.clone(),
             },
+            crate::routes::inbox::InboxApi {
+                state: state.clone(),
+            },
             crate::routes::stats::StatsApi {
                 state: state.clone(),
             },
@@ -241,7 +244,8 @@ pub async fn serve(
         on_bound(addr);
     }
     let scheduler = crate::scheduler::Scheduler::spawn(state.clone());
-    let sender = crate::scheduler::spawn_sender(state.clone());
+    let (stop_sender, stopping) = tokio::sync::watch::channel(false);
+    let sender = crate::scheduler::spawn_sender(state.clone(), stopping);
     let metrics = match state.settings.ops.metrics_listen.as_str() {
         "" => None,
         addr => {
@@ -257,7 +261,17 @@ pub async fn serve(
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
         .await?;
-    for task in [scheduler, sender, metrics].into_iter().flatten() {
+    // The sender finishes and marks the message in hand before the process exits, so another
+    // node does not send it again.
+    let _ = stop_sender.send(true);
+    if let Some(sender) = sender
+        && tokio::time::timeout(Duration::from_secs(30), sender)
+            .await
+            .is_err()
+    {
+        tracing::warn!("the outbox sender did not stop within 30 s");
+    }
+    for task in [scheduler, metrics].into_iter().flatten() {
         task.abort();
     }
     Ok(())

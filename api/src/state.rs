@@ -46,6 +46,7 @@ impl AppState {
             work_lists: &self.work_lists,
             settings: &self.settings,
             passwords: &self.passwords,
+            metrics: &self.metrics,
             seen: Default::default(),
         }
     }

@@ -8,6 +8,7 @@ pub mod category;
 pub mod directory_version;
 pub mod enums;
 pub mod lease;
+pub mod notification;
 pub mod notification_outbox;
 pub mod open311_key;
 pub mod rating;

@@ -18,8 +18,10 @@ pub struct Model {
     /// JSON with the values the message template needs.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
-    /// `pending`, `sending` (claimed by a node), `sent`, `failed` (a final error, recorded in
-    /// `last_error`) or `skipped` (no template configured, no openid, no subscription left).
+    /// `pending`, `sending` (claimed by a node), `waiting_grant` (a resident message waiting
+    /// for the resident to grant its template), `sent`, `failed` (a final error, recorded in
+    /// `last_error`) or `skipped` (no channel, no template configured, superseded, or the wait
+    /// for a grant ran out; the inbox still holds it).
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
@@ -29,6 +31,12 @@ pub struct Model {
     /// While `sending`: the claim of one node, until this time.
     pub claimed_until: Option<DateTimeUtc>,
     pub sent_at: Option<DateTimeUtc>,
+    /// While `sending`: the token of the claim; results are written only under it.
+    pub claim_token: Option<String>,
+    /// While `waiting_grant`: when the wait ends.
+    pub wait_until: Option<DateTimeUtc>,
+    /// The delivery channel tried: `wechat` or `wecom`; `inbox` when there was none.
+    pub channel: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,7 @@ mod m20261123_000010_scope_stamp;
 mod m20261128_000011_photo_visibility_and_nearby_index;
 mod m20261128_000012_fair_rates;
 mod m20261128_000013_read_side;
+mod m20261128_000014_inbox_and_claims;
 
 mod columns;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_photo_visibility_and_nearby_index::Migration),
             Box::new(m20261128_000012_fair_rates::Migration),
             Box::new(m20261128_000013_read_side::Migration),
+            Box::new(m20261128_000014_inbox_and_claims::Migration),
         ]
     }
 }

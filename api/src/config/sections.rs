@@ -108,6 +108,10 @@ pub struct TemplateSettings {
     /// Our value name (`number`, `title`, `status`, `time`, `note`) → the template's field key
     /// (`character_string1`, `thing2`, `phrase3`, `time4`, …).
     pub fields: std::collections::BTreeMap<String, String>,
+    /// A long-term subscription (长期订阅, granted to government-service mini-programs): one
+    /// grant lets every later message of the template through.
+    #[serde(default)]
+    pub long_term: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,10 +126,18 @@ pub struct NotificationSettings {
     pub lang: String,
     /// The mini-program page a message opens; `{id}` is replaced by the ticket id.
     pub page: String,
+    /// How many days a resident message waits for the resident to grant its template
+    /// (`waiting_grant`) before it is given up (the inbox keeps it).
+    #[serde(default = "seven")]
+    pub grant_wait_days: i64,
     /// Per event (`accepted`, `resolved`, `rejected`, `escalated`, `auto_closed`, `assigned`,
     /// `reopened`, `overdue`); an event without a template is not sent.
     #[serde(default)]
     pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+}
+
+fn seven() -> i64 {
+    7
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -281,17 +281,20 @@ impl AdminApi {
         Ok(())
     }
 
-    /// The notification outbox, newest first: `status` = pending, sending, sent, failed, skipped.
+    /// The notification outbox, newest first, with each message's channel and its answer;
+    /// `status` filters, `ticket_id` gives one ticket's messages.
     #[oai(path = "/outbox", method = "get")]
     async fn outbox(
         &self,
         _auth: AdminAuth,
-        status: Query<Option<String>>,
+        status: Query<Option<OutboxStatus>>,
+        ticket_id: Query<Option<Uuid>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<OutboxMessage>>> {
         let rows = services::outbox::list(
             &self.state.db,
-            status.0.as_deref(),
+            status.0.map(OutboxStatus::as_str),
+            ticket_id.0,
             super::page_limit(limit.0),
         )
         .await?;

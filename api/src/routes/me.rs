@@ -126,7 +126,14 @@ impl MeApi {
         }
         let now = self.state.clock.now();
         let template_ids: Vec<String> = body.0.template_ids.into_iter().map(String::from).collect();
-        services::outbox::add_grants(&self.state.db, resident, &template_ids, now).await?;
+        services::grants::add(
+            &self.state.db,
+            &self.state.settings.notifications,
+            resident,
+            &template_ids,
+            now,
+        )
+        .await?;
         Ok(Json(Granted {
             granted: template_ids.len() as u32,
         }))

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod appeals;
 pub mod attachments;
 pub mod auth;
+pub mod inbox;
 pub mod me;
 pub mod open311;
 pub mod ops;

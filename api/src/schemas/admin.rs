@@ -263,6 +263,53 @@ pub struct ImportReport {
     pub updated: u64,
 }
 
+/// Where a message stands: `waiting_grant` is a resident message waiting for its template to be
+/// granted; `skipped` means no delivery channel (the inbox holds it).
+#[derive(poem_openapi::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    Sending,
+    WaitingGrant,
+    Sent,
+    Failed,
+    Skipped,
+}
+
+impl OutboxStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "sending" => Self::Sending,
+            "waiting_grant" => Self::WaitingGrant,
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            "skipped" => Self::Skipped,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::WaitingGrant => "waiting_grant",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// The channel a message was delivered through, or tried: the inbox always holds it.
+#[derive(poem_openapi::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum DeliveryChannel {
+    Wechat,
+    Wecom,
+    Inbox,
+}
+
 #[derive(Object)]
 pub struct OutboxMessage {
     pub id: Uuid,
@@ -271,11 +318,18 @@ pub struct OutboxMessage {
     pub event: String,
     #[oai(nullable)]
     pub ticket_id: Option<Uuid>,
-    pub status: String,
+    pub status: OutboxStatus,
+    /// The channel tried last (`null` before the first try).
+    #[oai(nullable)]
+    pub channel: Option<DeliveryChannel>,
     pub attempts: i32,
+    /// The last channel's answer (an error, or why nothing was sent).
     #[oai(nullable)]
     pub last_error: Option<String>,
     pub next_attempt_at: crate::schemas::Time,
+    /// While `waiting_grant`: when the wait ends.
+    #[oai(nullable)]
+    pub wait_until: Option<crate::schemas::Time>,
     #[oai(nullable)]
     pub sent_at: Option<crate::schemas::Time>,
     pub created_at: crate::schemas::Time,
@@ -289,10 +343,17 @@ impl From<entity::notification_outbox::Model> for OutboxMessage {
             recipient_id: m.recipient_id,
             event: m.event,
             ticket_id: m.ticket_id,
-            status: m.status,
+            status: OutboxStatus::parse(&m.status).unwrap_or(OutboxStatus::Pending),
+            channel: match m.channel.as_deref() {
+                Some("wechat") => Some(DeliveryChannel::Wechat),
+                Some("wecom") => Some(DeliveryChannel::Wecom),
+                Some("inbox") => Some(DeliveryChannel::Inbox),
+                _ => None,
+            },
             attempts: m.attempts,
             last_error: m.last_error,
             next_attempt_at: m.next_attempt_at.into(),
+            wait_until: m.wait_until.map(Into::into),
             sent_at: m.sent_at.map(Into::into),
             created_at: m.created_at.into(),
         }

@@ -230,6 +230,10 @@ pub struct Ticket {
     pub ratings: Vec<Rating>,
     /// Photos of the report, comments and resolution (single-ticket responses only).
     pub attachments: Vec<AttachmentRef>,
+    /// The notification templates (keys of `notifications.templates`) worth asking the resident
+    /// to grant now, for `wx.requestSubscribeMessage`: after submission `accepted` and
+    /// `resolved`, while in progress `resolved`, none once it is done.
+    pub suggest_subscribe: Vec<String>,
 }
 
 impl Ticket {
@@ -247,10 +251,25 @@ impl TicketPage {
     }
 }
 
+/// The messages still to come for a ticket in `status`: the templates worth granting now.
+pub fn suggest_subscribe(kind: TicketKind, status: Status) -> Vec<String> {
+    if kind == TicketKind::Praise {
+        return vec![];
+    }
+    let keys: &[&str] = match status {
+        Status::Submitted | Status::PendingDispatch | Status::Assigned => &["accepted", "resolved"],
+        Status::InProgress => &["resolved"],
+        _ => &[],
+    };
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
 impl From<TicketView> for Ticket {
     fn from(v: TicketView) -> Self {
         let t = v.ticket;
+        let suggest_subscribe = suggest_subscribe(t.kind, t.status);
         Ticket {
+            suggest_subscribe,
             id: t.id,
             number: t.number,
             kind: t.kind,

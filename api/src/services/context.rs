@@ -45,6 +45,7 @@ pub struct Ctx<'a> {
     pub work_lists: &'a super::work_lists::WorkListCache,
     pub settings: &'a Settings,
     pub passwords: &'a super::passwords::PasswordHasher,
+    pub metrics: &'a crate::metrics::Metrics,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
 }

@@ -9,6 +9,8 @@ pub mod context;
 pub mod cursors;
 pub mod directory;
 pub mod duplicates;
+pub mod grants;
+pub mod inbox;
 pub mod listing;
 pub mod me;
 pub mod media_urls;

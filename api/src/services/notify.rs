@@ -1,6 +1,7 @@
-//! Notification records: written to the outbox in the same transaction as the change that causes
-//! them, so none is lost when the change commits and none exists when it does not. Sending them
-//! (WeChat subscription messages) is the outbox sender's job.
+//! Notification records: an inbox row (the channel of record, [`super::inbox`]) and an outbox row
+//! (its delivery), written in the same transaction as the change that causes them, so none is
+//! lost when the change commits and none exists when it does not. Delivering them (WeChat
+//! subscription messages) is the outbox sender's job.
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::json;
@@ -48,9 +49,18 @@ async fn record(
     ticket: &entity::ticket::Model,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    let title = ticket
+        .title
+        .clone()
+        .unwrap_or_else(|| ticket.description.chars().take(20).collect());
+    let to = match recipient_kind {
+        "resident" => super::inbox::Recipient::Resident(recipient_id),
+        _ => super::inbox::Recipient::Staff(recipient_id),
+    };
+    super::inbox::write(db, to, event.as_str(), ticket, &title, at).await?;
     let payload = json!({
         "number": ticket.number,
-        "title": ticket.title.clone().unwrap_or_else(|| ticket.description.chars().take(20).collect()),
+        "title": title,
         "at": at.to_rfc3339(),
     });
     entity::notification_outbox::ActiveModel {
@@ -67,6 +77,9 @@ async fn record(
         created_at: Set(at),
         claimed_until: Set(None),
         sent_at: Set(None),
+        claim_token: Set(None),
+        wait_until: Set(None),
+        channel: Set(None),
     }
     .insert(db)
     .await?;

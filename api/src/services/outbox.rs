@@ -1,21 +1,33 @@
-//! The notification outbox sender. At least once, never twice by two nodes: a node claims a
-//! message (`pending` → `sending`, guarded by its status) before sending it, and a claim that
-//! outlives its node expires so the message is taken up again. Transient WeChat errors back off
-//! exponentially with jitter; final ones (no subscription left, bad openid, bad data) are recorded
-//! and not retried.
+//! The notification outbox sender: every message in the inbox (the channel of record) is
+//! delivered through WeChat where its recipient can be reached there. Once across nodes, even
+//! when a node dies or stops:
+//!
+//! - a message is claimed by one statement that re-checks that it is still due (pending and
+//!   due, or a claim that has expired) and sets a fresh claim token and deadline, so exactly one
+//!   sender wins it, and each message is claimed just before it is sent (the claim covers one
+//!   send, not a pass);
+//! - its result is written only under that claim token, so a sender whose claim expired cannot
+//!   overwrite another's;
+//! - a resident's grant is consumed in the statement that decides the message may go, and given
+//!   back if WeChat did not take it;
+//! - a stopping node finishes the message in hand, marks it, and takes no more.
+//!
+//! Transient WeChat errors back off exponentially with jitter; final ones (bad openid, bad
+//! data) are recorded and not retried. A resident message without a grant waits
+//! (`waiting_grant`, see [`super::grants`]) up to `notifications.grant_wait_days`.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Ctx, ServiceResult};
+use super::{Ctx, ServiceResult, grants};
 use crate::{clients::wechat::WechatError, config::NotificationSettings};
-use entity::{notification_outbox as outbox, subscription_grant as grant};
+use entity::notification_outbox as outbox;
 
+/// How long a claim on one message lasts: longer than a send's timeout.
 const CLAIM: i64 = 60;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +36,8 @@ pub struct DrainReport {
     pub retried: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Resident messages now waiting for a grant.
+    pub waiting: usize,
 }
 
 /// A value cut to what a template field of this kind accepts.
@@ -119,23 +133,103 @@ async fn openid_of(
     })
 }
 
+/// The due messages' ids: pending and due, or claimed by a sender whose claim has expired.
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(outbox::Column::Status.eq("pending"))
+                .add(outbox::Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(outbox::Column::Status.eq("sending"))
+                .add(outbox::Column::ClaimedUntil.lt(now)),
+        )
+}
+
+/// Claims one message if it is still due: one statement, so exactly one sender wins it.
+async fn claim(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<String>> {
+    let token = Uuid::new_v4().to_string();
+    let claimed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("sending"))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(now + Duration::seconds(CLAIM)),
+        )
+        .col_expr(outbox::Column::ClaimToken, Expr::value(token.as_str()))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(due(now))
+        .exec(db)
+        .await?;
+    Ok((claimed.rows_affected == 1).then_some(token))
+}
+
+/// What becomes of a claimed message.
+struct Outcome<'a> {
+    status: &'a str,
+    error: Option<String>,
+    channel: Option<&'a str>,
+    /// `pending` again: when to try next.
+    next_attempt_at: Option<DateTime<Utc>>,
+    /// `waiting_grant`: until when.
+    wait_until: Option<DateTime<Utc>>,
+}
+
+impl<'a> Outcome<'a> {
+    fn done(status: &'a str, channel: Option<&'a str>, error: Option<String>) -> Self {
+        Outcome {
+            status,
+            error,
+            channel,
+            next_attempt_at: None,
+            wait_until: None,
+        }
+    }
+}
+
+/// Writes a claimed message's outcome under its claim token: false when the claim was lost
+/// (it expired and another sender took the message up).
 async fn finish(
     db: &impl ConnectionTrait,
     row: &outbox::Model,
-    status: &str,
-    error: Option<String>,
+    token: &str,
+    outcome: Outcome<'_>,
     at: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let mut am: outbox::ActiveModel = row.clone().into();
-    am.status = Set(status.to_owned());
-    am.attempts = Set(row.attempts + 1);
-    am.claimed_until = Set(None);
-    am.last_error = Set(error);
-    if status == "sent" {
-        am.sent_at = Set(Some(at));
+) -> ServiceResult<bool> {
+    let mut q = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(outcome.status))
+        .col_expr(outbox::Column::Attempts, Expr::value(row.attempts + 1))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::ClaimToken,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(outcome.error))
+        .col_expr(outbox::Column::Channel, Expr::value(outcome.channel))
+        .col_expr(outbox::Column::WaitUntil, Expr::value(outcome.wait_until));
+    if outcome.status == "sent" {
+        q = q.col_expr(outbox::Column::SentAt, Expr::value(at));
     }
-    am.update(db).await?;
-    Ok(())
+    if let Some(next) = outcome.next_attempt_at {
+        q = q.col_expr(outbox::Column::NextAttemptAt, Expr::value(next));
+    }
+    let written = q
+        .filter(outbox::Column::Id.eq(row.id))
+        .filter(outbox::Column::ClaimToken.eq(token))
+        .exec(db)
+        .await?;
+    if written.rows_affected != 1 {
+        tracing::warn!(message = %row.id, "outbox claim lost before its result was written");
+    }
+    Ok(written.rows_affected == 1)
 }
 
 /// Exponential backoff with ±25 % jitter, capped at six hours.
@@ -146,191 +240,154 @@ fn backoff(base_seconds: i64, attempts: i32) -> Duration {
     Duration::seconds(capped + capped * jitter / 100)
 }
 
-/// Sends what is due. Safe to run on several nodes at once.
-pub async fn drain(ctx: &Ctx<'_>, now: DateTime<Utc>) -> ServiceResult<DrainReport> {
-    let settings = &ctx.settings.notifications;
-    let due = outbox::Entity::find()
-        .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(outbox::Column::Status.eq("pending"))
-                        .add(outbox::Column::NextAttemptAt.lte(now)),
-                )
-                .add(
-                    Condition::all()
-                        .add(outbox::Column::Status.eq("sending"))
-                        .add(outbox::Column::ClaimedUntil.lt(now)),
-                ),
+/// Gives up the resident messages whose wait for a grant has run out (the inbox keeps them).
+async fn expire_waits(db: &impl ConnectionTrait, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let expired = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("skipped"))
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value("no grant of this template came within the wait; in the inbox"),
         )
+        .filter(outbox::Column::Status.eq("waiting_grant"))
+        .filter(outbox::Column::WaitUntil.lt(now))
+        .exec(db)
+        .await?;
+    Ok(expired.rows_affected as usize)
+}
+
+/// Sends what is due, one claimed message at a time, until `stop` says the node is stopping.
+/// Safe to run on several nodes at once.
+pub async fn drain(ctx: &Ctx<'_>, stop: &(dyn Fn() -> bool + Sync)) -> ServiceResult<DrainReport> {
+    let settings = &ctx.settings.notifications;
+    let mut report = DrainReport {
+        skipped: expire_waits(ctx.db, ctx.now()).await?,
+        ..DrainReport::default()
+    };
+    let ids: Vec<Uuid> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(due(ctx.now()))
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(settings.batch_size)
+        .into_tuple()
         .all(ctx.db)
         .await?;
-    let mut report = DrainReport::default();
-    for row in due {
-        // The claim: only one node moves this row from what it read to `sending`.
-        let claimed = outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value("sending"))
-            .col_expr(
-                outbox::Column::ClaimedUntil,
-                Expr::value(now + Duration::seconds(CLAIM)),
-            )
-            .filter(outbox::Column::Id.eq(row.id))
-            .filter(outbox::Column::Status.eq(row.status.as_str()))
-            .filter(outbox::Column::Attempts.eq(row.attempts))
-            .exec(ctx.db)
-            .await?;
-        if claimed.rows_affected != 1 {
-            continue;
+    for id in ids {
+        if stop() {
+            break;
         }
-        let Some(openid) = openid_of(ctx.db, &row).await? else {
-            finish(
-                ctx.db,
-                &row,
-                "skipped",
-                Some("recipient has no WeChat openid".into()),
-                now,
-            )
-            .await?;
-            report.skipped += 1;
+        let now = ctx.now();
+        let Some(token) = claim(ctx.db, id, now).await? else {
             continue;
         };
-        let (template_id, body) = match message(settings, &row, &openid) {
-            Ok(m) => m,
-            Err(why) => {
-                finish(ctx.db, &row, "skipped", Some(why), now).await?;
-                report.skipped += 1;
-                continue;
-            }
-        };
-        let resident = row.recipient_kind == "resident";
-        if resident && !has_grant(ctx.db, row.recipient_id, &template_id).await? {
-            finish(
-                ctx.db,
-                &row,
-                "skipped",
-                Some("no unused subscription for this template".into()),
-                now,
-            )
-            .await?;
-            report.skipped += 1;
+        let Some(row) = outbox::Entity::find_by_id(id).one(ctx.db).await? else {
             continue;
-        }
-        match ctx.wechat.send_subscription(&body).await {
-            Ok(()) => {
-                if resident {
-                    use_grant(ctx.db, row.recipient_id, &template_id).await?;
-                }
-                finish(ctx.db, &row, "sent", None, now).await?;
-                report.sent += 1;
-            }
-            Err(e) if e.is_transient() && row.attempts + 1 < settings.max_attempts => {
-                let mut am: outbox::ActiveModel = row.clone().into();
-                am.status = Set("pending".into());
-                am.attempts = Set(row.attempts + 1);
-                am.claimed_until = Set(None);
-                am.next_attempt_at =
-                    Set(now + backoff(settings.base_backoff_seconds, row.attempts));
-                am.last_error = Set(Some(e.to_string()));
-                am.update(ctx.db).await?;
-                report.retried += 1;
-            }
-            Err(e) => {
-                let why = match &e {
-                    WechatError::Api { errcode: 43101, .. } => {
-                        "43101: the user has no subscription left".to_owned()
-                    }
-                    WechatError::Api { errcode: 40003, .. } => "40003: invalid openid".to_owned(),
-                    WechatError::Api { errcode: 47003, .. } => {
-                        "47003: template data invalid".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                finish(ctx.db, &row, "failed", Some(why), now).await?;
-                report.failed += 1;
-            }
-        }
+        };
+        deliver(ctx, settings, &row, &token, now, &mut report).await?;
     }
     Ok(report)
 }
 
-async fn has_grant(
-    db: &impl ConnectionTrait,
-    resident_id: Uuid,
-    template_id: &str,
-) -> ServiceResult<bool> {
-    Ok(grant::Entity::find()
-        .filter(grant::Column::ResidentId.eq(resident_id))
-        .filter(grant::Column::TemplateId.eq(template_id))
-        .filter(grant::Column::Remaining.gt(0))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-async fn use_grant(
-    db: &impl ConnectionTrait,
-    resident_id: Uuid,
-    template_id: &str,
+/// Delivers one claimed message and records what happened under its claim.
+async fn deliver(
+    ctx: &Ctx<'_>,
+    settings: &NotificationSettings,
+    row: &outbox::Model,
+    token: &str,
+    now: DateTime<Utc>,
+    report: &mut DrainReport,
 ) -> ServiceResult<()> {
-    grant::Entity::update_many()
-        .col_expr(
-            grant::Column::Remaining,
-            Expr::col(grant::Column::Remaining).sub(1),
+    let Some(openid) = openid_of(ctx.db, row).await? else {
+        let why = "no WeChat account to deliver to; in the inbox".to_owned();
+        finish(
+            ctx.db,
+            row,
+            token,
+            Outcome::done("skipped", Some("inbox"), Some(why)),
+            now,
         )
-        .filter(grant::Column::ResidentId.eq(resident_id))
-        .filter(grant::Column::TemplateId.eq(template_id))
-        .filter(grant::Column::Remaining.gt(0))
-        .exec(db)
         .await?;
-    Ok(())
-}
-
-/// A resident granted one-time subscriptions in the mini-program: one message each.
-pub async fn add_grants(
-    db: &impl ConnectionTrait,
-    resident_id: Uuid,
-    template_ids: &[String],
-    at: DateTime<Utc>,
-) -> ServiceResult<()> {
-    for template_id in template_ids {
-        let existing = grant::Entity::find()
-            .filter(grant::Column::ResidentId.eq(resident_id))
-            .filter(grant::Column::TemplateId.eq(template_id.as_str()))
-            .one(db)
+        ctx.metrics.notified("inbox", "only");
+        report.skipped += 1;
+        return Ok(());
+    };
+    let (template_id, body) = match message(settings, row, &openid) {
+        Ok(m) => m,
+        Err(why) => {
+            finish(
+                ctx.db,
+                row,
+                token,
+                Outcome::done("skipped", Some("inbox"), Some(why)),
+                now,
+            )
             .await?;
-        match existing {
-            Some(g) => {
-                grant::Entity::update_many()
-                    .col_expr(
-                        grant::Column::Remaining,
-                        Expr::col(grant::Column::Remaining).add(1),
-                    )
-                    .col_expr(grant::Column::UpdatedAt, Expr::value(at))
-                    .filter(grant::Column::Id.eq(g.id))
-                    .exec(db)
-                    .await?;
+            ctx.metrics.notified("inbox", "only");
+            report.skipped += 1;
+            return Ok(());
+        }
+    };
+    let long_term = settings
+        .templates
+        .get(&row.event)
+        .is_some_and(|t| t.long_term);
+    let resident = row.recipient_kind == "resident";
+    if resident && !grants::take(ctx.db, row.recipient_id, &template_id, long_term).await? {
+        let wait = Outcome {
+            wait_until: Some(now + Duration::days(settings.grant_wait_days)),
+            ..Outcome::done(
+                "waiting_grant",
+                Some("wechat"),
+                Some("waiting for the resident to grant this template".into()),
+            )
+        };
+        finish(ctx.db, row, token, wait, now).await?;
+        ctx.metrics.notified("wechat", "waiting_grant");
+        report.waiting += 1;
+        return Ok(());
+    }
+    let result = ctx.wechat.send_subscription(&body).await;
+    let outcome = match result {
+        Ok(()) => {
+            report.sent += 1;
+            ctx.metrics.notified("wechat", "sent");
+            Outcome::done("sent", Some("wechat"), None)
+        }
+        Err(e) if e.is_transient() && row.attempts + 1 < settings.max_attempts => {
+            if resident {
+                grants::give_back(ctx.db, row.recipient_id, &template_id, long_term).await?;
             }
-            None => {
-                grant::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    resident_id: Set(resident_id),
-                    template_id: Set(template_id.clone()),
-                    remaining: Set(1),
-                    updated_at: Set(at),
-                }
-                .insert(db)
-                .await?;
+            report.retried += 1;
+            ctx.metrics.notified("wechat", "retried");
+            Outcome {
+                next_attempt_at: Some(now + backoff(settings.base_backoff_seconds, row.attempts)),
+                ..Outcome::done("pending", Some("wechat"), Some(e.to_string()))
             }
         }
-    }
+        Err(e) => {
+            report.failed += 1;
+            ctx.metrics.notified("wechat", "failed");
+            let why = match &e {
+                WechatError::Api { errcode: 43101, .. } => {
+                    "43101: the user has no subscription left".to_owned()
+                }
+                WechatError::Api { errcode: 40003, .. } => "40003: invalid openid".to_owned(),
+                WechatError::Api { errcode: 47003, .. } => {
+                    "47003: template data invalid".to_owned()
+                }
+                other => other.to_string(),
+            };
+            Outcome::done("failed", Some("wechat"), Some(why))
+        }
+    };
+    finish(ctx.db, row, token, outcome, now).await?;
     Ok(())
 }
 
 pub async fn list(
     db: &impl ConnectionTrait,
     status: Option<&str>,
+    ticket_id: Option<Uuid>,
     limit: u64,
 ) -> ServiceResult<Vec<outbox::Model>> {
     let mut q = outbox::Entity::find()
@@ -338,6 +395,9 @@ pub async fn list(
         .limit(limit);
     if let Some(s) = status {
         q = q.filter(outbox::Column::Status.eq(s));
+    }
+    if let Some(t) = ticket_id {
+        q = q.filter(outbox::Column::TicketId.eq(t));
     }
     Ok(q.all(db).await?)
 }

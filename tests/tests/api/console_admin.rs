@@ -156,7 +156,7 @@ async fn only_a_system_administrator_keeps_areas_through_the_console() {
         .find(|a| a["name"] == "新风社区")
         .expect("created")["id"]
         .as_str()
-        .unwrap()
+        .expect("present")
         .to_owned();
 
     // A grid under a street is refused with the service's words, nothing written.
@@ -277,7 +277,7 @@ async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
         .trim_start_matches("/console/admin/staff/")
         .split('?')
         .next()
-        .unwrap()
+        .expect("present")
         .to_owned();
     let base = format!("/console/admin/staff/{id}");
     let (status, _, _) = submit(
@@ -340,7 +340,7 @@ async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
         &app,
         &format!(
             "{base}/assignments/{}/delete",
-            roles[0]["id"].as_str().unwrap()
+            roles[0]["id"].as_str().expect("present")
         ),
         &root,
         &[("csrf", &csrf)],
@@ -416,7 +416,7 @@ async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
         .get("/api/v1/admin/open311-keys", &app.admin_token)
         .await;
     assert_eq!(keys.status, StatusCode::OK, "{}", keys.body);
-    let key_id = keys.body[0]["id"].as_str().unwrap().to_owned();
+    let key_id = keys.body[0]["id"].as_str().expect("present").to_owned();
     assert_eq!(keys.body[0]["active"], true);
     assert!(!keys.body.to_string().contains(&key));
     let (status, _, _) = submit(

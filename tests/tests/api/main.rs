@@ -14,6 +14,7 @@ mod hostile;
 mod lifecycle;
 mod lookup;
 mod month;
+mod notifications;
 mod open311;
 mod photos;
 mod privacy;

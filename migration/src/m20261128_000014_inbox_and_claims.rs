@@ -1,0 +1,72 @@
+//! Notifications that reach people (issue 23):
+//!
+//! - `notification`: the in-app inbox, the channel of record: one row per message to a resident
+//!   or a staff member, written in the same transaction as the change; `read_at` once read.
+//! - `notification_outbox.claim_token`: the claim of the one sender that holds a message; its
+//!   result is written only under that token, so a sender whose claim expired cannot mark
+//!   (or send) what another has taken up.
+//! - `notification_outbox.wait_until`: how long a resident message waits for a grant
+//!   (`waiting_grant`) before it is given up.
+//! - `notification_outbox.channel`: where it went (`wechat`, `wecom`) or `inbox` only.
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::columns::{add_columns, drop_columns};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("notification")
+                    .col(uuid("id").primary_key())
+                    .col(string("recipient_kind"))
+                    .col(uuid("recipient_id"))
+                    .col(uuid_null("ticket_id"))
+                    .col(string("kind"))
+                    .col(string("title"))
+                    .col(text("body"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("read_at"))
+                    .take(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_notification_recipient")
+                    .table("notification")
+                    .col("recipient_id")
+                    .col("created_at")
+                    .take(),
+            )
+            .await?;
+        add_columns(
+            manager,
+            "notification_outbox",
+            vec![
+                string_null("claim_token"),
+                timestamp_with_time_zone_null("wait_until"),
+                string_null("channel"),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(
+            manager,
+            "notification_outbox",
+            &["channel", "wait_until", "claim_token"],
+        )
+        .await?;
+        manager
+            .drop_table(Table::drop().table("notification").to_owned())
+            .await?;
+        Ok(())
+    }
+}
