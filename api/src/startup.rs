@@ -209,6 +209,7 @@ pub fn app(state: SharedState) -> impl Endpoint + use<> {
         .at("/readyz", get(ops::readyz))
         .nest("/open311/v2", crate::routes::open311::routes())
         .nest("/console", crate::console::routes())
+        .nest("/wechat/push", crate::routes::wechat_push::routes())
         .nest("/api/v1", api)
         .around(edge::guard_body)
         .around(edge::known_query)

@@ -37,6 +37,10 @@ pub struct Model {
     pub wait_until: Option<DateTimeUtc>,
     /// The delivery channel tried: `wechat` or `wecom`; `inbox` when there was none.
     pub channel: Option<String>,
+    /// WeChat's id of the sent message.
+    pub wechat_msgid: Option<String>,
+    /// What WeChat's `subscribe_msg_sent_event` reported: `delivered`, or `refused: …`.
+    pub delivery: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,6 +12,8 @@ pub struct Model {
     pub template_id: String,
     pub remaining: i32,
     pub updated_at: DateTimeUtc,
+    /// The resident refused the template (in the popup or in WeChat's settings).
+    pub refused_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -7,7 +7,10 @@
 //!   (or send) what another has taken up.
 //! - `notification_outbox.wait_until`: how long a resident message waits for a grant
 //!   (`waiting_grant`) before it is given up.
-//! - `notification_outbox.channel`: where it went (`wechat`, `wecom`) or `inbox` only.
+//! - `notification_outbox.channel`: where it went (`wechat`, `wecom`) or `inbox` only;
+//!   `wechat_msgid` and `delivery`: WeChat's id for a sent message and what its later
+//!   `subscribe_msg_sent_event` reported.
+//! - `subscription_grant.refused_at`: the resident refused the template (popup or settings).
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::columns::{add_columns, drop_columns};
@@ -51,17 +54,49 @@ impl MigrationTrait for Migration {
                 string_null("claim_token"),
                 timestamp_with_time_zone_null("wait_until"),
                 string_null("channel"),
+                string_null("wechat_msgid"),
+                string_null("delivery"),
             ],
         )
         .await?;
+        add_columns(
+            manager,
+            "subscription_grant",
+            vec![timestamp_with_time_zone_null("refused_at")],
+        )
+        .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_outbox_wechat_msgid")
+                    .table("notification_outbox")
+                    .col("wechat_msgid")
+                    .take(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_outbox_wechat_msgid")
+                    .table("notification_outbox")
+                    .to_owned(),
+            )
+            .await?;
+        drop_columns(manager, "subscription_grant", &["refused_at"]).await?;
         drop_columns(
             manager,
             "notification_outbox",
-            &["channel", "wait_until", "claim_token"],
+            &[
+                "delivery",
+                "wechat_msgid",
+                "channel",
+                "wait_until",
+                "claim_token",
+            ],
         )
         .await?;
         manager

@@ -235,10 +235,15 @@ async fn subscribe_send(
     if let Some(code) = planned {
         return reply(json!({"errcode": code, "errmsg": "planned failure"}));
     }
-    if let Ok(mut sent) = fake.sent.lock() {
-        sent.push(body);
-    }
-    reply(json!({"errcode": 0, "errmsg": "ok"}))
+    // WeChat numbers each message it accepts; its later sent event names it.
+    let msgid = match fake.sent.lock() {
+        Ok(mut sent) => {
+            sent.push(body);
+            1_700_000_000_000_000_000u64 + sent.len() as u64
+        }
+        Err(_) => 0,
+    };
+    reply(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}))
 }
 
 /// Text with `RISKY` is risky (label 20001), with `REVIEW` needs review, with `INACTIVE` gives

@@ -23,6 +23,7 @@ pub mod hostile;
 pub mod logs;
 pub mod own;
 pub mod samples;
+pub mod wechat_push;
 pub mod world;
 
 pub use own::{OwnPostgres, OwnRedis};

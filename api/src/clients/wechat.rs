@@ -179,12 +179,17 @@ impl WechatClient {
         read_reply(resp).await
     }
 
-    /// `POST /cgi-bin/message/subscribe/send`: one subscription message.
-    pub async fn send_subscription(&self, message: &Value) -> Result<(), WechatError> {
-        let _: Value = self
+    /// `POST /cgi-bin/message/subscribe/send`: one subscription message; WeChat's `msgid` for
+    /// it (its later `subscribe_msg_sent_event` names it).
+    pub async fn send_subscription(&self, message: &Value) -> Result<Option<String>, WechatError> {
+        let reply: Value = self
             .call("/cgi-bin/message/subscribe/send", message)
             .await?;
-        Ok(())
+        Ok(match reply.get("msgid") {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) if s.len() <= 64 => Some(s.clone()),
+            _ => None,
+        })
     }
 
     /// `POST /wxa/msg_sec_check` (version 2): decide on `result.suggest`.

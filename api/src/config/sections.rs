@@ -226,6 +226,13 @@ pub struct WechatSettings {
     pub appid: String,
     pub secret: Secret,
     pub timeout_ms: u64,
+    /// Message push (消息推送): the Token set in the mini-program's console; empty: no push
+    /// endpoint (`/wechat/push` answers 404).
+    #[serde(default)]
+    pub push_token: Secret,
+    /// Safe mode's EncodingAESKey (43 characters); empty: plain mode only.
+    #[serde(default)]
+    pub encoding_aes_key: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]

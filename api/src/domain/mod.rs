@@ -14,6 +14,7 @@ pub mod redact;
 pub mod routing;
 pub mod similarity;
 pub mod thumbnails;
+pub mod wechat_push;
 
 /// A closed set of snake_case strings the API speaks but does not store (those it stores are
 /// `entity::enums`).

@@ -12,6 +12,7 @@ pub mod public;
 pub mod stats;
 pub mod tickets;
 pub mod visits;
+pub mod wechat_push;
 
 use std::marker::PhantomData;
 

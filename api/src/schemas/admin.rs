@@ -330,6 +330,10 @@ pub struct OutboxMessage {
     /// While `waiting_grant`: when the wait ends.
     #[oai(nullable)]
     pub wait_until: Option<crate::schemas::Time>,
+    /// What WeChat reported later of a sent message (`subscribe_msg_sent_event`): `delivered`,
+    /// or `refused: <code> <status>`.
+    #[oai(nullable)]
+    pub delivery: Option<String>,
     #[oai(nullable)]
     pub sent_at: Option<crate::schemas::Time>,
     pub created_at: crate::schemas::Time,
@@ -354,6 +358,7 @@ impl From<entity::notification_outbox::Model> for OutboxMessage {
             last_error: m.last_error,
             next_attempt_at: m.next_attempt_at.into(),
             wait_until: m.wait_until.map(Into::into),
+            delivery: m.delivery,
             sent_at: m.sent_at.map(Into::into),
             created_at: m.created_at.into(),
         }

@@ -83,6 +83,10 @@ pub async fn add(
                         Expr::col(grant::Column::Remaining).add(1),
                     )
                     .col_expr(grant::Column::UpdatedAt, Expr::value(at))
+                    .col_expr(
+                        grant::Column::RefusedAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
                     .filter(grant::Column::Id.eq(g.id))
                     .exec(db)
                     .await?;
@@ -94,6 +98,7 @@ pub async fn add(
                     template_id: Set(template_id.clone()),
                     remaining: Set(1),
                     updated_at: Set(at),
+                    refused_at: Set(None),
                 }
                 .insert(db)
                 .await?;
@@ -106,6 +111,47 @@ pub async fn add(
             .map(|(event, _)| event.as_str())
             .collect();
         wake(db, resident_id, &events, at).await?;
+    }
+    Ok(())
+}
+
+/// The resident refused templates (the popup, or WeChat's settings): no grant of them is left,
+/// and the refusal is recorded.
+pub async fn refuse(
+    db: &impl ConnectionTrait,
+    resident_id: Uuid,
+    template_ids: &[String],
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    for template_id in template_ids {
+        let existing = grant::Entity::find()
+            .filter(grant::Column::ResidentId.eq(resident_id))
+            .filter(grant::Column::TemplateId.eq(template_id.as_str()))
+            .one(db)
+            .await?;
+        match existing {
+            Some(g) => {
+                grant::Entity::update_many()
+                    .col_expr(grant::Column::Remaining, Expr::value(0))
+                    .col_expr(grant::Column::RefusedAt, Expr::value(at))
+                    .col_expr(grant::Column::UpdatedAt, Expr::value(at))
+                    .filter(grant::Column::Id.eq(g.id))
+                    .exec(db)
+                    .await?;
+            }
+            None => {
+                grant::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    resident_id: Set(resident_id),
+                    template_id: Set(template_id.clone()),
+                    remaining: Set(0),
+                    updated_at: Set(at),
+                    refused_at: Set(Some(at)),
+                }
+                .insert(db)
+                .await?;
+            }
+        }
     }
     Ok(())
 }

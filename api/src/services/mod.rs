@@ -31,6 +31,7 @@ pub mod stats;
 pub mod tickets;
 pub mod timelines;
 pub mod visits;
+pub mod wechat_push;
 pub mod work_lists;
 
 pub use context::{Caller, Ctx};

@@ -80,6 +80,8 @@ async fn record(
         claim_token: Set(None),
         wait_until: Set(None),
         channel: Set(None),
+        wechat_msgid: Set(None),
+        delivery: Set(None),
     }
     .insert(db)
     .await?;

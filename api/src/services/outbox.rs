@@ -178,6 +178,8 @@ struct Outcome<'a> {
     next_attempt_at: Option<DateTime<Utc>>,
     /// `waiting_grant`: until when.
     wait_until: Option<DateTime<Utc>>,
+    /// `sent` through WeChat: its id for the message.
+    wechat_msgid: Option<String>,
 }
 
 impl<'a> Outcome<'a> {
@@ -188,6 +190,7 @@ impl<'a> Outcome<'a> {
             channel,
             next_attempt_at: None,
             wait_until: None,
+            wechat_msgid: None,
         }
     }
 }
@@ -216,7 +219,12 @@ async fn finish(
         .col_expr(outbox::Column::Channel, Expr::value(outcome.channel))
         .col_expr(outbox::Column::WaitUntil, Expr::value(outcome.wait_until));
     if outcome.status == "sent" {
-        q = q.col_expr(outbox::Column::SentAt, Expr::value(at));
+        q = q
+            .col_expr(outbox::Column::SentAt, Expr::value(at))
+            .col_expr(
+                outbox::Column::WechatMsgid,
+                Expr::value(outcome.wechat_msgid),
+            );
     }
     if let Some(next) = outcome.next_attempt_at {
         q = q.col_expr(outbox::Column::NextAttemptAt, Expr::value(next));
@@ -348,10 +356,13 @@ async fn deliver(
     }
     let result = ctx.wechat.send_subscription(&body).await;
     let outcome = match result {
-        Ok(()) => {
+        Ok(msgid) => {
             report.sent += 1;
             ctx.metrics.notified("wechat", "sent");
-            Outcome::done("sent", Some("wechat"), None)
+            Outcome {
+                wechat_msgid: msgid,
+                ..Outcome::done("sent", Some("wechat"), None)
+            }
         }
         Err(e) if e.is_transient() && row.attempts + 1 < settings.max_attempts => {
             if resident {

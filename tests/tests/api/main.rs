@@ -28,3 +28,4 @@ mod stats;
 mod time;
 mod visits;
 mod wechat;
+mod wechat_push;

@@ -1,0 +1,173 @@
+//! WeChat's message push, applied: grants and refusals from the subscription popup and
+//! WeChat's settings, delivery results of sent messages. The request's
+//! checks (signature, freshness, replay, decryption) are [`accept`]'s; nothing is written for a
+//! push that fails them.
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+use super::{Ctx, ServiceError, ServiceResult, grants};
+use crate::{
+    domain::wechat_push::{self as push, PushEvent, PushFault},
+    error::Code,
+};
+use entity::notification_outbox as outbox;
+
+/// How far a push's timestamp may be from now, and how long a seen push is remembered.
+const WINDOW_SECONDS: i64 = 300;
+
+/// The query WeChat signs a push with.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PushQuery {
+    pub signature: Option<String>,
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+    pub echostr: Option<String>,
+    pub encrypt_type: Option<String>,
+    pub msg_signature: Option<String>,
+}
+
+fn refused(why: &str) -> ServiceError {
+    ServiceError::Rejected {
+        code: Code::Unauthorized,
+        field: None,
+        detail: Some(why.to_owned()),
+    }
+}
+
+/// The push token, or `NotFound` when push is not configured.
+fn token<'a>(ctx: &'a Ctx<'_>) -> ServiceResult<&'a str> {
+    let token = ctx.settings.wechat.push_token.expose();
+    if token.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(token)
+}
+
+/// The URL check: the `echostr` to echo when the signature is WeChat's.
+pub fn verify_url(ctx: &Ctx<'_>, q: &PushQuery) -> ServiceResult<String> {
+    let token = token(ctx)?;
+    let (Some(sig), Some(ts), Some(nonce), Some(echo)) =
+        (&q.signature, &q.timestamp, &q.nonce, &q.echostr)
+    else {
+        return Err(refused("missing signature"));
+    };
+    if !push::same(&push::signature(&[token, ts, nonce]), sig) {
+        return Err(refused("bad signature"));
+    }
+    Ok(echo.clone())
+}
+
+/// Checks a pushed body (signature, freshness, safe-mode decryption) and, unless it is a replay
+/// of one seen in the last five minutes, applies its event.
+pub async fn accept(ctx: &Ctx<'_>, q: &PushQuery, body: &str) -> ServiceResult<()> {
+    let token = token(ctx)?;
+    let (Some(ts), Some(nonce)) = (&q.timestamp, &q.nonce) else {
+        return Err(refused("missing timestamp or nonce"));
+    };
+    let sent_at = ts
+        .parse::<i64>()
+        .ok()
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+        .ok_or_else(|| refused("bad timestamp"))?;
+    if (ctx.now() - sent_at).num_seconds().abs() > WINDOW_SECONDS {
+        return Err(refused("stale timestamp"));
+    }
+    let outer = push::read_body(body).map_err(|_| refused("unreadable body"))?;
+    let message = match outer.get("Encrypt").and_then(|e| e.as_str()) {
+        Some(encrypted) => {
+            let sig = q.msg_signature.as_deref().unwrap_or_default();
+            if !push::same(&push::signature(&[token, ts, nonce, encrypted]), sig) {
+                return Err(refused("bad msg_signature"));
+            }
+            let key = push::aes_key(ctx.settings.wechat.encoding_aes_key.expose())
+                .ok_or_else(|| refused("safe mode is not configured"))?;
+            let plain = push::decrypt(&key, encrypted, &ctx.settings.wechat.appid)
+                .map_err(|_| refused("undecryptable"))?;
+            push::read_body(&plain).map_err(|f: PushFault| refused(&format!("{f:?}")))?
+        }
+        None => {
+            let sig = q.signature.as_deref().unwrap_or_default();
+            if !push::same(&push::signature(&[token, ts, nonce]), sig) {
+                return Err(refused("bad signature"));
+            }
+            outer
+        }
+    };
+    // A replay (same timestamp and nonce) within the window is acknowledged and ignored.
+    let seen = format!("wechat:push:{ts}:{nonce}");
+    let first = ctx
+        .cache
+        .set_nx(
+            &seen,
+            "1",
+            std::time::Duration::from_secs(WINDOW_SECONDS as u64 * 2),
+        )
+        .await
+        .unwrap_or(true);
+    if !first {
+        return Ok(());
+    }
+    apply(ctx, push::event(&message)).await
+}
+
+async fn resident_of(ctx: &Ctx<'_>, openid: &str) -> ServiceResult<Option<uuid::Uuid>> {
+    Ok(entity::resident::Entity::find()
+        .filter(entity::resident::Column::Openid.eq(openid))
+        .one(ctx.db)
+        .await?
+        .map(|r| r.id))
+}
+
+async fn apply(ctx: &Ctx<'_>, event: PushEvent) -> ServiceResult<()> {
+    let now = ctx.now();
+    match event {
+        PushEvent::Popup { openid, list } | PushEvent::Change { openid, list } => {
+            let Some(resident) = resident_of(ctx, &openid).await? else {
+                return Ok(());
+            };
+            let (accepted, refused): (Vec<_>, Vec<_>) =
+                list.into_iter().partition(|t| t.status == "accept");
+            let ids = |l: Vec<push::TemplateStatus>| -> Vec<String> {
+                l.into_iter().map(|t| t.template_id).collect()
+            };
+            let (accepted, refused) = (ids(accepted), ids(refused));
+            if !accepted.is_empty() {
+                grants::add(
+                    ctx.db,
+                    &ctx.settings.notifications,
+                    resident,
+                    &accepted,
+                    now,
+                )
+                .await?;
+            }
+            if !refused.is_empty() {
+                grants::refuse(ctx.db, resident, &refused, now).await?;
+            }
+        }
+        PushEvent::Sent { list, .. } => {
+            for item in list {
+                let Some(msgid) = item.msg_id else { continue };
+                let delivery = match item.error_code {
+                    Some(0) => "delivered".to_owned(),
+                    code => format!(
+                        "refused: {} {}",
+                        code.unwrap_or_default(),
+                        item.status.chars().take(100).collect::<String>()
+                    ),
+                };
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::Delivery, Expr::value(delivery))
+                    .filter(outbox::Column::WechatMsgid.eq(msgid))
+                    .exec(ctx.db)
+                    .await?;
+            }
+        }
+        // Images are not sent to media_check_async yet (issue 23, part 6): nothing to match.
+        PushEvent::MediaCheck { trace_id, suggest } => {
+            tracing::info!(%trace_id, %suggest, "wxa_media_check verdict for no pending check");
+        }
+        PushEvent::Other => {}
+    }
+    Ok(())
+}
