@@ -95,6 +95,7 @@ pub async fn build_state_with_clock(
     Ok(Arc::new(AppState {
         db,
         wechat: WechatClient::new(&settings.wechat, cache.clone())?,
+        wecom: crate::clients::wecom::WecomClient::new(&settings.wecom, cache.clone())?,
         tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
         directory: DirectoryCache::default(),
         timelines: TimelineCache::new(settings.database.timeline_cache_entries),

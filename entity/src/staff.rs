@@ -14,6 +14,8 @@ pub struct Model {
     pub login: String,
     pub password_hash: String,
     pub openid: Option<String>,
+    /// Their 企业微信 userid: staff messages go there as application messages.
+    pub wecom_userid: Option<String>,
     pub status: StaffStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -11,6 +11,7 @@
 //!   `wechat_msgid` and `delivery`: WeChat's id for a sent message and what its later
 //!   `subscribe_msg_sent_event` reported.
 //! - `subscription_grant.refused_at`: the resident refused the template (popup or settings).
+//! - `staff.wecom_userid`: the member's 企业微信 userid, where staff messages go.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::columns::{add_columns, drop_columns};
@@ -65,6 +66,7 @@ impl MigrationTrait for Migration {
             vec![timestamp_with_time_zone_null("refused_at")],
         )
         .await?;
+        add_columns(manager, "staff", vec![string_null("wecom_userid")]).await?;
         manager
             .create_index(
                 Index::create()
@@ -86,6 +88,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        drop_columns(manager, "staff", &["wecom_userid"]).await?;
         drop_columns(manager, "subscription_grant", &["refused_at"]).await?;
         drop_columns(
             manager,

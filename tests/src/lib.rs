@@ -19,6 +19,7 @@ use uuid::Uuid;
 pub use qiaomen_api;
 
 pub mod fake_wechat;
+pub mod fake_wecom;
 pub mod hostile;
 pub mod logs;
 pub mod own;
@@ -93,6 +94,7 @@ pub struct TestApp {
     pub state: qiaomen_api::state::SharedState,
     pub wechat_base: String,
     pub wechat: std::sync::Arc<fake_wechat::FakeWechat>,
+    pub wecom: std::sync::Arc<fake_wecom::FakeWecom>,
 }
 
 /// The bearer token tests read `/metrics` with.
@@ -157,8 +159,15 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (wechat, wechat_base) = fake_wechat::spawn().await;
+    let (wecom, wecom_base) = fake_wecom::spawn().await;
     let mut settings = test_settings().await;
     settings.wechat.api_base = wechat_base.clone();
+    settings.wecom.api_base = wecom_base;
+    settings.wecom.corpid = fake_wecom::CORPID.into();
+    settings.wecom.corpsecret = fake_wecom::SECRET.into();
+    settings.wecom.agentid = fake_wecom::AGENTID;
+    settings.wecom.console_base_url = "https://qiaomen.test".into();
+    settings.wecom.timeout_ms = 1000;
     adjust(&mut settings);
     let clock = std::sync::Arc::new(qiaomen_api::clock::ManualClock::starting_now());
     let state = startup::build_state_with_clock(settings.clone(), clock.clone())
@@ -186,6 +195,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         state,
         wechat_base,
         wechat,
+        wecom,
     };
     app.admin_token = app.staff_login("root", "root-password").await;
     app
@@ -397,6 +407,7 @@ impl TestApp {
             state,
             wechat_base: self.wechat_base.clone(),
             wechat: self.wechat.clone(),
+            wecom: self.wecom.clone(),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::{
 
 /// A transport failure as words that are safe to log and store: reqwest's message names the URL,
 /// and WeChat's URLs carry the app secret, the user's login code or the access token.
-fn unreachable(e: reqwest::Error) -> WechatError {
+pub(super) fn unreachable(e: reqwest::Error) -> WechatError {
     WechatError::Unavailable(e.without_url().to_string())
 }
 
@@ -76,7 +76,9 @@ pub struct StableToken {
 }
 
 /// Reads a WeChat reply: JSON whatever the Content-Type; a non-zero errcode is an error.
-async fn read_reply<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, WechatError> {
+pub(super) async fn read_reply<T: DeserializeOwned>(
+    resp: reqwest::Response,
+) -> Result<T, WechatError> {
     if !resp.status().is_success() {
         return Err(WechatError::Unavailable(format!("HTTP {}", resp.status())));
     }

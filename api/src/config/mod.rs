@@ -35,6 +35,9 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub jwt: JwtSettings,
     pub wechat: WechatSettings,
+    /// 企业微信 for staff messages; off until configured.
+    #[serde(default)]
+    pub wecom: WecomSettings,
     pub lifecycle: LifecycleSettings,
     pub routing: RoutingSettings,
     pub limits: LimitSettings,

@@ -235,6 +235,36 @@ pub struct WechatSettings {
     pub encoding_aes_key: Secret,
 }
 
+/// 企业微信 (or 政务微信, which speaks the same API at its own base URL): the corp, the
+/// application staff messages come from, and where its text cards link to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WecomSettings {
+    pub api_base: String,
+    /// Empty: staff messages are not sent through 企业微信.
+    pub corpid: String,
+    /// The application's Secret.
+    pub corpsecret: Secret,
+    /// The application's AgentId.
+    pub agentid: i64,
+    /// The console's public address, for the cards' links (`…/console/tickets/{id}`).
+    pub console_base_url: String,
+    pub timeout_ms: u64,
+}
+
+impl Default for WecomSettings {
+    fn default() -> Self {
+        WecomSettings {
+            api_base: "https://qyapi.weixin.qq.com".into(),
+            corpid: String::new(),
+            corpsecret: Secret::default(),
+            agentid: 0,
+            console_base_url: "http://127.0.0.1:8080".into(),
+            timeout_ms: 5000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LifecycleSettings {
     pub max_reopen: i32,

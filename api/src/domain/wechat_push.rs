@@ -262,7 +262,11 @@ mod tests {
     #[test]
     fn ciphertext_that_is_not_ours_is_refused() {
         let key = aes_key("BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY").expect("key");
-        assert_eq!(aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"), None, "not 32 bytes");
+        assert_eq!(
+            aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"),
+            None,
+            "not 32 bytes"
+        );
         assert_eq!(
             decrypt(&key, "not base64!", "wx1"),
             Err(PushFault::BadCiphertext)

@@ -26,6 +26,7 @@ impl AdminApi {
             name: staff.name,
             login: staff.login,
             status: staff.status,
+            wecom_userid: staff.wecom_userid,
             assignments: assignments.into_iter().map(Assignment::from).collect(),
         })
     }
@@ -175,8 +176,9 @@ impl AdminApi {
         Ok(Json(self.staff_view(staff).await?))
     }
 
-    /// Sets a staff member's status: `active`, `on_leave` (routing skips them) or `left`. The
-    /// last active system administrator stays active (`409 last_admin`).
+    /// Sets a staff member's status (`active`, `on_leave`: routing skips them, or `left`; the
+    /// last active system administrator stays active, `409 last_admin`) and their 企业微信
+    /// `wecom_userid` (`""` removes it; one staff member per userid, `409 already_exists`).
     #[oai(path = "/staff/:id", method = "patch")]
     async fn patch_staff(
         &self,
@@ -184,13 +186,16 @@ impl AdminApi {
         id: Path<Uuid>,
         body: Json<StaffPatch>,
     ) -> ApiResult<Json<Staff>> {
-        let staff = services::staff::set_status(
-            &self.state.db,
-            id.0,
-            body.0.status,
-            self.state.clock.now(),
-        )
-        .await?;
+        let body = body.0;
+        let now = self.state.clock.now();
+        let mut staff = services::staff::get(&self.state.db, id.0).await?;
+        if let Some(status) = body.status {
+            staff = services::staff::set_status(&self.state.db, id.0, status, now).await?;
+        }
+        if let Some(userid) = body.wecom_userid {
+            let userid = text_opt("wecom_userid", Some(&userid), 64)?;
+            staff = services::staff::set_wecom_userid(&self.state.db, id.0, userid, now).await?;
+        }
         Ok(Json(self.staff_view(staff).await?))
     }
 

@@ -124,7 +124,10 @@ pub struct StaffCreate {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct StaffPatch {
-    pub status: StaffStatus,
+    pub status: Option<StaffStatus>,
+    /// Their 企业微信 userid (staff messages go there); `""` removes it.
+    #[oai(validator(max_length = 64))]
+    pub wecom_userid: Option<Str>,
 }
 
 #[derive(Object)]
@@ -133,6 +136,8 @@ pub struct Staff {
     pub name: String,
     pub login: String,
     pub status: StaffStatus,
+    #[oai(nullable)]
+    pub wecom_userid: Option<String>,
     pub assignments: Vec<Assignment>,
 }
 

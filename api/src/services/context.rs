@@ -39,6 +39,7 @@ pub struct Ctx<'a> {
     pub cache: &'a dyn crate::cache::Cache,
     pub clock: &'a dyn crate::clock::Clock,
     pub wechat: &'a crate::clients::wechat::WechatClient,
+    pub wecom: &'a crate::clients::wecom::WecomClient,
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
     pub directory: &'a DirectoryCache,
     pub timelines: &'a TimelineCache,

@@ -96,6 +96,7 @@ pub async fn create(
         login: Set(new.login.into_inner()),
         password_hash: Set(hash),
         openid: Set(None),
+        wecom_userid: Set(None),
         status: Set(StaffStatus::Active),
         created_at: Set(at),
         updated_at: Set(at),
@@ -282,6 +283,41 @@ pub async fn set_status(
     am.updated_at = Set(at);
     let updated = am.update(&txn).await?;
     super::directory::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Sets (or with `None` removes) a staff member's 企业微信 userid; a userid another member holds
+/// is `409 already_exists`.
+pub async fn set_wecom_userid(
+    db: &DatabaseConnection,
+    id: Uuid,
+    userid: Option<Text>,
+    at: DateTime<Utc>,
+) -> ServiceResult<entity::staff::Model> {
+    let txn = super::write_txn(db).await?;
+    let userid = userid.map(Text::into_inner);
+    if let Some(u) = &userid {
+        let taken = entity::staff::Entity::find()
+            .filter(entity::staff::Column::WecomUserid.eq(u.as_str()))
+            .filter(entity::staff::Column::Id.ne(id))
+            .one(&txn)
+            .await?;
+        if taken.is_some() {
+            return Err(ServiceError::rejected(
+                Code::AlreadyExists,
+                "wecom_userid",
+                crate::error::bi(
+                    "该企业微信账号已绑定其他人员",
+                    "another staff member has this userid",
+                ),
+            ));
+        }
+    }
+    let mut am = get(&txn, id).await?.into_active_model();
+    am.wecom_userid = Set(userid);
+    am.updated_at = Set(at);
+    let updated = am.update(&txn).await?;
     txn.commit().await?;
     Ok(updated)
 }

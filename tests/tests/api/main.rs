@@ -29,3 +29,4 @@ mod time;
 mod visits;
 mod wechat;
 mod wechat_push;
+mod wecom;

@@ -20,12 +20,17 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Ctx, ServiceResult, grants};
+
+mod wechat;
+mod wecom;
+
 use crate::{clients::wechat::WechatError, config::NotificationSettings};
 use entity::notification_outbox as outbox;
+pub use wechat::fit_value;
+use wechat::message;
 
 /// How long a claim on one message lasts: longer than a send's timeout.
 const CLAIM: i64 = 60;
@@ -38,83 +43,6 @@ pub struct DrainReport {
     pub skipped: usize,
     /// Resident messages now waiting for a grant.
     pub waiting: usize,
-}
-
-/// A value cut to what a template field of this kind accepts.
-pub fn fit_value(key: &str, value: &str) -> String {
-    let cut = |n: usize| value.chars().take(n).collect::<String>();
-    if key.starts_with("thing") {
-        cut(20)
-    } else if key.starts_with("phrase") {
-        cut(5)
-    } else if key.starts_with("character_string")
-        || key.starts_with("number")
-        || key.starts_with("letter")
-    {
-        cut(32)
-    } else if key.starts_with("name") {
-        cut(10)
-    } else if key.starts_with("time") || key.starts_with("date") {
-        DateTime::parse_from_rfc3339(value)
-            .map(|t| {
-                t.with_timezone(&crate::domain::calendar::beijing())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| cut(16))
-    } else {
-        cut(20)
-    }
-}
-
-fn status_word(event: &str) -> &'static str {
-    match event {
-        "accepted" => "已受理",
-        "resolved" => "已办结",
-        "rejected" => "不予受理",
-        "escalated" => "已上报",
-        "auto_closed" => "已关闭",
-        "assigned" => "待处理",
-        "reopened" => "重新办理",
-        "overdue" => "已超时",
-        "praised" => "收到表扬",
-        _ => "有更新",
-    }
-}
-
-/// The `subscribe/send` body for a message, or why it cannot be sent.
-fn message(
-    settings: &NotificationSettings,
-    row: &outbox::Model,
-    openid: &str,
-) -> Result<(String, Value), String> {
-    let template = settings
-        .templates
-        .get(&row.event)
-        .ok_or_else(|| format!("no template for `{}`", row.event))?;
-    let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
-    let mut data = serde_json::Map::new();
-    for (name, key) in &template.fields {
-        let value = match name.as_str() {
-            "status" => status_word(&row.event).to_owned(),
-            "time" => payload["at"].as_str().unwrap_or_default().to_owned(),
-            other => payload[other].as_str().unwrap_or_default().to_owned(),
-        };
-        data.insert(key.clone(), json!({"value": fit_value(key, &value)}));
-    }
-    let page = settings.page.replace(
-        "{id}",
-        &row.ticket_id.map(|id| id.to_string()).unwrap_or_default(),
-    );
-    let body = json!({
-        "touser": openid,
-        "template_id": template.template_id,
-        "page": page,
-        "data": data,
-        "miniprogram_state": settings.miniprogram_state,
-        "lang": settings.lang,
-    });
-    Ok((template.template_id.clone(), body))
 }
 
 async fn openid_of(
@@ -296,6 +224,59 @@ pub async fn drain(ctx: &Ctx<'_>, stop: &(dyn Fn() -> bool + Sync)) -> ServiceRe
     Ok(report)
 }
 
+/// What a channel's answer makes of a message: sent, tried again later, or failed for good.
+fn settle<'a>(
+    ctx: &Ctx<'_>,
+    settings: &NotificationSettings,
+    row: &outbox::Model,
+    channel: &'a str,
+    result: Result<Option<String>, WechatError>,
+    now: DateTime<Utc>,
+    report: &mut DrainReport,
+) -> Outcome<'a> {
+    let transient = |e: &WechatError| match channel {
+        "wecom" => crate::clients::wecom::is_transient(e),
+        _ => e.is_transient(),
+    };
+    match result {
+        Ok(msgid) => {
+            report.sent += 1;
+            ctx.metrics.notified(channel, "sent");
+            Outcome {
+                wechat_msgid: msgid,
+                ..Outcome::done("sent", Some(channel), None)
+            }
+        }
+        Err(e) if transient(&e) && row.attempts + 1 < settings.max_attempts => {
+            report.retried += 1;
+            ctx.metrics.notified(channel, "retried");
+            Outcome {
+                next_attempt_at: Some(now + backoff(settings.base_backoff_seconds, row.attempts)),
+                ..Outcome::done("pending", Some(channel), Some(e.to_string()))
+            }
+        }
+        Err(e) => {
+            report.failed += 1;
+            ctx.metrics.notified(channel, "failed");
+            Outcome::done("failed", Some(channel), Some(final_words(channel, &e)))
+        }
+    }
+}
+
+/// A final error in words for the outbox: the code first, then what it means.
+fn final_words(channel: &str, e: &WechatError) -> String {
+    let meaning = match (channel, e.errcode()) {
+        ("wechat", Some(43101)) => "the user has no subscription left",
+        ("wechat", Some(40003)) => "invalid openid",
+        ("wechat", Some(47003)) => "template data invalid",
+        ("wecom", Some(60011)) => "no permission to message this member (application visibility)",
+        ("wecom", Some(81013)) => "the member is not, or no longer, in the corp",
+        ("wecom", Some(40001 | 40014 | 42001)) => "the access token was refused twice",
+        _ => return e.to_string(),
+    };
+    format!("{}: {meaning}", e.errcode().unwrap_or_default())
+}
+
 /// Delivers one claimed message and records what happened under its claim.
 async fn deliver(
     ctx: &Ctx<'_>,
@@ -305,6 +286,13 @@ async fn deliver(
     now: DateTime<Utc>,
     report: &mut DrainReport,
 ) -> ServiceResult<()> {
+    // Staff with a 企业微信 userid hear it there.
+    if let Some(userid) = wecom::userid_of(ctx, row).await? {
+        let result = wecom::send(ctx, row, &userid).await;
+        let outcome = settle(ctx, settings, row, "wecom", result, now, report);
+        finish(ctx.db, row, token, outcome, now).await?;
+        return Ok(());
+    }
     let Some(openid) = openid_of(ctx.db, row).await? else {
         let why = "no WeChat account to deliver to; in the inbox".to_owned();
         finish(
@@ -355,42 +343,10 @@ async fn deliver(
         return Ok(());
     }
     let result = ctx.wechat.send_subscription(&body).await;
-    let outcome = match result {
-        Ok(msgid) => {
-            report.sent += 1;
-            ctx.metrics.notified("wechat", "sent");
-            Outcome {
-                wechat_msgid: msgid,
-                ..Outcome::done("sent", Some("wechat"), None)
-            }
-        }
-        Err(e) if e.is_transient() && row.attempts + 1 < settings.max_attempts => {
-            if resident {
-                grants::give_back(ctx.db, row.recipient_id, &template_id, long_term).await?;
-            }
-            report.retried += 1;
-            ctx.metrics.notified("wechat", "retried");
-            Outcome {
-                next_attempt_at: Some(now + backoff(settings.base_backoff_seconds, row.attempts)),
-                ..Outcome::done("pending", Some("wechat"), Some(e.to_string()))
-            }
-        }
-        Err(e) => {
-            report.failed += 1;
-            ctx.metrics.notified("wechat", "failed");
-            let why = match &e {
-                WechatError::Api { errcode: 43101, .. } => {
-                    "43101: the user has no subscription left".to_owned()
-                }
-                WechatError::Api { errcode: 40003, .. } => "40003: invalid openid".to_owned(),
-                WechatError::Api { errcode: 47003, .. } => {
-                    "47003: template data invalid".to_owned()
-                }
-                other => other.to_string(),
-            };
-            Outcome::done("failed", Some("wechat"), Some(why))
-        }
-    };
+    let outcome = settle(ctx, settings, row, "wechat", result, now, report);
+    if outcome.status == "pending" && resident {
+        grants::give_back(ctx.db, row.recipient_id, &template_id, long_term).await?;
+    }
     finish(ctx.db, row, token, outcome, now).await?;
     Ok(())
 }
@@ -428,17 +384,6 @@ pub async fn count_by_status(db: &impl ConnectionTrait) -> ServiceResult<Vec<(St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_are_cut_to_wechat_field_limits() {
-        assert_eq!(fit_value("thing2", &"长".repeat(30)).chars().count(), 20);
-        assert_eq!(fit_value("phrase3", "处理中已经完成了"), "处理中已经");
-        assert_eq!(fit_value("character_string1", &"9".repeat(40)).len(), 32);
-        assert_eq!(
-            fit_value("time4", "2026-11-22T02:05:00+00:00"),
-            "2026-11-22 10:05"
-        );
-    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
