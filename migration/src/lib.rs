@@ -15,6 +15,7 @@ mod m20261128_000011_photo_visibility_and_nearby_index;
 mod m20261128_000012_fair_rates;
 mod m20261128_000013_read_side;
 mod m20261128_000014_inbox_and_claims;
+mod m20261128_000015_dashboard_categories;
 
 mod columns;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_fair_rates::Migration),
             Box::new(m20261128_000013_read_side::Migration),
             Box::new(m20261128_000014_inbox_and_claims::Migration),
+            Box::new(m20261128_000015_dashboard_categories::Migration),
         ]
     }
 }

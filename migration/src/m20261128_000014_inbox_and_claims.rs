@@ -70,6 +70,15 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .name("idx_outbox_ticket")
+                    .table("notification_outbox")
+                    .col("ticket_id")
+                    .take(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
                     .name("idx_outbox_wechat_msgid")
                     .table("notification_outbox")
                     .col("wechat_msgid")
@@ -80,6 +89,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_outbox_ticket")
+                    .table("notification_outbox")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()

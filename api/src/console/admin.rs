@@ -405,6 +405,21 @@ pub async fn staff_status(req: &Request, Path(id): Path<Uuid>, body: poem::Body)
 }
 
 #[handler]
+pub async fn staff_wecom(req: &Request, Path(id): Path<Uuid>, body: poem::Body) -> Response {
+    let (state, me, form, _) = match admin_form(req, body).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
+    };
+    let done = async {
+        let userid = super::optional(&form, "wecom_userid", 64)?;
+        services::staff::set_wecom_userid(&state.db, id, userid, state.clock.now()).await?;
+        Ok("已保存企业微信账号")
+    }
+    .await;
+    after(&me, done, &format!("/console/admin/staff/{id}"))
+}
+
+#[handler]
 pub async fn add_assignment(req: &Request, Path(id): Path<Uuid>, body: poem::Body) -> Response {
     let (state, me, form, _) = match admin_form(req, body).await {
         Ok(found) => found,

@@ -284,6 +284,11 @@ pub fn staff_page(p: &StaffPage) -> Markup {
                 } }
                 button type="submit" { "保存状态" }
             }
+            form.card method="post" action={(base) "/wecom"} {
+                (csrf(p.chrome))
+                label { "企业微信账号（userid，留空即解除）" input name="wecom_userid" maxlength="64" value=(s.wecom_userid.as_deref().unwrap_or("")); }
+                button type="submit" { "保存企业微信账号" }
+            }
             h2 { "职务" }
             @if p.assignments.is_empty() { p.empty { "尚无职务" } }
             ul.list { @for a in p.assignments { li.row {

@@ -267,7 +267,18 @@ impl TicketApi {
             }
             _ => None,
         };
+        let notifications = match &caller {
+            Caller::Staff(_) => Some(
+                services::outbox::list(&self.state.db, None, Some(view.ticket.id), 50)
+                    .await?
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+            ),
+            Caller::Resident(_) => None,
+        };
         let mut body = Ticket::from(view);
+        body.notifications = notifications;
         body.duplicate_original = original.map(|(o, public)| DuplicateOriginal {
             id: o.id,
             number: o.number,

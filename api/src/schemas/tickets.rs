@@ -234,6 +234,10 @@ pub struct Ticket {
     /// to grant now, for `wx.requestSubscribeMessage`: after submission `accepted` and
     /// `resolved`, while in progress `resolved`, none once it is done.
     pub suggest_subscribe: Vec<String>,
+    /// Staff reading one ticket: its notifications, newest first, each with the channel tried
+    /// and its answer (`wechat`, `wecom`, or `inbox` alone).
+    #[oai(skip_serializing_if_is_none)]
+    pub notifications: Option<Vec<crate::schemas::admin::OutboxMessage>>,
 }
 
 impl Ticket {
@@ -270,6 +274,7 @@ impl From<TicketView> for Ticket {
         let suggest_subscribe = suggest_subscribe(t.kind, t.status);
         Ticket {
             suggest_subscribe,
+            notifications: None,
             id: t.id,
             number: t.number,
             kind: t.kind,

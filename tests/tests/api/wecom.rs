@@ -86,6 +86,22 @@ async fn staff_messages_go_to_wecom_as_cards_that_open_the_console() {
     let messages = staff_messages(&app, &id).await;
     assert_eq!(messages[0]["channel"], "wecom");
     assert_eq!(messages[0]["status"], "sent");
+    // The ticket's staff view says the same; the resident's has no such part.
+    let staff_view = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
+        .await;
+    let shown = staff_view.body["notifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        shown
+            .iter()
+            .any(|m| m["event"] == "assigned" && m["channel"] == "wecom" && m["status"] == "sent"),
+        "{shown:?}"
+    );
+    let own = app.get(&format!("/api/v1/tickets/{id}"), &resident).await;
+    assert!(own.body.get("notifications").is_none(), "{}", own.body);
 
     // Unbound again: the next message is the inbox's alone, and says so.
     let r = bind(&app, &w.gw_a1, "").await;

@@ -7,8 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
@@ -237,20 +236,35 @@ pub async fn top_categories(
 ) -> ServiceResult<Vec<(String, u64)>> {
     let (asked, dir) = ask(ctx, scope, area_id, period).await?;
     let Period { from, to } = asked.counted;
-    let counts: Vec<(Uuid, i64)> = ticket::Entity::find()
-        .select_only()
-        .column(ticket::Column::CategoryId)
-        .column_as(ticket::Column::Id.count(), "n")
-        .filter(rollups::placed_in(&asked.places))
-        .filter(ticket::Column::SubmittedAt.gte(from))
-        .filter(ticket::Column::SubmittedAt.lt(to))
-        .filter(ticket::Column::Kind.ne(crate::domain::TicketKind::Praise))
-        .group_by(ticket::Column::CategoryId)
-        .order_by_desc(ticket::Column::Id.count())
-        .limit(n)
-        .into_tuple()
-        .all(ctx.db)
-        .await?;
+    let places = asked.places.iter().copied();
+    // Two counts, each on its index: tickets in a grid (the index on grid, submission time,
+    // category and kind answers it alone), and the few handled at an area without a grid.
+    let mut by_category: HashMap<Uuid, i64> = HashMap::new();
+    for placed in [
+        Condition::all().add(ticket::Column::GridId.is_in(places.clone())),
+        Condition::all()
+            .add(ticket::Column::GridId.is_null())
+            .add(ticket::Column::HandlingAreaId.is_in(places)),
+    ] {
+        let rows: Vec<(Uuid, i64)> = ticket::Entity::find()
+            .select_only()
+            .column(ticket::Column::CategoryId)
+            .column_as(Expr::col(sea_orm::sea_query::Asterisk).count(), "n")
+            .filter(placed)
+            .filter(ticket::Column::SubmittedAt.gte(from))
+            .filter(ticket::Column::SubmittedAt.lt(to))
+            .filter(ticket::Column::Kind.ne(crate::domain::TicketKind::Praise))
+            .group_by(ticket::Column::CategoryId)
+            .into_tuple()
+            .all(ctx.db)
+            .await?;
+        for (category, n) in rows {
+            *by_category.entry(category).or_default() += n;
+        }
+    }
+    let mut counts: Vec<(Uuid, i64)> = by_category.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.truncate(usize::try_from(n).unwrap_or(usize::MAX));
     Ok(counts
         .into_iter()
         .map(|(id, count)| {
