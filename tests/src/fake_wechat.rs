@@ -33,6 +33,9 @@ pub struct FakeWechat {
     pub force_refreshes: AtomicU32,
     /// Token-protected calls answer only after 3 s (longer than the clients wait).
     pub stalled: AtomicBool,
+    /// `media_check_async` calls: (trace_id, media_url, HTTP status WeChat got fetching it,
+    /// bytes fetched).
+    pub media_checks: Mutex<Vec<(String, String, u16, usize)>>,
 }
 
 #[derive(Default)]
@@ -297,6 +300,40 @@ async fn phone_number(
 }
 
 /// Starts the fake; returns it and its base URL.
+/// `media_check_async` (version 2): WeChat fetches the image at `media_url` as it would (the
+/// answer's status and size are kept) and answers a trace id; its verdict comes later as a
+/// `wxa_media_check` push, which the test sends.
+#[handler]
+async fn media_check_async(
+    Query(q): Query<TokenQuery>,
+    Json(body): Json<Value>,
+    fake: Data<&Arc<FakeWechat>>,
+) -> Response {
+    fake.count("media_check_async");
+    if fake.down.load(Ordering::SeqCst) {
+        return unavailable();
+    }
+    if let Some(r) = guard(&fake, &q.access_token) {
+        return r;
+    }
+    if body["version"] != 2 || body["media_type"] != 2 || body["openid"].as_str().is_none() {
+        return reply(json!({"errcode": 47001, "errmsg": "data format error"}));
+    }
+    let url = body["media_url"].as_str().unwrap_or_default().to_owned();
+    let (status, size) = match reqwest::get(&url).await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            (status, resp.bytes().await.map(|b| b.len()).unwrap_or(0))
+        }
+        Err(_) => (0, 0),
+    };
+    let trace_id = format!("trace-{}", uuid::Uuid::new_v4().simple());
+    if let Ok(mut checks) = fake.media_checks.lock() {
+        checks.push((trace_id.clone(), url, status, size));
+    }
+    reply(json!({"errcode": 0, "errmsg": "ok", "trace_id": trace_id}))
+}
+
 pub async fn spawn() -> (Arc<FakeWechat>, String) {
     let fake = Arc::new(FakeWechat::default());
     let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -313,6 +350,7 @@ pub async fn spawn() -> (Arc<FakeWechat>, String) {
         .at("/cgi-bin/message/subscribe/send", post(subscribe_send))
         .at("/wxa/msg_sec_check", post(msg_sec_check))
         .at("/wxa/business/getuserphonenumber", post(phone_number))
+        .at("/wxa/media_check_async", post(media_check_async))
         .data(fake.clone())
         .boxed();
     tokio::spawn(async move {

@@ -13,6 +13,7 @@ mod filters;
 mod hostile;
 mod lifecycle;
 mod lookup;
+mod media_check;
 mod month;
 mod notifications;
 mod open311;
