@@ -24,6 +24,11 @@ pub struct Model {
     pub purpose: Option<String>,
     /// `public`, or `internal` when attached to a staff-only comment (never shown to residents).
     pub visibility: Visibility,
+    /// A resident's photo sent to WeChat's image check: `pending`, then `pass`, `review` or
+    /// `risky`; `unchecked` when it could not be sent; none for staff photos or with checks off.
+    pub media_check: Option<String>,
+    /// The check's trace id, which its verdict (a `wxa_media_check` push) names.
+    pub media_trace_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

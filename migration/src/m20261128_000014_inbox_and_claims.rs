@@ -12,6 +12,9 @@
 //!   `subscribe_msg_sent_event` reported.
 //! - `subscription_grant.refused_at`: the resident refused the template (popup or settings).
 //! - `staff.wecom_userid`: the member's 企业微信 userid, where staff messages go.
+//! - `attachment.media_check` and `media_trace_id`: a resident's photo sent to WeChat's
+//!   `media_check_async` (`pending`, then `pass`, `review` or `risky`; `unchecked` when it could
+//!   not be sent) and the trace id its verdict comes back with.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::columns::{add_columns, drop_columns};
@@ -67,6 +70,21 @@ impl MigrationTrait for Migration {
         )
         .await?;
         add_columns(manager, "staff", vec![string_null("wecom_userid")]).await?;
+        add_columns(
+            manager,
+            "attachment",
+            vec![string_null("media_check"), string_null("media_trace_id")],
+        )
+        .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_attachment_media_trace")
+                    .table("attachment")
+                    .col("media_trace_id")
+                    .take(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -105,6 +123,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_attachment_media_trace")
+                    .table("attachment")
+                    .to_owned(),
+            )
+            .await?;
+        drop_columns(manager, "attachment", &["media_trace_id", "media_check"]).await?;
         drop_columns(manager, "staff", &["wecom_userid"]).await?;
         drop_columns(manager, "subscription_grant", &["refused_at"]).await?;
         drop_columns(

@@ -394,12 +394,19 @@ impl TestApp {
     /// A second API node on the same database (and Redis, if any), as behind a load balancer.
     /// It shares no memory with the first.
     pub async fn peer(&self) -> TestApp {
-        let state = startup::build_state_with_clock(self.settings.clone(), self.clock.clone())
+        self.peer_with(|_| {}).await
+    }
+
+    /// A peer whose settings differ as `adjust` says (as a node configured apart would).
+    pub async fn peer_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let state = startup::build_state_with_clock(settings.clone(), self.clock.clone())
             .await
             .expect("build peer");
         let addr = serve(state.clone()).await;
         TestApp {
-            settings: self.settings.clone(),
+            settings,
             clock: self.clock.clone(),
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),

@@ -216,6 +216,19 @@ impl WechatClient {
         })
     }
 
+    /// `POST /wxa/media_check_async` (version 2): WeChat fetches the image at `media_url` and
+    /// pushes its verdict later (`wxa_media_check`); the trace id that verdict will name.
+    pub async fn check_media(&self, media_url: &str, openid: &str) -> Result<String, WechatError> {
+        let body = json!({"media_url": media_url, "media_type": 2, "version": 2, "scene": 1, "openid": openid});
+        let reply: Value = self.call("/wxa/media_check_async", &body).await?;
+        reply
+            .get("trace_id")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .map(str::to_owned)
+            .ok_or_else(|| WechatError::Unavailable("reply without trace_id".into()))
+    }
+
     /// `POST /wxa/business/getuserphonenumber`: the phone number behind a `getPhoneNumber` code.
     pub async fn phone_number(&self, code: &str) -> Result<String, WechatError> {
         let reply: Value = self

@@ -99,6 +99,10 @@ pub struct CompositeWeights {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContentSafetySettings {
     pub enabled: bool,
+    /// The address WeChat fetches residents' photos from for its image check
+    /// (`https://<host>`, the one `/api/v1/media/…` is served at); empty: photos are not checked.
+    #[serde(default)]
+    pub public_base_url: String,
 }
 
 /// One subscription-message template: its id and which WeChat field key each value goes to.

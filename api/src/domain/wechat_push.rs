@@ -138,7 +138,11 @@ pub enum PushEvent {
         list: Vec<TemplateStatus>,
     },
     /// The verdict of an asynchronous image check.
-    MediaCheck { trace_id: String, suggest: String },
+    MediaCheck {
+        trace_id: String,
+        suggest: String,
+        label: Option<i32>,
+    },
     /// Anything else: acknowledged and ignored.
     Other,
 }
@@ -199,6 +203,10 @@ pub fn event(v: &Value) -> PushEvent {
                 .get("result")
                 .and_then(|r| text(r, "suggest"))
                 .unwrap_or_default(),
+            label: v
+                .get("result")
+                .and_then(|r| text(r, "label"))
+                .and_then(|l| l.parse().ok()),
         },
         _ => PushEvent::Other,
     }

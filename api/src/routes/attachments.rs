@@ -70,6 +70,14 @@ impl AttachmentApi {
             ctx.now(),
         )
         .await?;
+        // A resident's photo goes to WeChat's image check; its verdict comes by push.
+        let created = match services::attachments::send_for_check(&ctx, &created).await? {
+            Some(state) => entity::attachment::Model {
+                media_check: Some(state),
+                ..created
+            },
+            None => created,
+        };
         let urls = MediaUrls::new(ctx.settings);
         let viewer = Viewer::of(&caller);
         let signed = (

@@ -2,6 +2,7 @@
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -99,10 +100,100 @@ pub async fn upload(
         ticket_id: Set(None),
         purpose: Set(None),
         visibility: Set(Visibility::Public),
+        media_check: Set(None),
+        media_trace_id: Set(None),
         created_at: Set(at),
     }
     .insert(db)
     .await?)
+}
+
+/// Sends a resident's new photo to WeChat's image check (when content safety is on and
+/// `content_safety.public_base_url` says where WeChat can fetch it): the URL is signed for the
+/// photo's owner, who may always see it. `pending` until the verdict comes by the message
+/// push; `unchecked` (shown, as unchecked text is) when it could not be sent.
+pub async fn send_for_check(
+    ctx: &super::Ctx<'_>,
+    photo: &attachment::Model,
+) -> ServiceResult<Option<String>> {
+    let settings = &ctx.settings.content_safety;
+    if !settings.enabled || settings.public_base_url.is_empty() || photo.owner_kind != "resident" {
+        return Ok(None);
+    }
+    let Some(resident) = entity::resident::Entity::find_by_id(photo.owner_id)
+        .one(ctx.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let path = super::media_urls::MediaUrls::new(ctx.settings).url(
+        photo.id,
+        super::media_urls::Variant::Full,
+        &super::media_urls::Viewer::Resident(photo.owner_id),
+        ctx.now(),
+    );
+    let url = format!("{}{path}", settings.public_base_url.trim_end_matches('/'));
+    let (state, trace) = match ctx.wechat.check_media(&url, &resident.openid).await {
+        Ok(trace) => ("pending", Some(trace)),
+        Err(e) => {
+            tracing::warn!(error = %e, "image check not sent; the photo is unchecked");
+            ("unchecked", None)
+        }
+    };
+    attachment::Entity::update_many()
+        .col_expr(attachment::Column::MediaCheck, Expr::value(state))
+        .col_expr(attachment::Column::MediaTraceId, Expr::value(trace))
+        .filter(attachment::Column::Id.eq(photo.id))
+        .exec(ctx.db)
+        .await?;
+    Ok(Some(state.to_owned()))
+}
+
+/// WeChat's verdict on a photo (`wxa_media_check`): recorded; a `risky` photo's ticket is
+/// flagged for moderation (`risky_image`), and the ticket's version raised so no node shows
+/// the photo from a kept timeline.
+pub async fn media_verdict(
+    ctx: &super::Ctx<'_>,
+    trace_id: &str,
+    suggest: &str,
+    label: Option<i32>,
+) -> ServiceResult<()> {
+    let verdict = match suggest {
+        "pass" | "review" | "risky" => suggest,
+        _ => return Ok(()),
+    };
+    let Some(photo) = attachment::Entity::find()
+        .filter(attachment::Column::MediaTraceId.eq(trace_id))
+        .one(ctx.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let txn = super::write_txn(ctx.db).await?;
+    attachment::Entity::update_many()
+        .col_expr(attachment::Column::MediaCheck, Expr::value(verdict))
+        .filter(attachment::Column::Id.eq(photo.id))
+        .exec(&txn)
+        .await?;
+    if let Some(ticket) = photo.ticket_id {
+        let mut update = entity::ticket::Entity::update_many()
+            .col_expr(
+                entity::ticket::Column::Version,
+                Expr::col(entity::ticket::Column::Version).add(1),
+            )
+            .filter(entity::ticket::Column::Id.eq(ticket));
+        if verdict == "risky" {
+            update = update
+                .col_expr(
+                    entity::ticket::Column::Moderation,
+                    Expr::value("risky_image"),
+                )
+                .col_expr(entity::ticket::Column::ModerationLabel, Expr::value(label));
+        }
+        update.exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Where a photo is attached: its ticket, why (`ticket`, `comment`, `resolution`) and who may
@@ -116,9 +207,17 @@ pub struct Attachment<'a> {
     pub visibility: Visibility,
 }
 
-/// Whether a resident may see the photo (their own, or public).
-pub fn shown_to_residents(a: &attachment::Model) -> bool {
+/// Whether residents (`viewer`, or anyone with `None`) may see the photo: never a photo of an
+/// internal comment, nor one WeChat's image check found risky; one still being checked only
+/// its owner.
+pub fn shown_to_residents(a: &attachment::Model, viewer: Option<Uuid>) -> bool {
+    let own = a.owner_kind == "resident" && Some(a.owner_id) == viewer;
     a.visibility != Visibility::Internal
+        && match a.media_check.as_deref() {
+            Some("risky") => false,
+            Some("pending") => own,
+            _ => true,
+        }
 }
 
 /// Attaches the owner's unattached photos to a ticket, within the caller's transaction.
@@ -211,19 +310,23 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<attachmen
         .ok_or(ServiceError::NotFound)
 }
 
-/// Whether `caller` may see `photo`: its uploader always; once attached, whoever may see the
-/// ticket (residents not a photo of an internal comment). `NotFound` otherwise.
+/// Whether `caller` may see `photo`: its uploader (unless WeChat found it risky); once
+/// attached, whoever may see the ticket (residents not a photo of an internal comment, nor a
+/// risky one, nor one still being checked unless it is theirs). `NotFound` otherwise.
 pub async fn check_visible(
     ctx: &super::Ctx<'_>,
     caller: &super::Caller,
     photo: &attachment::Model,
 ) -> ServiceResult<()> {
     let owner = Owner::of(caller);
-    if photo.owner_kind == owner.kind && photo.owner_id == owner.id {
+    let risky = photo.media_check.as_deref() == Some("risky");
+    if photo.owner_kind == owner.kind && photo.owner_id == owner.id && !risky {
         return Ok(());
     }
     let ticket = photo.ticket_id.ok_or(ServiceError::NotFound)?;
-    if matches!(caller, super::Caller::Resident(_)) && !shown_to_residents(photo) {
+    if let super::Caller::Resident(me) = caller
+        && !shown_to_residents(photo, Some(*me))
+    {
         return Err(ServiceError::NotFound);
     }
     super::tickets::get(ctx, caller, &ticket.to_string()).await?;

@@ -169,7 +169,7 @@ pub async fn detail(
 
 /// Photos anyone may see: those of the fix of a ticket on the board.
 fn is_public_photo(a: &entity::attachment::Model) -> bool {
-    a.purpose.as_deref() == Some("resolution") && super::attachments::shown_to_residents(a)
+    a.purpose.as_deref() == Some("resolution") && super::attachments::shown_to_residents(a, None)
 }
 
 /// Whether a photo may be shown to anyone: a photo of the fix of a ticket on the board.

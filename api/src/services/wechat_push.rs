@@ -1,5 +1,5 @@
 //! WeChat's message push, applied: grants and refusals from the subscription popup and
-//! WeChat's settings, delivery results of sent messages. The request's
+//! WeChat's settings, delivery results of sent messages, image-check verdicts. The request's
 //! checks (signature, freshness, replay, decryption) are [`accept`]'s; nothing is written for a
 //! push that fails them.
 use chrono::{DateTime, Utc};
@@ -163,9 +163,12 @@ async fn apply(ctx: &Ctx<'_>, event: PushEvent) -> ServiceResult<()> {
                     .await?;
             }
         }
-        // Images are not sent to media_check_async yet (issue 23, part 6): nothing to match.
-        PushEvent::MediaCheck { trace_id, suggest } => {
-            tracing::info!(%trace_id, %suggest, "wxa_media_check verdict for no pending check");
+        PushEvent::MediaCheck {
+            trace_id,
+            suggest,
+            label,
+        } => {
+            super::attachments::media_verdict(ctx, &trace_id, &suggest, label).await?;
         }
         PushEvent::Other => {}
     }

@@ -44,7 +44,7 @@ async fn verdict(app: &TestApp, trace_id: &str, suggest: &str) -> StatusCode {
 }
 
 #[tokio::test]
-async fn a_photo_is_shown_to_others_only_once_wechat_passes_it() {
+async fn a_residents_photo_is_checked_by_wechat_and_a_risky_one_hidden_and_flagged() {
     let first = spawn_app_with(|s| {
         s.content_safety.enabled = true;
         s.wechat.push_token = Secret::new(TOKEN);
@@ -68,11 +68,20 @@ async fn a_photo_is_shown_to_others_only_once_wechat_passes_it() {
         }
     };
     let photo = upload(alice.clone()).await;
-    let checks = app.wechat.media_checks.lock().map(|c| c.clone()).unwrap_or_default();
+    let checks = app
+        .wechat
+        .media_checks
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default();
     assert_eq!(checks.len(), 1, "the upload went to media_check_async");
     let (trace_id, url, status, size) = checks[0].clone();
     assert!(url.starts_with(&first.base), "{url}");
-    assert_eq!((status, size > 0), (200, true), "WeChat could fetch the photo");
+    assert_eq!(
+        (status, size > 0),
+        (200, true),
+        "WeChat could fetch the photo"
+    );
 
     let mut body = complaint_at("noise", A1_POINT);
     body["attachment_ids"] = json!([photo]);
@@ -92,7 +101,9 @@ async fn a_photo_is_shown_to_others_only_once_wechat_passes_it() {
     assert_eq!(photos(w.gw_a1.token.clone()).await, 1);
     // WeChat says pass: nothing changes for them, and the ticket is not flagged.
     assert_eq!(verdict(&first, &trace_id, "pass").await, StatusCode::OK);
-    let t = app.get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token).await;
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
+        .await;
     assert_eq!(t.body["moderation"], serde_json::Value::Null, "{}", t.body);
 
     // A second photo, risky: hidden from its owner's ticket view, the ticket flagged.

@@ -189,7 +189,10 @@ pub(super) async fn view(
         attachments: timeline
             .attachments
             .iter()
-            .filter(|a| !resident || attachments::shown_to_residents(a))
+            .filter(|a| match caller {
+                Caller::Resident(me) => attachments::shown_to_residents(a, Some(*me)),
+                Caller::Staff(_) => true,
+            })
             .cloned()
             .collect(),
     };
