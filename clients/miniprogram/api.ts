@@ -325,3 +325,25 @@ export function uploadPhoto(filePath: string): Promise<ResponseOf<'/attachments'
     fail: (err) => reject(new NetworkError(err.errMsg)),
   }));
 }
+
+/** The resident's inbox, newest first, with `unread_count` (for the tab bar's badge). */
+export function notifications(
+  query?: QueryOf<'/me/notifications', 'get'>,
+): Promise<ResponseOf<'/me/notifications', 'get'>> {
+  return request('get', '/me/notifications', { query });
+}
+
+/** Marks notifications read (`ids`, or `all: true`); answers the new `unread_count`. */
+export function markRead(body: BodyOf<'/me/notifications/read', 'post'>): Promise<ResponseOf<'/me/notifications/read', 'post'>> {
+  return request('post', '/me/notifications/read', { body });
+}
+
+/**
+ * Reports the templates the resident just granted. Call it with what
+ * `wx.requestSubscribeMessage({ tmplIds })` answered `accept` for, asking for the templates of
+ * the ticket's `suggest_subscribe` at the moment it is shown (after submission: accepted and
+ * resolved). A message waiting for one of them is sent at once.
+ */
+export function granted(templateIds: string[]): Promise<ResponseOf<'/me/subscriptions', 'post'>> {
+  return request('post', '/me/subscriptions', { body: { template_ids: templateIds } });
+}
