@@ -420,6 +420,23 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// One pass of this node's notification sender, as its loop runs it.
+    pub async fn send_notifications(&self) -> qiaomen_api::services::outbox::DrainReport {
+        let ctx = self.state.ctx();
+        qiaomen_api::services::outbox::drain(&ctx, &|| false)
+            .await
+            .expect("drain")
+    }
+
+    /// `GET /api/v1/admin/outbox?{query}` as the administrator.
+    pub async fn outbox(&self, query: &str) -> Vec<Value> {
+        let r = self
+            .get(&format!("/api/v1/admin/outbox?{query}"), &self.admin_token)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body.as_array().cloned().unwrap_or_default()
+    }
+
     /// Uploads a file as `multipart/form-data` field `file`.
     pub async fn upload(
         &self,

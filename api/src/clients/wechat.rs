@@ -75,6 +75,24 @@ pub struct StableToken {
     pub expires_in: i64,
 }
 
+/// POSTs JSON to a Tencent API (WeChat's or 企业微信's) that takes `access_token` in the query.
+pub(super) async fn post_with_token<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &impl Serialize,
+) -> Result<T, WechatError> {
+    let url = reqwest::Url::parse_with_params(url, &[("access_token", token)])
+        .map_err(|e| WechatError::Unavailable(format!("bad api_base: {e}")))?;
+    let resp = http
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    read_reply(resp).await
+}
+
 /// Reads a WeChat reply: JSON whatever the Content-Type; a non-zero errcode is an error.
 pub(super) async fn read_reply<T: DeserializeOwned>(
     resp: reqwest::Response,
@@ -166,19 +184,7 @@ impl WechatClient {
         token: &str,
         body: &impl Serialize,
     ) -> Result<T, WechatError> {
-        let url = reqwest::Url::parse_with_params(
-            &format!("{}{path}", self.base),
-            &[("access_token", token)],
-        )
-        .map_err(|e| WechatError::Unavailable(format!("bad api_base: {e}")))?;
-        let resp = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        read_reply(resp).await
+        post_with_token(&self.http, &format!("{}{path}", self.base), token, body).await
     }
 
     /// `POST /cgi-bin/message/subscribe/send`: one subscription message; WeChat's `msgid` for

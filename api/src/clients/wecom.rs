@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::wechat::{WechatError, read_reply, unreachable};
+use super::wechat::{WechatError, post_with_token, read_reply, unreachable};
 use crate::{cache::Cache, config::WecomSettings};
 
 const KEY: &str = "wecom:token";
@@ -147,19 +147,8 @@ impl WecomClient {
     }
 
     async fn post(&self, token: &str, body: &Value) -> Result<Value, WechatError> {
-        let url = reqwest::Url::parse_with_params(
-            &format!("{}/cgi-bin/message/send", self.base),
-            &[("access_token", token)],
-        )
-        .map_err(|e| WechatError::Unavailable(format!("bad api_base: {e}")))?;
-        let resp = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        read_reply(resp).await
+        let url = format!("{}/cgi-bin/message/send", self.base);
+        post_with_token(&self.http, &url, token, body).await
     }
 
     /// Sends a text card to one member; WeCom's `msgid`. A user WeCom names `invaliduser` is

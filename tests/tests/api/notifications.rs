@@ -4,24 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use entity::notification_outbox::Column;
-use qiaomen_api::services::outbox::{DrainReport, drain};
+use qiaomen_api::services::outbox::drain;
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
-
-async fn send(node: &TestApp) -> DrainReport {
-    let ctx = node.state.ctx();
-    drain(&ctx, &|| false).await.expect("drain")
-}
-
-async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
-    let r = app
-        .get(&format!("/api/v1/admin/outbox?{query}"), &app.admin_token)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body.as_array().cloned().unwrap_or_default()
-}
 
 fn kinds(page: &Value) -> Vec<String> {
     page["items"]
@@ -178,7 +165,7 @@ async fn a_message_waits_for_its_grant_and_the_newest_goes_when_granted() {
         assert_eq!(r.body["suggest_subscribe"], json!(["resolved"]));
         app.act(&id, "resolve", &w.gw_a1, json!({"note": "已处理"}))
             .await;
-        send(&app).await;
+        app.send_notifications().await;
         if app
             .get(&format!("/api/v1/tickets/{id}"), &resident)
             .await
@@ -193,7 +180,9 @@ async fn a_message_waits_for_its_grant_and_the_newest_goes_when_granted() {
             .await;
         }
     }
-    let waiting = outbox(&app, &format!("status=waiting_grant&ticket_id={id}")).await;
+    let waiting = app
+        .outbox(&format!("status=waiting_grant&ticket_id={id}"))
+        .await;
     let events: Vec<&str> = waiting.iter().filter_map(|m| m["event"].as_str()).collect();
     assert_eq!(
         events.iter().filter(|e| **e == "resolved").count(),
@@ -224,11 +213,11 @@ async fn a_message_waits_for_its_grant_and_the_newest_goes_when_granted() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(send(&app).await.sent, 1);
+    assert_eq!(app.send_notifications().await.sent, 1);
     let sent = app.wechat.sent_to("openid-wait-r1");
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["template_id"], "REPLACE-resolved");
-    let resolved = outbox(&app, &format!("ticket_id={id}")).await;
+    let resolved = app.outbox(&format!("ticket_id={id}")).await;
     let resolved: Vec<&Value> = resolved
         .iter()
         .filter(|m| m["event"] == "resolved")
@@ -243,9 +232,9 @@ async fn a_message_waits_for_its_grant_and_the_newest_goes_when_granted() {
 
     // `accepted` was never granted: after the wait it is given up, still in the inbox.
     app.clock.advance(chrono::Duration::days(8));
-    send(&app).await;
+    app.send_notifications().await;
     assert!(
-        outbox(&app, &format!("status=waiting_grant&ticket_id={id}"))
+        app.outbox(&format!("status=waiting_grant&ticket_id={id}"))
             .await
             .is_empty()
     );
@@ -284,7 +273,7 @@ async fn a_long_term_template_is_not_used_up() {
         let id = app.new_ticket(&resident, "noise", A1_POINT).await;
         app.act(&id, "accept", &w.gw_a1, json!({})).await;
     }
-    send(&app).await;
+    app.send_notifications().await;
     assert_eq!(app.wechat.sent_to("openid-long-r1").len(), 3);
 }
 
@@ -315,7 +304,11 @@ async fn three_senders_deliver_every_message_once() {
         .exec(&app.state.db)
         .await
         .expect("a dead node's claims");
-    let (x, y, z) = tokio::join!(send(&app), send(&b), send(&c));
+    let (x, y, z) = tokio::join!(
+        app.send_notifications(),
+        b.send_notifications(),
+        c.send_notifications()
+    );
     assert_eq!(x.sent + y.sent + z.sent, 12, "{x:?} {y:?} {z:?}");
     assert_eq!(app.wechat.sent_to("openid-gw-a1-wx").len(), 12, "each once");
 
@@ -331,7 +324,11 @@ async fn three_senders_deliver_every_message_once() {
         let id = app.new_ticket(&granted, "noise", A1_POINT).await;
         app.act(&id, "accept", &w.gw_a1, json!({})).await;
     }
-    let (x, y, z) = tokio::join!(send(&app), send(&b), send(&c));
+    let (x, y, z) = tokio::join!(
+        app.send_notifications(),
+        b.send_notifications(),
+        c.send_notifications()
+    );
     assert_eq!(
         app.wechat.sent_to("openid-claims-r2").len(),
         1,
@@ -352,10 +349,10 @@ async fn three_senders_deliver_every_message_once() {
         .expect("drain");
     assert_eq!(stopped.sent, 1, "{stopped:?}");
     assert!(
-        outbox(&app, "status=sending").await.is_empty(),
+        app.outbox("status=sending").await.is_empty(),
         "nothing left claimed"
     );
-    let rest = send(&b).await;
+    let rest = b.send_notifications().await;
     assert_eq!(rest.sent, 5, "{rest:?}");
     assert_eq!(app.wechat.sent_to("openid-gw-a1-wx").len(), before + 6);
 }

@@ -191,24 +191,6 @@ async fn staff_bind_their_wechat_and_then_log_in_with_it() {
     );
 }
 
-async fn drain(node: &TestApp) -> qiaomen_api::services::outbox::DrainReport {
-    let ctx = node.state.ctx();
-    qiaomen_api::services::outbox::drain(&ctx, &|| false)
-        .await
-        .expect("drain")
-}
-
-async fn outbox(app: &TestApp, status: &str) -> Vec<serde_json::Value> {
-    let r = app
-        .get(
-            &format!("/api/v1/admin/outbox?status={status}"),
-            &app.admin_token,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body.as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
     let app = spawn_app().await;
@@ -250,24 +232,24 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
         .unwrap_or_default()
         .to_owned();
     app.act(&id, "accept", &w.gw_a1, json!({})).await;
-    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!(
         a.retried + b.retried,
         2,
         "assigned (worker) and accepted (resident), both held back"
     );
     assert_eq!(a.sent + b.sent, 0);
-    assert_eq!(outbox(&app, "pending").await.len(), 2);
+    assert_eq!(app.outbox("status=pending").await.len(), 2);
 
     // Still down at the next attempt; then WeChat returns.
     app.clock.advance(chrono::Duration::hours(1));
-    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!(a.retried + b.retried, 2);
     app.wechat
         .down
         .store(false, std::sync::atomic::Ordering::SeqCst);
     app.clock.advance(chrono::Duration::hours(2));
-    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!(a.sent + b.sent, 2, "{a:?} {b:?}");
     assert_eq!(app.wechat.sent_to("openid-r1").len(), 1);
     assert_eq!(app.wechat.sent_to("openid-gw-a1-wx").len(), 1);
@@ -282,9 +264,9 @@ async fn messages_wait_out_a_wechat_outage_and_arrive_once_with_two_senders() {
     assert!(message["page"].as_str().is_some_and(|p| p.contains(&id)));
     // Nothing more to send, by either node.
     app.clock.advance(chrono::Duration::days(1));
-    let (a, b) = tokio::join!(drain(&app), drain(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!((a, b), Default::default());
-    assert_eq!(outbox(&app, "sent").await.len(), 2);
+    assert_eq!(app.outbox("status=sent").await.len(), 2);
     let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"qiaomen_outbox_messages{status="sent"} 2"#),
@@ -316,10 +298,10 @@ async fn final_errors_are_recorded_not_retried_and_grants_are_respected() {
         .unwrap_or_default()
         .to_owned();
     app.act(&id, "accept", &w.gw_a1, json!({})).await;
-    let report = drain(&app).await;
+    let report = app.send_notifications().await;
     assert_eq!(report.failed, 1, "{report:?}");
     assert_eq!(report.skipped, 1, "the worker has no bound WeChat");
-    let failed = outbox(&app, "failed").await;
+    let failed = app.outbox("status=failed").await;
     assert!(
         failed[0]["last_error"]
             .as_str()
@@ -328,19 +310,19 @@ async fn final_errors_are_recorded_not_retried_and_grants_are_respected() {
     );
     let sends = app.wechat.calls("subscribe_send");
     app.clock.advance(chrono::Duration::days(1));
-    assert_eq!(drain(&app).await, Default::default());
+    assert_eq!(app.send_notifications().await, Default::default());
     assert_eq!(app.wechat.calls("subscribe_send"), sends, "not retried");
 
     // Without an unused grant nothing is sent: resolved was never granted, so it waits.
     app.act(&id, "resolve", &w.gw_a1, json!({"note": "已处理"}))
         .await;
-    assert_eq!(drain(&app).await.waiting, 1);
-    let waiting = outbox(&app, "waiting_grant").await;
+    assert_eq!(app.send_notifications().await.waiting, 1);
+    let waiting = app.outbox("status=waiting_grant").await;
     assert!(
         waiting.iter().any(|m| m["event"] == "resolved"),
         "{waiting:?}"
     );
-    let skipped = outbox(&app, "skipped").await;
+    let skipped = app.outbox("status=skipped").await;
     assert!(
         skipped
             .iter()
@@ -480,7 +462,7 @@ async fn a_wechat_outage_leaves_no_secret_code_or_token_in_the_log_or_the_outbox
     app.wechat
         .stalled
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let report = drain(&app).await;
+    let report = app.send_notifications().await;
     assert_eq!(report.retried, 1, "{report:?}");
     let code = format!("slow-{}", uuid::Uuid::new_v4().simple());
     let r = app
@@ -488,7 +470,7 @@ async fn a_wechat_outage_leaves_no_secret_code_or_token_in_the_log_or_the_outbox
         .await;
     assert_eq!(r.code(), "wechat_unavailable");
 
-    let pending = outbox(&app, "pending").await;
+    let pending = app.outbox("status=pending").await;
     let error = pending[0]["last_error"].as_str().unwrap_or_default();
     assert!(!error.is_empty(), "the failure is recorded: {pending:?}");
     let log = logs::text();

@@ -4,7 +4,7 @@
 use qiaomen_api::config::Secret;
 use qiaomen_tests::{wechat_push::*, *};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn push_app() -> TestApp {
     spawn_app_with(|s| {
@@ -66,21 +66,6 @@ fn popup_xml(openid: &str, template: &str, status: &str) -> String {
     )
 }
 
-async fn drain(app: &TestApp) -> qiaomen_api::services::outbox::DrainReport {
-    let ctx = app.state.ctx();
-    qiaomen_api::services::outbox::drain(&ctx, &|| false)
-        .await
-        .expect("drain")
-}
-
-async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
-    let r = app
-        .get(&format!("/api/v1/admin/outbox?{query}"), &app.admin_token)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body.as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn the_push_url_is_checked_by_its_signature() {
     let app = push_app().await;
@@ -127,7 +112,7 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
     let resident = app.resident("push-r1").await;
     let id = app.new_ticket(&resident, "noise", A1_POINT).await;
     app.act(&id, "accept", &w.gw_a1, json!({})).await;
-    assert_eq!(drain(&app).await.waiting, 1, "no grant yet");
+    assert_eq!(app.send_notifications().await.waiting, 1, "no grant yet");
 
     // A forged push (wrong signature), a stale one and foreign ciphertext change nothing.
     let xml = popup_xml("openid-push-r1", "REPLACE-accepted", "accept");
@@ -157,7 +142,7 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
         send_push(&app, &query, body).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(drain(&app).await.sent, 0);
+    assert_eq!(app.send_notifications().await.sent, 0);
     assert!(app.wechat.sent_to("openid-push-r1").is_empty());
 
     // The popup's accept, in plain XML: the waiting message goes.
@@ -165,7 +150,7 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
         push(&app, &xml, now(&app), "p1", false).await,
         (StatusCode::OK, "success".to_owned())
     );
-    assert_eq!(drain(&app).await.sent, 1);
+    assert_eq!(app.send_notifications().await.sent, 1);
     assert_eq!(app.wechat.sent_to("openid-push-r1").len(), 1);
     // The same push again (WeChat retries) grants nothing more.
     assert_eq!(
@@ -174,7 +159,11 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
     );
     let again = app.new_ticket(&resident, "noise", A1_POINT).await;
     app.act(&again, "accept", &w.gw_a1, json!({})).await;
-    assert_eq!(drain(&app).await.waiting, 1, "a replay is no second grant");
+    assert_eq!(
+        app.send_notifications().await.waiting,
+        1,
+        "a replay is no second grant"
+    );
 
     // Safe mode, JSON: accept for `accepted`, reject for `resolved`.
     let json_event = json!({
@@ -190,14 +179,14 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
         (StatusCode::OK, "success".to_owned())
     );
     assert_eq!(
-        drain(&app).await.sent,
+        app.send_notifications().await.sent,
         1,
         "the second accepted message went"
     );
     app.act(&again, "resolve", &w.gw_a1, json!({"note": "已处理"}))
         .await;
     assert_eq!(
-        drain(&app).await.waiting,
+        app.send_notifications().await.waiting,
         1,
         "resolved was refused: it waits"
     );
@@ -217,7 +206,7 @@ async fn sent_events_record_what_became_of_a_message() {
     .await;
     let id = app.new_ticket(&resident, "noise", A1_POINT).await;
     app.act(&id, "accept", &w.gw_a1, json!({})).await;
-    assert_eq!(drain(&app).await.sent, 1);
+    assert_eq!(app.send_notifications().await.sent, 1);
     // The fake numbers the messages it accepts from 1_700_000_000_000_000_001.
     let msgid = "1700000000000000001";
     let event = json!({
@@ -230,7 +219,7 @@ async fn sent_events_record_what_became_of_a_message() {
             .0,
         StatusCode::OK
     );
-    let sent = outbox(&app, &format!("status=sent&ticket_id={id}")).await;
+    let sent = app.outbox(&format!("status=sent&ticket_id={id}")).await;
     let resident_message = sent
         .iter()
         .find(|m| m["recipient_kind"] == "resident")

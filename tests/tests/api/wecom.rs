@@ -2,15 +2,10 @@
 //! one: text cards that open the console's ticket page, the token refreshed when it expires,
 //! no-permission and invalid-user errors recorded without retrying, an outage waited out, two
 //! senders, each message once.
-use qiaomen_api::services::outbox::{DrainReport, drain};
+use qiaomen_api::services::outbox::DrainReport;
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn send(node: &TestApp) -> DrainReport {
-    let ctx = node.state.ctx();
-    drain(&ctx, &|| false).await.expect("drain")
-}
 
 async fn bind(app: &TestApp, who: &Person, userid: &str) -> Reply {
     app.patch(
@@ -69,7 +64,11 @@ async fn staff_messages_go_to_wecom_as_cards_that_open_the_console() {
 
     let resident = app.resident("wecom-r1").await;
     let id = app.new_ticket(&resident, "noise", A1_POINT).await;
-    assert_eq!(send(&app).await.sent, 1, "the assignment, through 企业微信");
+    assert_eq!(
+        app.send_notifications().await.sent,
+        1,
+        "the assignment, through 企业微信"
+    );
     let cards = app.wecom.sent_to("zhang-san");
     assert_eq!(cards.len(), 1);
     let card = &cards[0]["textcard"];
@@ -115,7 +114,7 @@ async fn staff_messages_go_to_wecom_as_cards_that_open_the_console() {
         json!({"level": "unsatisfied"}),
     )
     .await;
-    send(&app).await;
+    app.send_notifications().await;
     let reopened = staff_messages(&app, &id)
         .await
         .into_iter()
@@ -140,11 +139,11 @@ async fn wecom_tokens_errors_and_outages_leave_each_message_sent_once() {
     let resident = app.resident("wecom-r2").await;
 
     app.new_ticket(&resident, "noise", A1_POINT).await;
-    assert_eq!(send(&app).await.sent, 1);
+    assert_eq!(app.send_notifications().await.sent, 1);
     // The token expires: 42001, a new token, the message sent once.
     app.wecom.expire_token();
     app.new_ticket(&resident, "noise", A1_POINT).await;
-    assert_eq!(send(&app).await.sent, 1);
+    assert_eq!(app.send_notifications().await.sent, 1);
     assert_eq!(app.wecom.sent_to("li-si").len(), 2);
     assert_eq!(
         app.wecom.calls("gettoken"),
@@ -155,7 +154,7 @@ async fn wecom_tokens_errors_and_outages_leave_each_message_sent_once() {
     // No permission (the application cannot see wang-wu) and a member who left: recorded, final.
     app.wecom.hide("wang-wu");
     let hidden = app.new_ticket(&resident, "noise", A2_POINT).await;
-    let r = send(&app).await;
+    let r = app.send_notifications().await;
     assert_eq!(r.failed, 1, "{r:?}");
     let failed = staff_messages(&app, &hidden).await;
     assert!(
@@ -166,7 +165,7 @@ async fn wecom_tokens_errors_and_outages_leave_each_message_sent_once() {
     );
     bind(&app, &w.gw_a2, "gone-user").await;
     let gone = app.new_ticket(&resident, "noise", A2_POINT).await;
-    send(&app).await;
+    app.send_notifications().await;
     let failed = staff_messages(&app, &gone).await;
     assert!(
         failed[0]["last_error"]
@@ -177,7 +176,7 @@ async fn wecom_tokens_errors_and_outages_leave_each_message_sent_once() {
     let calls = app.wecom.calls("message_send");
     app.clock.advance(chrono::Duration::days(1));
     assert_eq!(
-        send(&app).await,
+        app.send_notifications().await,
         DrainReport::default(),
         "final errors are not retried"
     );
@@ -190,13 +189,13 @@ async fn wecom_tokens_errors_and_outages_leave_each_message_sent_once() {
     for _ in 0..4 {
         app.new_ticket(&resident, "noise", A1_POINT).await;
     }
-    let (a, b) = tokio::join!(send(&app), send(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!((a.sent + b.sent, a.retried + b.retried), (0, 4));
     app.wecom
         .down
         .store(false, std::sync::atomic::Ordering::SeqCst);
     app.clock.advance(chrono::Duration::hours(1));
-    let (a, b) = tokio::join!(send(&app), send(&peer));
+    let (a, b) = tokio::join!(app.send_notifications(), peer.send_notifications());
     assert_eq!(a.sent + b.sent, 4, "{a:?} {b:?}");
     assert_eq!(app.wecom.sent_to("li-si").len(), 6);
     let metrics = app.metrics().await;

@@ -293,8 +293,10 @@ async fn deliver(
         finish(ctx.db, row, token, outcome, now).await?;
         return Ok(());
     }
-    let Some(openid) = openid_of(ctx.db, row).await? else {
-        let why = "no WeChat account to deliver to; in the inbox".to_owned();
+    // No channel but the inbox: said so on the row.
+    let inbox_only = |why: String, report: &mut DrainReport| {
+        ctx.metrics.notified("inbox", "only");
+        report.skipped += 1;
         finish(
             ctx.db,
             row,
@@ -302,24 +304,16 @@ async fn deliver(
             Outcome::done("skipped", Some("inbox"), Some(why)),
             now,
         )
-        .await?;
-        ctx.metrics.notified("inbox", "only");
-        report.skipped += 1;
+    };
+    let Some(openid) = openid_of(ctx.db, row).await? else {
+        let why = "no WeChat account to deliver to; in the inbox".to_owned();
+        inbox_only(why, report).await?;
         return Ok(());
     };
     let (template_id, body) = match message(settings, row, &openid) {
         Ok(m) => m,
         Err(why) => {
-            finish(
-                ctx.db,
-                row,
-                token,
-                Outcome::done("skipped", Some("inbox"), Some(why)),
-                now,
-            )
-            .await?;
-            ctx.metrics.notified("inbox", "only");
-            report.skipped += 1;
+            inbox_only(why, report).await?;
             return Ok(());
         }
     };
