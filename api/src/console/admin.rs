@@ -241,7 +241,14 @@ pub async fn preview_import(req: &Request, body: poem::Body) -> Response {
         let text = String::from_utf8(bytes).map_err(|_| {
             ServiceError::rejected(Code::InvalidBody, "file", "文件须为 UTF-8 编码的 GeoJSON")
         })?;
-        let features = services::areas::read_import(&text)?;
+        // Checking shapes takes CPU time: off the request threads.
+        let (text, features) = tokio::task::spawn_blocking(move || {
+            let features = services::areas::read_import(&text);
+            (text, features)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let features = features?;
         let codes = features.iter().map(|f| f.code.clone()).collect();
         let existing = services::areas::existing_codes(&state.db, codes).await?;
         state
@@ -257,7 +264,11 @@ pub async fn preview_import(req: &Request, body: poem::Body) -> Response {
             StatusCode::OK,
             view::import_preview(&me.chrome(), &features, &existing),
         ),
-        Err(e) => after(&me, Err(e), back),
+        Err(e) => {
+            // A refused file leaves no earlier preview waiting to be confirmed.
+            let _ = state.cache.del(&import_key(&me)).await;
+            after(&me, Err(e), back)
+        }
     }
 }
 
@@ -411,7 +422,10 @@ pub async fn staff_wecom(req: &Request, Path(id): Path<Uuid>, body: poem::Body) 
         Err(resp) => return resp,
     };
     let done = async {
-        let userid = super::optional(&form, "wecom_userid", 64)?;
+        let userid = match form.get("wecom_userid").map(|u| u.trim()) {
+            None | Some("") => None,
+            Some(raw) => Some(services::staff::parse_wecom_userid(raw)?),
+        };
         services::staff::set_wecom_userid(&state.db, id, userid, state.clock.now()).await?;
         Ok("已保存企业微信账号")
     }

@@ -81,6 +81,7 @@ pub fn routes() -> Route {
             "/admin/staff/:id/password",
             poem::post(admin::reset_password),
         )
+        .at("/admin/staff/:id/wecom", poem::post(admin::staff_wecom))
         .at(
             "/admin/categories",
             poem::get(admin::categories).post(admin::create_category),

@@ -81,19 +81,34 @@ pub fn read_body(body: &str) -> Result<Value, PushFault> {
     if trimmed.starts_with('{') {
         return serde_json::from_str(trimmed).map_err(|_| PushFault::BadBody);
     }
-    let doc = roxmltree::Document::parse(trimmed).map_err(|_| PushFault::BadBody)?;
-    Ok(element(doc.root_element()))
+    // An event is a few dozen nodes: more is no event (and no memory spent on it).
+    let options = roxmltree::ParsingOptions {
+        nodes_limit: 10_000,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(trimmed, options)
+        .map_err(|_| PushFault::BadBody)?;
+    element(doc.root_element(), 0)
 }
 
-fn element(node: roxmltree::Node) -> Value {
+/// How deep a push's XML may nest: WeChat's events go three levels down (`xml`, the event's
+/// wrapper, `List`); anything much deeper is no event, and is refused before it is walked.
+const MAX_XML_DEPTH: usize = 8;
+
+fn element(node: roxmltree::Node, depth: usize) -> Result<Value, PushFault> {
+    if depth > MAX_XML_DEPTH {
+        return Err(PushFault::BadBody);
+    }
     let children: Vec<roxmltree::Node> = node.children().filter(|c| c.is_element()).collect();
     if children.is_empty() {
-        return Value::String(node.text().unwrap_or_default().trim().to_owned());
+        return Ok(Value::String(
+            node.text().unwrap_or_default().trim().to_owned(),
+        ));
     }
     let mut map = Map::new();
     for child in children {
         let name = child.tag_name().name().to_owned();
-        let value = element(child);
+        let value = element(child, depth + 1)?;
         match map.get_mut(&name) {
             Some(Value::Array(list)) => list.push(value),
             Some(existing) => {
@@ -105,7 +120,7 @@ fn element(node: roxmltree::Node) -> Value {
             }
         }
     }
-    Value::Object(map)
+    Ok(Value::Object(map))
 }
 
 /// One template of a subscription event.
@@ -253,6 +268,9 @@ mod tests {
             ("T2", "reject")
         );
         assert_eq!(read_body("<xml><unclosed>"), Err(PushFault::BadBody));
+        // Nesting far deeper than any event is refused, not walked (a stack overflow).
+        let deep = format!("{}{}", "<a>".repeat(20_000), "</a>".repeat(20_000));
+        assert_eq!(read_body(&deep), Err(PushFault::BadBody));
     }
 
     #[test]

@@ -189,11 +189,20 @@ impl AdminApi {
         let body = body.0;
         let now = self.state.clock.now();
         let mut staff = services::staff::get(&self.state.db, id.0).await?;
+        // Both checked before either is applied, so a refused userid changes no status.
+        let userid = match body.wecom_userid.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(raw) => {
+                let userid = services::staff::parse_wecom_userid(raw)?;
+                services::staff::check_wecom_userid_free(&self.state.db, id.0, &userid).await?;
+                Some(Some(userid))
+            }
+        };
         if let Some(status) = body.status {
             staff = services::staff::set_status(&self.state.db, id.0, status, now).await?;
         }
-        if let Some(userid) = body.wecom_userid {
-            let userid = text_opt("wecom_userid", Some(&userid), 64)?;
+        if let Some(userid) = userid {
             staff = services::staff::set_wecom_userid(&self.state.db, id.0, userid, now).await?;
         }
         Ok(Json(self.staff_view(staff).await?))

@@ -44,7 +44,7 @@ fn answer(result: Result<String, ServiceError>) -> Response {
 
 #[handler]
 async fn check(state: Data<&SharedState>, Query(q): Query<PushQuery>) -> Response {
-    answer(wechat_push::verify_url(&state.ctx(), &q))
+    answer(wechat_push::verify_url(&state.ctx(), &q).await)
 }
 
 #[handler]

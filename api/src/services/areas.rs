@@ -39,6 +39,9 @@ pub fn parse_stored_boundary(text: &str) -> Option<MultiPolygon<f64>> {
     parse_boundary(&value).ok()
 }
 
+/// The most positions a boundary may have.
+pub const MAX_BOUNDARY_POINTS: usize = 5_000;
+
 /// A GeoJSON Polygon or MultiPolygon (WGS-84, holes allowed) that is a valid area.
 pub fn parse_boundary(value: &Value) -> ServiceResult<MultiPolygon<f64>> {
     let bad = |why: &str| ServiceError::rejected(Code::InvalidBoundary, "boundary", why);
@@ -63,6 +66,14 @@ pub fn parse_boundary(value: &Value) -> ServiceResult<MultiPolygon<f64>> {
         return Err(bad(&crate::error::bi(
             "每个环至少需要四个坐标点",
             "every ring needs at least four positions",
+        )));
+    }
+    // Validity checking grows with the square of the points: a street's grid needs hundreds,
+    // never tens of thousands.
+    if shape.coords_count() > MAX_BOUNDARY_POINTS {
+        return Err(bad(&crate::error::bi(
+            format_args!("边界最多 {MAX_BOUNDARY_POINTS} 个坐标点，请先简化"),
+            format_args!("at most {MAX_BOUNDARY_POINTS} positions; simplify the boundary first"),
         )));
     }
     if shape
@@ -354,6 +365,7 @@ pub fn read_import(text: &str) -> ServiceResult<Vec<ImportFeature>> {
                 format_args!("feature {i}: properties.code is required"),
             ))
         })?;
+        let code = Text::parse("code", &code, 64)?.into_inner();
         let kind = prop("kind")
             .and_then(|k| AreaKind::parse(&k))
             .ok_or_else(|| {
@@ -415,6 +427,12 @@ pub async fn import_feature_collection(
             ),
             None => None,
         };
+        if feature.parent_code.as_deref() == Some(feature.code.as_str()) {
+            return Err(bad(crate::error::bi(
+                format_args!("第 {i} 个要素：区域不能是自己的上级"),
+                format_args!("feature {i}: an area cannot be its own parent"),
+            )));
+        }
         check_parent(&txn, feature.kind, parent_id).await?;
         let boundary = feature.boundary.map(|(text, _)| text);
         match entity::area::Entity::find()
@@ -422,6 +440,22 @@ pub async fn import_feature_collection(
             .one(&txn)
             .await?
         {
+            // An area keeps its level: a grid turned street would leave its tickets and
+            // workers hanging in the tree.
+            Some(existing) if existing.kind != feature.kind => {
+                return Err(bad(crate::error::bi(
+                    format_args!(
+                        "第 {i} 个要素：编码 {} 已是{}，不能改为其他层级",
+                        feature.code,
+                        existing.kind.as_str()
+                    ),
+                    format_args!(
+                        "feature {i}: {} is a {} and keeps its level",
+                        feature.code,
+                        existing.kind.as_str()
+                    ),
+                )));
+            }
             Some(existing) => {
                 let mut am = existing.into_active_model();
                 am.name = Set(feature.name.into_inner());

@@ -287,32 +287,64 @@ pub async fn set_status(
     Ok(updated)
 }
 
-/// Sets (or with `None` removes) a staff member's 企业微信 userid; a userid another member holds
-/// is `409 already_exists`.
+/// A 企业微信 userid as 企业微信 allows it: 1–64 letters, digits and `_-@.`, starting with a
+/// letter or digit (so never `@all`, nor a `|` list), compared without case as 企业微信 does;
+/// kept in lower case.
+pub fn parse_wecom_userid(raw: &str) -> ServiceResult<String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '@' | '.'));
+    if !ok {
+        return Err(ServiceError::rejected(
+            Code::InvalidField,
+            "wecom_userid",
+            crate::error::bi(
+                "企业微信账号须为 1–64 位字母、数字或 _-@.，以字母或数字开头",
+                "1 to 64 letters, digits or _-@., starting with a letter or digit",
+            ),
+        ));
+    }
+    Ok(raw.to_ascii_lowercase())
+}
+
+/// Refuses a userid another staff member holds (`409 already_exists`).
+pub async fn check_wecom_userid_free(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    userid: &str,
+) -> ServiceResult<()> {
+    let taken = entity::staff::Entity::find()
+        .filter(entity::staff::Column::WecomUserid.eq(userid))
+        .filter(entity::staff::Column::Id.ne(id))
+        .one(db)
+        .await?;
+    if taken.is_some() {
+        return Err(ServiceError::rejected(
+            Code::AlreadyExists,
+            "wecom_userid",
+            crate::error::bi(
+                "该企业微信账号已绑定其他人员",
+                "another staff member has this userid",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Sets (or with `None` removes) a staff member's 企业微信 userid (already parsed by
+/// [`parse_wecom_userid`]); a userid another member holds is `409 already_exists`.
 pub async fn set_wecom_userid(
     db: &DatabaseConnection,
     id: Uuid,
-    userid: Option<Text>,
+    userid: Option<String>,
     at: DateTime<Utc>,
 ) -> ServiceResult<entity::staff::Model> {
     let txn = super::write_txn(db).await?;
-    let userid = userid.map(Text::into_inner);
     if let Some(u) = &userid {
-        let taken = entity::staff::Entity::find()
-            .filter(entity::staff::Column::WecomUserid.eq(u.as_str()))
-            .filter(entity::staff::Column::Id.ne(id))
-            .one(&txn)
-            .await?;
-        if taken.is_some() {
-            return Err(ServiceError::rejected(
-                Code::AlreadyExists,
-                "wecom_userid",
-                crate::error::bi(
-                    "该企业微信账号已绑定其他人员",
-                    "another staff member has this userid",
-                ),
-            ));
-        }
+        check_wecom_userid_free(&txn, id, u).await?;
     }
     let mut am = get(&txn, id).await?.into_active_model();
     am.wecom_userid = Set(userid);

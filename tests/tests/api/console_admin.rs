@@ -248,6 +248,50 @@ async fn only_a_system_administrator_keeps_areas_through_the_console() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "a refused file leaves nothing to confirm"
     );
+
+    // An import cannot move an area to another level or make it its own parent (the tree
+    // would lose its grids); a boundary of more points than a grid needs is refused.
+    let demote = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": null,
+         "properties": {"kind": "street", "name": "甲一网格", "code": "A1"}}]});
+    let (status, html) = upload_geojson(&app, &root, &csrf, demote.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "the preview reads it: {html}");
+    let (status, _, html) = submit(
+        &app,
+        "/console/admin/areas/import/confirm",
+        &root,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("不能改为其他层级"), "{html}");
+    let own = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": null,
+         "properties": {"kind": "community", "name": "环", "code": "CA", "parent_code": "CA"}}]});
+    let r = app
+        .post("/api/v1/admin/areas/import", &app.admin_token, own)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("自己的上级")));
+    let ring: Vec<[f64; 2]> = (0..6000)
+        .map(|i| {
+            let a = f64::from(i) / 6000.0 * std::f64::consts::TAU;
+            [116.6 + 0.01 * a.cos(), 39.9 + 0.01 * a.sin()]
+        })
+        .chain(std::iter::once([116.61, 39.9]))
+        .collect();
+    let huge = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": {"kind": "grid", "name": "大网格", "code": "huge", "parent_code": "xinfeng"}}]});
+    let (status, html) = upload_geojson(&app, &root, &csrf, huge.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("5000"), "{html}");
+    let world_a1 = children(&app, &world.ca).await;
+    assert!(
+        world_a1
+            .iter()
+            .any(|a| a["code"] == "A1" && a["kind"] == "grid")
+    );
 }
 
 #[tokio::test]
@@ -317,10 +361,19 @@ async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = submit(
+        &app,
+        &format!("{base}/wecom"),
+        &root,
+        &[("csrf", &csrf), ("wecom_userid", "xin-wang")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
     let r = app
         .get(&format!("/api/v1/admin/staff/{id}"), &app.admin_token)
         .await;
     assert_eq!(r.body["status"], "on_leave", "{}", r.body);
+    assert_eq!(r.body["wecom_userid"], "xin-wang", "{}", r.body);
     let roles = r.body["assignments"]
         .as_array()
         .cloned()

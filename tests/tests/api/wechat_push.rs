@@ -89,7 +89,12 @@ async fn the_push_url_is_checked_by_its_signature() {
             (resp.status(), resp.text().await.unwrap_or_default())
         }
     };
-    assert_eq!(check(good).await, (StatusCode::OK, "echo-123".to_owned()));
+    assert_eq!(
+        check(good.clone()).await,
+        (StatusCode::OK, "echo-123".to_owned())
+    );
+    // A signed query is used once: replayed, it is refused.
+    assert_eq!(check(good).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(check("0".repeat(40)).await.0, StatusCode::UNAUTHORIZED);
     // Without a push token configured there is no push endpoint.
     let plain = spawn_app().await;
@@ -145,16 +150,24 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
     assert_eq!(app.send_notifications().await.sent, 0);
     assert!(app.wechat.sent_to("openid-push-r1").is_empty());
 
-    // The popup's accept, in plain XML: the waiting message goes.
+    // With an EncodingAESKey configured, a plain body under a valid query signature (which does
+    // not cover the body) is refused.
     assert_eq!(
-        push(&app, &xml, now(&app), "p1", false).await,
+        push(&app, &xml, now(&app), "plain", false).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.send_notifications().await.sent, 0);
+
+    // The popup's accept, XML in safe mode: the waiting message goes.
+    assert_eq!(
+        push(&app, &xml, now(&app), "p1", true).await,
         (StatusCode::OK, "success".to_owned())
     );
     assert_eq!(app.send_notifications().await.sent, 1);
     assert_eq!(app.wechat.sent_to("openid-push-r1").len(), 1);
     // The same push again (WeChat retries) grants nothing more.
     assert_eq!(
-        push(&app, &xml, now(&app), "p1", false).await.0,
+        push(&app, &xml, now(&app), "p1", true).await.0,
         StatusCode::OK
     );
     let again = app.new_ticket(&resident, "noise", A1_POINT).await;
@@ -225,4 +238,34 @@ async fn sent_events_record_what_became_of_a_message() {
         .find(|m| m["recipient_kind"] == "resident")
         .expect("the resident's message");
     assert_eq!(resident_message["delivery"], "delivered", "{sent:?}");
+}
+
+/// Plain mode (no EncodingAESKey): the query's signature is checked before the body is read;
+/// XML nested far deeper than an event is refused without being walked.
+#[tokio::test]
+async fn plain_mode_checks_the_signature_first_and_refuses_deep_xml() {
+    let app = spawn_app_with(|s| s.wechat.push_token = Secret::new(TOKEN)).await;
+    let w = World::build(&app).await;
+    let resident = app.resident("plain-r1").await;
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    app.act(&id, "accept", &w.gw_a1, json!({})).await;
+    assert_eq!(app.send_notifications().await.waiting, 1);
+    let deep = format!("{}{}", "<a>".repeat(50_000), "</a>".repeat(50_000));
+    let ts = now(&app).to_string();
+    let unsigned = vec![("timestamp", ts.clone()), ("nonce", "d1".to_owned())];
+    assert_eq!(
+        send_push(&app, &unsigned, deep.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        push(&app, &deep, now(&app), "d2", false).await.0,
+        StatusCode::UNAUTHORIZED,
+        "signed, but no event"
+    );
+    let xml = popup_xml("openid-plain-r1", "REPLACE-accepted", "accept");
+    assert_eq!(
+        push(&app, &xml, now(&app), "ok1", false).await,
+        (StatusCode::OK, "success".to_owned())
+    );
+    assert_eq!(app.send_notifications().await.sent, 1);
 }

@@ -46,6 +46,38 @@ async fn staff_messages_go_to_wecom_as_cards_that_open_the_console() {
         "{}",
         r.body
     );
+    // Only what 企业微信 takes as one member: no `@all`, no `|` lists, no spaces or markup.
+    for bad in ["@all", "gw01|gw02", "zhang san", "<b>x</b>", "-lead"] {
+        let r = bind(&app, &w.gw_a2, bad).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            "{bad}"
+        );
+    }
+    // 企业微信 compares userids without case; a refused userid changes no status either.
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/staff/{}", w.gw_a2.id),
+            &app.admin_token,
+            json!({"status": "on_leave", "wecom_userid": "Zhang-San"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "already_exists")
+    );
+    let r = app
+        .get(
+            &format!("/api/v1/admin/staff/{}", w.gw_a2.id),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        r.body["status"], "active",
+        "nothing half-applied: {}",
+        r.body
+    );
     let r = bind(&app, &w.gw_a2, "zhang-san").await;
     assert_eq!(
         (r.status, r.code()),
