@@ -559,9 +559,18 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
     let residents_bar = bar(opts.residents, "residents");
     let mut residents = Vec::with_capacity(opts.residents as usize);
     let mut batch = Vec::new();
+    let mut agreed = Vec::new();
     for i in 0..opts.residents {
         let id = Uuid::new_v4();
         residents.push(id);
+        // They agreed to the privacy notice when they started, as the mini-program asks.
+        agreed.push(entity::privacy_agreement::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            resident_id: Set(id),
+            version: Set(state.notice.version.clone()),
+            client: Set(None),
+            agreed_at: Set(now - Duration::days(opts.days)),
+        });
         batch.push(resident::ActiveModel {
             id: Set(id),
             openid: Set(format!("{prefix}{i:07}")),
@@ -573,6 +582,7 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
         });
         if batch.len() == 5_000 || i + 1 == opts.residents {
             insert_chunks(db, std::mem::take(&mut batch)).await?;
+            insert_chunks(db, std::mem::take(&mut agreed)).await?;
             residents_bar.set_position(i + 1);
         }
     }

@@ -83,6 +83,7 @@ codes! {
     RateLimited => (429, "rate_limited", "请求过于频繁，请稍后再试", "Too many requests; retry later"),
     LoginLocked => (429, "login_locked", "登录失败次数过多，账号暂时锁定，请稍后再试", "Too many failed logins; this account is locked for a while"),
     NotAnImage => (415, "not_an_image", "只能上传 JPEG、PNG、WebP 或 HEIC 图片", "Only JPEG, PNG, WebP or HEIC images"),
+    PrivacyNoticePending => (409, "privacy_notice_pending", "请先阅读并同意最新的隐私保护指引", "Agree to the current privacy notice first"),
     ContentRejected => (422, "content_rejected", "内容未通过安全检测", "The text was refused by content safety checks"),
     InvalidAttachment => (422, "invalid_attachment", "附件无效或不属于你", "An attachment is unknown, not yours or already used"),
     TooManyAttachments => (422, "too_many_attachments", "附件数量超出限制", "Too many photos for one ticket"),

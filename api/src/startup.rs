@@ -88,6 +88,7 @@ pub async fn build_state_with_clock(
     clock: Arc<dyn crate::clock::Clock>,
 ) -> Result<SharedState, StartupError> {
     let calendar = settings.work_calendar()?;
+    let notice = settings.privacy_notice()?;
     let db = connect(&settings).await?;
     Migrator::up(&db, None).await?;
     crate::services::rollups::ensure_built(&db).await?;
@@ -105,6 +106,7 @@ pub async fn build_state_with_clock(
         media: Arc::new(crate::storage::LocalDisk::new(&settings.media.dir)),
         clock,
         calendar,
+        notice,
         stats_permits: tokio::sync::Semaphore::new(STATS_AT_ONCE),
         passwords: crate::services::passwords::PasswordHasher::from_settings(&settings.passwords),
         settings: Arc::new(settings),

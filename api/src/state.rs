@@ -27,6 +27,8 @@ pub struct AppState {
     pub media: Arc<dyn crate::storage::MediaStore>,
     pub clock: Arc<dyn crate::clock::Clock>,
     pub calendar: crate::domain::calendar::WorkCalendar,
+    /// The privacy notice residents agree to (`config/privacy.toml`).
+    pub notice: crate::config::PrivacyNotice,
     pub metrics: Metrics,
     /// Statistics read whole years of rollups: a few at a time keep memory flat under load
     /// while the others wait their turn.
@@ -43,6 +45,7 @@ impl AppState {
             wechat: &self.wechat,
             wecom: &self.wecom,
             calendar: &self.calendar,
+            notice: &self.notice,
             directory: &self.directory,
             timelines: &self.timelines,
             work_lists: &self.work_lists,

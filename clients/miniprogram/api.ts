@@ -347,3 +347,16 @@ export function markRead(body: BodyOf<'/me/notifications/read', 'post'>): Promis
 export function granted(templateIds: string[]): Promise<ResponseOf<'/me/subscriptions', 'post'>> {
   return request('post', '/me/subscriptions', { body: { template_ids: templateIds } });
 }
+
+/** The privacy notice to show at first use (and again when its `version` changes). */
+export function privacyNotice(): Promise<ResponseOf<'/privacy/notice', 'get'>> {
+  return request('get', '/privacy/notice', {});
+}
+
+/**
+ * Records the resident's agreement to `version` of the notice. Until they agree to the current
+ * one, `GET /me` says `privacy_notice_pending` and submitting answers `409 privacy_notice_pending`.
+ */
+export function agreePrivacy(version: string): Promise<ResponseOf<'/me/privacy', 'post'>> {
+  return request('post', '/me/privacy', { body: { version } });
+}

@@ -16,6 +16,7 @@ mod m20261128_000012_fair_rates;
 mod m20261128_000013_read_side;
 mod m20261128_000014_inbox_and_claims;
 mod m20261128_000015_dashboard_categories;
+mod m20261128_000016_privacy_agreement;
 
 mod columns;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_read_side::Migration),
             Box::new(m20261128_000014_inbox_and_claims::Migration),
             Box::new(m20261128_000015_dashboard_categories::Migration),
+            Box::new(m20261128_000016_privacy_agreement::Migration),
         ]
     }
 }

@@ -305,8 +305,25 @@ impl TestApp {
         r.body["token"].as_str().expect("token").to_owned()
     }
 
-    /// Logs a resident in through the fake WeChat; the same code is the same person.
+    /// Logs a resident in through the fake WeChat (the same code is the same person) who has
+    /// agreed to the current privacy notice, as the mini-program asks at first use.
     pub async fn resident(&self, code: &str) -> String {
+        let token = self.resident_without_consent(code).await;
+        let version = self.state.notice.version.clone();
+        let r = self
+            .post("/api/v1/me/privacy", &token, json!({"version": version}))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "privacy agreement {code}: {}",
+            r.body
+        );
+        token
+    }
+
+    /// Logs a resident in who has not (yet) agreed to the privacy notice.
+    pub async fn resident_without_consent(&self, code: &str) -> String {
         let r = self
             .send(
                 reqwest::Method::POST,

@@ -20,6 +20,9 @@ const SHIPPED_DEFAULTS: &str = include_str!("../../../config/default.toml");
 /// `config/work-calendar.toml` as shipped, used when the configuration directory has none.
 const SHIPPED_CALENDAR: &str = include_str!("../../../config/work-calendar.toml");
 
+/// `config/privacy.toml` as shipped, used when the configuration directory has none.
+const SHIPPED_NOTICE: &str = include_str!("../../../config/privacy.toml");
+
 /// The secret shipped in `config/default.toml`; production refuses to run with it.
 pub const DEV_JWT_SECRET: &str = "dev-only-insecure-secret-change-me";
 /// The WeChat credentials shipped in `config/default.toml`; production refuses them too.
@@ -121,7 +124,28 @@ struct CalendarYear {
     provisional: bool,
 }
 
+/// The privacy notice residents agree to (`config/privacy.toml`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct PrivacyNotice {
+    pub version: String,
+    pub title: String,
+    pub text: String,
+}
+
 impl Settings {
+    /// The privacy notice: `privacy.toml` in the config directory, else the one shipped.
+    pub fn privacy_notice(&self) -> Result<PrivacyNotice, ConfigError> {
+        let path = self.config_dir.join("privacy.toml");
+        let source = if path.is_file() {
+            Figment::from(Toml::file(&path))
+        } else {
+            Figment::from(Toml::string(SHIPPED_NOTICE))
+        };
+        let mut notice: PrivacyNotice = source.extract().map_err(Box::new)?;
+        notice.text = notice.text.trim().to_owned();
+        Ok(notice)
+    }
+
     /// Loads the work calendar named by `sla.calendar_file` (relative to the config directory).
     pub fn work_calendar(&self) -> Result<crate::domain::calendar::WorkCalendar, ConfigError> {
         let path = self.config_dir.join(&self.sla.calendar_file);

@@ -33,6 +33,20 @@ pub struct PhoneBound {
 
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
+pub struct PrivacyAgreement {
+    /// The version of `GET /privacy/notice` the resident agreed to.
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub version: Str,
+}
+
+#[derive(Object)]
+pub struct PrivacyAgreed {
+    pub version: String,
+    pub agreed_at: crate::schemas::Time,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
 pub struct SubscriptionsBody {
     pub template_ids: Vec<Str>,
 }
@@ -55,6 +69,24 @@ impl MeApi {
         Ok(Json(
             services::me::resident(&self.state.ctx(), auth.0).await?,
         ))
+    }
+
+    /// Records the resident's agreement to the current privacy notice (`GET /privacy/notice`),
+    /// with the time and the client; another version is `422`. Needed before submitting.
+    #[oai(path = "/me/privacy", method = "post")]
+    async fn agree_privacy(
+        &self,
+        auth: ResidentAuth,
+        body: Json<PrivacyAgreement>,
+        #[oai(name = "User-Agent")] client: poem_openapi::param::Header<Option<String>>,
+    ) -> ApiResult<Json<PrivacyAgreed>> {
+        let ctx = self.state.ctx();
+        let agreed =
+            services::privacy::agree(&ctx, auth.0, &body.0.version, client.0.as_deref()).await?;
+        Ok(Json(PrivacyAgreed {
+            version: agreed.version,
+            agreed_at: agreed.agreed_at.into(),
+        }))
     }
 
     /// Sets the resident's home building (from `GET /buildings`): a ticket with neither a

@@ -22,6 +22,15 @@ use crate::{
     state::SharedState,
 };
 
+#[derive(poem_openapi::Object)]
+pub struct PrivacyNoticeBody {
+    /// Agree to this version with `POST /me/privacy {version}`.
+    pub version: String,
+    pub title: String,
+    /// The notice in Chinese, plain text with line breaks.
+    pub text: String,
+}
+
 pub struct PublicApi {
     pub state: SharedState,
 }
@@ -112,6 +121,17 @@ impl PublicApi {
             supported_by_me: d.supported_by_me,
             ticket: d.ticket.into(),
         }))
+    }
+
+    /// The privacy notice residents agree to before they submit (`POST /me/privacy`).
+    #[oai(path = "/privacy/notice", method = "get")]
+    async fn privacy_notice(&self) -> Json<PrivacyNoticeBody> {
+        let n = &self.state.notice;
+        Json(PrivacyNoticeBody {
+            version: n.version.clone(),
+            title: n.title.clone(),
+            text: n.text.clone(),
+        })
     }
 
     /// Active categories in display order, for the mini-program's picker, each with its

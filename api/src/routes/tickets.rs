@@ -177,6 +177,7 @@ impl TicketApi {
             return Ok(TicketSubmitted::Replayed(Json(first.into())));
         }
         let new = parse_new(body.0)?;
+        services::privacy::require_agreement(&ctx, resident).await?;
         let limit = self.state.settings.rate_limits.resident_tickets_per_hour;
         edge::check(
             &self.state,

@@ -267,9 +267,12 @@ pub struct ResidentMe {
     pub home_building: Option<HomeBuilding>,
     /// Unused one-time grants per notification template key (`accepted`, `resolved`, ...).
     pub subscriptions: HashMap<String, i64>,
-    /// The privacy notice version the resident agreed to; null until they have.
+    /// The privacy notice version the resident agreed to last; null until they have.
     #[oai(nullable)]
     pub privacy_version: Option<String>,
+    /// The current notice (`GET /privacy/notice`) still waits for their agreement: they may
+    /// read but not submit until they agree (`POST /me/privacy`).
+    pub privacy_notice_pending: bool,
 }
 
 #[derive(Object)]

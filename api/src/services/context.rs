@@ -41,6 +41,7 @@ pub struct Ctx<'a> {
     pub wechat: &'a crate::clients::wechat::WechatClient,
     pub wecom: &'a crate::clients::wecom::WecomClient,
     pub calendar: &'a crate::domain::calendar::WorkCalendar,
+    pub notice: &'a crate::config::PrivacyNotice,
     pub directory: &'a DirectoryCache,
     pub timelines: &'a TimelineCache,
     pub work_lists: &'a super::work_lists::WorkListCache,

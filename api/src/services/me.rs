@@ -67,7 +67,8 @@ pub async fn resident(ctx: &Ctx<'_>, resident_id: Uuid) -> ServiceResult<Residen
         phone_masked: me.phone.as_deref().map(mask_phone),
         home_building,
         subscriptions,
-        privacy_version: None,
+        privacy_version: super::privacy::latest_version(ctx, resident_id).await?,
+        privacy_notice_pending: !super::privacy::agreed_current(ctx, resident_id).await?,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod people;
 pub mod places;
+pub mod privacy;
 pub mod public;
 pub mod rollups;
 pub mod routing;

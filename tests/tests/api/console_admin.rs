@@ -272,7 +272,11 @@ async fn only_a_system_administrator_keeps_areas_through_the_console() {
         .post("/api/v1/admin/areas/import", &app.admin_token, own)
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("自己的上级")));
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("自己的上级"))
+    );
     let ring: Vec<[f64; 2]> = (0..6000)
         .map(|i| {
             let a = f64::from(i) / 6000.0 * std::f64::consts::TAU;

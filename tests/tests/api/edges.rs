@@ -98,10 +98,11 @@ async fn rate_limits_answer_429_with_retry_after_and_staff_have_more_room() {
     let app = spawn_app_with(|s| {
         s.rate_limits.resident_tickets_per_hour = 2;
         s.rate_limits.staff_requests_per_minute = 50;
-        s.rate_limits.resident_requests_per_minute = 5;
+        s.rate_limits.resident_requests_per_minute = 6;
     })
     .await;
     let w = World::build(&app).await;
+    // Six requests a minute: the privacy agreement at login is the first.
     let resident = app.resident("r1").await;
     for _ in 0..2 {
         let r = app
@@ -199,7 +200,8 @@ async fn rate_limits_are_shared_by_nodes_through_redis() {
     })
     .await;
     let peer = app.peer().await;
-    let resident = app.resident("r1").await;
+    // Reads only: a resident who has not agreed to the notice yet may read.
+    let resident = app.resident_without_consent("r1").await;
     for node in [&app, &peer, &app, &peer] {
         assert_eq!(
             node.get("/api/v1/tickets", &resident).await.status,

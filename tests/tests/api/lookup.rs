@@ -32,7 +32,11 @@ async fn residents_and_staff_learn_who_they_are_and_a_home_routes_tickets() {
     assert_eq!(me.body["phone_bound"], false);
     assert_eq!(me.body["phone_masked"], Value::Null);
     assert_eq!(me.body["home_building"], Value::Null);
-    assert_eq!(me.body["privacy_version"], Value::Null);
+    assert_eq!(
+        me.body["privacy_version"], app.state.notice.version,
+        "agreed at login, as the mini-program asks"
+    );
+    assert_eq!(me.body["privacy_notice_pending"], false);
     let accepted = app.settings.notifications.templates["accepted"]
         .template_id
         .clone();

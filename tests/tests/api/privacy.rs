@@ -399,3 +399,92 @@ async fn a_reference_outside_the_callers_scope_answers_as_one_that_does_not_exis
         .await;
     assert_eq!(still.body["status"], "assigned", "nothing was written");
 }
+
+/// The privacy notice (issue 24, part 1): served to anyone; a resident who has not agreed to the
+/// current version may read but not submit (409 `privacy_notice_pending` naming the version);
+/// agreeing records the version, time and client; another version is refused.
+#[tokio::test]
+async fn a_resident_agrees_to_the_notice_before_submitting() {
+    let app = spawn_app().await;
+    World::build(&app).await;
+    let notice = app.get_anonymous("/api/v1/privacy/notice").await;
+    assert_eq!(notice.status, StatusCode::OK, "{}", notice.body);
+    let version = notice.body["version"].as_str().expect("version").to_owned();
+    assert!(
+        notice.body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("个人信息"))
+    );
+
+    let newcomer = app.resident_without_consent("privacy-new").await;
+    let me = app.get("/api/v1/me", &newcomer).await;
+    assert_eq!(me.body["privacy_notice_pending"], true, "{}", me.body);
+    assert_eq!(me.body["privacy_version"], Value::Null);
+    assert_eq!(
+        app.get("/api/v1/tickets", &newcomer).await.status,
+        StatusCode::OK,
+        "reading needs no agreement"
+    );
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &newcomer,
+            complaint_at("noise", A1_POINT),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "privacy_notice_pending"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&version))
+    );
+    assert_eq!(
+        app.count("/api/v1/tickets", &newcomer).await,
+        0,
+        "nothing written"
+    );
+
+    let r = app
+        .post(
+            "/api/v1/me/privacy",
+            &newcomer,
+            json!({"version": "1999-01-01"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    let r = app
+        .post("/api/v1/me/privacy", &newcomer, json!({"version": version}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["version"], version.as_str());
+    let me = app.get("/api/v1/me", &newcomer).await;
+    assert_eq!(
+        (
+            me.body["privacy_notice_pending"].clone(),
+            me.body["privacy_version"].clone()
+        ),
+        (json!(false), json!(version))
+    );
+    let r = app
+        .post(
+            "/api/v1/tickets",
+            &newcomer,
+            complaint_at("noise", A1_POINT),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // Staff tokens do not agree for residents.
+    let staff = app.staff_login("root", "root-password").await;
+    let r = app
+        .post("/api/v1/me/privacy", &staff, json!({"version": version}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -1,7 +1,7 @@
 //! WeChat for real (issue 4): the central access token, phone binding, staff WeChat login.
 use qiaomen_tests::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_calls_fetch_the_token_once() {
@@ -118,8 +118,20 @@ async fn a_resident_binds_a_phone_that_staff_see_masked() {
         (r.status, r.code()),
         (StatusCode::UNAUTHORIZED, "wechat_code_invalid")
     );
+    // The bound phone is offered, not copied: a ticket without a chosen phone carries none.
     let mut body = complaint_at("noise", A1_POINT);
     body.as_object_mut().map(|o| o.remove("contact_phone"));
+    let bare = app.post("/api/v1/tickets", &resident, body).await.body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let r = app
+        .get(&format!("/api/v1/tickets/{bare}"), &w.gw_a1.token)
+        .await;
+    assert_eq!(r.body["contact_phone"], Value::Null, "{}", r.body);
+    // The resident chose it for this one.
+    let mut body = complaint_at("noise", A1_POINT);
+    body["contact_phone"] = json!("13912345678");
     let id = app.post("/api/v1/tickets", &resident, body).await.body["id"]
         .as_str()
         .unwrap_or_default()

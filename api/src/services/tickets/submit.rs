@@ -463,11 +463,9 @@ fn new_row(
     let praise = new.kind == TicketKind::Praise;
     let response_due = (!praise).then(|| sla::response_deadline(category, a.at, ctx.calendar));
     let resolution_due = (!praise).then(|| sla::resolution_deadline(category, a.at, ctx.calendar));
-    // Without a contact phone on the ticket, the resident's bound phone (POST /me/phone) serves.
-    let contact_phone = match new.contact_phone.as_ref() {
-        Some(p) => Some(p.as_str().to_owned()),
-        None => place.resident.and_then(|r| r.phone.clone()),
-    };
+    // A ticket carries a contact phone only when the resident chose one for it: the bound phone
+    // (POST /me/phone) is offered by the front end, never copied here.
+    let contact_phone = new.contact_phone.as_ref().map(|p| p.as_str().to_owned());
     ticket::ActiveModel {
         id: Set(Uuid::new_v4()),
         number: Set(a.number),
