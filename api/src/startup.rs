@@ -161,6 +161,9 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::inbox::InboxApi {
                 state: state.clone(),
             },
+            crate::routes::privacy::PrivacyApi {
+                state: state.clone(),
+            },
             crate::routes::stats::StatsApi {
                 state: state.clone(),
             },

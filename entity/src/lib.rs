@@ -11,6 +11,7 @@ pub mod lease;
 pub mod notification;
 pub mod notification_outbox;
 pub mod open311_key;
+pub mod personal_data_access;
 pub mod privacy_agreement;
 pub mod rating;
 pub mod resident;

@@ -8,6 +8,7 @@ pub mod me;
 pub mod open311;
 pub mod ops;
 pub mod places;
+pub mod privacy;
 pub mod public;
 pub mod stats;
 pub mod tickets;

@@ -145,7 +145,7 @@ async fn a_resident_binds_a_phone_that_staff_see_masked() {
         .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await
         .body;
-    assert_eq!(as_assignee["contact_phone"], "13912345678");
+    assert_eq!(as_assignee["contact_phone"], "139****5678");
 }
 
 #[tokio::test]

@@ -246,10 +246,10 @@ pub fn assemble(
         Caller::Resident(_) => (t.resident_id, t.contact_phone.clone()),
         Caller::Staff(scope) => {
             let place = placement(&t, group);
+            // Masked for every staff member, the assignee too: the number itself is behind
+            // `POST /tickets/{id}/reveal-contact`, which logs who asked and why.
             if t.anonymous && !scope.sees_anonymous_reporter(&dir.tree, &place) {
                 (None, None)
-            } else if t.assignee_id == Some(scope.staff_id) {
-                (t.resident_id, t.contact_phone.clone())
             } else {
                 (
                     t.resident_id,
