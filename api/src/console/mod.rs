@@ -2,6 +2,7 @@
 //! (maud) over the same service functions as the API, with the same role and scope checks;
 //! a session cookie and a CSRF token on every form (see [`session`]).
 mod admin;
+mod admin_areas;
 mod admin_pages;
 mod charts;
 mod dashboard;
@@ -53,14 +54,20 @@ pub fn routes() -> Route {
         .at("/admin", poem::get(admin::home))
         .at(
             "/admin/areas",
-            poem::get(admin::areas).post(admin::create_area),
+            poem::get(admin_areas::areas).post(admin_areas::create_area),
         )
-        .at("/admin/areas/import", poem::post(admin::preview_import))
+        .at(
+            "/admin/areas/import",
+            poem::post(admin_areas::preview_import),
+        )
         .at(
             "/admin/areas/import/confirm",
-            poem::post(admin::confirm_import),
+            poem::post(admin_areas::confirm_import),
         )
-        .at("/admin/areas/:id/delete", poem::post(admin::delete_area))
+        .at(
+            "/admin/areas/:id/delete",
+            poem::post(admin_areas::delete_area),
+        )
         .at(
             "/admin/staff",
             poem::get(admin::staff_list).post(admin::create_staff),
