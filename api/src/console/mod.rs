@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::{
     domain::{
         StaffRole,
-        access::{Placement, StaffScope},
+        access::StaffScope,
         inputs::Text,
         lifecycle::{Action, Status, next},
     },
@@ -360,16 +360,7 @@ fn actions(
     tree: &crate::domain::areas::AreaTree,
 ) -> Actions {
     let t = &v.ticket;
-    let place = Placement {
-        grid_id: t.grid_id,
-        handling_area_id: t.handling_area_id,
-        assignee_id: t.assignee_id,
-        category_group: v
-            .category
-            .as_ref()
-            .map(|c| c.group_name.as_str())
-            .unwrap_or_default(),
-    };
+    let place = v.placement();
     let handles = me.scope.handles(tree, &place);
     let can = |a: Action| handles && next(t.status, a).is_ok();
     let over = me.scope.is_admin_over(tree, &place);

@@ -32,6 +32,23 @@ pub fn decode(kind: &str, cursor: &str) -> ServiceResult<String> {
         .ok_or_else(invalid)
 }
 
+/// A keyset position, the creation time (µs) and id of the last row shown: `<µs>:<id>`.
+pub fn keyset_value(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    format!("{}:{id}", at.timestamp_micros())
+}
+
+/// The creation time and id a keyset value holds.
+pub fn parse_keyset(value: &str) -> ServiceResult<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let (micros, id) = value.split_once(':').ok_or_else(invalid)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    let id = uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok((at, id))
+}
+
 /// The next page of an offset-paged list: after `offset + limit` rows, if there are more and
 /// the bound allows.
 pub fn next_offset(kind: &str, offset: u64, limit: u64, more: bool) -> Option<String> {

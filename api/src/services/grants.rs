@@ -59,9 +59,38 @@ pub async fn give_back(
     Ok(())
 }
 
+/// The resident's grant row of a template, made (with nothing granted) if they have none.
+async fn row_of(
+    db: &impl ConnectionTrait,
+    resident_id: Uuid,
+    template_id: &str,
+    at: DateTime<Utc>,
+) -> ServiceResult<Uuid> {
+    let existing = grant::Entity::find()
+        .filter(grant::Column::ResidentId.eq(resident_id))
+        .filter(grant::Column::TemplateId.eq(template_id))
+        .one(db)
+        .await?;
+    if let Some(g) = existing {
+        return Ok(g.id);
+    }
+    Ok(grant::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        resident_id: Set(resident_id),
+        template_id: Set(template_id.to_owned()),
+        remaining: Set(0),
+        updated_at: Set(at),
+        refused_at: Set(None),
+    }
+    .insert(db)
+    .await?
+    .id)
+}
+
 /// A resident granted templates (in the mini-program, or WeChat's popup event): one more
-/// message each (a long-term template: from now on). The newest waiting message per ticket and
-/// template is queued to go now; older ones of the same ticket and template are superseded.
+/// message each (a long-term template: from now on), and any earlier refusal lifted. The newest
+/// waiting message per ticket and template is queued to go now; older ones of the same ticket
+/// and template are superseded.
 pub async fn add(
     db: &impl ConnectionTrait,
     settings: &NotificationSettings,
@@ -70,40 +99,20 @@ pub async fn add(
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
     for template_id in template_ids {
-        let existing = grant::Entity::find()
-            .filter(grant::Column::ResidentId.eq(resident_id))
-            .filter(grant::Column::TemplateId.eq(template_id.as_str()))
-            .one(db)
+        let id = row_of(db, resident_id, template_id, at).await?;
+        grant::Entity::update_many()
+            .col_expr(
+                grant::Column::Remaining,
+                Expr::col(grant::Column::Remaining).add(1),
+            )
+            .col_expr(grant::Column::UpdatedAt, Expr::value(at))
+            .col_expr(
+                grant::Column::RefusedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(grant::Column::Id.eq(id))
+            .exec(db)
             .await?;
-        match existing {
-            Some(g) => {
-                grant::Entity::update_many()
-                    .col_expr(
-                        grant::Column::Remaining,
-                        Expr::col(grant::Column::Remaining).add(1),
-                    )
-                    .col_expr(grant::Column::UpdatedAt, Expr::value(at))
-                    .col_expr(
-                        grant::Column::RefusedAt,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    )
-                    .filter(grant::Column::Id.eq(g.id))
-                    .exec(db)
-                    .await?;
-            }
-            None => {
-                grant::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    resident_id: Set(resident_id),
-                    template_id: Set(template_id.clone()),
-                    remaining: Set(1),
-                    updated_at: Set(at),
-                    refused_at: Set(None),
-                }
-                .insert(db)
-                .await?;
-            }
-        }
         let events: Vec<&str> = settings
             .templates
             .iter()
@@ -124,34 +133,14 @@ pub async fn refuse(
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
     for template_id in template_ids {
-        let existing = grant::Entity::find()
-            .filter(grant::Column::ResidentId.eq(resident_id))
-            .filter(grant::Column::TemplateId.eq(template_id.as_str()))
-            .one(db)
+        let id = row_of(db, resident_id, template_id, at).await?;
+        grant::Entity::update_many()
+            .col_expr(grant::Column::Remaining, Expr::value(0))
+            .col_expr(grant::Column::RefusedAt, Expr::value(at))
+            .col_expr(grant::Column::UpdatedAt, Expr::value(at))
+            .filter(grant::Column::Id.eq(id))
+            .exec(db)
             .await?;
-        match existing {
-            Some(g) => {
-                grant::Entity::update_many()
-                    .col_expr(grant::Column::Remaining, Expr::value(0))
-                    .col_expr(grant::Column::RefusedAt, Expr::value(at))
-                    .col_expr(grant::Column::UpdatedAt, Expr::value(at))
-                    .filter(grant::Column::Id.eq(g.id))
-                    .exec(db)
-                    .await?;
-            }
-            None => {
-                grant::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    resident_id: Set(resident_id),
-                    template_id: Set(template_id.clone()),
-                    remaining: Set(0),
-                    updated_at: Set(at),
-                    refused_at: Set(Some(at)),
-                }
-                .insert(db)
-                .await?;
-            }
-        }
     }
     Ok(())
 }

@@ -8,8 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ServiceError, ServiceResult, cursors};
-use crate::error::Code;
+use super::{ServiceResult, cursors};
 use entity::notification;
 
 /// Who an inbox belongs to.
@@ -111,20 +110,7 @@ pub async fn list(
     }
     // Keyset: after (created_at, id) of the last row shown.
     if let Some(c) = cursor {
-        let value = cursors::decode(CURSOR, c)?;
-        let (micros, id) = value
-            .split_once('|')
-            .and_then(|(t, id)| Some((t.parse::<i64>().ok()?, Uuid::parse_str(id).ok()?)))
-            .ok_or(ServiceError::Rejected {
-                code: Code::InvalidCursor,
-                field: Some("cursor".into()),
-                detail: None,
-            })?;
-        let at = DateTime::from_timestamp_micros(micros).ok_or(ServiceError::Rejected {
-            code: Code::InvalidCursor,
-            field: Some("cursor".into()),
-            detail: None,
-        })?;
+        let (at, id) = cursors::parse_keyset(&cursors::decode(CURSOR, c)?)?;
         q = q.filter(
             Condition::any()
                 .add(notification::Column::CreatedAt.lt(at))
@@ -143,12 +129,10 @@ pub async fn list(
         .await?;
     let more = items.len() as u64 > limit;
     items.truncate(limit as usize);
-    let next_cursor = items.last().filter(|_| more).map(|n| {
-        cursors::encode(
-            CURSOR,
-            &format!("{}|{}", n.created_at.timestamp_micros(), n.id),
-        )
-    });
+    let next_cursor = items
+        .last()
+        .filter(|_| more)
+        .map(|n| cursors::encode(CURSOR, &cursors::keyset_value(n.created_at, n.id)));
     Ok(Page {
         items,
         next_cursor,

@@ -20,15 +20,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Caller, Ctx, ServiceError, ServiceResult,
+    Caller, Ctx, ServiceResult,
     directory::Directory,
     overdue_open_at, ticket_status_in,
     tickets::{Shown, TicketView, assemble},
 };
-use crate::{
-    domain::{access::StaffScope, lifecycle::Status},
-    error::Code,
-};
+use crate::domain::{access::StaffScope, lifecycle::Status};
 use entity::{ticket, ticket_event};
 
 /// Above this many index ranges a work list is read as one query.
@@ -83,24 +80,16 @@ struct Cursor {
 impl Cursor {
     /// Opaque to clients: the creation time in µs and the id.
     fn encode(t: &ticket::Model) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", t.created_at.timestamp_micros(), t.id))
+        URL_SAFE_NO_PAD.encode(super::cursors::keyset_value(t.created_at, t.id))
     }
 
     fn decode(cursor: &str) -> ServiceResult<Cursor> {
-        let bad = || ServiceError::Rejected {
-            code: Code::InvalidCursor,
-            field: Some("cursor".into()),
-            detail: None,
-        };
-        let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-        let text = String::from_utf8(raw).map_err(|_| bad())?;
-        let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-        let at = micros
-            .parse::<i64>()
+        let text = URL_SAFE_NO_PAD
+            .decode(cursor)
             .ok()
-            .and_then(DateTime::from_timestamp_micros)
-            .ok_or_else(bad)?;
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .unwrap_or_default();
+        let (at, id) = super::cursors::parse_keyset(&text)?;
         Ok(Cursor { at, id })
     }
 

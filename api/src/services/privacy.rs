@@ -100,16 +100,7 @@ pub async fn reveal_contact(
     let view = super::tickets::get(ctx, &caller, reference).await?;
     let dir = ctx.dir().await?;
     let t = &view.ticket;
-    let place = crate::domain::access::Placement {
-        grid_id: t.grid_id,
-        handling_area_id: t.handling_area_id,
-        assignee_id: t.assignee_id,
-        category_group: view
-            .category
-            .as_ref()
-            .map(|c| c.group_name.as_str())
-            .unwrap_or_default(),
-    };
+    let place = view.placement();
     let entitled = t.assignee_id == Some(scope.staff_id) || scope.is_admin_over(&dir.tree, &place);
     let hidden = t.anonymous && !scope.sees_anonymous_reporter(&dir.tree, &place);
     if !entitled || hidden {

@@ -158,7 +158,7 @@ pub async fn tally(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<Tally> {
-    let mut total = tally_by(db, places, from, to, &|_| ()).await?;
+    let mut total = tally_by(db, places, from, to, &|_, _| ()).await?;
     Ok(total.remove(&()).unwrap_or_default())
 }
 
@@ -170,32 +170,47 @@ pub async fn tally_by_place(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<HashMap<Uuid, Tally>> {
-    tally_by(db, places, from, to, &|place| place).await
+    tally_by(db, places, from, to, &|place, _| place).await
 }
 
-/// The tally of `places` for each Beijing day of `[from, to)`: whole days from the rollups (in
-/// one streamed statement), the ragged first and last day from the tickets. A day with
-/// nothing to count may be missing.
+/// The tally of `places` for each Beijing day of `[from, to)` (a day with nothing to count may
+/// be missing).
 pub async fn tally_by_day(
     db: &(impl ConnectionTrait + StreamTrait),
     places: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> ServiceResult<BTreeMap<NaiveDate, Tally>> {
-    let mut days: HashMap<NaiveDate, Tally> = HashMap::new();
-    let midnight = day_start(day_of(from)) == from;
-    let first = if midnight {
-        day_of(from)
+    let days = tally_by(db, places, from, to, &|_, day| day).await?;
+    Ok(days.into_iter().collect())
+}
+
+/// The tallies of `places` over `[from, to)`, each place and Beijing day counted under its
+/// `key`: whole days from the rollups (one streamed statement), the ragged first and last day
+/// from the tickets. The caller cuts `to` at now.
+async fn tally_by<K: Eq + Hash>(
+    db: &(impl ConnectionTrait + StreamTrait),
+    places: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    key: &impl Fn(Uuid, NaiveDate) -> K,
+) -> ServiceResult<HashMap<K, Tally>> {
+    let mut tallies = HashMap::new();
+    let start_day = day_of(from);
+    let first = if day_start(start_day) == from {
+        start_day
     } else {
-        day_of(from) + Duration::days(1)
+        start_day + Duration::days(1)
     };
-    if !midnight {
-        let head = (from, std::cmp::min(day_start(first), to));
-        let day = day_of(from);
-        count_window(db, places, head, &ALL_PARTS, &|_| day, &mut days).await?;
-    }
     let end = day_of(to);
+    if first > start_day {
+        let head = (from, std::cmp::min(day_start(first), to));
+        let place_key = |place| key(place, start_day);
+        count_window(db, places, head, &ALL_PARTS, &place_key, &mut tallies).await?;
+    }
     if first < end {
+        // Streamed: each row's seconds are decoded into the tally and the row dropped, so a
+        // year's rows are never all held at once beside what they decode to.
         let mut rows = stat_day::Entity::find()
             .filter(stat_day::Column::Day.gte(first))
             .filter(stat_day::Column::Day.lt(end))
@@ -203,58 +218,13 @@ pub async fn tally_by_day(
             .stream(db)
             .await?;
         while let Some(row) = rows.try_next().await? {
-            add_row(days.entry(row.day).or_default(), &row);
+            add_row(tallies.entry(key(row.place_id, row.day)).or_default(), &row);
         }
     }
     if first <= end && day_start(end) < to {
-        count_window(
-            db,
-            places,
-            (day_start(end), to),
-            &ALL_PARTS,
-            &|_| end,
-            &mut days,
-        )
-        .await?;
-    }
-    Ok(days.into_iter().collect())
-}
-
-/// The tallies of `places` over `[from, to)`, each place counted under its `key`: whole Beijing
-/// days from the rollups, the ragged ends from the tickets. The caller cuts `to` at now.
-async fn tally_by<K: Eq + Hash>(
-    db: &(impl ConnectionTrait + StreamTrait),
-    places: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    key: &impl Fn(Uuid) -> K,
-) -> ServiceResult<HashMap<K, Tally>> {
-    let mut tallies = HashMap::new();
-    let first = if day_start(day_of(from)) == from {
-        day_of(from)
-    } else {
-        day_of(from) + Duration::days(1)
-    };
-    let end = day_of(to);
-    if first >= end {
-        count_window(db, places, (from, to), &ALL_PARTS, key, &mut tallies).await?;
-        return Ok(tallies);
-    }
-    for (a, b) in [(from, day_start(first)), (day_start(end), to)] {
-        if a < b {
-            count_window(db, places, (a, b), &ALL_PARTS, key, &mut tallies).await?;
-        }
-    }
-    // Streamed: each row's seconds are decoded into the tally and the row dropped, so a year's
-    // rows are never all held at once beside what they decode to.
-    let mut rows = stat_day::Entity::find()
-        .filter(stat_day::Column::Day.gte(first))
-        .filter(stat_day::Column::Day.lt(end))
-        .filter(stat_day::Column::PlaceId.is_in(places.iter().copied()))
-        .stream(db)
-        .await?;
-    while let Some(row) = rows.try_next().await? {
-        add_row(tallies.entry(key(row.place_id)).or_default(), &row);
+        let tail = (day_start(end), to);
+        let place_key = |place| key(place, end);
+        count_window(db, places, tail, &ALL_PARTS, &place_key, &mut tallies).await?;
     }
     Ok(tallies)
 }

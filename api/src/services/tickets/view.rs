@@ -36,6 +36,19 @@ pub struct TicketView {
     pub media_urls: std::collections::HashMap<Uuid, (String, String)>,
 }
 
+impl TicketView {
+    /// Where the ticket stands for access checks: its grid, handling area, assignee and
+    /// category group.
+    pub fn placement(&self) -> crate::domain::access::Placement<'_> {
+        let group = self
+            .category
+            .as_ref()
+            .map(|c| c.group_name.as_str())
+            .unwrap_or_default();
+        placement(&self.ticket, group)
+    }
+}
+
 /// A staff member acting in a timeline: their name (hidden from residents unless
 /// `privacy.show_staff_names`) and the role they hold first.
 #[derive(Clone, Debug)]
