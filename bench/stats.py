@@ -62,7 +62,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 # by hand rather than through a cookie jar that would withhold it.
 try:
     urllib.request.build_opener(NoRedirect).open(base + "/console/login", data=urllib.parse.urlencode(
-        {"login": "street", "password": "qiaomen-demo"}).encode(), timeout=30)
+        {"login": "street", "password": "Qiaomen-demo1"}).encode(), timeout=30)
     raise SystemExit("console login did not redirect")
 except urllib.error.HTTPError as answer:
     assert answer.code == 303, answer.code

@@ -96,7 +96,7 @@ for scenario in $SCENARIOS; do
     echo "120 staff logins at once, statuses:"
     seq 1 120 | xargs -P 120 -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
       "$base/api/v1/auth/staff" -H 'content-type: application/json' \
-      -d '{"login":"admin","password":"qiaomen-demo"}' | sort | uniq -c
+      -d '{"login":"admin","password":"Qiaomen-demo1"}' | sort | uniq -c
     report "  logins" "$before"
     stop
     ;;

@@ -479,6 +479,7 @@ fn life(
         follows_ticket_id: Set(None),
         response_staff_id: Set(Some(assignee)),
         resolution_staff_id: Set(Some(assignee)),
+        personal_data_removed_at: Set(None),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.
@@ -577,6 +578,9 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
             unionid: Set(None),
             phone: Set(None),
             home_building_id: Set(None),
+            closed_at: Set(None),
+            anonymise_at: Set(None),
+            anonymised_at: Set(None),
             created_at: Set(now - Duration::days(opts.days)),
             updated_at: Set(now - Duration::days(opts.days)),
         });
@@ -661,16 +665,16 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
     let tokens = &state.tokens;
     Ok(Handles {
         street_id: w.street,
-        street_admin_token: tokens.issue(w.street_admin, PrincipalKind::Staff)?,
+        street_admin_token: tokens.issue(w.street_admin, PrincipalKind::Staff, 0)?,
         resident_tokens: residents
             .iter()
             .take(200)
-            .map(|r| tokens.issue(*r, PrincipalKind::Resident))
+            .map(|r| tokens.issue(*r, PrincipalKind::Resident, 0))
             .collect::<Result<_, _>>()?,
         worker_tokens: w
             .grids
             .iter()
-            .map(|g| tokens.issue(g.worker, PrincipalKind::Staff))
+            .map(|g| tokens.issue(g.worker, PrincipalKind::Staff, 0))
             .collect::<Result<_, _>>()?,
         ticket_ids: sample,
         points: w.grids.iter().map(|g| g.centre).collect(),

@@ -193,6 +193,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 name: Text::parse("name", &name, 50).map_err(ServiceError::from)?,
                 login: Text::parse("login", &login, 64).map_err(ServiceError::from)?,
                 password: Password::parse(&password)?,
+                must_change_password: false,
             };
             let staff =
                 services::staff::create_admin(&state.db, &state.passwords, new, state.clock.now())

@@ -1,5 +1,6 @@
 //! The background scheduler: every `scheduler.interval_seconds` it scans for overdue work
-//! (`services::sla::scan`). Any number of nodes run it; a lease lets one scan at a time (Redis
+//! (`services::sla::scan`), anonymises accounts closed past their grace period and clears
+//! tickets past retention (`services::privacy`). Any number of nodes run it; a lease lets one scan at a time (Redis
 //! `SET NX PX` when Redis is configured, a row in the `lease` table otherwise), and every action is
 //! also guarded by the ticket's version, so nothing happens twice even if leases overlap.
 use std::time::Duration;
@@ -10,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::{
-    services::{ServiceResult, sla},
+    services::{ServiceResult, privacy, sla},
     state::SharedState,
 };
 
@@ -43,13 +44,11 @@ impl Scheduler {
         }
         let settings = &self.state.settings;
         let ctx = self.state.ctx();
-        let report = sla::scan(
-            &ctx,
-            ctx.now(),
-            settings.sla.auto_close_days,
-            settings.scheduler.batch_size,
-        )
-        .await?;
+        let now = ctx.now();
+        let batch = settings.scheduler.batch_size;
+        let mut report = sla::scan(&ctx, now, settings.sla.auto_close_days, batch).await?;
+        report.anonymised = privacy::account::anonymise_due(&ctx, now, batch).await?;
+        report.personal_data_removed = privacy::retention::clear_due(&ctx, now, batch).await?;
         Ok(Tick::Ran(report))
     }
 

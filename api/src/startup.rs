@@ -97,7 +97,11 @@ pub async fn build_state_with_clock(
         db,
         wechat: WechatClient::new(&settings.wechat, cache.clone())?,
         wecom: crate::clients::wecom::WecomClient::new(&settings.wecom, cache.clone())?,
-        tokens: TokenKeys::new(&settings.jwt.secret, settings.jwt.ttl_hours),
+        tokens: TokenKeys::new(
+            &settings.jwt.secret,
+            settings.jwt.ttl_hours,
+            settings.jwt.staff_ttl_hours,
+        ),
         directory: DirectoryCache::default(),
         timelines: TimelineCache::new(settings.database.timeline_cache_entries),
         work_lists: WorkListCache::new(settings.database.work_list_cache_tickets),

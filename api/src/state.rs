@@ -52,6 +52,7 @@ impl AppState {
             settings: &self.settings,
             passwords: &self.passwords,
             metrics: &self.metrics,
+            media: self.media.as_ref(),
             seen: Default::default(),
         }
     }

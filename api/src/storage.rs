@@ -5,6 +5,8 @@ use std::path::PathBuf;
 pub trait MediaStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
+    /// Deletes the bytes under `key`; deleting what is not there is no error.
+    async fn delete(&self, key: &str) -> std::io::Result<()>;
 }
 
 /// Files under a directory (default `./data/media`), written atomically (temp file, rename).
@@ -46,5 +48,12 @@ impl MediaStore for LocalDisk {
 
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.path(key)?).await
+    }
+
+    async fn delete(&self, key: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
 }

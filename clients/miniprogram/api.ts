@@ -260,11 +260,14 @@ function uuidV4(b: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 // Convenience calls for residents
 
-/** `wx.login`, then `POST /auth/wechat`; stores the token and returns `{ token, resident_id }`. */
-export async function login(): Promise<ResponseOf<'/auth/wechat', 'post'>> {
+/**
+ * `wx.login`, then `POST /auth/wechat`; stores the token and returns `{ token, resident_id }`.
+ * `restore` reopens an account the resident closed, within its grace period.
+ */
+export async function login(restore = false): Promise<ResponseOf<'/auth/wechat', 'post'>> {
   const { code } = await new Promise<WechatMiniprogram.LoginSuccessCallbackResult>((resolve, reject) =>
     wx.login({ success: resolve, fail: (err) => reject(new NetworkError(err.errMsg)) }));
-  const res = await request('post', '/auth/wechat', { body: { code }, anonymous: true });
+  const res = await request('post', '/auth/wechat', { body: { code, restore }, anonymous: true });
   config.setToken(res.token);
   return res;
 }
@@ -359,4 +362,32 @@ export function privacyNotice(): Promise<ResponseOf<'/privacy/notice', 'get'>> {
  */
 export function agreePrivacy(version: string): Promise<ResponseOf<'/me/privacy', 'post'>> {
   return request('post', '/me/privacy', { body: { version } });
+}
+
+/**
+ * Closes the resident's account (《个人信息保护法》第四十七条). Every token stops at once; after
+ * the grace period (`anonymise_at`) the account is anonymised. Until then `login(code, true)`
+ * reopens it; a plain login answers `409 account_closed` saying until when.
+ */
+export function closeAccount(): Promise<ResponseOf<'/me/deletion', 'post'>> {
+  return request('post', '/me/deletion', { body: { confirm: true } });
+}
+
+/**
+ * Downloads a copy of the resident's data (a ZIP: `data.json` and their photos) to a temporary
+ * file and resolves to its path, e.g. for `wx.shareFileMessage` to send it to themselves. A few
+ * copies a day: beyond, `ApiProblem` with code `rate_limited` and `retryAfter`.
+ */
+export function downloadMyData(): Promise<string> {
+  const url = apiUrl('/me/data');
+  const { header, token } = baseHeaders();
+  return new Promise((resolve, reject) => wx.downloadFile({
+    url, header, timeout: config.timeout * 6,
+    success: (res) => {
+      if (res.statusCode === 200) resolve(res.tempFilePath);
+      else reject(new ApiProblem(res.statusCode, { code: res.statusCode === 429 ? 'rate_limited' : `http_${res.statusCode}` }));
+      if (res.statusCode === 401 && token) config.onUnauthorized?.(new ApiProblem(401, {}));
+    },
+    fail: (err) => reject(new NetworkError(err.errMsg)),
+  }));
 }

@@ -3,6 +3,7 @@
 pub mod appeal;
 pub mod area;
 pub mod attachment;
+pub mod audit_log;
 pub mod building;
 pub mod category;
 pub mod directory_version;

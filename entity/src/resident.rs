@@ -12,6 +12,12 @@ pub struct Model {
     pub unionid: Option<String>,
     pub phone: Option<String>,
     pub home_building_id: Option<Uuid>,
+    /// The resident closed their account (PIPL Art. 47): their tokens stop working.
+    pub closed_at: Option<DateTimeUtc>,
+    /// When the scheduler anonymises a closed account (after `privacy.deletion_grace_days`).
+    pub anonymise_at: Option<DateTimeUtc>,
+    /// When it was anonymised: openid, unionid and phone erased, texts masked, photos deleted.
+    pub anonymised_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,6 +17,10 @@ pub struct Model {
     /// Their 企业微信 userid: staff messages go there as application messages.
     pub wecom_userid: Option<String>,
     pub status: StaffStatus,
+    /// Raised by every password change: tokens carry the version they were issued under.
+    pub token_version: i32,
+    /// An account an administrator created or reset: its holder must choose a password first.
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

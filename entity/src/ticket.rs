@@ -83,6 +83,8 @@ pub struct Model {
     pub response_staff_id: Option<Uuid>,
     /// The same for its (latest) resolution.
     pub resolution_staff_id: Option<Uuid>,
+    /// The retention job removed its contact phone, exact point, room numbers and photos.
+    pub personal_data_removed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

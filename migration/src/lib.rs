@@ -17,6 +17,7 @@ mod m20261128_000013_read_side;
 mod m20261128_000014_inbox_and_claims;
 mod m20261128_000015_dashboard_categories;
 mod m20261128_000016_privacy_agreement;
+mod m20261128_000017_privacy_rights;
 
 mod columns;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000014_inbox_and_claims::Migration),
             Box::new(m20261128_000015_dashboard_categories::Migration),
             Box::new(m20261128_000016_privacy_agreement::Migration),
+            Box::new(m20261128_000017_privacy_rights::Migration),
         ]
     }
 }

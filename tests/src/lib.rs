@@ -84,6 +84,13 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
+/// The test system administrator's password (`root`).
+pub const ROOT_PASSWORD: &str = "Root-password-1";
+/// The password an administrator gives a new account in the tests.
+pub const FIRST_PASSWORD: &str = "First-login-2026";
+/// The password every test staff member chooses at first login.
+pub const PASSWORD: &str = "password-123";
+
 pub struct TestApp {
     pub settings: Settings,
     /// The clock every node of this test reads.
@@ -179,7 +186,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         NewStaff {
             name: Text::parse("name", "测试管理员", 50).expect("name"),
             login: Text::parse("login", "root", 64).expect("login"),
-            password: Password::parse("root-password").expect("password"),
+            password: Password::parse(ROOT_PASSWORD).expect("password"),
+            must_change_password: false,
         },
         state.clock.now(),
     )
@@ -197,7 +205,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         wechat,
         wecom,
     };
-    app.admin_token = app.staff_login("root", "root-password").await;
+    app.admin_token = app.staff_login("root", ROOT_PASSWORD).await;
     app
 }
 
@@ -352,7 +360,9 @@ impl TestApp {
         r.body["id"].as_str().expect("id").to_owned()
     }
 
-    /// Creates a staff member with one role, logged in.
+    /// Creates a staff member with one role, logged in: an administrator creates the account
+    /// with a first password, and its holder chooses `password-123` at first login, as the
+    /// console and API ask.
     pub async fn staff_with_role(
         &self,
         login: &str,
@@ -363,7 +373,7 @@ impl TestApp {
         let id = self
             .create(
                 "/api/v1/admin/staff",
-                json!({"name": login, "login": login, "password": "password-123"}),
+                json!({"name": login, "login": login, "password": FIRST_PASSWORD}),
             )
             .await;
         let mut body = json!({"area_id": area_id, "role": role});
@@ -372,7 +382,21 @@ impl TestApp {
         }
         self.create(&format!("/api/v1/admin/staff/{id}/assignments"), body)
             .await;
-        let token = self.staff_login(login, "password-123").await;
+        let first = self.staff_login(login, FIRST_PASSWORD).await;
+        let changed = self
+            .post(
+                "/api/v1/staff/me/password",
+                &first,
+                json!({"old": FIRST_PASSWORD, "new": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            changed.status,
+            StatusCode::OK,
+            "first password change: {}",
+            changed.body
+        );
+        let token = changed.body["token"].as_str().expect("token").to_owned();
         Person { id, token }
     }
 }

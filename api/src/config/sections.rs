@@ -221,7 +221,15 @@ pub struct RedisSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct JwtSettings {
     pub secret: Secret,
+    /// Residents' tokens.
     pub ttl_hours: i64,
+    /// Staff tokens (等保 2.0: a working day; a password change ends them sooner).
+    #[serde(default = "default_staff_ttl")]
+    pub staff_ttl_hours: i64,
+}
+
+fn default_staff_ttl() -> i64 {
+    12
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -285,12 +293,22 @@ pub struct RoutingSettings {
 pub struct PrivacySettings {
     /// Residents read the names of the staff acting on their tickets (else their role only).
     pub show_staff_names: bool,
+    /// Days between a resident closing their account and its anonymisation (PIPL Art. 47).
+    pub deletion_grace_days: i64,
+    /// Days after a ticket is closed before its contact phone, exact point, room numbers and
+    /// photos are removed (PIPL Art. 19).
+    pub retention_days: i64,
+    /// Copies of their data (`GET /me/data`) a resident may take per day.
+    pub exports_per_day: u64,
 }
 
 impl Default for PrivacySettings {
     fn default() -> Self {
         PrivacySettings {
             show_staff_names: true,
+            deletion_grace_days: 15,
+            retention_days: 3 * 365,
+            exports_per_day: 3,
         }
     }
 }

@@ -165,6 +165,7 @@ pub async fn create_staff(req: &Request, body: poem::Body) -> Response {
             name: text(&form, "name", 50)?,
             login: text(&form, "login", 64)?,
             password: Password::parse(form.get("password").map(String::as_str).unwrap_or(""))?,
+            must_change_password: true,
         };
         services::staff::create(&state.db, &state.passwords, new, state.clock.now()).await
     }
@@ -313,7 +314,14 @@ pub async fn reset_password(req: &Request, Path(id): Path<Uuid>, body: poem::Bod
     let done = async {
         let password = Password::parse(form.get("password").map(String::as_str).unwrap_or(""))?;
         let staff = services::staff::get(&state.db, id).await?;
-        services::staff::set_password(&state.ctx(), staff, password, state.clock.now()).await?;
+        services::staff::set_password(
+            &state.ctx(),
+            staff,
+            password,
+            services::staff::SetBy::Administrator,
+            state.clock.now(),
+        )
+        .await?;
         Ok("已重置密码，请通知本人登录后修改")
     }
     .await;

@@ -1,6 +1,7 @@
 //! 工作台: the staff console, served by the same binary at `/console`. Server-rendered pages
 //! (maud) over the same service functions as the API, with the same role and scope checks;
 //! a session cookie and a CSRF token on every form (see [`session`]).
+mod account;
 mod admin;
 mod admin_areas;
 mod admin_pages;
@@ -43,6 +44,14 @@ pub fn routes() -> Route {
         .at("/", poem::get(home))
         .at("/login", poem::get(login_form).post(login))
         .at("/logout", poem::post(logout))
+        .at(
+            "/password",
+            poem::get(account::password_form).post(account::change_password),
+        )
+        .at(
+            "/tickets/:id/reveal-contact",
+            poem::post(account::reveal_contact),
+        )
         .at("/work", poem::get(work))
         .at("/dispatch", poem::get(dispatch))
         .at("/dashboard", poem::get(dashboard::dashboard))
@@ -182,6 +191,12 @@ async fn signed_in(state: &SharedState, req: &Request) -> Result<Signed, Respons
     let to_login = || redirect("/console/login");
     let session = session::current(state, req).await.ok_or_else(to_login)?;
     let dir = state.ctx().dir().await.map_err(|_| to_login())?;
+    if let Some(person) = dir.person(session.staff_id) {
+        services::audit::set_actor(session.staff_id, &person.login);
+        if person.must_change_password && req.original_uri().path() != "/console/password" {
+            return Err(redirect("/console/password"));
+        }
+    }
     match dir.scope(session.staff_id) {
         Ok(scope) => Ok(Signed {
             name: dir
@@ -255,9 +270,14 @@ async fn login(req: &Request, Form(form): Form<LoginForm>) -> Response {
     }
     let ctx = state.ctx();
     match services::staff::login(&ctx, form.login.trim(), &form.password).await {
-        Ok(staff) => match session::start(&state, staff.id).await {
+        Ok(staff) => match session::start(&state, &staff).await {
             Some((_, cookie)) => {
-                let mut resp = redirect("/console/work");
+                let to = if staff.must_change_password {
+                    "/console/password"
+                } else {
+                    "/console/work"
+                };
+                let mut resp = redirect(to);
                 if let Ok(v) = cookie.parse() {
                     resp.headers_mut().append(header::SET_COOKIE, v);
                 }
@@ -374,6 +394,7 @@ fn actions(
         assign: over && next(t.status, Action::Assign).is_ok(),
         merge: handles && !t.status.is_terminal() && t.duplicate_of.is_none(),
         return_visit: over && t.return_visit_required && t.return_visit_at.is_none(),
+        reveal: v.contact_phone.is_some() && (t.assignee_id == Some(me.scope.staff_id) || over),
     }
 }
 

@@ -41,7 +41,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                             }
                             @if c.system { a href="/console/admin" { "管理" } }
                         }
-                        span.who { (c.name) }
+                        span.who { (c.name) " " a href="/console/password" { "修改密码" } }
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(c.csrf);
                             button.link type="submit" { "退出" }
@@ -233,6 +233,8 @@ pub struct Actions {
     pub assign: bool,
     pub merge: bool,
     pub return_visit: bool,
+    /// The resident's phone may be revealed (its assignee or an administrator over it).
+    pub reveal: bool,
 }
 
 /// What the pickers of the ticket page offer: grids and people, each `(id, label)`.
@@ -283,7 +285,19 @@ pub fn ticket(
                 dt { "网格" } dd { (v.grid_name.as_deref().unwrap_or("—")) }
                 dt { "经办人" } dd { (v.assignee_name.as_deref().unwrap_or("待派单")) }
                 dt { "提交" } dd { (local(t.submitted_at)) }
-                @if let Some(phone) = &v.contact_phone { dt { "联系电话" } dd { (phone) } }
+                @if let Some(phone) = &v.contact_phone {
+                    dt { "联系电话" }
+                    dd {
+                        (phone)
+                        @if actions.reveal {
+                            form.inline method="post" action=(format!("/console/tickets/{id}/reveal-contact")) {
+                                input type="hidden" name="csrf" value=(chrome.csrf);
+                                input name="reason" required maxlength="200" placeholder="查看理由（如：上门前电话确认）";
+                                button type="submit" { "查看完整号码" }
+                            }
+                        }
+                    }
+                }
             }
             @if let Some(title) = &t.title { h2 { (title) } }
             p.text { (t.description) }
@@ -408,6 +422,8 @@ fn action_words(action: &str) -> &str {
         "appeal_denied" => "甄别未通过",
         "merge" => "合并",
         "follow" => "随主工单",
+        "personal_data_removed" => "个人信息到期删除",
+        "resident_anonymised" => "居民注销，信息已匿名化",
         other => other,
     }
 }

@@ -14,6 +14,8 @@ pub struct Session {
     pub id: String,
     pub staff_id: Uuid,
     pub csrf: String,
+    /// The staff member's `token_version` when it began: a password change ends it.
+    pub version: i32,
 }
 
 fn key(id: &str) -> String {
@@ -28,18 +30,23 @@ fn random_token() -> String {
     format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
-/// A new session for `staff_id`; its `Set-Cookie` value.
-pub async fn start(state: &SharedState, staff_id: Uuid) -> Option<(Session, String)> {
+/// A new session for `member`; its `Set-Cookie` value.
+pub async fn start(
+    state: &SharedState,
+    member: &entity::staff::Model,
+) -> Option<(Session, String)> {
     let session = Session {
         id: random_token(),
-        staff_id,
+        staff_id: member.id,
         csrf: random_token(),
+        version: member.token_version,
     };
     let value = format!(
-        "{}:{}:{}",
+        "{}:{}:{}:{}",
         session.staff_id,
         session.csrf,
-        chrono::Utc::now().timestamp()
+        chrono::Utc::now().timestamp(),
+        session.version
     );
     state
         .cache
@@ -77,27 +84,31 @@ fn cookie_value(req: &Request) -> Option<String> {
         .find(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The request's session, its idle time started afresh; `None` without a live one.
+/// The request's session, its idle time started afresh; `None` without a live one. A session
+/// lives at most `jwt.staff_ttl_hours` (as staff tokens do) and ends when the staff member's
+/// password changes.
 pub async fn current(state: &SharedState, req: &Request) -> Option<Session> {
     let id = cookie_value(req)?;
     let stored = state.cache.get(&key(&id)).await.ok()??;
-    let mut parts = stored.splitn(3, ':');
-    let (staff, csrf, began) = (parts.next()?, parts.next()?, parts.next()?);
+    let mut parts = stored.splitn(4, ':');
+    let (staff, csrf, began, version) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let session = Session {
         staff_id: Uuid::parse_str(staff).ok()?,
         csrf: csrf.to_owned(),
+        version: version.parse().ok()?,
         id,
     };
-    let changed = state
-        .cache
-        .get(&crate::services::staff::password_changed_key(
-            session.staff_id,
-        ))
+    let began = began.parse::<i64>().ok()?;
+    let expired =
+        chrono::Utc::now().timestamp() - began > state.settings.jwt.staff_ttl_hours * 3600;
+    let current_version = state
+        .ctx()
+        .dir()
         .await
         .ok()
-        .flatten()
-        .and_then(|t| t.parse::<i64>().ok());
-    if changed.is_some_and(|c| c >= began.parse::<i64>().unwrap_or(0)) {
+        .and_then(|dir| dir.person(session.staff_id).map(|p| p.token_version));
+    if expired || current_version != Some(session.version) {
         end(state, &session).await;
         return None;
     }

@@ -76,3 +76,30 @@ mod tests {
         assert_eq!(gcj02_to_wgs84(51.5, -0.12), (51.5, -0.12));
     }
 }
+
+/// A point kept only to about `meters` (the retention job keeps 100 m): snapped to the centre of
+/// its cell in a grid of that size, so the street's maps still show where things were.
+pub fn coarsened(lat: f64, lng: f64, meters: f64) -> (f64, f64) {
+    const METERS_PER_DEGREE: f64 = 111_320.0;
+    let lat_step = meters / METERS_PER_DEGREE;
+    let snapped_lat = ((lat / lat_step).floor() + 0.5) * lat_step;
+    let lng_step = meters / (METERS_PER_DEGREE * snapped_lat.to_radians().cos().max(0.01));
+    let snapped_lng = ((lng / lng_step).floor() + 0.5) * lng_step;
+    (snapped_lat, snapped_lng)
+}
+
+#[cfg(test)]
+mod coarsening {
+    use super::coarsened;
+
+    #[test]
+    fn points_in_one_cell_become_one_point_within_the_cell() {
+        let a = coarsened(39.908_81, 116.397_45, 100.0);
+        let b = coarsened(39.908_82, 116.397_46, 100.0);
+        assert_eq!(a, b);
+        // Never more than half a cell's diagonal (about 71 m) from where it was.
+        let dy = (a.0 - 39.908_81) * 111_320.0;
+        let dx = (a.1 - 116.397_45) * 111_320.0 * 39.9f64.to_radians().cos();
+        assert!((dx * dx + dy * dy).sqrt() <= 71.0, "{dx} {dy}");
+    }
+}

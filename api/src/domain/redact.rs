@@ -33,6 +33,12 @@ static PLATE: LazyLock<Regex> = LazyLock::new(|| {
 /// `2单元`, `302室`, `302房`, `12户`, and the room after a unit (`3单元502`).
 static UNIT: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9]+\s*(单元)([0-9]{2,4})?"));
 static ROOM: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9]{1,5})\s*(室|房|户|号房)"));
+/// A person named in a resident's text: `我叫张三`, `联系人：李四`, `姓名 王五` (the name after),
+/// and `张先生`, `李阿姨` (a surname before a form of address).
+static NAMED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(我叫|我是|本人|联系人|姓名|名字叫|找)([:：\s]*)(\p{Han}{2,3})"));
+static ADDRESSED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(\p{Han})(先生|女士|小姐|阿姨|大爷|大妈|师傅|老师|奶奶|爷爷)"));
 /// `5-2-301` (building–unit–room): the building stays.
 static TRIPLE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9]+)-([0-9]+)-([0-9]+)"));
 
@@ -182,11 +188,49 @@ pub fn mask_personal(text: &str) -> String {
     mask_people(&fold(text))
 }
 
+/// An address with its unit and room numbers masked, the building kept (the retention job).
+pub fn without_rooms(address: &str) -> String {
+    mask_rooms(&fold(address))
+}
+
+/// Names in a text masked: `我叫张三` → `我叫某某`, `王先生` → `某先生`.
+fn mask_names(text: &str) -> String {
+    let out = NAMED.replace_all(text, |c: &Captures| {
+        // `我是` before a word like `业主` or `居民` names no one.
+        if ["业主", "居民", "租户", "住户", "志愿者"]
+            .iter()
+            .any(|w| c[3].starts_with(w))
+        {
+            return c[0].to_owned();
+        }
+        format!("{}{}某某", &c[1], &c[2])
+    });
+    let out = ADDRESSED.replace_all(&out, |c: &Captures| format!("某{}", &c[2]));
+    out.into_owned()
+}
+
+/// A closed account's texts as kept for the statistics: phones, ID numbers, plates, unit and
+/// room numbers and names masked.
+pub fn anonymised(text: &str) -> String {
+    mask_names(&redact(text))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn names_and_rooms_leave_an_anonymised_text() {
+        assert_eq!(
+            anonymised("我叫张三，住3号楼2单元501室，电话13812345678"),
+            "我叫某某，住3号楼*单元***室，电话138****5678"
+        );
+        assert_eq!(anonymised("联系人：李四 王先生说"), "联系人：某某 某先生说");
+        assert_eq!(anonymised("我是业主，楼道灯坏了"), "我是业主，楼道灯坏了");
+        assert_eq!(without_rooms("幸福里5-2-301"), "幸福里5-*-***");
+    }
 
     #[test]
     fn phones_are_masked() {

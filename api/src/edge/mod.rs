@@ -47,7 +47,9 @@ pub async fn observe<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Respo
     let templates = req.data::<RouteTemplates>().cloned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
-    let result = ep.call(req).instrument(span.clone()).await;
+    let result = crate::services::audit::in_request(id.clone(), ep.call(req))
+        .instrument(span.clone())
+        .await;
     let mut resp = match result {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),

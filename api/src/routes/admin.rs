@@ -159,6 +159,7 @@ impl AdminApi {
             name: text("name", &body.name, 50)?,
             login: text("login", &body.login, 64)?,
             password: Password::parse(&body.password)?,
+            must_change_password: true,
         };
         let staff = services::staff::create(
             &self.state.db,
@@ -433,7 +434,14 @@ impl AdminApi {
         let new = Password::parse_field("new", &body.new)?;
         let ctx = self.state.ctx();
         let staff = services::staff::get(ctx.db, id.0).await?;
-        services::staff::set_password(&ctx, staff, new, ctx.now()).await?;
+        services::staff::set_password(
+            &ctx,
+            staff,
+            new,
+            services::staff::SetBy::Administrator,
+            ctx.now(),
+        )
+        .await?;
         Ok(())
     }
 }

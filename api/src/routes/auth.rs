@@ -34,7 +34,46 @@ fn claims(req: &Request, bearer: &Bearer) -> Result<Claims, ApiError> {
 pub struct CallerAuth(pub Claims);
 
 async fn check_any(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
-    Ok(claims(req, &bearer)?)
+    let c = claims(req, &bearer)?;
+    match c.kind {
+        PrincipalKind::Resident => resident_open(req, c.sub).await?,
+        PrincipalKind::Staff => staff_current(req, &c, false).await?,
+    }
+    Ok(c)
+}
+
+/// A resident's token works while their account is open: closing it (`POST /me/deletion`)
+/// ends every token at once.
+async fn resident_open(req: &Request, resident: Uuid) -> Result<(), ApiError> {
+    let state = state_of(req)?;
+    if services::privacy::account_open(&state.db, resident).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(Code::Unauthorized)
+            .detail(crate::error::bi("账号已注销", "account closed")))
+    }
+}
+
+/// A staff token works while it was issued under the member's current `token_version` (a
+/// password change ends the earlier ones) and, unless `pending_ok`, once the member has chosen
+/// their own password (`403 password_change_required` until then).
+async fn staff_current(req: &Request, c: &Claims, pending_ok: bool) -> Result<(), ApiError> {
+    let state = state_of(req)?;
+    let dir = state.ctx().dir().await?;
+    let person = dir
+        .person(c.sub)
+        .ok_or_else(|| ApiError::new(Code::Unauthorized))?;
+    if person.token_version != c.ver {
+        return Err(ApiError::new(Code::Unauthorized).detail(crate::error::bi(
+            "密码已更改，请重新登录",
+            "the password changed: log in again",
+        )));
+    }
+    services::audit::set_actor(c.sub, &person.login);
+    if person.must_change_password && !pending_ok {
+        return Err(ApiError::new(Code::PasswordChangeRequired));
+    }
+    Ok(())
 }
 
 impl CallerAuth {
@@ -55,7 +94,10 @@ pub struct ResidentAuth(pub Uuid);
 async fn check_resident(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
     let c = claims(req, &bearer)?;
     match c.kind {
-        PrincipalKind::Resident => Ok(c.sub),
+        PrincipalKind::Resident => {
+            resident_open(req, c.sub).await?;
+            Ok(c.sub)
+        }
         PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden)
             .detail(crate::error::bi("仅限居民", "residents only"))
             .into()),
@@ -69,13 +111,30 @@ async fn check_resident(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
 pub struct StaffAuth(pub Uuid);
 
 async fn check_staff(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    staff_token(req, bearer, false).await
+}
+
+async fn staff_token(req: &Request, bearer: Bearer, pending_ok: bool) -> poem::Result<Uuid> {
     let c = claims(req, &bearer)?;
     match c.kind {
-        PrincipalKind::Staff => Ok(c.sub),
+        PrincipalKind::Staff => {
+            staff_current(req, &c, pending_ok).await?;
+            Ok(c.sub)
+        }
         PrincipalKind::Resident => Err(ApiError::new(Code::Forbidden)
             .detail(crate::error::bi("仅限工作人员", "staff only"))
             .into()),
     }
+}
+
+/// A staff member's token, also while they must still choose their own password: for reading
+/// who they are and for changing the password (`GET /staff/me`, `POST /staff/me/password`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_staff_pending")]
+pub struct StaffPendingAuth(pub Uuid);
+
+async fn check_staff_pending(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
+    staff_token(req, bearer, true).await
 }
 
 impl StaffAuth {
@@ -119,6 +178,10 @@ pub struct WechatLogin {
     /// The code from the mini-program's `wx.login()`.
     #[oai(validator(min_length = 1, max_length = 256))]
     pub code: Str,
+    /// Reopen an account its resident closed, within the grace period (else `409
+    /// account_closed` says until when it can be).
+    #[oai(default)]
+    pub restore: bool,
 }
 
 #[derive(Object)]
@@ -140,6 +203,19 @@ pub struct StaffLogin {
 pub struct StaffToken {
     pub token: String,
     pub staff_id: Uuid,
+    /// An administrator created or reset this account: every other staff endpoint answers
+    /// `403 password_change_required` until `POST /staff/me/password`.
+    pub must_change_password: bool,
+}
+
+impl StaffToken {
+    pub fn new(state: &SharedState, member: &entity::staff::Model) -> Result<Self, ApiError> {
+        Ok(StaffToken {
+            token: state.tokens.staff(member)?,
+            staff_id: member.id,
+            must_change_password: member.must_change_password,
+        })
+    }
 }
 
 pub struct AuthApi {
@@ -154,11 +230,9 @@ impl AuthApi {
     #[oai(path = "/auth/wechat", method = "post")]
     async fn wechat(&self, body: Json<WechatLogin>) -> ApiResult<Json<ResidentToken>> {
         let code = Text::parse("code", &body.code, 256).map_err(services::ServiceError::from)?;
-        let resident_id = services::auth::wechat_login(&self.state.ctx(), code.as_str()).await?;
-        let token = self
-            .state
-            .tokens
-            .issue(resident_id, PrincipalKind::Resident)?;
+        let resident_id =
+            services::auth::wechat_login(&self.state.ctx(), code.as_str(), body.restore).await?;
+        let token = self.state.tokens.resident(resident_id)?;
         Ok(Json(ResidentToken { token, resident_id }))
     }
 
@@ -166,10 +240,6 @@ impl AuthApi {
     #[oai(path = "/auth/staff", method = "post")]
     async fn staff(&self, body: Json<StaffLogin>) -> ApiResult<Json<StaffToken>> {
         let staff = services::staff::login(&self.state.ctx(), &body.login, &body.password).await?;
-        let token = self.state.tokens.issue(staff.id, PrincipalKind::Staff)?;
-        Ok(Json(StaffToken {
-            token,
-            staff_id: staff.id,
-        }))
+        Ok(Json(StaffToken::new(&self.state, &staff)?))
     }
 }

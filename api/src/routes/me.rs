@@ -2,11 +2,9 @@
 //! subscriptions, WeChat binding and password.
 use poem_openapi::{Object, OpenApi, payload::Json};
 
-use crate::services::auth::PrincipalKind;
-
 use super::{
     ApiResult, Tag,
-    auth::{ResidentAuth, StaffAuth, StaffToken},
+    auth::{ResidentAuth, StaffAuth, StaffPendingAuth, StaffToken},
 };
 use crate::{
     error::{ApiError, Code},
@@ -105,19 +103,25 @@ impl MeApi {
     /// Who the signed-in staff member is: roles with their areas, and the broadest of those
     /// areas (`home_area_id`) as the default `area_id` of lists and statistics.
     #[oai(path = "/staff/me", method = "get")]
-    async fn staff_me(&self, auth: StaffAuth) -> ApiResult<Json<StaffMe>> {
+    async fn staff_me(&self, auth: StaffPendingAuth) -> ApiResult<Json<StaffMe>> {
         Ok(Json(services::me::staff(&self.state.ctx(), auth.0).await?))
     }
 
-    /// Changes the caller's own password (`422 wrong_password` for a wrong `old`; repeated
-    /// wrong tries lock the account like failed logins: `429 login_locked`).
+    /// Changes the caller's own password: at least 10 characters of three kinds (upper case,
+    /// lower case, digits, symbols; `422 weak_password`), not the old one. Every earlier token
+    /// and console session of the caller ends; the answer carries a new token. `422
+    /// wrong_password` for a wrong `old`; repeated wrong tries lock the account like failed
+    /// logins (`429 login_locked`). Open to an account that must still choose its password.
     #[oai(path = "/staff/me/password", method = "post")]
-    async fn change_password(&self, auth: StaffAuth, body: Json<PasswordChange>) -> ApiResult<()> {
+    async fn change_password(
+        &self,
+        auth: StaffPendingAuth,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<Json<StaffToken>> {
         let ctx = self.state.ctx();
-        let staff_id = auth.scope(&ctx).await?.staff_id;
         let new = Password::parse_field("new", &body.new)?;
-        services::me::change_password(&ctx, staff_id, &body.old, new, ctx.now()).await?;
-        Ok(())
+        let member = services::me::change_password(&ctx, auth.0, &body.old, new, ctx.now()).await?;
+        Ok(Json(StaffToken::new(&self.state, &member)?))
     }
 
     /// Stores the resident's phone number from a `getPhoneNumber` code (getuserphonenumber).
@@ -184,10 +188,9 @@ impl MeApi {
     /// (`401 wechat_not_bound` otherwise).
     #[oai(path = "/auth/staff/wechat", method = "post")]
     async fn staff_wechat_login(&self, body: Json<CodeBody>) -> ApiResult<Json<StaffToken>> {
-        let staff_id =
+        let member =
             services::auth::staff_wechat_login(&self.state.db, &self.state.wechat, &body.code)
                 .await?;
-        let token = self.state.tokens.issue(staff_id, PrincipalKind::Staff)?;
-        Ok(Json(StaffToken { token, staff_id }))
+        Ok(Json(StaffToken::new(&self.state, &member)?))
     }
 }

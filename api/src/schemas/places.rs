@@ -244,6 +244,9 @@ pub struct StaffMe {
     /// default `area_id` of statistics and lists. Null for a system admin without an area.
     #[oai(nullable)]
     pub home_area_id: Option<Uuid>,
+    /// An administrator created or reset the account: choose a password first
+    /// (`POST /staff/me/password`); other staff endpoints answer `403 password_change_required`.
+    pub must_change_password: bool,
 }
 
 #[derive(Object)]

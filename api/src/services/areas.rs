@@ -1,4 +1,5 @@
 //! Areas of the grid-management tree and their buildings: create, change, delete, import.
+use super::audit::{self, Target};
 use chrono::{DateTime, Utc};
 use geo::{Contains, CoordsIter, Intersects, MultiPolygon, Point, Validation};
 use sea_orm::{
@@ -6,6 +7,7 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, sea_query::ExprTrait,
 };
 use serde_json::Value;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult, directory};
@@ -162,6 +164,14 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    audit::record(
+        &txn,
+        "area.create",
+        Target::new("area", model.id),
+        json!({"name": model.name, "kind": model.kind.as_str(), "parent_id": model.parent_id, "code": model.code}),
+        at,
+    )
+    .await?;
     directory::bump(&txn).await?;
     txn.commit().await?;
     Ok(model)
@@ -215,12 +225,21 @@ pub async fn update(
         check_parent(&txn, kind, Some(parent)).await?;
         am.parent_id = Set(Some(parent));
     }
+    let boundary_changed = changes.boundary.is_some();
     if let Some(boundary) = changes.boundary {
         parse_boundary(&boundary)?;
         am.boundary = Set(Some(boundary.to_string()));
     }
     am.updated_at = Set(at);
     let model = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        "area.update",
+        Target::new("area", model.id),
+        json!({"name": model.name, "parent_id": model.parent_id, "code": model.code, "boundary_changed": boundary_changed}),
+        at,
+    )
+    .await?;
     directory::bump(&txn).await?;
     txn.commit().await?;
     Ok(model)
@@ -266,6 +285,14 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> ServiceResult<()> {
         });
     }
     area::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        "area.delete",
+        Target::new("area", id),
+        json!({}),
+        chrono::Utc::now(),
+    )
+    .await?;
     directory::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -328,6 +355,14 @@ pub async fn create_building(
         updated_at: Set(at),
     }
     .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        "building.create",
+        Target::new("building", model.id),
+        json!({"name": model.name, "grid_id": model.grid_id}),
+        at,
+    )
     .await?;
     txn.commit().await?;
     Ok(model)
@@ -482,6 +517,17 @@ pub async fn import_feature_collection(
             }
         }
     }
+    audit::record(
+        &txn,
+        "area.import",
+        Target {
+            kind: "area",
+            id: None,
+        },
+        json!({"created": created, "updated": updated}),
+        at,
+    )
+    .await?;
     directory::bump(&txn).await?;
     txn.commit().await?;
     Ok((created, updated))

@@ -404,3 +404,48 @@ pub async fn bytes_of(
         .await?;
     Ok(served)
 }
+
+/// Deletes photo rows in `txn` and returns the storage keys that no photo uses any more, for
+/// [`forget_bytes`] once the transaction committed (a rolled-back removal keeps its bytes).
+pub async fn remove_rows(
+    txn: &impl ConnectionTrait,
+    photos: &[attachment::Model],
+) -> ServiceResult<Vec<String>> {
+    if photos.is_empty() {
+        return Ok(vec![]);
+    }
+    attachment::Entity::delete_many()
+        .filter(attachment::Column::Id.is_in(photos.iter().map(|p| p.id)))
+        .exec(txn)
+        .await?;
+    let mut keys: Vec<String> = photos
+        .iter()
+        .flat_map(|p| std::iter::once(p.storage_key.clone()).chain(p.thumbnail_key.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    // One photo uploaded twice is stored once: bytes another photo still uses stay.
+    let still_used: Vec<String> = attachment::Entity::find()
+        .filter(
+            attachment::Column::StorageKey
+                .is_in(keys.clone())
+                .or(attachment::Column::ThumbnailKey.is_in(keys.clone())),
+        )
+        .all(txn)
+        .await?
+        .into_iter()
+        .flat_map(|p| std::iter::once(p.storage_key).chain(p.thumbnail_key))
+        .collect();
+    keys.retain(|k| !still_used.contains(k));
+    Ok(keys)
+}
+
+/// Deletes the bytes [`remove_rows`] freed; a failure is logged, not fatal (the rows are gone,
+/// so nothing serves those bytes any more).
+pub async fn forget_bytes(media: &dyn MediaStore, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = media.delete(key).await {
+            tracing::warn!(error = %e, "a removed photo's bytes could not be deleted");
+        }
+    }
+}

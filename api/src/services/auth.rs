@@ -27,34 +27,55 @@ pub struct Claims {
     pub kind: PrincipalKind,
     pub iat: i64,
     pub exp: i64,
+    /// A staff member's `token_version` when it was issued: a password change raises it and
+    /// ends every earlier token.
+    #[serde(default)]
+    pub ver: i32,
 }
 
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
-    ttl: Duration,
+    resident_ttl: Duration,
+    staff_ttl: Duration,
 }
 
 impl TokenKeys {
-    pub fn new(secret: &Secret, ttl_hours: i64) -> Self {
+    pub fn new(secret: &Secret, resident_ttl_hours: i64, staff_ttl_hours: i64) -> Self {
         let secret = secret.expose().as_bytes();
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            ttl: Duration::hours(ttl_hours),
+            resident_ttl: Duration::hours(resident_ttl_hours),
+            staff_ttl: Duration::hours(staff_ttl_hours),
         }
+    }
+
+    /// A resident's token.
+    pub fn resident(&self, sub: Uuid) -> ServiceResult<String> {
+        self.issue(sub, PrincipalKind::Resident, 0)
+    }
+
+    /// A staff member's token, under their current `token_version`.
+    pub fn staff(&self, member: &staff::Model) -> ServiceResult<String> {
+        self.issue(member.id, PrincipalKind::Staff, member.token_version)
     }
 
     /// A token for `sub`. Tokens live in real time, not the injectable clock's: the JWT library
     /// checks `exp` against the system clock.
-    pub fn issue(&self, sub: Uuid, kind: PrincipalKind) -> ServiceResult<String> {
+    pub fn issue(&self, sub: Uuid, kind: PrincipalKind, ver: i32) -> ServiceResult<String> {
         let at = chrono::Utc::now();
+        let ttl = match kind {
+            PrincipalKind::Resident => self.resident_ttl,
+            PrincipalKind::Staff => self.staff_ttl,
+        };
         let claims = Claims {
             sub,
             kind,
             iat: at.timestamp(),
-            exp: (at + self.ttl).timestamp(),
+            exp: (at + ttl).timestamp(),
+            ver,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ServiceError::Internal(e.to_string()))
@@ -160,7 +181,9 @@ impl From<WechatError> for ServiceError {
 }
 
 /// Logs a resident in with a mini-program `wx.login` code; a new openid makes a new resident.
-pub async fn wechat_login(ctx: &Ctx<'_>, code: &str) -> ServiceResult<Uuid> {
+/// An account its resident closed answers `409 account_closed` until anonymised, unless
+/// `restore` reopens it.
+pub async fn wechat_login(ctx: &Ctx<'_>, code: &str, restore: bool) -> ServiceResult<Uuid> {
     let db = ctx.db;
     let session = ctx.wechat.code2session(code).await?;
     if let Some(existing) = resident::Entity::find()
@@ -168,7 +191,7 @@ pub async fn wechat_login(ctx: &Ctx<'_>, code: &str) -> ServiceResult<Uuid> {
         .one(db)
         .await?
     {
-        return Ok(existing.id);
+        return super::privacy::account::on_login(ctx, existing, restore).await;
     }
     let at = ctx.now();
     let created = resident::ActiveModel {
@@ -177,6 +200,9 @@ pub async fn wechat_login(ctx: &Ctx<'_>, code: &str) -> ServiceResult<Uuid> {
         unionid: Set(session.unionid),
         phone: Set(None),
         home_building_id: Set(None),
+        closed_at: Set(None),
+        anonymise_at: Set(None),
+        anonymised_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -244,14 +270,14 @@ pub async fn staff_wechat_login(
     db: &impl ConnectionTrait,
     wechat: &WechatClient,
     code: &str,
-) -> ServiceResult<Uuid> {
+) -> ServiceResult<staff::Model> {
     let session = wechat.code2session(code).await?;
     let member = staff::Entity::find()
         .filter(staff::Column::Openid.eq(&session.openid))
         .one(db)
         .await?;
     match member {
-        Some(m) if m.status != crate::domain::StaffStatus::Left => Ok(m.id),
+        Some(m) if m.status != crate::domain::StaffStatus::Left => Ok(m),
         _ => Err(ServiceError::Rejected {
             code: Code::WechatNotBound,
             field: Some("code".into()),

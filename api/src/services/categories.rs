@@ -1,7 +1,9 @@
 //! Categories of suggestions and complaints, each with its handling level and SLA.
+use super::audit::{self, Target};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{ServiceError, ServiceResult};
@@ -118,6 +120,14 @@ pub async fn create(
     }
     .insert(db)
     .await?;
+    audit::record(
+        db,
+        "category.create",
+        Target::new("category", &created.code),
+        json!({"name": created.name, "handling_level": created.handling_level.as_str()}),
+        at,
+    )
+    .await?;
     super::directory::bump(db).await?;
     Ok(created)
 }
@@ -210,6 +220,20 @@ pub async fn update(
     }
     am.updated_at = Set(at);
     let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        "category.update",
+        Target::new("category", &updated.code),
+        json!({
+            "name": updated.name,
+            "active": updated.active,
+            "handling_level": updated.handling_level.as_str(),
+            "response_minutes": updated.response_minutes,
+            "resolution_hours": updated.resolution_hours,
+        }),
+        at,
+    )
+    .await?;
     super::directory::bump(&txn).await?;
     txn.commit().await?;
     Ok(updated)

@@ -48,6 +48,7 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub passwords: &'a super::passwords::PasswordHasher,
     pub metrics: &'a crate::metrics::Metrics,
+    pub media: &'a dyn crate::storage::MediaStore,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
 }

@@ -45,6 +45,9 @@ pub struct Person {
     pub name: String,
     pub login: String,
     pub status: StaffStatus,
+    /// Tokens and console sessions carry the version they began under (see `staff.token_version`).
+    pub token_version: i32,
+    pub must_change_password: bool,
     /// Their assignments, oldest first.
     pub roles: Vec<Role>,
 }
@@ -224,6 +227,8 @@ async fn load(db: &impl ConnectionTrait, generation: i64) -> ServiceResult<Direc
                 name: s.name,
                 login: s.login,
                 status: s.status,
+                token_version: s.token_version,
+                must_change_password: s.must_change_password,
                 roles: vec![],
             };
             (s.id, person)

@@ -136,6 +136,7 @@ pub async fn staff(ctx: &Ctx<'_>, staff_id: Uuid) -> ServiceResult<StaffMe> {
         status: person.status,
         assignments: roles(&dir, person),
         home_area_id: home_area(&dir, person),
+        must_change_password: person.must_change_password,
     })
 }
 
@@ -147,7 +148,7 @@ pub async fn change_password(
     old: &str,
     new: Password,
     at: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<entity::staff::Model> {
     let staff = super::staff::get(ctx.db, staff_id).await?;
     let lockout = super::auth::Lockout::new(ctx.cache, &ctx.settings.passwords, &staff.login);
     lockout.attempt().await?;
@@ -163,5 +164,15 @@ pub async fn change_password(
         });
     }
     lockout.succeeded().await;
-    super::staff::set_password(ctx, staff, new, at).await
+    if new.as_str() == old {
+        return Err(ServiceError::rejected(
+            Code::WeakPassword,
+            "new",
+            crate::error::bi(
+                "新密码不能与原密码相同",
+                "the new password must differ from the old",
+            ),
+        ));
+    }
+    super::staff::set_password(ctx, staff, new, super::staff::SetBy::Holder, at).await
 }

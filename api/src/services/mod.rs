@@ -2,6 +2,7 @@
 //! the pure `domain` modules to decide, and returns a [`ServiceError`] when it must refuse.
 pub mod areas;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod categories;

@@ -1,5 +1,6 @@
 //! Open311 GeoReport v2 over Qiaomen's tickets: API keys bound to areas, services from
 //! categories, requests as anonymised tickets.
+use super::audit::{self, Target};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -68,6 +69,14 @@ pub async fn create_key(
     }
     .insert(db)
     .await?;
+    audit::record(
+        db,
+        "open311_key.create",
+        Target::new("open311_key", id),
+        json!({"name": name, "area_ids": area_ids}),
+        at,
+    )
+    .await?;
     Ok((id, key))
 }
 
@@ -106,6 +115,14 @@ pub async fn revoke_key(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<()
     let mut am: open311_key::ActiveModel = key.into();
     am.active = Set(false);
     am.update(db).await?;
+    audit::record(
+        db,
+        "open311_key.revoke",
+        Target::new("open311_key", id),
+        json!({}),
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(())
 }
 

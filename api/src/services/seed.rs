@@ -15,7 +15,7 @@ use crate::domain::{
     inputs::{CoordSystem, GeoPoint, Text},
 };
 
-pub const DEMO_PASSWORD: &str = "qiaomen-demo";
+pub const DEMO_PASSWORD: &str = "Qiaomen-demo1";
 pub const DEMO_STREET_CODE: &str = "demo-street";
 
 pub enum Seeded {
@@ -228,6 +228,7 @@ pub async fn demo(
                     name: t(&name),
                     login: t(&login),
                     password,
+                    must_change_password: false,
                 },
                 at,
             )
@@ -241,6 +242,7 @@ pub async fn demo(
             name: t("演示管理员"),
             login: t("admin"),
             password: Password::parse(DEMO_PASSWORD)?,
+            must_change_password: false,
         },
         at,
     )

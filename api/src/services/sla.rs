@@ -55,6 +55,10 @@ pub struct ScanReport {
     pub response_overdue: usize,
     pub resolution_overdue: usize,
     pub auto_closed: usize,
+    /// Closed accounts anonymised after their grace period (`services::privacy::account`).
+    pub anonymised: usize,
+    /// Tickets past retention cleared of personal data (`services::privacy::retention`).
+    pub personal_data_removed: usize,
 }
 
 const WAITING: [&str; 2] = ["assigned", "pending_dispatch"];

@@ -143,8 +143,9 @@ async fn categories_are_public_and_admin_create_refuses_a_taken_login() {
         qiaomen_api::services::staff::NewStaff {
             name: qiaomen_api::domain::inputs::Text::parse("name", "x", 10).expect("name"),
             login: qiaomen_api::domain::inputs::Text::parse("login", "root", 10).expect("login"),
-            password: qiaomen_api::services::staff::Password::parse("another-password")
+            password: qiaomen_api::services::staff::Password::parse("Another-password-1")
                 .expect("pw"),
+            must_change_password: false,
         },
         app.state.clock.now(),
     )

@@ -248,7 +248,7 @@ async fn staff_and_admin_inputs_are_checked() {
             &admin,
             json!({"name": "x", "login": "x", "password": "short"}),
             422,
-            "invalid_field",
+            "weak_password",
         ),
         (
             "taken login",

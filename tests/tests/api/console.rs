@@ -175,7 +175,7 @@ async fn the_console_checks_sessions_forms_and_scope_as_the_api_does() {
         .post(
             &format!("/api/v1/admin/staff/{}/password", w.gw_b1.id),
             &app.admin_token,
-            json!({"new": "a-fresh-password"}),
+            json!({"new": "A-fresh-password-1"}),
         )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
@@ -338,7 +338,7 @@ async fn a_worker_and_a_dispatcher_use_the_console_in_a_browser() {
     let args = json!({
         "geojson": geojson,
         "admin": "root",
-        "admin_password": "root-password",
+        "admin_password": "Root-password-1",
         "from": (today - chrono::Duration::days(7)).to_string(),
         "to": today.to_string(),
         "photo": photo,

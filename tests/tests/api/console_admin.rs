@@ -104,7 +104,7 @@ async fn only_a_system_administrator_keeps_areas_through_the_console() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(children(&app, &world.street).await.len(), 2);
 
-    let root = console_login(&app, "root", "root-password").await;
+    let root = console_login(&app, "root", "Root-password-1").await;
     let (status, html) = page(
         &app,
         &format!("/console/admin/areas?parent={}", world.street),
@@ -302,7 +302,7 @@ async fn only_a_system_administrator_keeps_areas_through_the_console() {
 async fn staff_categories_and_open311_keys_are_kept_through_the_console() {
     let app = spawn_app().await;
     let world = World::build(&app).await;
-    let root = console_login(&app, "root", "root-password").await;
+    let root = console_login(&app, "root", "Root-password-1").await;
     let (_, html) = page(&app, "/console/admin/staff", &root).await;
     assert!(html.contains("gw_a1"), "the accounts are listed");
     let csrf = csrf_of(&html);

@@ -179,7 +179,7 @@ async fn a_burst_of_logins_is_queued_or_turned_away_never_piled_up() {
         assert!(r.headers.contains_key("retry-after"));
     }
     assert_eq!(
-        login(&app, "root", "root-password", "203.0.113.1")
+        login(&app, "root", "Root-password-1", "203.0.113.1")
             .await
             .status,
         StatusCode::OK,
@@ -417,7 +417,7 @@ async fn control_characters_and_bidi_overrides_are_refused_everywhere() {
     let r = app
         .post_anonymous(
             "/api/v1/auth/staff",
-            json!({"login": "root\u{0}", "password": "root-password"}),
+            json!({"login": "root\u{0}", "password": "Root-password-1"}),
         )
         .await;
     assert_eq!(
@@ -509,7 +509,7 @@ async fn the_last_active_system_admin_cannot_be_disabled_or_demoted() {
     let root = app
         .post_anonymous(
             "/api/v1/auth/staff",
-            json!({"login": "root", "password": "root-password"}),
+            json!({"login": "root", "password": "Root-password-1"}),
         )
         .await;
     let root_id = root.body["staff_id"]

@@ -426,14 +426,14 @@ async fn administrators_manage_categories_accounts_and_passwords() {
             json!({"old": old, "new": new}),
         )
     };
-    let wrong = change("not-my-password", "a-new-password").await;
+    let wrong = change("not-my-password", "A-new-password-1").await;
     assert_eq!(wrong.code(), "wrong_password", "{}", wrong.body);
     let short = change("password-123", "short").await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(short.body["field"], "new");
-    let ok = change("password-123", "a-new-password").await;
+    let ok = change("password-123", "A-new-password-1").await;
     assert!(ok.status.is_success(), "{}", ok.body);
-    app.staff_login("gw_a1", "a-new-password").await;
+    app.staff_login("gw_a1", "A-new-password-1").await;
     let old = app
         .post_anonymous(
             "/api/v1/auth/staff",
@@ -445,11 +445,11 @@ async fn administrators_manage_categories_accounts_and_passwords() {
         .post(
             &format!("/api/v1/admin/staff/{}/password", w.gw_a2.id),
             &admin,
-            json!({"new": "reset-by-admin"}),
+            json!({"new": "Reset-by-admin-1"}),
         )
         .await;
     assert!(reset.status.is_success(), "{}", reset.body);
-    app.staff_login("gw_a2", "reset-by-admin").await;
+    app.staff_login("gw_a2", "Reset-by-admin-1").await;
     let not_admin = app
         .post(
             &format!("/api/v1/admin/staff/{}/password", w.gw_a2.id),

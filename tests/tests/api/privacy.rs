@@ -482,7 +482,7 @@ async fn a_resident_agrees_to_the_notice_before_submitting() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // Staff tokens do not agree for residents.
-    let staff = app.staff_login("root", "root-password").await;
+    let staff = app.staff_login("root", "Root-password-1").await;
     let r = app
         .post("/api/v1/me/privacy", &staff, json!({"version": version}))
         .await;

@@ -185,6 +185,20 @@ pub async fn save_system(
         .map(|_| ())
 }
 
+/// A change the system makes that leaves the status as it is (the privacy jobs), recorded by a
+/// public event named `action`.
+pub async fn save_system_note(
+    db: &impl ConnectionTrait,
+    read: &ticket::Model,
+    am: ticket::ActiveModel,
+    action: &'static str,
+    note: String,
+    at: DateTime<Utc>,
+) -> ServiceResult<ticket::Model> {
+    let event = EventDraft::named(action, read.status, read.status, Some(note));
+    save(db, read, am, (ActorKind::System, None), vec![event], at).await
+}
+
 fn rejected(code: Code, field: &str, detail: impl Into<String>) -> ServiceError {
     ServiceError::rejected(code, field, detail)
 }

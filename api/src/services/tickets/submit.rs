@@ -524,6 +524,7 @@ fn new_row(
         follows_ticket_id: Set(new.follows_ticket_id),
         response_staff_id: Set(None),
         resolution_staff_id: Set(None),
+        personal_data_removed_at: Set(None),
     }
 }
 

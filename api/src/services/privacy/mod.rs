@@ -1,6 +1,19 @@
-//! The privacy notice and residents' agreement to it (PIPL Art. 14, 17): the notice's current
-//! version comes from `config/privacy.toml`; a resident who has not agreed to it may read but
-//! not submit (`409 privacy_notice_pending`, naming the version to agree to).
+//! Residents' personal information (PIPL; SPEC §11). One room per right or duty:
+//!
+//! - here: the privacy notice and residents' agreement to it (Art. 14, 17): the notice's current
+//!   version comes from `config/privacy.toml`; a resident who has not agreed to it may read but
+//!   not submit (`409 privacy_notice_pending`, naming the version to agree to);
+//! - [`contact`]: contact data behind a reveal, and the log of who looked (Art. 51);
+//! - [`export`]: a copy of one's data (Art. 45);
+//! - [`account`]: closing an account and its anonymisation after the grace period (Art. 47);
+//! - [`retention`]: what is removed from closed tickets after the retention period (Art. 19).
+pub mod account;
+pub mod contact;
+pub mod export;
+pub mod retention;
+
+pub use account::{account_open, close, restore};
+pub use contact::{access_log, reveal_contact};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -82,68 +95,4 @@ pub async fn require_agreement(ctx: &Ctx<'_>, resident: Uuid) -> ServiceResult<(
             ),
         ),
     ))
-}
-
-/// A resident's contact phone on a ticket, revealed to the staff member who handles it (its
-/// assignee, or an administrator over its place) for a stated reason, and logged in
-/// `personal_data_access` (who, whose, which field, why, which request, when). Anyone else, or
-/// a ticket outside the caller's sight: `404`. An anonymous reporter stays hidden from those
-/// who may not see them.
-pub async fn reveal_contact(
-    ctx: &Ctx<'_>,
-    scope: &crate::domain::access::StaffScope,
-    reference: &str,
-    reason: crate::domain::inputs::Text,
-    request_id: Option<&str>,
-) -> ServiceResult<Option<String>> {
-    let caller = super::Caller::Staff(scope.clone());
-    let view = super::tickets::get(ctx, &caller, reference).await?;
-    let dir = ctx.dir().await?;
-    let t = &view.ticket;
-    let place = view.placement();
-    let entitled = t.assignee_id == Some(scope.staff_id) || scope.is_admin_over(&dir.tree, &place);
-    let hidden = t.anonymous && !scope.sees_anonymous_reporter(&dir.tree, &place);
-    if !entitled || hidden {
-        return Err(ServiceError::NotFound);
-    }
-    entity::personal_data_access::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        staff_id: Set(scope.staff_id),
-        resident_id: Set(t.resident_id),
-        ticket_id: Set(t.id),
-        field: Set("contact_phone".to_owned()),
-        reason: Set(reason.into_inner()),
-        request_id: Set(request_id.map(|r| r.chars().take(64).collect())),
-        at: Set(ctx.now()),
-    }
-    .insert(ctx.db)
-    .await?;
-    Ok(t.contact_phone.clone())
-}
-
-/// The access log, newest first, filtered by staff member, resident and time.
-pub async fn access_log(
-    ctx: &Ctx<'_>,
-    staff_id: Option<Uuid>,
-    resident_id: Option<Uuid>,
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    to: Option<chrono::DateTime<chrono::Utc>>,
-    limit: u64,
-) -> ServiceResult<Vec<entity::personal_data_access::Model>> {
-    use entity::personal_data_access::{Column, Entity};
-    use sea_orm::{QueryOrder, QuerySelect};
-    let mut q = Entity::find().order_by_desc(Column::At).limit(limit);
-    if let Some(s) = staff_id {
-        q = q.filter(Column::StaffId.eq(s));
-    }
-    if let Some(r) = resident_id {
-        q = q.filter(Column::ResidentId.eq(r));
-    }
-    if let Some(f) = from {
-        q = q.filter(Column::At.gte(f));
-    }
-    if let Some(t) = to {
-        q = q.filter(Column::At.lt(t));
-    }
-    Ok(q.all(ctx.db).await?)
 }
