@@ -581,6 +581,7 @@ pub async fn generate(state: &SharedState, opts: Options) -> ServiceResult<Handl
             closed_at: Set(None),
             anonymise_at: Set(None),
             anonymised_at: Set(None),
+            token_version: Set(0),
             created_at: Set(now - Duration::days(opts.days)),
             updated_at: Set(now - Duration::days(opts.days)),
         });

@@ -18,6 +18,9 @@ pub struct Model {
     pub anonymise_at: Option<DateTimeUtc>,
     /// When it was anonymised: openid, unionid and phone erased, texts masked, photos deleted.
     pub anonymised_at: Option<DateTimeUtc>,
+    /// Raised when the account is closed: tokens carry the version they were issued under, so
+    /// those from before a closing never work again, even once the account is restored.
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

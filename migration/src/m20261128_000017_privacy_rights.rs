@@ -1,7 +1,8 @@
 //! Residents' rights and staff sessions (issue 24, parts 3, 4 and 6):
 //!
 //! - `resident.closed_at` / `anonymise_at` / `anonymised_at`: an account closed by its resident
-//!   (tokens stop at once), anonymised by the scheduler after the grace period.
+//!   (tokens stop at once), anonymised by the scheduler after the grace period;
+//!   `resident.token_version`, raised by closing, so a restored account's old tokens stay dead.
 //! - `ticket.personal_data_removed_at`: the retention job removed the ticket's contact phone,
 //!   exact point, room numbers and photos (PIPL Art. 19).
 //! - `staff.token_version` / `must_change_password`: a password change ends every token issued
@@ -43,6 +44,7 @@ impl MigrationTrait for Migration {
                 timestamp_with_time_zone_null("closed_at"),
                 timestamp_with_time_zone_null("anonymise_at"),
                 timestamp_with_time_zone_null("anonymised_at"),
+                integer("token_version").default(0).take(),
             ],
         )
         .await?;
@@ -154,7 +156,12 @@ impl MigrationTrait for Migration {
         drop_columns(
             manager,
             "resident",
-            &["closed_at", "anonymise_at", "anonymised_at"],
+            &[
+                "closed_at",
+                "anonymise_at",
+                "anonymised_at",
+                "token_version",
+            ],
         )
         .await
     }

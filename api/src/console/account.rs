@@ -121,7 +121,7 @@ pub async fn reveal_contact(
         .headers()
         .get(crate::edge::REQUEST_ID)
         .and_then(|v| v.to_str().ok());
-    let revealed: Result<Option<String>, ServiceError> = async {
+    let revealed: Result<services::privacy::Revealed, ServiceError> = async {
         let reason = Text::parse("reason", get("reason"), 200)?;
         if reason.as_str().chars().count() < 2 {
             return Err(ServiceError::rejected(
@@ -134,10 +134,17 @@ pub async fn reveal_contact(
     }
     .await;
     let message = match revealed {
-        Ok(Some(phone)) => html! {
-            "联系电话：" a href=(format!("tel:{phone}")) { (phone) } "（本次查看已记录）"
+        Ok(r) => html! {
+            @if let Some(phone) = &r.contact_phone {
+                "联系电话：" a href=(format!("tel:{phone}")) { (phone) }
+            } @else {
+                "居民未留联系电话"
+            }
+            @for phone in &r.phones_in_text {
+                "；诉求中写的号码：" a href=(format!("tel:{phone}")) { (phone) }
+            }
+            "（本次查看已记录）"
         },
-        Ok(None) => html! { "居民未留联系电话" },
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,

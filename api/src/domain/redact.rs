@@ -125,6 +125,17 @@ fn tail(s: &str, n: usize) -> String {
 
 /// Phones, ID numbers and plates masked: what staff below the assignee read.
 fn mask_people(text: &str) -> String {
+    let out = mask_ids_and_phones(text);
+    let out = PLATE.replace_all(&out, |c: &Captures| {
+        let rest = &c[3];
+        let hidden = rest.chars().count().saturating_sub(1);
+        format!("{}{}{}{}", &c[1], &c[2], stars(hidden), tail(rest, 1))
+    });
+    out.into_owned()
+}
+
+/// ID numbers and phone numbers masked.
+fn mask_ids_and_phones(text: &str) -> String {
     let out = ID_CARD.replace_all(text, |c: &Captures| {
         let id = &c[2];
         if id_checksum_ok(id) {
@@ -149,11 +160,6 @@ fn mask_people(text: &str) -> String {
             tail(num, 2),
             &c[5]
         )
-    });
-    let out = PLATE.replace_all(&out, |c: &Captures| {
-        let rest = &c[3];
-        let hidden = rest.chars().count().saturating_sub(1);
-        format!("{}{}{}{}", &c[1], &c[2], stars(hidden), tail(rest, 1))
     });
     out.into_owned()
 }
@@ -188,6 +194,28 @@ pub fn mask_personal(text: &str) -> String {
     mask_people(&fold(text))
 }
 
+/// A resident's text as the staff who handle their ticket read it: phone and ID numbers masked
+/// (a number is behind the logged reveal, wherever the resident wrote it), the rest whole.
+pub fn mask_contacts(text: &str) -> String {
+    mask_ids_and_phones(&fold(text))
+}
+
+/// The phone numbers written in a text, as written (digits only): what a reveal shows.
+pub fn phones_in(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let mut found: Vec<String> = MOBILE
+        .captures_iter(&folded)
+        .map(|c| format!("{}{}{}", &c[2], &c[3], &c[4]))
+        .chain(
+            LANDLINE
+                .captures_iter(&folded)
+                .map(|c| format!("{}-{}", &c[2], &c[4])),
+        )
+        .collect();
+    found.dedup();
+    found
+}
+
 /// An address with its unit and room numbers masked, the building kept (the retention job).
 pub fn without_rooms(address: &str) -> String {
     mask_rooms(&fold(address))
@@ -220,6 +248,18 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn handlers_read_contacts_masked_and_a_reveal_finds_them() {
+        let text = "我的电话１３９ １２３４ ５６７８，车牌京A12345挡路";
+        assert_eq!(mask_contacts(text), "我的电话139****5678，车牌京A12345挡路");
+        assert_eq!(phones_in(text), vec!["13912345678".to_owned()]);
+        assert_eq!(
+            phones_in("物业 010-62345678"),
+            vec!["010-62345678".to_owned()]
+        );
+        assert!(phones_in("订单号 20261128").is_empty());
+    }
 
     #[test]
     fn names_and_rooms_leave_an_anonymised_text() {

@@ -36,17 +36,17 @@ pub struct CallerAuth(pub Claims);
 async fn check_any(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
     let c = claims(req, &bearer)?;
     match c.kind {
-        PrincipalKind::Resident => resident_open(req, c.sub).await?,
+        PrincipalKind::Resident => resident_open(req, &c).await?,
         PrincipalKind::Staff => staff_current(req, &c, false).await?,
     }
     Ok(c)
 }
 
-/// A resident's token works while their account is open: closing it (`POST /me/deletion`)
-/// ends every token at once.
-async fn resident_open(req: &Request, resident: Uuid) -> Result<(), ApiError> {
+/// A resident's token works while their account is open and was issued after it was last
+/// closed: closing it (`POST /me/deletion`) ends every token for good.
+async fn resident_open(req: &Request, c: &Claims) -> Result<(), ApiError> {
     let state = state_of(req)?;
-    if services::privacy::account_open(&state.db, resident).await? {
+    if services::privacy::account_open(&state.db, c.sub, c.ver).await? {
         Ok(())
     } else {
         Err(ApiError::new(Code::Unauthorized)
@@ -95,7 +95,7 @@ async fn check_resident(req: &Request, bearer: Bearer) -> poem::Result<Uuid> {
     let c = claims(req, &bearer)?;
     match c.kind {
         PrincipalKind::Resident => {
-            resident_open(req, c.sub).await?;
+            resident_open(req, &c).await?;
             Ok(c.sub)
         }
         PrincipalKind::Staff => Err(ApiError::new(Code::Forbidden)
@@ -230,10 +230,13 @@ impl AuthApi {
     #[oai(path = "/auth/wechat", method = "post")]
     async fn wechat(&self, body: Json<WechatLogin>) -> ApiResult<Json<ResidentToken>> {
         let code = Text::parse("code", &body.code, 256).map_err(services::ServiceError::from)?;
-        let resident_id =
+        let resident =
             services::auth::wechat_login(&self.state.ctx(), code.as_str(), body.restore).await?;
-        let token = self.state.tokens.resident(resident_id)?;
-        Ok(Json(ResidentToken { token, resident_id }))
+        let token = self.state.tokens.resident(&resident)?;
+        Ok(Json(ResidentToken {
+            token,
+            resident_id: resident.id,
+        }))
     }
 
     /// Staff login with login name and password.

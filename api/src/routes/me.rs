@@ -188,9 +188,7 @@ impl MeApi {
     /// (`401 wechat_not_bound` otherwise).
     #[oai(path = "/auth/staff/wechat", method = "post")]
     async fn staff_wechat_login(&self, body: Json<CodeBody>) -> ApiResult<Json<StaffToken>> {
-        let member =
-            services::auth::staff_wechat_login(&self.state.db, &self.state.wechat, &body.code)
-                .await?;
+        let member = services::auth::staff_wechat_login(&self.state.ctx(), &body.code).await?;
         Ok(Json(StaffToken::new(&self.state, &member)?))
     }
 }

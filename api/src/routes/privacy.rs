@@ -37,6 +37,9 @@ pub struct Revealed {
     /// The resident's contact phone on this ticket; null when they gave none.
     #[oai(nullable)]
     pub contact_phone: Option<String>,
+    /// Phone numbers the resident typed into the ticket's text or address (staff read them
+    /// masked there).
+    pub phones_in_text: Vec<String>,
 }
 
 #[derive(Object)]
@@ -146,9 +149,12 @@ impl PrivacyApi {
             .headers()
             .get(crate::edge::REQUEST_ID)
             .and_then(|v| v.to_str().ok());
-        let contact_phone =
+        let revealed =
             services::privacy::reveal_contact(&ctx, &scope, &id.0, reason, request_id).await?;
-        Ok(Json(Revealed { contact_phone }))
+        Ok(Json(Revealed {
+            contact_phone: revealed.contact_phone,
+            phones_in_text: revealed.phones_in_text,
+        }))
     }
 
     /// Who revealed residents' contact data, newest first (system administrators): filter by
@@ -258,8 +264,8 @@ impl PrivacyApi {
             &self.state.db,
             services::audit::Filter {
                 actor: actor_id.0,
-                action: action.0.filter(|a| a.len() <= 64),
-                target_id: target_id.0.filter(|t| t.len() <= 128),
+                action: bounded("action", action.0, 64)?,
+                target_id: bounded("target_id", target_id.0, 128)?,
                 from: from.0,
                 to: to.0,
                 before,
@@ -291,5 +297,21 @@ impl PrivacyApi {
             })
             .flatten();
         Ok(Json(AuditPage { items, next_cursor }))
+    }
+}
+
+/// A filter's value, refused (`422`) past `max` characters rather than dropped: a dropped filter
+/// would answer with the whole log.
+fn bounded(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ServiceError::rejected(
+            crate::error::Code::InvalidField,
+            field,
+            crate::error::bi(
+                format_args!("最多 {max} 个字符"),
+                format_args!("at most {max} characters"),
+            ),
+        )),
+        other => Ok(other),
     }
 }

@@ -36,8 +36,8 @@ pub struct PublicApi {
 }
 
 impl PublicApi {
-    /// The resident behind a bearer token, if the request carries a valid one.
-    fn resident(&self, req: &Request) -> Option<Uuid> {
+    /// The resident behind a bearer token, if the request carries a valid one of an open account.
+    async fn resident(&self, req: &Request) -> Option<Uuid> {
         let token = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)?
@@ -45,7 +45,11 @@ impl PublicApi {
             .ok()?
             .strip_prefix("Bearer ")?;
         let claims = self.state.tokens.verify(token)?;
-        (claims.kind == PrincipalKind::Resident).then_some(claims.sub)
+        if claims.kind != PrincipalKind::Resident {
+            return None;
+        }
+        let open = services::privacy::account_open(&self.state.db, claims.sub, claims.ver).await;
+        open.ok()?.then_some(claims.sub)
     }
 }
 
@@ -104,7 +108,7 @@ impl PublicApi {
         coord_system: Query<Option<CoordSystem>>,
     ) -> ApiResult<Json<PublicTicketDetail>> {
         let ctx = self.state.ctx();
-        let d = services::board::detail(&ctx, &id.0, self.resident(req)).await?;
+        let d = services::board::detail(&ctx, &id.0, self.resident(req).await).await?;
         let urls = MediaUrls::new(ctx.settings);
         let coords = CoordSystem::or_default(coord_system.0);
         Ok(Json(PublicTicketDetail {

@@ -445,6 +445,7 @@ pub async fn import_feature_collection(
     let features = read_import(text)?;
     let txn = super::write_txn(db).await?;
     let (mut created, mut updated) = (0, 0);
+    let codes: Vec<String> = features.iter().map(|f| f.code.clone()).collect();
     for (i, feature) in features.into_iter().enumerate() {
         let parent_id = match &feature.parent_code {
             Some(pc) => Some(
@@ -524,7 +525,7 @@ pub async fn import_feature_collection(
             kind: "area",
             id: None,
         },
-        json!({"created": created, "updated": updated}),
+        json!({"created": created, "updated": updated, "codes": codes}),
         at,
     )
     .await?;

@@ -1,14 +1,14 @@
 //! Bearer tokens (JWT, HS256) and resident login through WeChat.
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::{
     cache::Cache,
-    clients::wechat::{WechatClient, WechatError},
+    clients::wechat::WechatError,
     config::{PasswordSettings, Secret},
     error::Code,
 };
@@ -27,8 +27,8 @@ pub struct Claims {
     pub kind: PrincipalKind,
     pub iat: i64,
     pub exp: i64,
-    /// A staff member's `token_version` when it was issued: a password change raises it and
-    /// ends every earlier token.
+    /// The holder's `token_version` when it was issued: a staff member's password change or a
+    /// resident's closing of their account raises it and ends every earlier token.
     #[serde(default)]
     pub ver: i32,
 }
@@ -52,9 +52,9 @@ impl TokenKeys {
         }
     }
 
-    /// A resident's token.
-    pub fn resident(&self, sub: Uuid) -> ServiceResult<String> {
-        self.issue(sub, PrincipalKind::Resident, 0)
+    /// A resident's token, under their current `token_version`.
+    pub fn resident(&self, resident: &resident::Model) -> ServiceResult<String> {
+        self.issue(resident.id, PrincipalKind::Resident, resident.token_version)
     }
 
     /// A staff member's token, under their current `token_version`.
@@ -183,7 +183,11 @@ impl From<WechatError> for ServiceError {
 /// Logs a resident in with a mini-program `wx.login` code; a new openid makes a new resident.
 /// An account its resident closed answers `409 account_closed` until anonymised, unless
 /// `restore` reopens it.
-pub async fn wechat_login(ctx: &Ctx<'_>, code: &str, restore: bool) -> ServiceResult<Uuid> {
+pub async fn wechat_login(
+    ctx: &Ctx<'_>,
+    code: &str,
+    restore: bool,
+) -> ServiceResult<resident::Model> {
     let db = ctx.db;
     let session = ctx.wechat.code2session(code).await?;
     if let Some(existing) = resident::Entity::find()
@@ -203,19 +207,19 @@ pub async fn wechat_login(ctx: &Ctx<'_>, code: &str, restore: bool) -> ServiceRe
         closed_at: Set(None),
         anonymise_at: Set(None),
         anonymised_at: Set(None),
+        token_version: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
     }
     .insert(db)
     .await;
     match created {
-        Ok(r) => Ok(r.id),
+        Ok(r) => Ok(r),
         // Two first logins at once: the other one made the row; use it.
         Err(_) => resident::Entity::find()
             .filter(resident::Column::Openid.eq(&session.openid))
             .one(db)
             .await?
-            .map(|r| r.id)
             .ok_or_else(|| ServiceError::Internal("resident insert failed".into())),
     }
 }
@@ -261,23 +265,30 @@ pub async fn bind_staff_wechat(ctx: &Ctx<'_>, staff_id: Uuid, code: &str) -> Ser
     let mut am: staff::ActiveModel = member.into();
     am.openid = Set(Some(session.openid));
     am.updated_at = Set(ctx.now());
-    am.update(db).await?;
-    Ok(())
+    let bound = am.update(db).await?;
+    super::audit::record(
+        db,
+        "staff.wechat_bind",
+        super::audit::Target::new("staff", bound.id),
+        serde_json::json!({}),
+        ctx.now(),
+    )
+    .await
 }
 
-/// Logs in a staff member whose openid is bound.
-pub async fn staff_wechat_login(
-    db: &impl ConnectionTrait,
-    wechat: &WechatClient,
-    code: &str,
-) -> ServiceResult<staff::Model> {
-    let session = wechat.code2session(code).await?;
+/// Logs in a staff member whose openid is bound (in the audit log as a `login` `via: wechat`).
+pub async fn staff_wechat_login(ctx: &Ctx<'_>, code: &str) -> ServiceResult<staff::Model> {
+    let session = ctx.wechat.code2session(code).await?;
     let member = staff::Entity::find()
         .filter(staff::Column::Openid.eq(&session.openid))
-        .one(db)
+        .one(ctx.db)
         .await?;
     match member {
-        Some(m) if m.status != crate::domain::StaffStatus::Left => Ok(m),
+        Some(m) if m.status != crate::domain::StaffStatus::Left => {
+            super::staff::login_audit(ctx, Some(m.id), &m.login, "login", "wechat", ctx.now())
+                .await?;
+            Ok(m)
+        }
         _ => Err(ServiceError::Rejected {
             code: Code::WechatNotBound,
             field: Some("code".into()),

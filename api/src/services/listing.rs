@@ -373,20 +373,18 @@ pub(super) fn filtered(
     }
     if let Some(q) = filter.q.as_deref() {
         // Free text is searched only where the caller reads it whole: on the others it is shown
-        // masked, and a search would unmask it a digit at a time.
+        // masked, and a search would unmask it a digit at a time. Even there phone and ID
+        // numbers are masked, so a query with four digits in a row looks at numbers only.
         let like = || super::contains_pattern(q);
-        cond = cond.add(
-            Condition::any()
-                .add(ticket::Column::Number.like(like()))
-                .add(
-                    Condition::all().add(handled_by(dir, scope)).add(
-                        Condition::any()
-                            .add(ticket::Column::Title.like(like()))
-                            .add(ticket::Column::Description.like(like()))
-                            .add(ticket::Column::AddressText.like(like())),
-                    ),
-                ),
-        );
+        let text = Condition::any()
+            .add(ticket::Column::Title.like(like()))
+            .add(ticket::Column::Description.like(like()))
+            .add(ticket::Column::AddressText.like(like()));
+        let mut found = Condition::any().add(ticket::Column::Number.like(like()));
+        if !has_digit_run(q, 4) {
+            found = found.add(Condition::all().add(handled_by(dir, scope)).add(text));
+        }
+        cond = cond.add(found);
     }
     if let Some(code) = &filter.category {
         cond = cond.add(match dir.category_by_code(code) {
@@ -429,4 +427,16 @@ fn handled_by(dir: &Directory, scope: &StaffScope) -> Condition {
         }
     }
     any
+}
+
+/// Whether `q` holds `n` digits in a row (full-width ones too).
+fn has_digit_run(q: &str, n: usize) -> bool {
+    let mut run = 0;
+    for c in crate::domain::redact::fold(q).chars() {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= n {
+            return true;
+        }
+    }
+    false
 }

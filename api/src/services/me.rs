@@ -157,6 +157,15 @@ pub async fn change_password(
         .verify(staff.password_hash.clone(), old.to_owned())
         .await?
     {
+        super::staff::login_audit(
+            ctx,
+            Some(staff.id),
+            &staff.login,
+            "login.failed",
+            "password_change",
+            at,
+        )
+        .await?;
         return Err(ServiceError::Rejected {
             code: Code::WrongPassword,
             field: Some("old".into()),

@@ -87,6 +87,8 @@ pub async fn set_password(
     am.password_hash = Set(hash);
     am.token_version = Set(version + 1);
     am.must_change_password = Set(by == SetBy::Administrator);
+    // A WeChat binding is a credential too: whoever bound it may be who the change locks out.
+    am.openid = Set(None);
     am.updated_at = Set(at);
     let txn = super::write_txn(ctx.db).await?;
     let updated = am.update(&txn).await?;
@@ -478,7 +480,7 @@ pub async fn login(
     let Some(staff) = staff else {
         // Spend the same effort as a real check so timing does not reveal which logins exist.
         ctx.passwords.hash(password.to_owned()).await?;
-        login_audit(ctx, None, login, "login.failed", at).await?;
+        login_audit(ctx, None, login, "login.failed", "password", at).await?;
         return Err(invalid());
     };
     let matches = ctx
@@ -486,27 +488,38 @@ pub async fn login(
         .verify(staff.password_hash.clone(), password.to_owned())
         .await?;
     if !matches || staff.status == StaffStatus::Left {
-        login_audit(ctx, Some(staff.id), &staff.login, "login.failed", at).await?;
+        login_audit(
+            ctx,
+            Some(staff.id),
+            &staff.login,
+            "login.failed",
+            "password",
+            at,
+        )
+        .await?;
         return Err(invalid());
     }
     lockout.succeeded().await;
-    login_audit(ctx, Some(staff.id), &staff.login, "login", at).await?;
+    login_audit(ctx, Some(staff.id), &staff.login, "login", "password", at).await?;
     Ok(staff)
 }
 
-/// A login, or a failed one, in the audit log (the login as typed, cut to 64 characters).
-async fn login_audit(
+/// A login, or a failed one, in the audit log (the login as typed, cut to 64 characters), and
+/// how: `password`, `wechat`, or `password_change` (a wrong old password).
+pub(super) async fn login_audit(
     ctx: &Ctx<'_>,
     id: Option<Uuid>,
     login: &str,
     action: &str,
+    via: &str,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let target = Target {
         kind: "staff",
         id: id.map(|i| i.to_string()),
     };
-    audit::record_as(ctx.db, (id, login), action, target, json!({}), None, at).await
+    let detail = json!({ "via": via });
+    audit::record_as(ctx.db, (id, login), action, target, detail, None, at).await
 }
 
 pub fn parse_skills(text: &str) -> Vec<String> {

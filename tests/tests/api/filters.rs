@@ -167,15 +167,18 @@ async fn workers_find_tickets_by_text_and_sort_them_by_deadline() {
         item_ids(&by(assistant, &number).await.body),
         vec![phone_ticket.clone()]
     );
-    assert_eq!(
-        item_ids(&by(&w.gw_a1.token, "13912345678").await.body),
-        vec![phone_ticket.clone()],
-        "the assignee reads it whole"
-    );
-    assert_eq!(
-        item_ids(&by(&w.ca_admin.token, "13912345678").await.body),
-        vec![phone_ticket]
-    );
+    // The assignee and the administrator read the text whole but for the resident's numbers,
+    // which are behind the logged reveal (issue 24): a number is no search key for them either.
+    for token in [&w.gw_a1.token, &w.ca_admin.token] {
+        assert_eq!(
+            item_ids(&by(token, "13912345678").await.body),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            item_ids(&by(token, &number).await.body),
+            vec![phone_ticket.clone()]
+        );
+    }
 
     let bad = work("?sort=oldest").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);

@@ -239,6 +239,11 @@ async fn a_resident_who_leaves_is_anonymised_after_the_grace_period_and_the_tick
     assert_eq!(back.status, StatusCode::OK, "{}", back.body);
     let token = back.body["token"].as_str().expect("token");
     assert_eq!(app.get("/api/v1/me", token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &stayer).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a token from before the closing stays dead once restored"
+    );
 
     app.clock.advance(chrono::Duration::days(2));
     // A photo address signed now, to ask for the photo once it is gone.

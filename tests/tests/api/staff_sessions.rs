@@ -86,6 +86,20 @@ async fn an_account_an_administrator_made_chooses_its_own_strong_password_first(
         StatusCode::OK
     );
 
+    // A WeChat binding is a credential too: a reset drops it.
+    let r = app
+        .post(
+            "/api/v1/staff/me/wechat",
+            &w.gw_a1.token,
+            json!({"code": "wx-gw-a1"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let by_wechat = app
+        .post_anonymous("/api/v1/auth/staff/wechat", json!({"code": "wx-gw-a1"}))
+        .await;
+    assert_eq!(by_wechat.status, StatusCode::OK, "{}", by_wechat.body);
+
     // An administrator's reset: every session ends and the holder chooses again.
     let worker = w.gw_a1.token.clone();
     let r = app
@@ -102,6 +116,10 @@ async fn an_account_an_administrator_made_chooses_its_own_strong_password_first(
     );
     let again = login(&app, "gw_a1", "Reset-by-admin-2").await;
     assert_eq!(again.body["must_change_password"], true);
+    let by_wechat = app
+        .post_anonymous("/api/v1/auth/staff/wechat", json!({"code": "wx-gw-a1"}))
+        .await;
+    assert_eq!(by_wechat.code(), "wechat_not_bound", "{}", by_wechat.body);
     let weak_reset = app
         .post(
             &format!("/api/v1/admin/staff/{}/password", w.gw_a1.id),
@@ -175,6 +193,14 @@ async fn every_administrators_action_is_in_an_append_only_audit_log() {
         login(&app, "gw_a2", "Wrong-password-1").await.status,
         StatusCode::UNAUTHORIZED
     );
+    let r = app
+        .post(
+            "/api/v1/staff/me/password",
+            &w.gw_a1.token,
+            json!({"old": "Not-my-password-1", "new": "Whatever-new-1"}),
+        )
+        .await;
+    assert_eq!(r.code(), "wrong_password");
 
     let log = app.get("/api/v1/admin/audit-log?limit=100", &admin).await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.body);
@@ -208,11 +234,20 @@ async fn every_administrators_action_is_in_an_append_only_audit_log() {
         .expect("reveal");
     assert_eq!(reveal["actor_staff_id"], w.gw_a1.id.as_str());
     assert_eq!(reveal["detail"]["reason"], "上门前电话确认");
-    let failed = items
+    let failed: Vec<(&str, &str)> = items
         .iter()
-        .find(|i| i["action"] == "login.failed")
-        .expect("failed");
-    assert_eq!(failed["actor_login"], "gw_a2");
+        .filter(|i| i["action"] == "login.failed")
+        .map(|i| {
+            (
+                i["actor_login"].as_str().unwrap_or_default(),
+                i["detail"]["via"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        vec![("gw_a1", "password_change"), ("gw_a2", "password")]
+    );
     let text = log.body.to_string();
     assert!(
         !text.contains(&secret)
@@ -239,6 +274,15 @@ async fn every_administrators_action_is_in_an_append_only_audit_log() {
         .get("/api/v1/admin/audit-log?action=password.reset", &admin)
         .await;
     assert_eq!(resets.body["items"].as_array().map(Vec::len), Some(1));
+    let long = "x".repeat(65);
+    let r = app
+        .get(&format!("/api/v1/admin/audit-log?action={long}"), &admin)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not the whole log"
+    );
     let r = app
         .get("/api/v1/admin/audit-log", &w.street_admin.token)
         .await;

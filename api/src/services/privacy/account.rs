@@ -19,12 +19,17 @@ use crate::{
 };
 use entity::{resident, ticket};
 
-/// Whether a resident's account exists and is open (their tokens work).
-pub async fn account_open(db: &impl ConnectionTrait, id: Uuid) -> ServiceResult<bool> {
+/// Whether a resident's token of `version` works: the account exists, is open, and was not
+/// closed since the token was issued.
+pub async fn account_open(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+) -> ServiceResult<bool> {
     Ok(resident::Entity::find_by_id(id)
         .one(db)
         .await?
-        .is_some_and(|r| r.closed_at.is_none()))
+        .is_some_and(|r| r.closed_at.is_none() && r.token_version == version))
 }
 
 /// A closed account: when, and when it will be anonymised.
@@ -48,7 +53,9 @@ pub async fn close(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Closed> {
     }
     let now = ctx.now();
     let anonymise_at = now + Duration::days(ctx.settings.privacy.deletion_grace_days.max(0));
+    let version = r.token_version;
     let mut am = r.into_active_model();
+    am.token_version = Set(version + 1);
     am.closed_at = Set(Some(now));
     am.anonymise_at = Set(Some(anonymise_at));
     am.updated_at = Set(now);
@@ -61,13 +68,20 @@ pub async fn close(ctx: &Ctx<'_>, id: Uuid) -> ServiceResult<Closed> {
 
 /// What a login with `openid` finds: an open account, or one closed and not yet anonymised —
 /// reopened when `restore`, else `409 account_closed` saying until when it can be.
-pub async fn on_login(ctx: &Ctx<'_>, r: resident::Model, restore_it: bool) -> ServiceResult<Uuid> {
+pub async fn on_login(
+    ctx: &Ctx<'_>,
+    r: resident::Model,
+    restore_it: bool,
+) -> ServiceResult<resident::Model> {
     let Some(anonymise_at) = r.anonymise_at.filter(|_| r.closed_at.is_some()) else {
-        return Ok(r.id);
+        return Ok(r);
     };
     if restore_it {
         restore(ctx, r.id).await?;
-        return Ok(r.id);
+        return resident::Entity::find_by_id(r.id)
+            .one(ctx.db)
+            .await?
+            .ok_or(ServiceError::NotFound);
     }
     let day = crate::domain::calendar::beijing_date(anonymise_at);
     Err(ServiceError::rejected(

@@ -7,6 +7,12 @@ use uuid::Uuid;
 
 use crate::services::{Ctx, ServiceError, ServiceResult};
 
+/// What a reveal shows: the ticket's contact phone and the numbers its resident typed into it.
+pub struct Revealed {
+    pub contact_phone: Option<String>,
+    pub phones_in_text: Vec<String>,
+}
+
 /// A resident's contact phone on a ticket, revealed to the staff member who handles it (its
 /// assignee, or an administrator over its place) for a stated reason, and logged in
 /// `personal_data_access` (who, whose, which field, why, which request, when). Anyone else, or
@@ -18,7 +24,7 @@ pub async fn reveal_contact(
     reference: &str,
     reason: crate::domain::inputs::Text,
     request_id: Option<&str>,
-) -> ServiceResult<Option<String>> {
+) -> ServiceResult<Revealed> {
     let caller = crate::services::Caller::Staff(scope.clone());
     let view = crate::services::tickets::get(ctx, &caller, reference).await?;
     let dir = ctx.dir().await?;
@@ -52,7 +58,22 @@ pub async fn reveal_contact(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(t.contact_phone.clone())
+    // The view masks what the resident typed; the numbers in it come from the ticket as stored.
+    let stored = crate::services::tickets::find(ctx.db, &t.id.to_string()).await?;
+    let mut in_text: Vec<String> = [
+        Some(&stored.description),
+        stored.title.as_ref(),
+        stored.address_text.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|s| crate::domain::redact::phones_in(s))
+    .collect();
+    in_text.dedup();
+    Ok(Revealed {
+        contact_phone: stored.contact_phone,
+        phones_in_text: in_text,
+    })
 }
 
 /// The access log, newest first, filtered by staff member, resident and time.

@@ -13,7 +13,7 @@ pub mod export;
 pub mod retention;
 
 pub use account::{account_open, close, restore};
-pub use contact::{access_log, reveal_contact};
+pub use contact::{Revealed, access_log, reveal_contact};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 

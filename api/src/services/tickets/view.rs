@@ -10,7 +10,11 @@ use uuid::Uuid;
 
 use super::{by_reference, category_of, find, may_see, placement};
 use crate::{
-    domain::{AreaKind, Visibility, lifecycle::Status, redact::mask_personal},
+    domain::{
+        AreaKind, Visibility,
+        lifecycle::Status,
+        redact::{mask_contacts, mask_personal},
+    },
     services::{Caller, Ctx, ServiceError, ServiceResult, attachments, directory::Directory},
 };
 use entity::{rating, ticket, ticket_event};
@@ -250,10 +254,12 @@ pub fn assemble(
         .as_ref()
         .map(|c| c.group_name.as_str())
         .unwrap_or_default();
-    if let Caller::Staff(scope) = caller
-        && !scope.handles(&dir.tree, &placement(&t, group))
-    {
-        mask_free_text(&mut t, &mut shown);
+    if let Caller::Staff(scope) = caller {
+        if scope.handles(&dir.tree, &placement(&t, group)) {
+            mask_residents_numbers(&mut t, &mut shown);
+        } else {
+            mask_free_text(&mut t, &mut shown);
+        }
     }
     let (reporter_id, contact_phone) = match caller {
         Caller::Resident(_) => (t.resident_id, t.contact_phone.clone()),
@@ -291,6 +297,24 @@ pub fn assemble(
         actors: Default::default(),
         media_urls: Default::default(),
         ticket: t,
+    }
+}
+
+/// Staff who handle a ticket read what its resident wrote (the text, the address, their comments
+/// and rating comments) with phone and ID numbers masked: a number the resident typed is behind
+/// the logged reveal as the contact phone is (`reveal-contact` lists them).
+fn mask_residents_numbers(t: &mut ticket::Model, shown: &mut Shown) {
+    let mask = |s: &mut String| *s = mask_contacts(s);
+    mask(&mut t.description);
+    t.title.iter_mut().for_each(mask);
+    t.address_text.iter_mut().for_each(mask);
+    for e in shown.events.iter_mut().flatten() {
+        if e.actor_kind == crate::domain::ActorKind::Resident {
+            e.note.iter_mut().for_each(mask);
+        }
+    }
+    for r in &mut shown.ratings {
+        r.comment.iter_mut().for_each(mask);
     }
 }
 
