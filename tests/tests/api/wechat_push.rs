@@ -159,15 +159,16 @@ async fn popup_events_grant_and_refuse_in_xml_and_json_plain_and_safe() {
     assert_eq!(app.send_notifications().await.sent, 0);
 
     // The popup's accept, XML in safe mode: the waiting message goes.
+    let sent_at = now(&app);
     assert_eq!(
-        push(&app, &xml, now(&app), "p1", true).await,
+        push(&app, &xml, sent_at, "p1", true).await,
         (StatusCode::OK, "success".to_owned())
     );
     assert_eq!(app.send_notifications().await.sent, 1);
     assert_eq!(app.wechat.sent_to("openid-push-r1").len(), 1);
-    // The same push again (WeChat retries) grants nothing more.
+    // The same push again (WeChat retries: the same timestamp and nonce) grants nothing more.
     assert_eq!(
-        push(&app, &xml, now(&app), "p1", true).await.0,
+        push(&app, &xml, sent_at, "p1", true).await.0,
         StatusCode::OK
     );
     let again = app.new_ticket(&resident, "noise", A1_POINT).await;
