@@ -382,7 +382,7 @@ export function downloadMyData(): Promise<string> {
   const url = apiUrl('/me/data');
   const { header, token } = baseHeaders();
   return new Promise((resolve, reject) => wx.downloadFile({
-    url, header, timeout: config.timeout * 6,
+    url, header, timeout: (config.timeout ?? 60000) * 6,
     success: (res) => {
       if (res.statusCode === 200) resolve(res.tempFilePath);
       else reject(new ApiProblem(res.statusCode, { code: res.statusCode === 429 ? 'rate_limited' : `http_${res.statusCode}` }));
