@@ -59,7 +59,12 @@ pub fn area_choices(tree: &AreaTree) -> Vec<(Uuid, String)> {
     out
 }
 
-fn admin_layout(title: &str, chrome: &Chrome, notice: Option<&str>, body: Markup) -> Markup {
+pub(super) fn admin_layout(
+    title: &str,
+    chrome: &Chrome,
+    notice: Option<&str>,
+    body: Markup,
+) -> Markup {
     layout(
         title,
         Some(chrome),
@@ -70,6 +75,7 @@ fn admin_layout(title: &str, chrome: &Chrome, notice: Option<&str>, body: Markup
                     ("/console/admin/staff", "人员"),
                     ("/console/admin/categories", "分类与时限"),
                     ("/console/admin/open311", "Open311 密钥"),
+                    ("/console/admin/audit", "审计日志"),
                 ] {
                     a.tab.on[name == title] href=(href) { (name) }
                 }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod admin_areas;
+mod admin_audit;
 mod admin_pages;
 mod charts;
 mod dashboard;
@@ -111,6 +112,7 @@ pub fn routes() -> Route {
             poem::get(admin::open311).post(admin::create_key),
         )
         .at("/admin/open311/:id/revoke", poem::post(admin::revoke_key))
+        .at("/admin/audit", poem::get(admin_audit::audit))
         .at("/static/console.css", poem::get(css))
         .at("/static/console.js", poem::get(js))
 }

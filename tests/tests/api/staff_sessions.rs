@@ -435,4 +435,16 @@ async fn the_console_asks_for_a_new_password_first_and_reveals_a_phone_with_a_re
     let log = app.get("/api/v1/admin/access-log", &app.admin_token).await;
     assert_eq!(log.body.as_array().map(Vec::len), Some(1), "{}", log.body);
     assert_eq!(log.body[0]["staff_id"], w.gw_a1.id.as_str());
+
+    // 管理 · 审计日志: the system administrator reads both in the console.
+    let root = console_login(&app, "root", ROOT_PASSWORD).await;
+    let (status, html) = page(&app, "/console/admin/audit?action=contact.reveal", &root).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("查看居民电话") && html.contains("gw_a1") && html.contains("上门前电话确认"),
+        "{html}"
+    );
+    assert!(!html.contains("修改密码</td>"), "filtered to reveals");
+    let (status, _) = page(&app, "/console/admin/audit", &worker).await;
+    assert_ne!(status, StatusCode::OK, "system administrators only");
 }
