@@ -480,6 +480,7 @@ fn life(
         response_staff_id: Set(Some(assignee)),
         resolution_staff_id: Set(Some(assignee)),
         personal_data_removed_at: Set(None),
+        return_count: Set(0),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.

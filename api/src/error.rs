@@ -76,6 +76,8 @@ codes! {
     InvalidTransition => (409, "invalid_transition", "当前状态不允许此操作", "The ticket's current status does not allow this"),
     ConcurrentUpdate => (409, "concurrent_update", "工单已被他人更新，请刷新后重试", "The ticket was changed by someone else; reload and retry"),
     ReturnVisitNotDue => (409, "return_visit_not_due", "该工单无需回访或已回访", "No return visit is due for this ticket"),
+    ReturnRefused => (409, "return_refused", "您的退单已被驳回，不能再次退单", "Your return of this ticket was refused; it cannot be returned again"),
+    TransferOutsideGrid => (403, "transfer_outside_grid", "网格员只能在本网格内转派，不属于本网格的工单请退单", "Grid staff transfer within their grid only; return a ticket that is not theirs"),
     AppealPending => (409, "appeal_pending", "该工单已有待审核的甄别申请", "The ticket has an appeal waiting for a decision"),
     AppealDecided => (409, "appeal_decided", "该甄别申请已审核", "The appeal was decided already"),
     NotAppealable => (409, "not_appealable", "该工单不计入考核，无需甄别", "The ticket is in no rate, so there is nothing to appeal"),

@@ -171,6 +171,9 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::stats::StatsApi {
                 state: state.clone(),
             },
+            crate::routes::returns::ReturnApi {
+                state: state.clone(),
+            },
             crate::routes::visits::VisitApi {
                 state: state.clone(),
             },

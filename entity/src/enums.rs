@@ -44,12 +44,14 @@ macro_rules! db_enum {
 }
 
 db_enum!(
-    /// Where a ticket is in its life (SPEC §3).
+    /// Where a ticket is in its life (SPEC §3); `returned`: sent back by its worker as not
+    /// theirs (退单), waiting in the dispatcher's queue.
     Status {
         Submitted => "submitted",
         PendingDispatch => "pending_dispatch",
         Assigned => "assigned",
         InProgress => "in_progress",
+        Returned => "returned",
         Resolved => "resolved",
         Closed => "closed",
         Withdrawn => "withdrawn",
@@ -59,11 +61,12 @@ db_enum!(
 
 impl Status {
     /// Statuses in which somebody still owes the resident work.
-    pub const OPEN: [Status; 4] = [
+    pub const OPEN: [Status; 5] = [
         Status::Submitted,
         Status::PendingDispatch,
         Status::Assigned,
         Status::InProgress,
+        Status::Returned,
     ];
 
     pub fn is_open(self) -> bool {
@@ -192,6 +195,17 @@ db_enum!(
         Repeated => "repeated",
         OutsideDuties => "outside_duties",
         NoLegalBasis => "no_legal_basis",
+    }
+);
+
+db_enum!(
+    /// Why a worker sends a ticket back to the dispatcher (退单): the place is in another grid,
+    /// the matter is another body's duty, the category is wrong, or another reason.
+    ReturnReason {
+        NotMyGrid => "not_my_grid",
+        NotMyDuty => "not_my_duty",
+        WrongCategory => "wrong_category",
+        Other => "other",
     }
 );
 

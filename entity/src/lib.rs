@@ -23,5 +23,6 @@ pub mod stat_day;
 pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;
+pub mod ticket_return;
 pub mod ticket_support;
 pub mod visit;

@@ -85,6 +85,9 @@ pub struct Model {
     pub resolution_staff_id: Option<Uuid>,
     /// The retention job removed its contact phone, exact point, room numbers and photos.
     pub personal_data_removed_at: Option<DateTimeUtc>,
+    /// How many times its workers sent it back (退单); past `lifecycle.max_returns` the street
+    /// is told.
+    pub return_count: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261128_000014_inbox_and_claims;
 mod m20261128_000015_dashboard_categories;
 mod m20261128_000016_privacy_agreement;
 mod m20261128_000017_privacy_rights;
+mod m20261128_000018_returns;
 
 mod columns;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000015_dashboard_categories::Migration),
             Box::new(m20261128_000016_privacy_agreement::Migration),
             Box::new(m20261128_000017_privacy_rights::Migration),
+            Box::new(m20261128_000018_returns::Migration),
         ]
     }
 }

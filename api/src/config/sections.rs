@@ -280,6 +280,13 @@ impl Default for WecomSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LifecycleSettings {
     pub max_reopen: i32,
+    /// Returns (退单) a ticket may take before the street is told of it.
+    #[serde(default = "default_max_returns")]
+    pub max_returns: i32,
+}
+
+fn default_max_returns() -> i32 {
+    2
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -46,6 +46,10 @@ pub enum Action {
     AppealDecided {
         approved: bool,
     },
+    /// Its worker sends it back to the dispatcher as not theirs (退单).
+    Return,
+    /// The dispatcher refuses a return: back to the worker, who may not return it again.
+    RefuseReturn,
 }
 
 impl Action {
@@ -73,6 +77,8 @@ impl Action {
             Action::Appeal => "appeal",
             Action::AppealDecided { approved: true } => "appeal_approved",
             Action::AppealDecided { approved: false } => "appeal_denied",
+            Action::Return => "return",
+            Action::RefuseReturn => "refuse_return",
         }
     }
 }
@@ -100,12 +106,16 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
         (Assigned, Action::Accept) => Some(InProgress),
         (InProgress, Action::Resolve) => Some(Resolved),
         (
-            PendingDispatch | Assigned | InProgress,
+            PendingDispatch | Assigned | InProgress | Returned,
             Action::Transfer { found } | Action::Escalate { found },
         ) => Some(routed(found)),
-        (PendingDispatch | Assigned | InProgress, Action::Assign) => Some(Assigned),
-        (Submitted | PendingDispatch | Assigned | InProgress, Action::Reject) => Some(Rejected),
-        (Submitted | PendingDispatch | Assigned, Action::Withdraw) => Some(Withdrawn),
+        (PendingDispatch | Assigned | InProgress | Returned, Action::Assign) => Some(Assigned),
+        (Assigned | InProgress, Action::Return) => Some(Returned),
+        (Returned, Action::RefuseReturn) => Some(Assigned),
+        (Submitted | PendingDispatch | Assigned | InProgress | Returned, Action::Reject) => {
+            Some(Rejected)
+        }
+        (Submitted | PendingDispatch | Assigned | Returned, Action::Withdraw) => Some(Withdrawn),
         (Resolved, Action::Rate(RatingLevel::Satisfied | RatingLevel::BasicallySatisfied)) => {
             Some(Closed)
         }
@@ -186,6 +196,27 @@ mod tests {
         );
         assert!(next(Status::InProgress, Action::AutoClose).is_err());
         assert!(next(Status::Closed, Action::ResolutionOverdue).is_err());
+    }
+
+    #[test]
+    fn a_return_waits_for_the_dispatcher() {
+        for from in [Status::Assigned, Status::InProgress] {
+            assert_eq!(next(from, Action::Return), Ok(Status::Returned));
+        }
+        assert!(next(Status::PendingDispatch, Action::Return).is_err());
+        assert!(next(Status::Returned, Action::Return).is_err());
+        assert!(next(Status::Returned, Action::Accept).is_err());
+        assert!(next(Status::Returned, Action::Resolve).is_err());
+        assert_eq!(
+            next(Status::Returned, Action::RefuseReturn),
+            Ok(Status::Assigned)
+        );
+        assert_eq!(next(Status::Returned, Action::Assign), Ok(Status::Assigned));
+        assert_eq!(
+            next(Status::Returned, Action::Transfer { found: false }),
+            Ok(Status::PendingDispatch)
+        );
+        assert!(next(Status::Assigned, Action::RefuseReturn).is_err());
     }
 
     #[test]

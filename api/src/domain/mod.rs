@@ -32,6 +32,6 @@ pub(crate) use string_enum;
 
 pub use entity::enums::{
     ActorKind, AppealReason, AppealStatus, AreaKind, Channel, DissatisfactionReason, HandlingLevel,
-    Priority, RatingLevel, ReturnVisitOutcome, SlaMode, StaffRole, StaffStatus, TicketKind,
-    Visibility,
+    Priority, RatingLevel, ReturnReason, ReturnVisitOutcome, SlaMode, StaffRole, StaffStatus,
+    TicketKind, Visibility,
 };

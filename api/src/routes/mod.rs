@@ -10,6 +10,7 @@ pub mod ops;
 pub mod places;
 pub mod privacy;
 pub mod public;
+pub mod returns;
 pub mod stats;
 pub mod tickets;
 pub mod visits;

@@ -79,7 +79,7 @@ impl StatsApi {
 }
 
 /// The period asked for: named, or from `from` and `to`; by default the 30 days up to now.
-fn period(
+pub(super) fn period(
     ctx: &Ctx<'_>,
     from: Query<Option<PeriodBound>>,
     to: Query<Option<PeriodBound>>,

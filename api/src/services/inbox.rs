@@ -51,6 +51,8 @@ pub fn wording(event: &str, staff: bool, number: &str, title: &str) -> (String, 
         ("reopened", _) => "工单被重新打开",
         ("overdue", _) => "工单已超时",
         ("praised", _) => "居民表扬了您",
+        ("returned", _) => "有工单被退回，请重新派单",
+        ("return_flagged", _) => "工单多次退单，请关注",
         (_, true) => "工单有更新",
         (_, false) => "您的诉求有更新",
     };

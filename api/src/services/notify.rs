@@ -23,6 +23,10 @@ pub enum Event {
     Overdue,
     /// Worker: a resident thanked them.
     Praised,
+    /// Dispatcher: a worker sent a ticket back to their queue (退单).
+    Returned,
+    /// Street: a ticket was returned more than `lifecycle.max_returns` times.
+    ReturnFlagged,
 }
 
 impl Event {
@@ -37,6 +41,8 @@ impl Event {
             Event::Reopened => "reopened",
             Event::Overdue => "overdue",
             Event::Praised => "praised",
+            Event::Returned => "returned",
+            Event::ReturnFlagged => "return_flagged",
         }
     }
 }

@@ -157,7 +157,7 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "transfer to both",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.token,
+            &w.ca_admin.token,
             json!({"staff_id": w.gw_a2.id, "grid_id": w.a2, "reason": "x"}),
             422,
             "invalid_field",
@@ -165,7 +165,7 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "transfer to a community as grid",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.token,
+            &w.ca_admin.token,
             json!({"grid_id": w.ca, "reason": "x"}),
             422,
             "not_a_grid",
@@ -173,7 +173,7 @@ async fn staff_and_admin_inputs_are_checked() {
         (
             "transfer to unknown staff",
             format!("/api/v1/tickets/{id}/transfer"),
-            &w.gw_a1.token,
+            &w.ca_admin.token,
             json!({"staff_id": uuid::Uuid::new_v4(), "reason": "x"}),
             422,
             "unknown_staff",

@@ -23,6 +23,7 @@ mod public;
 mod ranking;
 mod rates;
 mod residents_rights;
+mod returns;
 mod routing;
 mod showing;
 mod signed_photos;

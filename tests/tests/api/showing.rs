@@ -32,7 +32,7 @@ async fn moved_ticket(app: &TestApp, w: &World, resident: &str) -> String {
         .act(
             &id,
             "transfer",
-            &w.gw_a1,
+            &w.ca_admin,
             json!({"grid_id": w.a2, "reason": "住户反映的楼栋实际属甲二网格", "public_note": "已转交甲二网格处理"}),
         )
         .await;
@@ -66,7 +66,7 @@ async fn timelines_say_who_acted_and_keep_internal_reasons_from_residents() {
     assert_eq!(transfer["note"], "已转交甲二网格处理");
     assert_eq!(
         transfer["actor"],
-        json!({"kind": "staff", "name": "gw_a1", "role": "grid_worker"})
+        json!({"kind": "staff", "name": "ca_admin", "role": "community_admin"})
     );
     assert_eq!(event(&seen, "accept")["actor"]["name"], "gw_a2");
     assert_eq!(event(&seen, "submit")["actor"], json!({"kind": "resident"}));

@@ -44,6 +44,8 @@ fn status_word(event: &str) -> &'static str {
         "reopened" => "重新办理",
         "overdue" => "已超时",
         "praised" => "收到表扬",
+        "returned" => "退单待派",
+        "return_flagged" => "多次退单",
         _ => "有更新",
     }
 }

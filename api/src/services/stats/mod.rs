@@ -150,7 +150,7 @@ pub struct Asked {
     pub places: Vec<Uuid>,
 }
 
-async fn ask(
+pub(crate) async fn ask(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
     area_id: Uuid,

@@ -49,6 +49,7 @@ pub enum StaffCommand {
     },
 }
 
+#[derive(Clone, Copy)]
 pub enum TransferTarget {
     Staff(Uuid),
     Grid(Uuid),
@@ -186,17 +187,60 @@ fn with_public_note(decided: ServiceResult<Decided>, note: Option<Text>) -> Serv
     })
 }
 
+/// Grid staff transfer within their own grid only (to its assistant, say); a ticket that is not
+/// theirs is returned (退单) to the dispatcher, who redirects it. Administrators over the ticket
+/// transfer anywhere.
+async fn within_grid(c: &Changing<'_>, to: TransferTarget) -> ServiceResult<()> {
+    let Caller::Staff(scope) = c.caller else {
+        return Ok(());
+    };
+    let place = super::placement(c.ticket, &c.category.group_name);
+    if scope.is_admin_over(&c.dir.tree, &place) {
+        return Ok(());
+    }
+    let in_grid = match (to, c.ticket.grid_id) {
+        (TransferTarget::Staff(id), Some(grid)) => crate::services::staff::assignments(c.txn, id)
+            .await?
+            .iter()
+            .any(|a| a.area_id == Some(grid)),
+        _ => false,
+    };
+    if in_grid {
+        Ok(())
+    } else {
+        Err(ServiceError::Rejected {
+            code: Code::TransferOutsideGrid,
+            field: None,
+            detail: None,
+        })
+    }
+}
+
+/// Where a ticket held by `staff` sits: their area within the ticket's place (or their first),
+/// and, when that is a grid, that grid, so a ticket's grid and handling area always agree.
+async fn place_of(c: &Changing<'_>, staff: Uuid) -> ServiceResult<(Option<Uuid>, Option<Uuid>)> {
+    let t = c.ticket;
+    // A ticket keeps a place to count at, even with someone of no area.
+    let area = home_area_of(c.txn, c.dir, staff, t.grid_id)
+        .await?
+        .or(t.handling_area_id);
+    let grid = match area.and_then(|a| c.dir.tree.get(a)) {
+        Some(node) if node.kind == AreaKind::Grid => Some(node.id),
+        _ => t.grid_id,
+    };
+    Ok((grid, area))
+}
+
 async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> ServiceResult<Decided> {
     let t = c.ticket;
+    within_grid(c, to).await?;
     let dest = match to {
         TransferTarget::Staff(id) => {
             active_staff(c.txn, id, "staff_id").await?;
+            let (grid_id, handling_area_id) = place_of(c, id).await?;
             Destination {
-                grid_id: t.grid_id,
-                // A ticket keeps a place to count at, even with someone of no area.
-                handling_area_id: home_area_of(c.txn, c.dir, id, t.grid_id)
-                    .await?
-                    .or(t.handling_area_id),
+                grid_id,
+                handling_area_id,
                 assignee_id: Some(id),
             }
         }
@@ -276,15 +320,13 @@ async fn reject(
 async fn assign(c: &Changing<'_>, staff_id: Uuid) -> ServiceResult<Decided> {
     let t = c.ticket;
     active_staff(c.txn, staff_id, "staff_id").await?;
-    let area = home_area_of(c.txn, c.dir, staff_id, t.grid_id)
-        .await?
-        .or(t.handling_area_id);
+    let (grid_id, handling_area_id) = place_of(c, staff_id).await?;
     let mut am = t.clone().into_active_model();
     apply_destination(
         &mut am,
         Destination {
-            grid_id: t.grid_id,
-            handling_area_id: area,
+            grid_id,
+            handling_area_id,
             assignee_id: Some(staff_id),
         },
     );

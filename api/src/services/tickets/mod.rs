@@ -18,6 +18,7 @@ pub mod comments;
 pub mod merge;
 mod praise;
 pub mod rating;
+pub mod returns;
 pub mod submit;
 pub mod view;
 
@@ -393,6 +394,9 @@ pub(super) async fn change(
         at,
     };
     let decided = decide(&changing).await?;
+    if let Some(action) = decided.heard {
+        returns::on_leaving(&txn, &t, action, caller, at).await?;
+    }
     let mut am = decided.am;
     if let Some(to) = decided.moves_to {
         response_window(&mut am, to, &category, ctx.calendar, at);

@@ -525,6 +525,7 @@ fn new_row(
         response_staff_id: Set(None),
         resolution_staff_id: Set(None),
         personal_data_removed_at: Set(None),
+        return_count: Set(0),
     }
 }
 

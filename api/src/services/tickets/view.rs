@@ -62,7 +62,7 @@ pub struct EventActor {
 }
 
 /// Actions whose note is a staff member's reason: residents read the event's `public_note`.
-const INTERNAL_REASONS: [&str; 2] = ["transfer", "escalate"];
+const INTERNAL_REASONS: [&str; 4] = ["transfer", "escalate", "return", "refuse_return"];
 
 /// The timeline as a resident sees it: public events only, numbered without gaps, with the
 /// public note in place of an internal reason.
