@@ -397,6 +397,9 @@ fn actions(
         merge: handles && !t.status.is_terminal() && t.duplicate_of.is_none(),
         return_visit: over && t.return_visit_required && t.return_visit_at.is_none(),
         reveal: v.contact_phone.is_some() && (t.assignee_id == Some(me.scope.staff_id) || over),
+        send_back: t.assignee_id == Some(me.scope.staff_id)
+            && next(t.status, Action::Return).is_ok(),
+        refuse_return: over && next(t.status, Action::RefuseReturn).is_ok(),
     }
 }
 
@@ -647,6 +650,22 @@ async fn act(
                     public_note: optional(&form, "public_note", 200)?,
                 }
             }
+            "return" => {
+                let reason = form
+                    .get("reason_code")
+                    .and_then(|r| crate::domain::ReturnReason::parse(r))
+                    .ok_or_else(|| {
+                        ServiceError::rejected(Code::InvalidField, "reason_code", "请选择退单原因")
+                    })?;
+                let note = field(&form, "note", 500)?;
+                services::tickets::returns::send_back(&ctx, &me.scope, &id, reason, note).await?;
+                return Ok(());
+            }
+            "refuse-return" => {
+                let note = field(&form, "note", 500)?;
+                services::tickets::returns::refuse(&ctx, &me.scope, &id, note).await?;
+                return Ok(());
+            }
             "merge" => {
                 let into = field(&form, "into", 40)?;
                 services::tickets::merge(&ctx, &me.scope, &id, into.as_str()).await?;
@@ -704,7 +723,7 @@ async fn dispatch(req: &Request) -> Response {
     };
     let ctx = state.ctx();
     let filter = WorkFilter {
-        statuses: vec![Status::PendingDispatch],
+        statuses: vec![Status::PendingDispatch, Status::Returned],
         ..WorkFilter::default()
     };
     let listed = async {

@@ -236,6 +236,10 @@ pub struct Actions {
     pub return_visit: bool,
     /// The resident's phone may be revealed (its assignee or an administrator over it).
     pub reveal: bool,
+    /// Its assignee may send it back to the dispatcher (退单).
+    pub send_back: bool,
+    /// An administrator over a returned ticket may refuse the return.
+    pub refuse_return: bool,
 }
 
 /// What the pickers of the ticket page offer: grids and people, each `(id, label)`.
@@ -374,6 +378,22 @@ pub fn ticket(
                         label { "备注" textarea name="note" maxlength="1000" {} }
                     }))
                 }
+                @if actions.send_back {
+                    (action_form(id, chrome.csrf, "return", "退单", html! {
+                        label { "原因" select name="reason_code" required {
+                            option value="not_my_grid" { "不属于本网格" }
+                            option value="not_my_duty" { "不属于职责范围" }
+                            option value="wrong_category" { "类别有误" }
+                            option value="other" { "其他" }
+                        } }
+                        label { "说明（仅工作人员可见）" textarea name="note" required maxlength="500" {} }
+                    }))
+                }
+                @if actions.refuse_return {
+                    (action_form(id, chrome.csrf, "refuse-return", "驳回退单", html! {
+                        label { "理由（仅工作人员可见）" textarea name="note" required maxlength="500" {} }
+                    }))
+                }
                 @if actions.reject {
                     (action_form(id, chrome.csrf, "reject", "退回", html! {
                         label { "原因（居民可见）" textarea name="reason" required maxlength="500" {} }
@@ -423,6 +443,8 @@ fn action_words(action: &str) -> &str {
         "appeal_denied" => "甄别未通过",
         "merge" => "合并",
         "follow" => "随主工单",
+        "return" => "退单",
+        "refuse_return" => "驳回退单",
         "personal_data_removed" => "个人信息到期删除",
         "resident_anonymised" => "居民注销，信息已匿名化",
         other => other,

@@ -248,3 +248,76 @@ async fn a_ticket_returned_too_often_is_flagged_to_the_street_and_races_resolve_
     let waiting: u64 = workers.iter().filter_map(|w| w["waiting"].as_u64()).sum();
     assert_eq!(waiting, 0, "every return settled once: {}", stats.body);
 }
+
+#[tokio::test]
+async fn the_console_returns_a_ticket_and_the_dispatcher_sees_and_refuses_it() {
+    use crate::console::{client, console_login, csrf_of, form, page};
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    let post = |cookie: String, action: &'static str, pairs: Vec<(&'static str, String)>| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client()
+                .post(format!("{}/console/tickets/{id}/{action}", app.base))
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(&pairs))
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let worker = console_login(&app, "gw_a1", PASSWORD).await;
+    let (_, html) = page(&app, &format!("/console/tickets/{id}"), &worker).await;
+    assert!(
+        html.contains("退单") && html.contains("not_my_grid"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let resp = post(
+        worker.clone(),
+        "return",
+        vec![
+            ("csrf", csrf),
+            ("reason_code", "not_my_grid".into()),
+            ("note", "属甲二".into()),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let dispatcher = console_login(&app, "ca_admin", PASSWORD).await;
+    let (_, queue) = page(&app, "/console/dispatch", &dispatcher).await;
+    let number = app
+        .get(&format!("/api/v1/tickets/{id}"), &resident)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        queue.contains(&number),
+        "the returned ticket is in the queue: {queue}"
+    );
+    let (_, html) = page(&app, &format!("/console/tickets/{id}"), &dispatcher).await;
+    assert!(
+        html.contains("驳回退单") && html.contains("已退单待重派"),
+        "{html}"
+    );
+    let resp = post(
+        dispatcher,
+        "refuse-return",
+        vec![("csrf", csrf_of(&html)), ("note", "核实属甲一".into())],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
+        .await;
+    assert_eq!(
+        (t.body["status"].as_str(), t.body["assignee"]["id"].as_str()),
+        (Some("assigned"), Some(w.gw_a1.id.as_str()))
+    );
+}
