@@ -131,6 +131,26 @@ async fn a_worker_returns_a_ticket_and_the_dispatcher_redirects_or_refuses_it() 
         .act(&other, "return", &w.gw_a1, give_back("属甲二"))
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // The community's dispatcher redirects within the community: another community's people
+    // and grids answer as unknown.
+    let r = app
+        .act(
+            &other,
+            "assign",
+            &w.ca_admin,
+            json!({"staff_id": w.gw_b1.id}),
+        )
+        .await;
+    assert_eq!(r.code(), "unknown_staff", "{}", r.body);
+    let r = app
+        .act(
+            &other,
+            "transfer",
+            &w.ca_admin,
+            json!({"grid_id": w.b1, "reason": "给乙一"}),
+        )
+        .await;
+    assert_eq!(r.code(), "unknown_area", "{}", r.body);
     let r = app
         .act(
             &other,

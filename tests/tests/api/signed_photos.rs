@@ -108,7 +108,7 @@ async fn photos_load_by_signed_urls_until_they_expire() {
         .act(
             &id,
             "transfer",
-            &w.ca_admin,
+            &w.street_admin,
             json!({"grid_id": w.b1, "reason": "不属本网格"}),
         )
         .await;

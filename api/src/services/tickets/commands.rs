@@ -231,6 +231,29 @@ async fn place_of(c: &Changing<'_>, staff: Uuid) -> ServiceResult<(Option<Uuid>,
     Ok((grid, area))
 }
 
+/// An administrator redirects within their own area: a community's admin to its grids and
+/// people, the street's within the street. A target outside answers as one that does not exist.
+fn within_sight(c: &Changing<'_>, dest: &Destination, field: &'static str) -> ServiceResult<()> {
+    let Caller::Staff(scope) = c.caller else {
+        return Ok(());
+    };
+    let sight = scope.visible_set(&c.dir.tree);
+    let place = dest.handling_area_id.or(dest.grid_id);
+    if sight.everything || place.is_some_and(|a| sight.areas.contains(&a)) {
+        return Ok(());
+    }
+    let code = if field == "grid_id" {
+        Code::UnknownArea
+    } else {
+        Code::UnknownStaff
+    };
+    Err(ServiceError::Rejected {
+        code,
+        field: Some(field.to_owned()),
+        detail: None,
+    })
+}
+
 async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> ServiceResult<Decided> {
     let t = c.ticket;
     within_grid(c, to).await?;
@@ -263,6 +286,11 @@ async fn transfer(c: &Changing<'_>, to: TransferTarget, reason: Text) -> Service
             }
         }
     };
+    let field = match to {
+        TransferTarget::Staff(_) => "staff_id",
+        TransferTarget::Grid(_) => "grid_id",
+    };
+    within_sight(c, &dest, field)?;
     let mut am = t.clone().into_active_model();
     apply_destination(&mut am, dest);
     let found = dest.assignee_id.is_some();
@@ -321,15 +349,14 @@ async fn assign(c: &Changing<'_>, staff_id: Uuid) -> ServiceResult<Decided> {
     let t = c.ticket;
     active_staff(c.txn, staff_id, "staff_id").await?;
     let (grid_id, handling_area_id) = place_of(c, staff_id).await?;
+    let dest = Destination {
+        grid_id,
+        handling_area_id,
+        assignee_id: Some(staff_id),
+    };
+    within_sight(c, &dest, "staff_id")?;
     let mut am = t.clone().into_active_model();
-    apply_destination(
-        &mut am,
-        Destination {
-            grid_id,
-            handling_area_id,
-            assignee_id: Some(staff_id),
-        },
-    );
+    apply_destination(&mut am, dest);
     Decided::transition(c, am, Action::Assign, None)
 }
 

@@ -394,8 +394,8 @@ pub(super) async fn change(
         at,
     };
     let decided = decide(&changing).await?;
-    if let Some(action) = decided.heard {
-        returns::on_leaving(&txn, &t, action, caller, at).await?;
+    if t.status == Status::Returned && decided.event.to != Some(Status::Returned) {
+        returns::on_leaving(&txn, &t, decided.event.action, caller, at).await?;
     }
     let mut am = decided.am;
     if let Some(to) = decided.moves_to {

@@ -134,6 +134,10 @@ pub async fn refuse(
                         "no return to refuse",
                     )),
                 })?;
+            // Whoever returned it does not decide their own return.
+            if open.staff_id == scope.staff_id {
+                return Err(ServiceError::NotAssignee);
+            }
             let mut am = t.clone().into_active_model();
             am.assignee_id = Set(Some(open.staff_id));
             am.grid_id = Set(open.grid_id);
@@ -148,20 +152,20 @@ pub async fn refuse(
     .await
 }
 
-/// Settles the waiting return of a ticket that leaves `returned` by `action` (a redirection,
-/// a rejection, a withdrawal); a refusal settled its own.
+/// Settles the waiting return of a ticket that leaves `returned` by the event `action` (a
+/// redirection or a merge, a rejection, a withdrawal); a refusal settled its own.
 pub(super) async fn on_leaving(
     txn: &impl ConnectionTrait,
     before: &entity::ticket::Model,
-    action: Action,
+    action: &str,
     by: &Caller,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    if before.status != Status::Returned || action == Action::RefuseReturn {
+    if before.status != Status::Returned || action == Action::RefuseReturn.name() {
         return Ok(());
     }
     let outcome = match action {
-        Action::Assign | Action::Transfer { .. } | Action::Escalate { .. } => "redirected",
+        "assign" | "transfer" | "escalate" | "merge" => "redirected",
         _ => "closed",
     };
     if let Some(open) = open_return(txn, before.id).await? {
@@ -259,7 +263,11 @@ pub async fn tally(
     let rows = ticket_return::Entity::find()
         .filter(ticket_return::Column::ReturnedAt.gte(period.from))
         .filter(ticket_return::Column::ReturnedAt.lt(period.to))
-        .filter(ticket_return::Column::GridId.is_in(asked.places.clone()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(ticket_return::Column::HandlingAreaId.is_in(asked.places.clone()))
+                .add(ticket_return::Column::GridId.is_in(asked.places.clone())),
+        )
         .all(ctx.db)
         .await?;
     let now = ctx.now();
@@ -267,8 +275,10 @@ pub async fn tally(
     let mut workers = std::collections::HashMap::<Uuid, Tally>::new();
     for r in rows {
         let minutes = (r.decided_at.unwrap_or(now) - r.returned_at).num_minutes();
+        // The place that returned it: the grid for a grid worker's return, the community for
+        // a community-level ticket's.
         let keys = [
-            r.grid_id.map(|g| (&mut grids, g)),
+            r.handling_area_id.or(r.grid_id).map(|g| (&mut grids, g)),
             Some((&mut workers, r.staff_id)),
         ];
         for (map, key) in keys.into_iter().flatten() {
