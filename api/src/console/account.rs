@@ -11,10 +11,7 @@ use poem::{
 };
 
 use super::{csrf_refused, page, pages, redirect, session, session_of, words};
-use crate::{
-    domain::inputs::Text,
-    services::{self, ServiceError, staff::Password},
-};
+use crate::services::{self, staff::Password};
 
 fn password_page(chrome: &pages::Chrome, first: bool, error: Option<&str>) -> maud::Markup {
     pages::layout(
@@ -117,22 +114,7 @@ pub async fn reveal_contact(
         return csrf_refused();
     }
     let ctx = state.ctx();
-    let request_id = req
-        .headers()
-        .get(crate::edge::REQUEST_ID)
-        .and_then(|v| v.to_str().ok());
-    let revealed: Result<services::privacy::Revealed, ServiceError> = async {
-        let reason = Text::parse("reason", get("reason"), 200)?;
-        if reason.as_str().chars().count() < 2 {
-            return Err(ServiceError::rejected(
-                crate::error::Code::InvalidField,
-                "reason",
-                "请说明查看理由",
-            ));
-        }
-        services::privacy::reveal_contact(&ctx, &me.scope, &id, reason, request_id).await
-    }
-    .await;
+    let revealed = services::privacy::reveal_contact(&ctx, &me.scope, &id, get("reason")).await;
     let message = match revealed {
         Ok(r) => html! {
             @if let Some(phone) = &r.contact_phone {

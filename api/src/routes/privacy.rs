@@ -19,7 +19,6 @@ use super::{
     auth::{AdminAuth, ResidentAuth, StaffAuth},
 };
 use crate::{
-    domain::inputs::Text,
     schemas::{Str, Time},
     services::{self, ServiceError},
     state::SharedState,
@@ -129,28 +128,14 @@ impl PrivacyApi {
     )]
     async fn reveal(
         &self,
-        req: &poem::Request,
         auth: StaffAuth,
         id: Path<String>,
         body: Json<RevealBody>,
     ) -> ApiResult<Json<Revealed>> {
         let ctx = self.state.ctx();
         let scope = auth.scope(&ctx).await?;
-        let reason = Text::parse("reason", &body.0.reason, 200).map_err(ServiceError::from)?;
-        if reason.as_str().chars().count() < 2 {
-            return Err(ServiceError::rejected(
-                crate::error::Code::InvalidField,
-                "reason",
-                crate::error::bi("请说明查看理由", "say why the number is needed"),
-            )
-            .into());
-        }
-        let request_id = req
-            .headers()
-            .get(crate::edge::REQUEST_ID)
-            .and_then(|v| v.to_str().ok());
         let revealed =
-            services::privacy::reveal_contact(&ctx, &scope, &id.0, reason, request_id).await?;
+            services::privacy::reveal_contact(&ctx, &scope, &id.0, &body.0.reason).await?;
         Ok(Json(Revealed {
             contact_phone: revealed.contact_phone,
             phones_in_text: revealed.phones_in_text,

@@ -53,6 +53,11 @@ fn current() -> (Option<Uuid>, String, Option<String>) {
         .unwrap_or((None, "system".to_owned(), None))
 }
 
+/// The request's id (`x-request-id`), within a request.
+pub fn request_id() -> Option<String> {
+    current().2
+}
+
 /// What an action was done to.
 pub struct Target<'a> {
     pub kind: &'a str,

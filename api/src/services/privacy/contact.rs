@@ -22,9 +22,17 @@ pub async fn reveal_contact(
     ctx: &Ctx<'_>,
     scope: &crate::domain::access::StaffScope,
     reference: &str,
-    reason: crate::domain::inputs::Text,
-    request_id: Option<&str>,
+    reason: &str,
 ) -> ServiceResult<Revealed> {
+    let reason = crate::domain::inputs::Text::parse("reason", reason, 200)?;
+    if reason.as_str().chars().count() < 2 {
+        return Err(ServiceError::rejected(
+            crate::error::Code::InvalidField,
+            "reason",
+            crate::error::bi("请说明查看理由", "say why the number is needed"),
+        ));
+    }
+    let request_id = crate::services::audit::request_id();
     let caller = crate::services::Caller::Staff(scope.clone());
     let view = crate::services::tickets::get(ctx, &caller, reference).await?;
     let dir = ctx.dir().await?;
@@ -52,7 +60,7 @@ pub async fn reveal_contact(
         ticket_id: Set(t.id),
         field: Set("contact_phone".to_owned()),
         reason: Set(reason),
-        request_id: Set(request_id.map(|r| r.chars().take(64).collect())),
+        request_id: Set(request_id),
         at: Set(ctx.now()),
     }
     .insert(&txn)
