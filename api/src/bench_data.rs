@@ -481,6 +481,12 @@ fn life(
         resolution_staff_id: Set(Some(assignee)),
         personal_data_removed_at: Set(None),
         return_count: Set(0),
+        supervised_until: Set(None),
+        supervised_by: Set(None),
+        supervision_note: Set(None),
+        suspended_at: Set(None),
+        suspended_until: Set(None),
+        suspended_due_at: Set(None),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.

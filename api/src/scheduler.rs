@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::{
-    services::{ServiceResult, privacy, sla},
+    services::{ServiceResult, privacy, sla, tickets},
     state::SharedState,
 };
 
@@ -47,6 +47,8 @@ impl Scheduler {
         let now = ctx.now();
         let batch = settings.scheduler.batch_size;
         let mut report = sla::scan(&ctx, now, settings.sla.auto_close_days, batch).await?;
+        report.supervision_missed = tickets::supervision::escalate_missed(&ctx, now, batch).await?;
+        report.resumed = tickets::extensions::resume_due(&ctx, now, batch).await?;
         report.anonymised = privacy::account::anonymise_due(&ctx, now, batch).await?;
         report.personal_data_removed = privacy::retention::clear_due(&ctx, now, batch).await?;
         Ok(Tick::Ran(report))

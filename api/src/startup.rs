@@ -174,6 +174,12 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::returns::ReturnApi {
                 state: state.clone(),
             },
+            crate::routes::supervision::SupervisionApi {
+                state: state.clone(),
+            },
+            crate::routes::extensions::ExtensionApi {
+                state: state.clone(),
+            },
             crate::routes::visits::VisitApi {
                 state: state.clone(),
             },

@@ -45,13 +45,15 @@ macro_rules! db_enum {
 
 db_enum!(
     /// Where a ticket is in its life (SPEC §3); `returned`: sent back by its worker as not
-    /// theirs (退单), waiting in the dispatcher's queue.
+    /// theirs (退单), waiting in the dispatcher's queue; `suspended`: waiting on a third party
+    /// with the resolution clock stopped (挂账).
     Status {
         Submitted => "submitted",
         PendingDispatch => "pending_dispatch",
         Assigned => "assigned",
         InProgress => "in_progress",
         Returned => "returned",
+        Suspended => "suspended",
         Resolved => "resolved",
         Closed => "closed",
         Withdrawn => "withdrawn",
@@ -61,12 +63,13 @@ db_enum!(
 
 impl Status {
     /// Statuses in which somebody still owes the resident work.
-    pub const OPEN: [Status; 5] = [
+    pub const OPEN: [Status; 6] = [
         Status::Submitted,
         Status::PendingDispatch,
         Status::Assigned,
         Status::InProgress,
         Status::Returned,
+        Status::Suspended,
     ];
 
     pub fn is_open(self) -> bool {
@@ -212,4 +215,32 @@ db_enum!(
 db_enum!(
     /// Where an appeal stands.
     AppealStatus { Pending => "pending", Approved => "approved", Denied => "denied", }
+);
+
+db_enum!(
+    /// What an assignee asks for: more time (延期), or a pause while a third party acts (挂账).
+    ExtensionKind { Extension => "extension", Suspension => "suspension", }
+);
+
+db_enum!(
+    /// Where a request for more time stands; `cancelled`: the ticket was resolved or closed
+    /// before anyone decided.
+    ExtensionStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Refused => "refused",
+        Cancelled => "cancelled",
+    }
+);
+
+db_enum!(
+    /// How a supervision (督办) ended: the ticket resolved by its deadline, the deadline
+    /// missed (the ticket escalated), a later supervision took its place, or the ticket was
+    /// rejected or withdrawn.
+    SupervisionOutcome {
+        Met => "met",
+        Missed => "missed",
+        Superseded => "superseded",
+        Closed => "closed",
+    }
 );

@@ -23,6 +23,8 @@ pub mod stat_day;
 pub mod subscription_grant;
 pub mod ticket;
 pub mod ticket_event;
+pub mod ticket_extension;
 pub mod ticket_return;
+pub mod ticket_supervision;
 pub mod ticket_support;
 pub mod visit;

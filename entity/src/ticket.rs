@@ -88,6 +88,17 @@ pub struct Model {
     /// How many times its workers sent it back (退单); past `lifecycle.max_returns` the street
     /// is told.
     pub return_count: i32,
+    /// The standing supervision (督办): its deadline, who set it and why; none when not
+    /// supervised.
+    pub supervised_until: Option<DateTimeUtc>,
+    pub supervised_by: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub supervision_note: Option<String>,
+    /// A suspension (挂账): since when, until when it resumes by itself (if said), and the
+    /// resolution deadline it had (the time left is given back on resumption).
+    pub suspended_at: Option<DateTimeUtc>,
+    pub suspended_until: Option<DateTimeUtc>,
+    pub suspended_due_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,7 @@ mod m20261128_000015_dashboard_categories;
 mod m20261128_000016_privacy_agreement;
 mod m20261128_000017_privacy_rights;
 mod m20261128_000018_returns;
+mod m20261128_000019_supervision_and_extensions;
 
 mod columns;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000016_privacy_agreement::Migration),
             Box::new(m20261128_000017_privacy_rights::Migration),
             Box::new(m20261128_000018_returns::Migration),
+            Box::new(m20261128_000019_supervision_and_extensions::Migration),
         ]
     }
 }

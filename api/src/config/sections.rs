@@ -283,10 +283,24 @@ pub struct LifecycleSettings {
     /// Returns (退单) a ticket may take before the street is told of it.
     #[serde(default = "default_max_returns")]
     pub max_returns: i32,
+    /// The most an approved extension (延期) moves a resolution deadline, in days.
+    #[serde(default = "default_max_extension_days")]
+    pub max_extension_days: i64,
+    /// The longest a suspension (挂账) may be asked for, in days.
+    #[serde(default = "default_max_suspension_days")]
+    pub max_suspension_days: i64,
 }
 
 fn default_max_returns() -> i32 {
     2
+}
+
+fn default_max_extension_days() -> i64 {
+    30
+}
+
+fn default_max_suspension_days() -> i64 {
+    90
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -77,6 +77,7 @@ pub fn status_name(s: Status) -> &'static str {
         Status::Assigned => "待受理",
         Status::InProgress => "处理中",
         Status::Returned => "已退单待重派",
+        Status::Suspended => "挂账中",
         Status::Resolved => "已办结",
         Status::Closed => "已关闭",
         Status::Withdrawn => "已撤回",

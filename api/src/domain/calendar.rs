@@ -37,6 +37,13 @@ pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&beijing()).date_naive()
 }
 
+/// An instant as people read it in notes: `2026-11-28 14:30`, Beijing time.
+pub fn beijing_minute(at: DateTime<Utc>) -> String {
+    at.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The instant a Beijing date begins.
 pub fn beijing_day_start(day: NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_time(NaiveTime::MIN);
@@ -129,6 +136,36 @@ impl WorkCalendar {
         }
         start + Duration::minutes(minutes)
     }
+
+    /// The minutes of working time from `start` to `end` (none when `end` is not later): what
+    /// is left of a working-time deadline when its clock stops at `start`.
+    pub fn working_minutes_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+        if end <= start {
+            return 0;
+        }
+        let (from, to) = (
+            start.with_timezone(&self.offset).naive_local(),
+            end.with_timezone(&self.offset).naive_local(),
+        );
+        let mut total = Duration::zero();
+        let mut date = from.date();
+        while date <= to.date() {
+            if self.is_working_day(date) {
+                for (a, b) in &self.periods {
+                    let begin = date.and_time(*a).max(from);
+                    let finish = date.and_time(*b).min(to);
+                    if finish > begin {
+                        total += finish - begin;
+                    }
+                }
+            }
+            match date.succ_opt() {
+                Some(d) => date = d,
+                None => break,
+            }
+        }
+        total.num_minutes()
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +184,29 @@ mod tests {
             .from_local_datetime(&naive)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn working_minutes_between_undo_adding_them() {
+        let cal = calendar_2026();
+        let start = bj("2026-09-30 16:00");
+        for minutes in [0, 30, 90, 240, 450, 451, 2000] {
+            let end = cal.add_working_minutes(start, minutes);
+            assert_eq!(
+                cal.working_minutes_between(start, end),
+                minutes,
+                "{minutes}"
+            );
+        }
+        // The National Day week holds no working time.
+        assert_eq!(
+            cal.working_minutes_between(bj("2026-10-01 09:00"), bj("2026-10-07 17:00")),
+            0
+        );
+        assert_eq!(
+            cal.working_minutes_between(bj("2026-10-09 10:00"), start),
+            0
+        );
     }
 
     fn calendar_2026() -> WorkCalendar {

@@ -50,6 +50,20 @@ pub enum Action {
     Return,
     /// The dispatcher refuses a return: back to the worker, who may not return it again.
     RefuseReturn,
+    /// A community or street administrator flags the ticket with a deadline (督办).
+    Supervise,
+    /// The supervisor's deadline passed with nowhere left to escalate.
+    SupervisionMissed,
+    /// The assignee asks for more time (延期) or a pause (挂账).
+    RequestExtension,
+    /// An administrator above decided a request for more time; an approved pause is `Suspend`.
+    ExtensionDecided {
+        approved: bool,
+    },
+    /// An approved pause: the resolution clock stops while a third party acts (挂账).
+    Suspend,
+    /// The pause ends: the clock runs again with the time that was left.
+    Resume,
 }
 
 impl Action {
@@ -79,6 +93,13 @@ impl Action {
             Action::AppealDecided { approved: false } => "appeal_denied",
             Action::Return => "return",
             Action::RefuseReturn => "refuse_return",
+            Action::Supervise => "supervise",
+            Action::SupervisionMissed => "supervision_missed",
+            Action::RequestExtension => "extension_requested",
+            Action::ExtensionDecided { approved: true } => "extension_approved",
+            Action::ExtensionDecided { approved: false } => "extension_refused",
+            Action::Suspend => "suspend",
+            Action::Resume => "resume",
         }
     }
 }
@@ -104,7 +125,12 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
     let to = match (from, action) {
         (Submitted, Action::Route { found }) => Some(routed(found)),
         (Assigned, Action::Accept) => Some(InProgress),
-        (InProgress, Action::Resolve) => Some(Resolved),
+        (InProgress | Suspended, Action::Resolve) => Some(Resolved),
+        (Assigned | InProgress, Action::RequestExtension | Action::ExtensionDecided { .. }) => {
+            Some(from)
+        }
+        (InProgress, Action::Suspend) => Some(Suspended),
+        (Suspended, Action::Resume) => Some(InProgress),
         (
             PendingDispatch | Assigned | InProgress | Returned,
             Action::Transfer { found } | Action::Escalate { found },
@@ -112,9 +138,10 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
         (PendingDispatch | Assigned | InProgress | Returned, Action::Assign) => Some(Assigned),
         (Assigned | InProgress, Action::Return) => Some(Returned),
         (Returned, Action::RefuseReturn) => Some(Assigned),
-        (Submitted | PendingDispatch | Assigned | InProgress | Returned, Action::Reject) => {
-            Some(Rejected)
-        }
+        (
+            Submitted | PendingDispatch | Assigned | InProgress | Returned | Suspended,
+            Action::Reject,
+        ) => Some(Rejected),
         (Submitted | PendingDispatch | Assigned | Returned, Action::Withdraw) => Some(Withdrawn),
         (Resolved, Action::Rate(RatingLevel::Satisfied | RatingLevel::BasicallySatisfied)) => {
             Some(Closed)
@@ -128,6 +155,7 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
             | Action::ResolutionOverdue
             | Action::PriorityRaised,
         ) if !s.is_terminal() => Some(s),
+        (s, Action::Supervise | Action::SupervisionMissed) if s.is_open() => Some(s),
         (Resolved, Action::AutoClose) => Some(Closed),
         (Submitted, Action::Acknowledge) => Some(Closed),
         // A return visit, an appeal and its decision concern a ticket in whatever state it is.
@@ -217,6 +245,44 @@ mod tests {
             Ok(Status::PendingDispatch)
         );
         assert!(next(Status::Assigned, Action::RefuseReturn).is_err());
+    }
+
+    #[test]
+    fn a_suspension_stops_until_resumed_or_resolved() {
+        assert_eq!(
+            next(Status::InProgress, Action::Suspend),
+            Ok(Status::Suspended)
+        );
+        assert!(next(Status::Assigned, Action::Suspend).is_err());
+        assert_eq!(
+            next(Status::Suspended, Action::Resume),
+            Ok(Status::InProgress)
+        );
+        assert_eq!(
+            next(Status::Suspended, Action::Resolve),
+            Ok(Status::Resolved)
+        );
+        for a in [
+            Action::Accept,
+            Action::Return,
+            Action::Withdraw,
+            Action::RequestExtension,
+            Action::Assign,
+        ] {
+            assert!(next(Status::Suspended, a).is_err(), "{a:?}");
+        }
+        assert!(next(Status::InProgress, Action::Resume).is_err());
+    }
+
+    #[test]
+    fn supervision_concerns_open_tickets_only() {
+        for s in Status::OPEN {
+            assert_eq!(next(s, Action::Supervise), Ok(s));
+        }
+        for s in [Status::Resolved, Status::Closed, Status::Rejected] {
+            assert!(next(s, Action::Supervise).is_err());
+        }
+        assert!(next(Status::Resolved, Action::RequestExtension).is_err());
     }
 
     #[test]

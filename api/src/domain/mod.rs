@@ -31,7 +31,7 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 pub use entity::enums::{
-    ActorKind, AppealReason, AppealStatus, AreaKind, Channel, DissatisfactionReason, HandlingLevel,
-    Priority, RatingLevel, ReturnReason, ReturnVisitOutcome, SlaMode, StaffRole, StaffStatus,
-    TicketKind, Visibility,
+    ActorKind, AppealReason, AppealStatus, AreaKind, Channel, DissatisfactionReason, ExtensionKind,
+    ExtensionStatus, HandlingLevel, Priority, RatingLevel, ReturnReason, ReturnVisitOutcome,
+    SlaMode, StaffRole, StaffStatus, SupervisionOutcome, TicketKind, Visibility,
 };

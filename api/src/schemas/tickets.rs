@@ -208,6 +208,13 @@ pub struct Ticket {
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
     #[oai(nullable)]
     pub return_visit: Option<ReturnVisit>,
+    /// Staff: the standing supervision (督办), supervised tickets come first in work lists.
+    #[oai(nullable)]
+    pub supervision: Option<Supervision>,
+    /// A suspension (挂账, status `suspended`): the resolution clock stopped since `since`;
+    /// it resumes by itself at `until` when that was given.
+    #[oai(nullable)]
+    pub suspension: Option<Suspension>,
     /// Likely duplicates nearby (same category, close in time, similar text). In the response to
     /// a resident's submission: public open ones, so they can say "me too" instead. In a staff
     /// member's `GET /tickets/{id}`: every one they may see, whatever its status or visibility.
@@ -238,6 +245,22 @@ pub struct Ticket {
     /// and its answer (`wechat`, `wecom`, or `inbox` alone).
     #[oai(skip_serializing_if_is_none)]
     pub notifications: Option<Vec<crate::schemas::admin::OutboxMessage>>,
+}
+
+/// A supervision (督办): the supervisor's deadline and note.
+#[derive(Object)]
+pub struct Supervision {
+    pub deadline: crate::schemas::Time,
+    pub note: String,
+    #[oai(nullable)]
+    pub supervisor: Option<Ref>,
+}
+
+#[derive(Object)]
+pub struct Suspension {
+    pub since: crate::schemas::Time,
+    #[oai(nullable)]
+    pub until: Option<crate::schemas::Time>,
 }
 
 impl Ticket {
@@ -320,6 +343,18 @@ impl From<TicketView> for Ticket {
             possible_duplicates: None,
             public: t.public,
             support_count: t.support_count,
+            supervision: t.supervised_until.map(|deadline| Supervision {
+                deadline: deadline.into(),
+                note: t.supervision_note.clone().unwrap_or_default(),
+                supervisor: t
+                    .supervised_by
+                    .zip(v.supervisor_name.clone())
+                    .map(|(id, name)| Ref { id, name }),
+            }),
+            suspension: t.suspended_at.map(|since| Suspension {
+                since: since.into(),
+                until: t.suspended_until.map(Into::into),
+            }),
             return_visit: t.return_visit_required.then(|| ReturnVisit {
                 at: t.return_visit_at.map(Into::into),
                 outcome: t.return_visit_outcome,

@@ -216,6 +216,77 @@ pub(super) async fn rows_by_due(
     })
 }
 
+/// The most supervised tickets a first page puts on top.
+const PINNED: u64 = 100;
+
+/// Supervised open tickets (督办) matching `cond` and any of `ranges`, the supervisor's
+/// soonest deadline first.
+async fn supervised_rows(
+    ctx: &Ctx<'_>,
+    ranges: &[Condition],
+    cond: Condition,
+    limit: u64,
+) -> ServiceResult<Vec<ticket::Model>> {
+    let mut any = Condition::any();
+    for r in ranges {
+        any = any.add(r.clone());
+    }
+    let cond = if ranges.is_empty() {
+        cond
+    } else {
+        cond.add(any)
+    };
+    Ok(ticket::Entity::find()
+        .filter(cond)
+        .filter(ticket::Column::SupervisedUntil.is_not_null())
+        .filter(ticket_status_in(&Status::OPEN))
+        .order_by_asc(ticket::Column::SupervisedUntil)
+        .order_by_desc(ticket::Column::CreatedAt)
+        .order_by_desc(ticket::Column::Id)
+        .limit(limit)
+        .all(ctx.db)
+        .await?)
+}
+
+/// A work list shows supervised tickets first: on its first page, above the rest, soonest
+/// deadline first; on later pages not again.
+pub(super) async fn pin_supervised(
+    ctx: &Ctx<'_>,
+    ranges: &[Condition],
+    cond: Condition,
+    mut rows: Rows,
+    first_page: bool,
+) -> ServiceResult<Rows> {
+    let supervised = |t: &ticket::Model| t.supervised_until.is_some() && t.status.is_open();
+    if !first_page {
+        rows.tickets.retain(|t| !supervised(t));
+        return Ok(rows);
+    }
+    let mut pinned = supervised_rows(ctx, ranges, cond, PINNED).await?;
+    if pinned.is_empty() {
+        return Ok(rows);
+    }
+    let ids: std::collections::HashSet<Uuid> = pinned.iter().map(|t| t.id).collect();
+    rows.tickets
+        .retain(|t| !ids.contains(&t.id) && !supervised(t));
+    pinned.append(&mut rows.tickets);
+    rows.tickets = pinned;
+    Ok(rows)
+}
+
+/// The supervised open tickets in a staff member's scope, the soonest deadline first
+/// (`GET /work/supervised`).
+pub async fn list_supervised(ctx: &Ctx<'_>, scope: &StaffScope, limit: u64) -> ServiceResult<Page> {
+    let dir = ctx.dir().await?;
+    let Scope { ranges, whole, .. } = scope_of(&dir, scope, &Status::OPEN);
+    let tickets = supervised_rows(ctx, &ranges, whole, limit).await?;
+    let rows = Rows {
+        tickets,
+        next_cursor: None,
+    };
+    Ok(shown(&dir, &Caller::Staff(scope.clone()), &rows, ctx.now()))
+}
+
 /// The page `caller` sees of `rows` at `now`.
 pub(super) fn shown(dir: &Directory, caller: &Caller, rows: &Rows, now: DateTime<Utc>) -> Page {
     let next_cursor = rows.next_cursor.clone();
@@ -332,9 +403,10 @@ pub async fn list_work(
     let cond = filtered(ctx, &dir, scope, whole, filter);
     let caller = Caller::Staff(scope.clone());
     let rows = match filter.sort {
-        WorkSort::Newest => rows(ctx, &ranges, cond, cursor, limit).await?,
-        WorkSort::Due => rows_by_due(ctx, &ranges, cond, cursor, limit).await?,
+        WorkSort::Newest => rows(ctx, &ranges, cond.clone(), cursor, limit).await?,
+        WorkSort::Due => rows_by_due(ctx, &ranges, cond.clone(), cursor, limit).await?,
     };
+    let rows = pin_supervised(ctx, &ranges, cond, rows, cursor.is_none()).await?;
     Ok(shown(&dir, &caller, &rows, ctx.now()))
 }
 

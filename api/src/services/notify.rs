@@ -27,6 +27,20 @@ pub enum Event {
     Returned,
     /// Street: a ticket was returned more than `lifecycle.max_returns` times.
     ReturnFlagged,
+    /// Assignee and their administrators: a ticket was put under supervision (督办); its
+    /// deadline was missed and it went up a level.
+    Supervised,
+    SupervisionMissed,
+    /// Administrators above: an assignee asks for more time or a pause; the assignee: the
+    /// answer.
+    ExtensionRequested,
+    ExtensionApproved,
+    ExtensionRefused,
+    /// Resident: their ticket's resolution deadline moved (an approved extension), or its
+    /// work waits on a third party (a suspension) and resumed.
+    Extended,
+    Suspended,
+    Resumed,
 }
 
 impl Event {
@@ -43,6 +57,14 @@ impl Event {
             Event::Praised => "praised",
             Event::Returned => "returned",
             Event::ReturnFlagged => "return_flagged",
+            Event::Supervised => "supervised",
+            Event::SupervisionMissed => "supervision_missed",
+            Event::ExtensionRequested => "extension_requested",
+            Event::ExtensionApproved => "extension_approved",
+            Event::ExtensionRefused => "extension_refused",
+            Event::Extended => "extended",
+            Event::Suspended => "suspended",
+            Event::Resumed => "resumed",
         }
     }
 }

@@ -49,6 +49,21 @@ pub fn resolution_deadline(
     )
 }
 
+/// The time a deadline `due` still had when its clock stopped at `stopped`, in the category's
+/// mode (minutes; none once passed).
+pub fn time_left(
+    category: &entity::category::Model,
+    stopped: DateTime<Utc>,
+    due: DateTime<Utc>,
+    calendar: &WorkCalendar,
+) -> i64 {
+    if category.sla_mode == crate::domain::SlaMode::Working {
+        calendar.working_minutes_between(stopped, due)
+    } else {
+        (due - stopped).num_minutes().max(0)
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScanReport {
     pub escalated: usize,
@@ -59,6 +74,10 @@ pub struct ScanReport {
     pub anonymised: usize,
     /// Tickets past retention cleared of personal data (`services::privacy::retention`).
     pub personal_data_removed: usize,
+    /// Supervised tickets past their supervisor's deadline (`services::tickets::supervision`).
+    pub supervision_missed: usize,
+    /// Suspended tickets resumed at their resumption time (`services::tickets::extensions`).
+    pub resumed: usize,
 }
 
 const WAITING: [&str; 2] = ["assigned", "pending_dispatch"];
@@ -114,6 +133,16 @@ pub async fn escalate_overdue_responses(
                 am.assignee_id = Set(person);
                 am.next_response_check_at =
                     Set(Some(response_deadline(&category, now, ctx.calendar)));
+                super::tickets::extensions::on_change(
+                    &txn,
+                    &t,
+                    &mut am,
+                    to,
+                    &category,
+                    ctx.calendar,
+                    now,
+                )
+                .await?;
                 let area = dir.tree.get(up).map(|a| a.name.clone()).unwrap_or_default();
                 let note = format!("响应超时，自动上报至{area}");
                 let saved =

@@ -281,7 +281,8 @@ async fn from_memory(
         },
         None => {
             let cond = listing::filtered(ctx, &dir, &scope, whole, filter);
-            let rows = listing::rows(ctx, &ranges, cond, cursor, limit).await?;
+            let rows = listing::rows(ctx, &ranges, cond.clone(), cursor, limit).await?;
+            let rows = listing::pin_supervised(ctx, &ranges, cond, rows, cursor.is_none()).await?;
             ctx.work_lists.keep(key, stamp, rows)
         }
     };

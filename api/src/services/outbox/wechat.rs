@@ -46,6 +46,14 @@ fn status_word(event: &str) -> &'static str {
         "praised" => "收到表扬",
         "returned" => "退单待派",
         "return_flagged" => "多次退单",
+        "supervised" => "督办",
+        "supervision_missed" => "督办超期",
+        "extension_requested" => "待审批",
+        "extension_approved" => "申请已批准",
+        "extension_refused" => "申请未批准",
+        "extended" => "办理期限延长",
+        "suspended" => "暂缓办理",
+        "resumed" => "恢复办理",
         _ => "有更新",
     }
 }

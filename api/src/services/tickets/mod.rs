@@ -5,6 +5,8 @@
 //! - [`commands`]: what staff do (accept, resolve, transfer, escalate, reject, assign), a
 //!   resident's withdrawal and the return visit;
 //! - [`rating`], [`comments`], [`merge`];
+//! - [`returns`] (退单), [`supervision`] (督办), [`extensions`] (延期 and 挂账): the command
+//!   centre's tools;
 //! - [`view`]: what a caller may see of a ticket, masked for them.
 //!
 //! Here is what they share: finding a ticket the caller may see, and [`change`], the one way a
@@ -15,11 +17,13 @@
 pub mod appeals;
 pub mod commands;
 pub mod comments;
+pub mod extensions;
 pub mod merge;
 mod praise;
 pub mod rating;
 pub mod returns;
 pub mod submit;
+pub mod supervision;
 pub mod view;
 
 use chrono::{DateTime, Utc};
@@ -400,6 +404,8 @@ pub(super) async fn change(
     let mut am = decided.am;
     if let Some(to) = decided.moves_to {
         response_window(&mut am, to, &category, ctx.calendar, at);
+        supervision::on_change(&txn, &t, &mut am, to, at).await?;
+        extensions::on_change(&txn, &t, &mut am, to, &category, ctx.calendar, at).await?;
     }
     let event = vec![decided.event];
     let saved = save_rated(&txn, &t, am, caller.actor(), event, at, decided.rated).await?;
@@ -462,6 +468,24 @@ pub(super) async fn notify_transition(
         notify::resident(db, resident, e, after, at).await?;
     }
     Ok(())
+}
+
+/// The community and street administrators holding `area`.
+pub(super) fn admins_of(dir: &Directory, area: Uuid) -> Vec<Uuid> {
+    use crate::domain::StaffRole;
+    let mut ids: Vec<Uuid> = dir
+        .holders(area)
+        .filter(|(_, _, role)| {
+            matches!(
+                role.assignment.role,
+                StaffRole::CommunityAdmin | StaffRole::StreetAdmin
+            )
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 pub(super) fn apply_destination(am: &mut ticket::ActiveModel, dest: Destination) {

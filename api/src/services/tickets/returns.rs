@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{Access, Changing, Decided, change};
 use crate::{
     domain::{
-        AreaKind, ReturnReason, StaffRole,
+        AreaKind, ReturnReason,
         access::StaffScope,
         inputs::Text,
         lifecycle::{Action, Status},
@@ -207,18 +207,7 @@ async fn settle(
 
 /// Tells the administrators holding `area` (its community or street admins).
 async fn tell_admins(c: &Changing<'_>, area: Uuid, event: notify::Event) -> ServiceResult<()> {
-    let admins: Vec<Uuid> = c
-        .dir
-        .holders(area)
-        .filter(|(_, _, role)| {
-            matches!(
-                role.assignment.role,
-                StaffRole::CommunityAdmin | StaffRole::StreetAdmin
-            )
-        })
-        .map(|(id, _, _)| id)
-        .collect();
-    for id in admins {
+    for id in super::admins_of(c.dir, area) {
         notify::staff(c.txn, id, event, c.ticket, c.at).await?;
     }
     Ok(())

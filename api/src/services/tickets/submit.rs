@@ -526,6 +526,12 @@ fn new_row(
         resolution_staff_id: Set(None),
         personal_data_removed_at: Set(None),
         return_count: Set(0),
+        supervised_until: Set(None),
+        supervised_by: Set(None),
+        supervision_note: Set(None),
+        suspended_at: Set(None),
+        suspended_until: Set(None),
+        suspended_due_at: Set(None),
     }
 }
 

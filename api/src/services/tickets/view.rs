@@ -26,6 +26,8 @@ pub struct TicketView {
     pub grid_name: Option<String>,
     pub handling_area: Option<(String, AreaKind)>,
     pub assignee_name: Option<String>,
+    /// Who supervises it (督办), for staff.
+    pub supervisor_name: Option<String>,
     /// The resident's id and phone as the viewer may see them (`None`: hidden).
     pub reporter_id: Option<Uuid>,
     pub contact_phone: Option<String>,
@@ -62,7 +64,15 @@ pub struct EventActor {
 }
 
 /// Actions whose note is a staff member's reason: residents read the event's `public_note`.
-const INTERNAL_REASONS: [&str; 4] = ["transfer", "escalate", "return", "refuse_return"];
+const INTERNAL_REASONS: [&str; 7] = [
+    "transfer",
+    "escalate",
+    "return",
+    "refuse_return",
+    "extension_approved",
+    "suspend",
+    "resume",
+];
 
 /// The timeline as a resident sees it: public events only, numbered without gaps, with the
 /// public note in place of an internal reason.
@@ -254,6 +264,12 @@ pub fn assemble(
         .as_ref()
         .map(|c| c.group_name.as_str())
         .unwrap_or_default();
+    if let Caller::Resident(_) = caller {
+        // Supervision is the offices' own business.
+        t.supervised_until = None;
+        t.supervised_by = None;
+        t.supervision_note = None;
+    }
     if let Caller::Staff(scope) = caller {
         if scope.handles(&dir.tree, &placement(&t, group)) {
             mask_residents_numbers(&mut t, &mut shown);
@@ -285,6 +301,10 @@ pub fn assemble(
         handling_area: area(t.handling_area_id).map(|a| (a.name.clone(), a.kind)),
         assignee_name: t
             .assignee_id
+            .and_then(|id| dir.staff_name(id))
+            .map(str::to_owned),
+        supervisor_name: t
+            .supervised_by
             .and_then(|id| dir.staff_name(id))
             .map(str::to_owned),
         reporter_id,
@@ -328,6 +348,7 @@ fn mask_free_text(t: &mut ticket::Model, shown: &mut Shown) {
     t.address_text.iter_mut().for_each(mask);
     t.reject_reason.iter_mut().for_each(mask);
     t.return_visit_note.iter_mut().for_each(mask);
+    t.supervision_note.iter_mut().for_each(mask);
     for e in shown.events.iter_mut().flatten() {
         e.note.iter_mut().for_each(mask);
         e.public_note.iter_mut().for_each(mask);
