@@ -64,6 +64,12 @@ pub enum Action {
     Suspend,
     /// The pause ends: the clock runs again with the time that was left.
     Resume,
+    /// Staff correct the category (`recategorise`) or the point (`relocate`); `rerouted`:
+    /// the correction sent it elsewhere, to a person (`Some(true)`) or a queue.
+    Correct {
+        category: bool,
+        rerouted: Option<bool>,
+    },
 }
 
 impl Action {
@@ -100,6 +106,10 @@ impl Action {
             Action::ExtensionDecided { approved: false } => "extension_refused",
             Action::Suspend => "suspend",
             Action::Resume => "resume",
+            Action::Correct { category: true, .. } => "recategorise",
+            Action::Correct {
+                category: false, ..
+            } => "relocate",
         }
     }
 }
@@ -130,6 +140,9 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
             Some(from)
         }
         (InProgress, Action::Suspend) => Some(Suspended),
+        (PendingDispatch | Assigned | InProgress | Returned, Action::Correct { rerouted, .. }) => {
+            Some(rerouted.map_or(from, routed))
+        }
         (Suspended, Action::Resume) => Some(InProgress),
         (
             PendingDispatch | Assigned | InProgress | Returned,
@@ -283,6 +296,29 @@ mod tests {
             assert!(next(s, Action::Supervise).is_err());
         }
         assert!(next(Status::Resolved, Action::RequestExtension).is_err());
+    }
+
+    #[test]
+    fn a_correction_keeps_or_reroutes_an_open_ticket() {
+        let stays = Action::Correct {
+            category: true,
+            rerouted: None,
+        };
+        assert_eq!(next(Status::InProgress, stays), Ok(Status::InProgress));
+        assert_eq!(next(Status::Returned, stays), Ok(Status::Returned));
+        let moved = Action::Correct {
+            category: false,
+            rerouted: Some(false),
+        };
+        assert_eq!(next(Status::InProgress, moved), Ok(Status::PendingDispatch));
+        for s in [
+            Status::Submitted,
+            Status::Suspended,
+            Status::Resolved,
+            Status::Closed,
+        ] {
+            assert!(next(s, stays).is_err(), "{s}");
+        }
     }
 
     #[test]

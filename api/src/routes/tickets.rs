@@ -293,6 +293,35 @@ impl TicketApi {
         Ok(Json(body.in_datum(CoordSystem::or_default(coord_system.0))))
     }
 
+    /// Staff who handle the ticket (its assignee, the administrators above it) correct its
+    /// category or its point, with a reason: it is routed again where the new category's level
+    /// or the new point asks (staying with its holder when that is where it would go), its
+    /// deadlines follow the new category's SLA from submission, and the resident is told. The
+    /// rates count its final category. Open tickets only (`409 invalid_transition`).
+    #[oai(path = "/tickets/:id", method = "patch", tag = "Tag::Work")]
+    async fn correct(
+        &self,
+        auth: StaffAuth,
+        id: Path<String>,
+        body: Json<TicketCorrection>,
+    ) -> ApiResult<Json<Ticket>> {
+        let body = body.0;
+        let fix = services::tickets::corrections::Correction {
+            category_code: body.category.map(Into::into),
+            location: body
+                .location
+                .as_ref()
+                .map(LocationInput::parse)
+                .transpose()?,
+            address_text: super::text_opt("address_text", body.address_text.as_deref(), 200)?,
+            reason: text("reason", &body.reason, 500)?,
+        };
+        let ctx = self.state.ctx();
+        let scope = auth.scope(&ctx).await?;
+        let view = services::tickets::corrections::correct(&ctx, &scope, &id.0, fix).await?;
+        Ok(Json(view.into()))
+    }
+
     /// Adds information (resident) or a progress note (staff; `internal` hides it from the resident).
     #[oai(path = "/tickets/:id/comments", method = "post")]
     async fn comment(

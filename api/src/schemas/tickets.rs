@@ -12,6 +12,20 @@ use crate::{
     services::tickets::TicketView,
 };
 
+/// Staff correct a ticket's category or point (`PATCH /tickets/{id}`).
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct TicketCorrection {
+    /// The right category's code.
+    pub category: Option<Str>,
+    /// The right point (WGS-84 by default, or GCJ-02 with `coord_system`).
+    pub location: Option<LocationInput>,
+    /// With a new location, its address (up to 200 characters).
+    pub address_text: Option<Str>,
+    /// Why (1–500 characters); for staff, the resident reads what changed.
+    pub reason: Str,
+}
+
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct TicketCreate {

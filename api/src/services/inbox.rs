@@ -61,6 +61,7 @@ pub fn wording(event: &str, staff: bool, number: &str, title: &str) -> (String, 
         ("extended", _) => "您的诉求办理期限已延长",
         ("suspended", _) => "您的诉求需等待相关单位处理，暂缓办理",
         ("resumed", _) => "您的诉求已恢复办理",
+        ("corrected", _) => "您的诉求类别或位置已更正",
         (_, true) => "工单有更新",
         (_, false) => "您的诉求有更新",
     };

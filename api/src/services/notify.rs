@@ -41,6 +41,8 @@ pub enum Event {
     Extended,
     Suspended,
     Resumed,
+    /// Resident: staff corrected their ticket's category or place.
+    Corrected,
 }
 
 impl Event {
@@ -65,6 +67,7 @@ impl Event {
             Event::Extended => "extended",
             Event::Suspended => "suspended",
             Event::Resumed => "resumed",
+            Event::Corrected => "corrected",
         }
     }
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod board;
 mod console;
 mod console_admin;
+mod corrections;
 mod edges;
 mod extensions;
 mod faults;

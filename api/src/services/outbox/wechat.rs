@@ -54,6 +54,7 @@ fn status_word(event: &str) -> &'static str {
         "extended" => "办理期限延长",
         "suspended" => "暂缓办理",
         "resumed" => "恢复办理",
+        "corrected" => "信息已更正",
         _ => "有更新",
     }
 }

@@ -17,6 +17,7 @@
 pub mod appeals;
 pub mod commands;
 pub mod comments;
+pub mod corrections;
 pub mod extensions;
 pub mod merge;
 mod praise;

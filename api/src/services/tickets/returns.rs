@@ -165,7 +165,7 @@ pub(super) async fn on_leaving(
         return Ok(());
     }
     let outcome = match action {
-        "assign" | "transfer" | "escalate" | "merge" => "redirected",
+        "assign" | "transfer" | "escalate" | "merge" | "recategorise" | "relocate" => "redirected",
         _ => "closed",
     };
     if let Some(open) = open_return(txn, before.id).await? {

@@ -64,7 +64,9 @@ pub struct EventActor {
 }
 
 /// Actions whose note is a staff member's reason: residents read the event's `public_note`.
-const INTERNAL_REASONS: [&str; 7] = [
+const INTERNAL_REASONS: [&str; 9] = [
+    "recategorise",
+    "relocate",
     "transfer",
     "escalate",
     "return",
