@@ -487,6 +487,10 @@ fn life(
         suspended_at: Set(None),
         suspended_until: Set(None),
         suspended_due_at: Set(None),
+        caller_name: Set(None),
+        claim_code: Set(None),
+        return_visit_cause: Set(None),
+        return_visit_reasons: Set(None),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.

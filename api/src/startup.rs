@@ -180,6 +180,9 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::extensions::ExtensionApi {
                 state: state.clone(),
             },
+            crate::routes::intake::IntakeApi {
+                state: state.clone(),
+            },
             crate::routes::visits::VisitApi {
                 state: state.clone(),
             },

@@ -148,7 +148,7 @@ db_enum!(
 
 db_enum!(
     /// How a ticket came in.
-    Channel { MiniProgram => "mini_program", DoorKnock => "door_knock", Hotline => "hotline", Open311 => "open311", Staff => "staff", }
+    Channel { MiniProgram => "mini_program", DoorKnock => "door_knock", Hotline => "hotline", Counter => "counter", Open311 => "open311", Staff => "staff", }
 );
 
 db_enum!(Priority { Normal => "normal", High => "high", Urgent => "urgent", });

@@ -99,6 +99,15 @@ pub struct Model {
     pub suspended_at: Option<DateTimeUtc>,
     pub suspended_until: Option<DateTimeUtc>,
     pub suspended_due_at: Option<DateTimeUtc>,
+    /// Entered by staff for a caller (hotline, counter, door-knock visit): the caller's name as
+    /// given, and the code they claim the ticket with in the mini-program (none once claimed).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub caller_name: Option<String>,
+    pub claim_code: Option<String>,
+    /// Why a return visit (回访) is due: `dissatisfied`, `sample` or `unrated`; and the
+    /// structured reasons it heard (comma-separated `DissatisfactionReason`s).
+    pub return_visit_cause: Option<String>,
+    pub return_visit_reasons: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

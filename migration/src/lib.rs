@@ -20,6 +20,7 @@ mod m20261128_000016_privacy_agreement;
 mod m20261128_000017_privacy_rights;
 mod m20261128_000018_returns;
 mod m20261128_000019_supervision_and_extensions;
+mod m20261128_000020_intake_and_call_backs;
 
 mod columns;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000017_privacy_rights::Migration),
             Box::new(m20261128_000018_returns::Migration),
             Box::new(m20261128_000019_supervision_and_extensions::Migration),
+            Box::new(m20261128_000020_intake_and_call_backs::Migration),
         ]
     }
 }

@@ -62,6 +62,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     #[serde(default)]
     pub console: ConsoleSettings,
+    #[serde(default)]
+    pub return_visits: ReturnVisitSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,

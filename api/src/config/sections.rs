@@ -347,3 +347,18 @@ impl Default for ConsoleSettings {
         ConsoleSettings { idle_minutes: 30 }
     }
 }
+
+/// Call-backs (回访) beyond repeated dissatisfaction.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ReturnVisitSettings {
+    /// The share of complaints closed with a rating that enter the return-visit list (0–1);
+    /// every complaint closed without a rating enters it too.
+    pub sample_rate: f64,
+}
+
+impl Default for ReturnVisitSettings {
+    fn default() -> Self {
+        ReturnVisitSettings { sample_rate: 0.1 }
+    }
+}

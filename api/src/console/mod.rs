@@ -679,7 +679,8 @@ async fn act(
                         ServiceError::rejected(Code::InvalidField, "outcome", "请选择回访结果")
                     })?;
                 let note = optional(&form, "note", 1000)?;
-                services::tickets::record_return_visit(&ctx, &me.scope, &id, outcome, note).await?;
+                services::tickets::record_return_visit(&ctx, &me.scope, &id, outcome, note, &[])
+                    .await?;
                 return Ok(());
             }
             "comment" => {

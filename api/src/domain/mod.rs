@@ -12,6 +12,7 @@ pub mod promise;
 pub mod rates;
 pub mod redact;
 pub mod routing;
+pub mod sampling;
 pub mod similarity;
 pub mod thumbnails;
 pub mod wechat_push;

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod extensions;
 pub mod inbox;
+pub mod intake;
 pub mod me;
 pub mod open311;
 pub mod ops;

@@ -454,6 +454,7 @@ async fn submit(
         public: false,
         praised_staff_id: None,
         follows_ticket_id: None,
+        caller_name: None,
     };
     let made = services::tickets::create(&state.ctx(), Reporter::Open311, new, None).await?;
     Ok(Ok((made.number, made.id)))

@@ -62,6 +62,7 @@ fn parse_new(body: TicketCreate) -> Result<NewTicket, ServiceError> {
         public: body.public.unwrap_or(false),
         praised_staff_id: body.praised_staff_id,
         follows_ticket_id: body.follows_ticket_id,
+        caller_name: None,
     })
 }
 
@@ -551,6 +552,19 @@ impl TicketApi {
     /// list; `overdue=true` keeps open tickets past their response or resolution deadline
     /// (`false` the others); `q` finds text in the number, title, description or address.
     /// Each ticket shows its due times and whether each was met.
+    /// Staff enter a hotline call or a counter visit for a resident (代登记): routed as any
+    /// ticket, with `channel` `hotline` or `counter`. The answer carries `claim_code`: read it
+    /// to the caller, who claims the ticket in the mini-program (`POST /tickets/claim`) to
+    /// follow and rate it.
+    #[oai(path = "/work/tickets", method = "post", tag = "Tag::Work")]
+    async fn enter(
+        &self,
+        auth: StaffAuth,
+        body: Json<super::intake::IntakeCreate>,
+    ) -> ApiResult<Created<Ticket>> {
+        super::intake::enter(&self.state, auth, body).await
+    }
+
     #[oai(path = "/work/tickets", method = "get", tag = "Tag::Work")]
     #[allow(clippy::too_many_arguments)]
     async fn work(
@@ -646,8 +660,15 @@ impl TicketApi {
         let scope = auth.scope(&ctx).await?;
         let note =
             Text::parse_opt("note", body.note.as_deref(), 1000).map_err(ServiceError::from)?;
-        let view =
-            services::tickets::record_return_visit(&ctx, &scope, &id.0, body.outcome, note).await?;
+        let view = services::tickets::record_return_visit(
+            &ctx,
+            &scope,
+            &id.0,
+            body.outcome,
+            note,
+            body.reasons.as_deref().unwrap_or_default(),
+        )
+        .await?;
         Ok(Json(view.into()))
     }
 }

@@ -47,6 +47,10 @@ pub struct VisitTicket {
     pub grid_id: Option<Uuid>,
     #[oai(nullable)]
     pub assignee_id: Option<Uuid>,
+    /// The code to leave with the household: typed into the mini-program
+    /// (`POST /tickets/claim`), it makes the ticket theirs to follow and rate.
+    #[oai(nullable)]
+    pub claim_code: Option<String>,
 }
 
 #[derive(Object)]
@@ -197,6 +201,7 @@ impl VisitApi {
                 public: false,
                 praised_staff_id: None,
                 follows_ticket_id: None,
+                caller_name: None,
             });
         }
         let new = NewVisit {
@@ -216,6 +221,7 @@ impl VisitApi {
                 status: t.status,
                 grid_id: t.grid_id,
                 assignee_id: t.assignee_id,
+                claim_code: t.claim_code,
             })
             .collect();
         Ok(Created::Created(Json(out)))

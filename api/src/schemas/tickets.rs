@@ -222,6 +222,13 @@ pub struct Ticket {
     /// A return visit (回访) is due after repeated dissatisfaction; see `return_visit`.
     #[oai(nullable)]
     pub return_visit: Option<ReturnVisit>,
+    /// Entered by staff for a caller (hotline, counter, visit): the name the caller gave.
+    #[oai(skip_serializing_if_is_none)]
+    pub caller_name: Option<String>,
+    /// Staff who handle it: the code the caller claims it with in the mini-program
+    /// (`POST /tickets/claim`); gone once claimed.
+    #[oai(skip_serializing_if_is_none)]
+    pub claim_code: Option<String>,
     /// Staff: the standing supervision (督办), supervised tickets come first in work lists.
     #[oai(nullable)]
     pub supervision: Option<Supervision>,
@@ -357,6 +364,8 @@ impl From<TicketView> for Ticket {
             possible_duplicates: None,
             public: t.public,
             support_count: t.support_count,
+            caller_name: t.caller_name.clone(),
+            claim_code: t.claim_code.clone(),
             supervision: t.supervised_until.map(|deadline| Supervision {
                 deadline: deadline.into(),
                 note: t.supervision_note.clone().unwrap_or_default(),
@@ -373,6 +382,14 @@ impl From<TicketView> for Ticket {
                 at: t.return_visit_at.map(Into::into),
                 outcome: t.return_visit_outcome,
                 note: t.return_visit_note.clone(),
+                cause: t.return_visit_cause.clone(),
+                reasons: t
+                    .return_visit_reasons
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(crate::domain::DissatisfactionReason::parse)
+                    .collect(),
             }),
             submitted_at: t.submitted_at.into(),
             accepted_at: t.accepted_at.map(Into::into),
@@ -466,6 +483,12 @@ pub struct ReturnVisit {
     pub outcome: Option<ReturnVisitOutcome>,
     #[oai(nullable)]
     pub note: Option<String>,
+    /// Why it is due: `dissatisfied` (repeated dissatisfaction), `sample`
+    /// (`return_visits.sample_rate` of rated complaints) or `unrated` (closed without a rating).
+    #[oai(nullable)]
+    pub cause: Option<String>,
+    /// The structured reasons the visit heard.
+    pub reasons: Vec<crate::domain::DissatisfactionReason>,
 }
 
 #[derive(Object)]
@@ -541,6 +564,8 @@ pub struct ReturnVisitBody {
     pub outcome: crate::domain::ReturnVisitOutcome,
     /// Up to 1000 characters.
     pub note: Option<Str>,
+    /// What the resident found wanting, as a rating's reasons (not with `satisfied`).
+    pub reasons: Option<Vec<crate::domain::DissatisfactionReason>>,
 }
 
 #[derive(Object)]

@@ -257,6 +257,11 @@ pub async fn auto_close(
         let mut am = t.clone().into_active_model();
         am.status = Set(to);
         am.closed_at = Set(Some(now));
+        if t.kind == crate::domain::TicketKind::Complaint && t.return_visit_at.is_none() {
+            // Rated by nobody: somebody calls to ask how it went.
+            am.return_visit_required = Set(true);
+            am.return_visit_cause = Set(Some("unrated".to_owned()));
+        }
         let note = Some(format!("{days}天内未评价，自动办结"));
         let saved = super::tickets::save_system(
             &txn,

@@ -104,10 +104,7 @@ async fn staff_correct_the_category_and_the_point_and_the_ticket_follows() {
     // The statistics count the final category.
     let s = app
         .get(
-            &format!(
-                "/api/v1/stats/breakdown?by=category&area_id={}",
-                w.street
-            ),
+            &format!("/api/v1/stats/breakdown?by=category&area_id={}", w.street),
             &w.street_admin.token,
         )
         .await;

@@ -13,6 +13,7 @@ mod extensions;
 mod faults;
 mod filters;
 mod hostile;
+mod intake;
 mod lifecycle;
 mod lookup;
 mod media_check;

@@ -199,6 +199,7 @@ async fn redact_tickets(
         am.description = Set(anonymised(&t.description));
         am.address_text = Set(t.address_text.as_deref().map(anonymised));
         am.contact_phone = Set(None);
+        am.caller_name = Set(None);
         let note = "提交人已注销账号：其个人信息已删除或匿名化，诉求内容保留用于统计".to_owned();
         tickets::save_system_note(txn, &t, am, "resident_anonymised", note, now).await?;
     }

@@ -57,6 +57,11 @@ async fn clear(ctx: &Ctx<'_>, t: &ticket::Model, now: DateTime<Utc>) -> ServiceR
         am.contact_phone = Set(None);
         removed.push("联系电话");
     }
+    if t.caller_name.is_some() || t.claim_code.is_some() {
+        am.caller_name = Set(None);
+        am.claim_code = Set(None);
+        removed.push("来电人姓名");
+    }
     if let (Some(lat), Some(lng)) = (t.lat, t.lng) {
         let (lat, lng) = coarsened(lat, lng, KEPT_METERS);
         am.lat = Set(Some(lat));

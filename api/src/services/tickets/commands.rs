@@ -388,7 +388,9 @@ pub async fn record_return_visit(
     reference: &str,
     outcome: ReturnVisitOutcome,
     note: Option<Text>,
+    reasons: &[crate::domain::DissatisfactionReason],
 ) -> ServiceResult<TicketView> {
+    let reasons = super::rating::reasons_for(outcome, reasons)?;
     let caller = Caller::Staff(scope.clone());
     change(
         ctx,
@@ -408,6 +410,7 @@ pub async fn record_return_visit(
             am.return_visit_at = Set(Some(c.at));
             am.return_visit_outcome = Set(Some(outcome));
             am.return_visit_note = Set(note.as_ref().map(|n| n.as_str().to_owned()));
+            am.return_visit_reasons = Set(reasons.clone());
             let text = format!(
                 "回访：{}{}",
                 outcome.as_str(),

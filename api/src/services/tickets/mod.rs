@@ -19,6 +19,7 @@ pub mod commands;
 pub mod comments;
 pub mod corrections;
 pub mod extensions;
+pub mod intake;
 pub mod merge;
 mod praise;
 pub mod rating;

@@ -52,6 +52,20 @@ fn stored_reasons(
     Ok(Some(codes.join(",")))
 }
 
+/// The structured reasons a return visit heard, stored as a rating's are: with an outcome
+/// short of satisfied only.
+pub(super) fn reasons_for(
+    outcome: crate::domain::ReturnVisitOutcome,
+    reasons: &[DissatisfactionReason],
+) -> ServiceResult<Option<String>> {
+    use crate::domain::ReturnVisitOutcome as O;
+    match outcome {
+        O::Satisfied => stored_reasons(RatingLevel::Satisfied, reasons),
+        O::BasicallySatisfied => stored_reasons(RatingLevel::BasicallySatisfied, reasons),
+        O::Unsatisfied | O::Unreachable => stored_reasons(RatingLevel::Unsatisfied, reasons),
+    }
+}
+
 /// Rates a resolved ticket (one rating per resolution round).
 pub async fn rate(
     ctx: &Ctx<'_>,
@@ -75,6 +89,14 @@ pub async fn rate(
             match new.level {
                 RatingLevel::Satisfied | RatingLevel::BasicallySatisfied => {
                     am.closed_at = Set(Some(c.at));
+                    let rate = c.ctx.settings.return_visits.sample_rate;
+                    if t.kind == crate::domain::TicketKind::Complaint
+                        && !t.return_visit_required
+                        && crate::domain::sampling::sampled(t.id, rate)
+                    {
+                        am.return_visit_required = Set(true);
+                        am.return_visit_cause = Set(Some("sample".to_owned()));
+                    }
                 }
                 RatingLevel::Unsatisfied
                     if t.reopen_count < c.ctx.settings.lifecycle.max_reopen =>
@@ -137,6 +159,8 @@ async fn to_the_community(
         },
     );
     am.return_visit_required = Set(true);
+    am.return_visit_cause = Set(Some("dissatisfied".to_owned()));
+    am.return_visit_at = Set(None);
     am.resolved_at = Set(None);
     Ok(person.is_some())
 }

@@ -54,6 +54,8 @@ pub struct NewTicket {
     pub praised_staff_id: Option<Uuid>,
     /// Praise: the resident's earlier ticket it thanks for.
     pub follows_ticket_id: Option<Uuid>,
+    /// Entered by staff for a caller: the name they gave.
+    pub caller_name: Option<Text>,
 }
 
 /// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
@@ -532,6 +534,10 @@ fn new_row(
         suspended_at: Set(None),
         suspended_until: Set(None),
         suspended_due_at: Set(None),
+        caller_name: Set(new.caller_name.as_ref().map(|n| n.as_str().to_owned())),
+        claim_code: Set(a.by.staff().map(|_| super::intake::claim_code())),
+        return_visit_cause: Set(None),
+        return_visit_reasons: Set(None),
     }
 }
 

@@ -267,7 +267,9 @@ pub fn assemble(
         .map(|c| c.group_name.as_str())
         .unwrap_or_default();
     if let Caller::Resident(_) = caller {
-        // Supervision is the offices' own business.
+        // Supervision is the offices' own business; a claim code is for the caller it was
+        // given to, and a claimed ticket has none.
+        t.claim_code = None;
         t.supervised_until = None;
         t.supervised_by = None;
         t.supervision_note = None;
@@ -351,6 +353,13 @@ fn mask_free_text(t: &mut ticket::Model, shown: &mut Shown) {
     t.reject_reason.iter_mut().for_each(mask);
     t.return_visit_note.iter_mut().for_each(mask);
     t.supervision_note.iter_mut().for_each(mask);
+    // The caller and their code are for those who handle the ticket.
+    t.caller_name = t
+        .caller_name
+        .as_deref()
+        .and_then(|n| n.chars().next())
+        .map(|first| format!("{first}*"));
+    t.claim_code = None;
     for e in shown.events.iter_mut().flatten() {
         e.note.iter_mut().for_each(mask);
         e.public_note.iter_mut().for_each(mask);
