@@ -7,6 +7,7 @@ mod admin_areas;
 mod admin_audit;
 mod admin_pages;
 mod charts;
+mod command;
 mod dashboard;
 mod pages;
 mod session;
@@ -55,6 +56,10 @@ pub fn routes() -> Route {
         )
         .at("/work", poem::get(work))
         .at("/dispatch", poem::get(dispatch))
+        .at(
+            "/intake",
+            poem::get(command::intake_form).post(command::intake),
+        )
         .at("/dashboard", poem::get(dashboard::dashboard))
         .at("/map", poem::get(dashboard::map))
         .at("/export.xlsx", poem::get(dashboard::export))
@@ -483,9 +488,23 @@ async fn ticket(req: &Request, Path(id): Path<String>, Query(q): Query<TicketQue
                 Some("done") => Some("已完成"),
                 _ => None,
             };
+            let standing = command::standing(&ctx, &v).await;
+            let command = (
+                command::facts(&v),
+                command::forms(&me, &v, &dir.tree, &standing),
+            );
             page(
                 StatusCode::OK,
-                pages::ticket(&me.chrome(), &v, &actions, &pickers, map, notice, ctx.now()),
+                pages::ticket(
+                    &me.chrome(),
+                    &v,
+                    &actions,
+                    &pickers,
+                    map,
+                    notice,
+                    ctx.now(),
+                    command,
+                ),
             )
         }
         Err(e) => page(
@@ -600,6 +619,9 @@ async fn act(
     }
     let ctx = state.ctx();
     let back = format!("/console/tickets/{id}");
+    if let Some(done) = command::act(&ctx, &me, &id, &action, &form).await {
+        return after(&me, &back, done, false);
+    }
     let done: Result<(), ServiceError> = async {
         let command = match action.as_str() {
             "accept" => StaffCommand::Accept,
@@ -697,10 +719,19 @@ async fn act(
         Ok(())
     }
     .await;
+    after(
+        &me,
+        &back,
+        done,
+        action == "assign" && form.contains_key("from_queue"),
+    )
+}
+
+/// Where a posted ticket form leads: back to the ticket with a notice, or to the queue it was
+/// dispatched from, or the problem.
+fn after(me: &Signed, back: &str, done: Result<(), ServiceError>, to_queue: bool) -> Response {
     match done {
-        Ok(()) if action == "assign" && form.contains_key("from_queue") => {
-            redirect("/console/dispatch")
-        }
+        Ok(()) if to_queue => redirect("/console/dispatch"),
         Ok(()) => redirect(&format!("{back}?notice=done")),
         Err(ServiceError::ConcurrentUpdate | ServiceError::InvalidTransition { .. }) => {
             redirect(&format!("{back}?notice=conflict"))

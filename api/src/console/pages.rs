@@ -34,6 +34,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                         strong { "敲门工作台" }
                         nav {
                             a href="/console/work" { "我的工单" }
+                            a href="/console/intake" { "代登记" }
                             @if c.admin {
                                 a href="/console/dispatch" { "待派单" }
                                 a href="/console/dashboard" { "驾驶舱" }
@@ -156,6 +157,7 @@ pub fn ticket_row(v: &TicketView, now: DateTime<Utc>) -> Markup {
                 span.number { (t.number) }
                 span.category { (v.category.as_ref().map(|c| c.name.as_str()).unwrap_or("")) }
                 span.status { (status_name(t.status)) }
+                @if t.supervised_until.is_some() && t.status.is_open() { " " span.badge.supervised { "督办" } }
             }
             div.meta {
                 span.place { (place(v)) }
@@ -278,9 +280,11 @@ pub fn ticket(
     map: Markup,
     notice: Option<&str>,
     now: DateTime<Utc>,
+    command: (Markup, Markup),
 ) -> Markup {
     let t = &v.ticket;
     let id = t.id;
+    let (command_facts, command_forms) = command;
     html! {
         (layout(&t.number, Some(chrome), html! {
             @if let Some(n) = notice { p.notice role="status" { (n) } }
@@ -291,6 +295,7 @@ pub fn ticket(
                 dt { "网格" } dd { (v.grid_name.as_deref().unwrap_or("—")) }
                 dt { "经办人" } dd { (v.assignee_name.as_deref().unwrap_or("待派单")) }
                 dt { "提交" } dd { (local(t.submitted_at)) }
+                (command_facts)
                 @if let Some(phone) = &v.contact_phone {
                     dt { "联系电话" }
                     dd {
@@ -318,6 +323,7 @@ pub fn ticket(
                 }
             }
             section.actions {
+                (command_forms)
                 @if actions.accept {
                     form method="post" action={ "/console/tickets/" (id) "/accept" } {
                         input type="hidden" name="csrf" value=(chrome.csrf);
@@ -446,6 +452,16 @@ fn action_words(action: &str) -> &str {
         "follow" => "随主工单",
         "return" => "退单",
         "refuse_return" => "驳回退单",
+        "supervise" => "督办",
+        "supervision_missed" => "督办超期",
+        "extension_requested" => "申请延期/挂账",
+        "extension_approved" => "同意延期",
+        "extension_refused" => "不同意延期/挂账",
+        "suspend" => "挂账",
+        "resume" => "恢复办理",
+        "recategorise" => "更正类别",
+        "relocate" => "更正位置",
+        "claim" => "居民认领",
         "personal_data_removed" => "个人信息到期删除",
         "resident_anonymised" => "居民注销，信息已匿名化",
         other => other,

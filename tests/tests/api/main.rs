@@ -5,6 +5,7 @@ mod appeals;
 mod auth;
 mod bad_input;
 mod board;
+mod command_console;
 mod console;
 mod console_admin;
 mod corrections;

@@ -169,7 +169,8 @@ pub async fn request(
     shown(ctx, scope, row).await
 }
 
-async fn pending(
+/// The request waiting for a decision on ticket `ticket_id`, if any.
+pub async fn pending(
     db: &impl ConnectionTrait,
     ticket_id: Uuid,
 ) -> ServiceResult<Option<ticket_extension::Model>> {
