@@ -365,6 +365,15 @@ export function agreePrivacy(version: string): Promise<ResponseOf<'/me/privacy',
 }
 
 /**
+ * Claims a ticket staff entered for the resident (a hotline call, a counter visit, a door-knock
+ * visit) with the code they were given: it becomes theirs to follow and rate. An unknown or used
+ * code rejects with `ApiProblem` code `not_found`; too many tries, `rate_limited`.
+ */
+export function claimTicket(code: string): Promise<ResponseOf<'/tickets/claim', 'post'>> {
+  return request('post', '/tickets/claim', { body: { code } });
+}
+
+/**
  * Closes the resident's account (《个人信息保护法》第四十七条). Every token stops at once; after
  * the grace period (`anonymise_at`) the account is anonymised. Until then `login(code, true)`
  * reopens it; a plain login answers `409 account_closed` saying until when.
