@@ -224,7 +224,17 @@ pub async fn act(
                     .get("extension_id")
                     .and_then(|e| uuid::Uuid::parse_str(e).ok())
                     .ok_or(ServiceError::NotFound)?;
-                let approve = form.get("decision").map(String::as_str) == Some("approve");
+                let approve = match form.get("decision").map(String::as_str) {
+                    Some("approve") => true,
+                    Some("refuse") => false,
+                    _ => {
+                        return Err(ServiceError::rejected(
+                            Code::InvalidField,
+                            "decision",
+                            "请选择同意或不同意",
+                        ));
+                    }
+                };
                 let note = note_or(form, if approve { "同意" } else { "不同意" })?;
                 services::tickets::extensions::decide(ctx, scope, ext, approve, note).await?;
                 Ok(())

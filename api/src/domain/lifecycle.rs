@@ -168,7 +168,9 @@ pub fn next(from: Status, action: Action) -> Result<Status, NotAllowed> {
             | Action::ResolutionOverdue
             | Action::PriorityRaised,
         ) if !s.is_terminal() => Some(s),
-        (s, Action::Supervise | Action::SupervisionMissed) if s.is_open() => Some(s),
+        // A suspended ticket waits on a third party: nobody can be held to a deadline there.
+        (s, Action::Supervise) if s.is_open() && s != Suspended => Some(s),
+        (s, Action::SupervisionMissed) if s.is_open() => Some(s),
         (Resolved, Action::AutoClose) => Some(Closed),
         (Submitted, Action::Acknowledge) => Some(Closed),
         // A return visit, an appeal and its decision concern a ticket in whatever state it is.
@@ -289,9 +291,10 @@ mod tests {
 
     #[test]
     fn supervision_concerns_open_tickets_only() {
-        for s in Status::OPEN {
+        for s in Status::OPEN.into_iter().filter(|s| *s != Status::Suspended) {
             assert_eq!(next(s, Action::Supervise), Ok(s));
         }
+        assert!(next(Status::Suspended, Action::Supervise).is_err());
         for s in [Status::Resolved, Status::Closed, Status::Rejected] {
             assert!(next(s, Action::Supervise).is_err());
         }

@@ -297,7 +297,7 @@ impl TicketApi {
     /// Staff who handle the ticket (its assignee, the administrators above it) correct its
     /// category or its point, with a reason: it is routed again where the new category's level
     /// or the new point asks (staying with its holder when that is where it would go), its
-    /// deadlines follow the new category's SLA from submission, and the resident is told. The
+    /// deadlines stay as promised (more time is an extension), and the resident is told. The
     /// rates count its final category. Open tickets only (`409 invalid_transition`).
     #[oai(path = "/tickets/:id", method = "patch", tag = "Tag::Work")]
     async fn correct(

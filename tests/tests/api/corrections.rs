@@ -62,13 +62,18 @@ async fn staff_correct_the_category_and_the_point_and_the_ticket_follows() {
     );
 
     // Another category of the same level: it stays with its worker, in progress.
-    app.act(&id, "accept", &w.gw_a1, json!({})).await;
+    let accepted = app.act(&id, "accept", &w.gw_a1, json!({})).await;
+    let promised = accepted.body["resolution_due_at"].clone();
     let r = fix(json!({"category": "sanitation", "reason": "实为垃圾清运噪音"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["category"]["code"], "sanitation");
     assert_eq!(r.body["status"], "in_progress");
     assert_eq!(r.body["assignee"]["id"], w.gw_a1.id.as_str());
     assert_eq!(last_event(&r.body)["action"], "recategorise");
+    assert_eq!(
+        r.body["resolution_due_at"], promised,
+        "a correction buys no time"
+    );
     let mine = app.get(&path, &resident).await;
     assert_eq!(last_event(&mine.body)["note"], "工单类别调整为「环境卫生」");
     assert!(!mine.body.to_string().contains("实为垃圾清运噪音"));

@@ -102,6 +102,9 @@ async fn a_caller_claims_the_ticket_staff_entered_and_follows_and_rates_it() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["id"], id.as_str());
     assert!(r.body.get("claim_code").is_none_or(Value::is_null));
+    // Whoever holds a code read out over the phone reads the number masked and no name.
+    assert_eq!(r.body["contact_phone"], "139****5678", "{}", r.body);
+    assert!(r.body.get("caller_name").is_none_or(Value::is_null));
     let mine = app.get("/api/v1/tickets", &resident).await;
     assert!(mine.body.to_string().contains(&id), "{}", mine.body);
     // A code works once.
@@ -246,18 +249,28 @@ async fn a_sample_of_rated_complaints_and_every_unrated_one_is_called_back() {
         "{listed:?}"
     );
 
-    // The visit records the outcome with the rating's structured reasons.
-    let r = app
+    // An administrator over the ticket calls back, not the worker whose work it judges; the
+    // visit records the outcome with the rating's structured reasons.
+    let own = app
         .act(
             &unrated,
             "return-visit",
             &w.gw_a1,
+            json!({"outcome": "satisfied"}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+    let r = app
+        .act(
+            &unrated,
+            "return-visit",
+            &w.ca_admin,
             json!({"outcome": "satisfied", "reasons": ["too_slow"]}),
         )
         .await;
     assert_eq!(r.code(), "invalid_field", "{}", r.body);
     let r = app
-        .act(&unrated, "return-visit", &w.gw_a1, json!({"outcome": "basically_satisfied", "note": "电话回访，基本满意", "reasons": ["too_slow"]}))
+        .act(&unrated, "return-visit", &w.ca_admin, json!({"outcome": "basically_satisfied", "note": "电话回访，基本满意", "reasons": ["too_slow"]}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["return_visit"]["reasons"], json!(["too_slow"]));
@@ -266,7 +279,7 @@ async fn a_sample_of_rated_complaints_and_every_unrated_one_is_called_back() {
         .act(
             &unrated,
             "return-visit",
-            &w.gw_a1,
+            &w.ca_admin,
             json!({"outcome": "satisfied"}),
         )
         .await;

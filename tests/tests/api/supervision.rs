@@ -157,6 +157,8 @@ async fn a_supervised_ticket_comes_first_and_a_missed_deadline_sends_it_up() {
             .await
             .contains(&"supervision_missed".to_owned())
     );
+    let mine = app.get(&format!("/api/v1/tickets/{id}"), &resident).await;
+    assert!(!mine.body.to_string().contains("督办"), "{}", mine.body);
     assert!(
         app.get("/api/v1/work/supervised", &w.ca_admin.token)
             .await
@@ -236,4 +238,27 @@ async fn a_ticket_resolved_by_the_deadline_meets_its_supervision() {
         .get(&format!("/api/v1/tickets/{id}"), &w.gw_a1.token)
         .await;
     assert_eq!(t.body["status"], "resolved");
+}
+
+#[tokio::test]
+async fn supervising_an_unanswered_ticket_does_not_put_off_its_escalation() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    // Noise must be answered within 120 minutes; a supervision at 100 leaves that clock alone.
+    app.clock.advance(Duration::minutes(100));
+    let deadline = time(app.clock.now() + Duration::days(1));
+    let r = app
+        .act(
+            &id,
+            "supervise",
+            &w.ca_admin,
+            json!({"deadline": deadline, "note": "尽快"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.clock.advance(Duration::minutes(30));
+    let scheduler = Scheduler::new(app.state.clone());
+    assert_eq!(tick(&scheduler).await.escalated, 1);
 }

@@ -381,7 +381,8 @@ pub async fn withdraw(
     .await
 }
 
-/// Records the return visit (回访) a ticket was flagged for after repeated dissatisfaction.
+/// Records the return visit (回访) a ticket was flagged for: by an administrator over it, not by
+/// the worker whose work it judges.
 pub async fn record_return_visit(
     ctx: &Ctx<'_>,
     scope: &StaffScope,
@@ -396,7 +397,7 @@ pub async fn record_return_visit(
         ctx,
         &caller,
         reference,
-        Access::Handles,
+        Access::AdminOver,
         async |c: &Changing<'_>| {
             let t = c.ticket;
             if !t.return_visit_required || t.return_visit_at.is_some() {
@@ -417,7 +418,9 @@ pub async fn record_return_visit(
                 note.map(|n| format!("，{}", n.as_str()))
                     .unwrap_or_default()
             );
-            let event = EventDraft::transition(Action::ReturnVisit, c.from, c.from, Some(text));
+            let mut event = EventDraft::transition(Action::ReturnVisit, c.from, c.from, Some(text));
+            // What the resident said on the call is for the offices.
+            event.visibility = Visibility::Internal;
             Ok(Decided::in_place(am, event))
         },
     )

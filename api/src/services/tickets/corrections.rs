@@ -1,7 +1,8 @@
 //! Recategorising and moving the pin (issue 25): staff who handle a ticket correct its category
 //! or its point, with a reason. The ticket is routed again where the new category's level or
 //! the new point asks (staying with its holder when that is where it would go anyway), its
-//! deadlines follow the new category's SLA from submission, the resident is told, and the
+//! deadlines stay as promised (more time is an extension, approved above), the resident is told,
+//! and the
 //! rates read the final category (they group by the ticket's category as it now is).
 use sea_orm::{IntoActiveModel, Set};
 
@@ -13,7 +14,7 @@ use crate::{
         lifecycle::Action,
     },
     error::Code,
-    services::{Caller, Ctx, ServiceError, ServiceResult, notify, routing, sla},
+    services::{Caller, Ctx, ServiceError, ServiceResult, notify, routing},
 };
 
 /// What staff correct; at least one of the category and the location.
@@ -84,17 +85,9 @@ pub async fn correct(
             if recategorised {
                 words.push(format!("类别：{} → {}", c.category.name, category.name));
                 told.push(format!("工单类别调整为「{}」", category.name));
+                // The deadlines stay: they are what the resident was promised (and any extension
+                // approved since); more time is asked for, not taken by a correction.
                 am.category_id = Set(category.id);
-                if t.accepted_at.is_none() {
-                    am.response_due_at = Set(Some(sla::response_deadline(
-                        category,
-                        t.submitted_at,
-                        c.ctx.calendar,
-                    )));
-                }
-                let due = sla::resolution_deadline(category, t.submitted_at, c.ctx.calendar);
-                am.resolution_due_at = Set(Some(due));
-                am.resolution_overdue = Set(due < c.at);
             }
             if let Some(p) = fix.location {
                 words.push("位置已更正".to_owned());

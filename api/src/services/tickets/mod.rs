@@ -405,7 +405,15 @@ pub(super) async fn change(
     }
     let mut am = decided.am;
     if let Some(to) = decided.moves_to {
-        response_window(&mut am, to, &category, ctx.calendar, at);
+        // A change that leaves the ticket where it was (a supervision, a request, a correction
+        // in place) does not restart its response clock.
+        let holder = match &am.assignee_id {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => *v,
+            sea_orm::ActiveValue::NotSet => t.assignee_id,
+        };
+        if to != t.status || holder != t.assignee_id {
+            response_window(&mut am, to, &category, ctx.calendar, at);
+        }
         supervision::on_change(&txn, &t, &mut am, to, at).await?;
         extensions::on_change(&txn, &t, &mut am, to, &category, ctx.calendar, at).await?;
     }

@@ -215,10 +215,18 @@ pub async fn escalate_missed(
                 saved
             }
             None => {
-                let note = Some("督办超期未办结".to_owned());
-                let action = Action::SupervisionMissed;
-                let saved =
-                    super::save_system(&txn, &t, am, action, t.status, t.status, note, now).await;
+                // The miss is the offices' business; the resident reads nothing of it.
+                let mut event = super::EventDraft::transition(
+                    Action::SupervisionMissed,
+                    t.status,
+                    t.status,
+                    Some("督办超期未办结".to_owned()),
+                );
+                event.visibility = Visibility::Internal;
+                let system = (crate::domain::ActorKind::System, None);
+                let saved = super::save(&txn, &t, am, system, vec![event], now)
+                    .await
+                    .map(|_| ());
                 let street = t
                     .handling_area_id
                     .or(t.grid_id)

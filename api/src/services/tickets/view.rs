@@ -282,6 +282,17 @@ pub fn assemble(
         }
     }
     let (reporter_id, contact_phone) = match caller {
+        // A ticket staff entered for a caller is claimed with a code read out over the phone:
+        // whoever holds the code reads the number masked and not the caller's name.
+        Caller::Resident(_) if t.created_by_staff_id.is_some() => {
+            t.caller_name = None;
+            (
+                t.resident_id,
+                t.contact_phone
+                    .as_deref()
+                    .map(crate::domain::inputs::mask_phone),
+            )
+        }
         Caller::Resident(_) => (t.resident_id, t.contact_phone.clone()),
         Caller::Staff(scope) => {
             let place = placement(&t, group);
