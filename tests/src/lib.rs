@@ -534,3 +534,26 @@ pub fn item_ids(page: &Value) -> Vec<String> {
         .filter_map(|t| t["id"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// One scheduler pass that must run (this test's scheduler holds the lease): what it did.
+pub async fn tick(
+    scheduler: &qiaomen_api::scheduler::Scheduler,
+) -> qiaomen_api::services::sla::ScanReport {
+    match scheduler.tick().await.expect("tick") {
+        qiaomen_api::scheduler::Tick::Ran(report) => report,
+        qiaomen_api::scheduler::Tick::Skipped => panic!("a lone scheduler takes the lease"),
+    }
+}
+
+impl TestApp {
+    /// The kinds of the notifications in a staff member's inbox, newest first.
+    pub async fn staff_inbox_kinds(&self, token: &str) -> Vec<String> {
+        let r = self.get("/api/v1/staff/me/notifications", token).await;
+        r.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+            .collect()
+    }
+}

@@ -1,20 +1,10 @@
 //! Extensions (延期) and suspensions (挂账) (issue 25 item 3), through the HTTP API with the
 //! test clock: the rates count against the approved deadlines.
 use chrono::{DateTime, Duration, Utc};
-use qiaomen_api::{
-    clock::Clock,
-    scheduler::{Scheduler, Tick},
-};
+use qiaomen_api::{clock::Clock, scheduler::Scheduler};
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn tick(scheduler: &Scheduler) -> qiaomen_api::services::sla::ScanReport {
-    match scheduler.tick().await.expect("tick") {
-        Tick::Ran(report) => report,
-        Tick::Skipped => panic!("no other scheduler holds the lease here"),
-    }
-}
 
 fn at(v: &Value) -> DateTime<Utc> {
     v.as_str()

@@ -2,17 +2,10 @@
 //! retention, through the HTTP API with the test clock driving the scheduler.
 use std::io::Read;
 
-use qiaomen_api::scheduler::{Scheduler, Tick};
+use qiaomen_api::scheduler::Scheduler;
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn tick(scheduler: &Scheduler) -> qiaomen_api::services::sla::ScanReport {
-    match scheduler.tick().await.expect("tick") {
-        Tick::Ran(report) => report,
-        Tick::Skipped => panic!("a lone scheduler takes the lease"),
-    }
-}
 
 /// A ticket with a photo, a contact phone, an address with a room and personal details in its
 /// text.

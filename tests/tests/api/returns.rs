@@ -7,16 +7,6 @@ fn give_back(reason: &str) -> Value {
     json!({"reason_code": "not_my_grid", "note": reason})
 }
 
-async fn inbox_kinds(app: &TestApp, token: &str) -> Vec<String> {
-    let r = app.get("/api/v1/staff/me/notifications", token).await;
-    r.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["kind"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_worker_returns_a_ticket_and_the_dispatcher_redirects_or_refuses_it() {
     let app = spawn_app().await;
@@ -70,7 +60,7 @@ async fn a_worker_returns_a_ticket_and_the_dispatcher_redirects_or_refuses_it() 
         "the community's queue"
     );
     assert!(
-        inbox_kinds(&app, &w.ca_admin.token)
+        app.staff_inbox_kinds(&w.ca_admin.token)
             .await
             .contains(&"returned".to_owned())
     );
@@ -169,7 +159,7 @@ async fn a_worker_returns_a_ticket_and_the_dispatcher_redirects_or_refuses_it() 
         (Some("assigned"), Some(w.a2.as_str()), Some(w.a2.as_str()))
     );
     assert!(
-        inbox_kinds(&app, &w.gw_a2.token)
+        app.staff_inbox_kinds(&w.gw_a2.token)
             .await
             .contains(&"assigned".to_owned())
     );
@@ -218,7 +208,8 @@ async fn a_ticket_returned_too_often_is_flagged_to_the_street_and_races_resolve_
         (&w.gw_a2, &w.gw_a1),
         (&w.gw_a1, &w.gw_a2),
     ] {
-        let flagged = inbox_kinds(&app, &w.street_admin.token)
+        let flagged = app
+            .staff_inbox_kinds(&w.street_admin.token)
             .await
             .contains(&"return_flagged".to_owned());
         assert!(!flagged, "not before the third return");
@@ -232,7 +223,7 @@ async fn a_ticket_returned_too_often_is_flagged_to_the_street_and_races_resolve_
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     assert!(
-        inbox_kinds(&app, &w.street_admin.token)
+        app.staff_inbox_kinds(&w.street_admin.token)
             .await
             .contains(&"return_flagged".to_owned())
     );

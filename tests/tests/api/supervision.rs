@@ -1,32 +1,12 @@
 //! Supervision (督办, issue 25 item 2), through the HTTP API with the test clock.
 use chrono::{DateTime, Duration, Utc};
-use qiaomen_api::{
-    clock::Clock,
-    scheduler::{Scheduler, Tick},
-};
+use qiaomen_api::{clock::Clock, scheduler::Scheduler};
 use qiaomen_tests::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
-}
-
-async fn tick(scheduler: &Scheduler) -> qiaomen_api::services::sla::ScanReport {
-    match scheduler.tick().await.expect("tick") {
-        Tick::Ran(report) => report,
-        Tick::Skipped => panic!("no other scheduler holds the lease here"),
-    }
-}
-
-async fn inbox_kinds(app: &TestApp, token: &str) -> Vec<String> {
-    let r = app.get("/api/v1/staff/me/notifications", token).await;
-    r.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["kind"].as_str().map(str::to_owned))
-        .collect()
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -109,7 +89,7 @@ async fn a_supervised_ticket_comes_first_and_a_missed_deadline_sends_it_up() {
     );
     assert_eq!(r.body["supervision"]["note"], "居民反映多次，请周五前办结");
     assert!(
-        inbox_kinds(&app, &w.gw_a1.token)
+        app.staff_inbox_kinds(&w.gw_a1.token)
             .await
             .contains(&"supervised".to_owned())
     );
@@ -153,7 +133,7 @@ async fn a_supervised_ticket_comes_first_and_a_missed_deadline_sends_it_up() {
     assert_eq!(t.body["supervision"], Value::Null);
     assert!(actions(&t.body).contains(&"escalate".to_owned()));
     assert!(
-        inbox_kinds(&app, &w.ca_admin.token)
+        app.staff_inbox_kinds(&w.ca_admin.token)
             .await
             .contains(&"supervision_missed".to_owned())
     );

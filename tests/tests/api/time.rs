@@ -18,13 +18,6 @@ fn at(v: &Value) -> DateTime<Utc> {
         .expect("a timestamp")
 }
 
-async fn tick(scheduler: &Scheduler) -> ScanReport {
-    match scheduler.tick().await.expect("tick") {
-        Tick::Ran(report) => report,
-        Tick::Skipped => panic!("no other scheduler holds the lease here"),
-    }
-}
-
 fn actions(ticket: &Value) -> Vec<String> {
     ticket["events"]
         .as_array()
