@@ -701,8 +701,15 @@ async fn act(
                         ServiceError::rejected(Code::InvalidField, "outcome", "请选择回访结果")
                     })?;
                 let note = optional(&form, "note", 1000)?;
-                services::tickets::record_return_visit(&ctx, &me.scope, &id, outcome, note, &[])
-                    .await?;
+                let reasons: Vec<crate::domain::DissatisfactionReason> = form
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("reason_"))
+                    .filter_map(crate::domain::DissatisfactionReason::parse)
+                    .collect();
+                services::tickets::record_return_visit(
+                    &ctx, &me.scope, &id, outcome, note, &reasons,
+                )
+                .await?;
                 return Ok(());
             }
             "comment" => {

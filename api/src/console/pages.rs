@@ -252,6 +252,16 @@ pub struct Pickers {
     pub people: Vec<Assignee>,
 }
 
+/// The structured reasons of a rating or a return visit, as the console offers them.
+const REASON_WORDS: [(&str, &str); 6] = [
+    ("not_solved", "问题未解决"),
+    ("too_slow", "办理太慢"),
+    ("attitude", "服务态度"),
+    ("no_contact", "未联系本人"),
+    ("disagree_result", "不认可处理结果"),
+    ("other", "其他"),
+];
+
 fn action_form(id: uuid::Uuid, csrf: &str, action: &str, title: &str, fields: Markup) -> Markup {
     // Forms that may carry a photo are sent as multipart.
     let enctype = if matches!(action, "resolve" | "comment") {
@@ -381,7 +391,14 @@ pub fn ticket(
                             option value="satisfied" { "满意" }
                             option value="basically_satisfied" { "基本满意" }
                             option value="unsatisfied" { "不满意" }
+                            option value="unreachable" { "未联系上" }
                         } }
+                        fieldset.reasons {
+                            legend { "不满意之处（可多选，满意时不选）" }
+                            @for (code, words) in REASON_WORDS {
+                                label { input type="checkbox" name={ "reason_" (code) } value="1"; (words) }
+                            }
+                        }
                         label { "备注" textarea name="note" maxlength="1000" {} }
                     }))
                 }

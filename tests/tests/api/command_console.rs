@@ -176,3 +176,58 @@ async fn the_console_supervises_extends_corrects_and_enters_calls() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["channel"], "hotline");
 }
+
+#[tokio::test]
+async fn the_console_records_a_call_back_with_its_reasons() {
+    let app = spawn_app_with(|s| s.return_visits.sample_rate = 1.0).await;
+    let w = World::build(&app).await;
+    let resident = app.resident("r1").await;
+    let id = app.new_ticket(&resident, "noise", A1_POINT).await;
+    for (action, body) in [
+        ("accept", serde_json::json!({})),
+        ("resolve", serde_json::json!({"note": "已处理"})),
+    ] {
+        assert_eq!(
+            app.act(&id, action, &w.gw_a1, body).await.status,
+            StatusCode::OK
+        );
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{id}/rating"),
+            &resident,
+            serde_json::json!({"level": "satisfied"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let admin = console_login(&app, "ca_admin", PASSWORD).await;
+    let ticket = format!("/console/tickets/{id}");
+    let (_, html) = page(&app, &ticket, &admin).await;
+    assert!(
+        html.contains("记录回访") && html.contains("reason_too_slow"),
+        "{html}"
+    );
+    let (status, _) = post(
+        &app,
+        &admin,
+        &format!("{ticket}/return-visit"),
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("outcome", "basically_satisfied"),
+            ("reason_too_slow", "1"),
+            ("note", "电话回访"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let t = app
+        .get(&format!("/api/v1/tickets/{id}"), &w.ca_admin.token)
+        .await;
+    assert_eq!(
+        t.body["return_visit"]["reasons"],
+        serde_json::json!(["too_slow"]),
+        "{}",
+        t.body
+    );
+    assert_eq!(t.body["return_visit"]["cause"], "sample");
+}
