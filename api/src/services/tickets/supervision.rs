@@ -163,6 +163,8 @@ pub async fn escalate_missed(
 ) -> ServiceResult<usize> {
     let due: Vec<ticket::Model> = ticket::Entity::find()
         .filter(ticket::Column::SupervisedUntil.lte(now))
+        // A ticket that follows a merged main ticket out of the open statuses owes nothing more.
+        .filter(crate::services::ticket_status_in(&Status::OPEN))
         .order_by_asc(ticket::Column::SupervisedUntil)
         .limit(batch)
         .all(ctx.db)
