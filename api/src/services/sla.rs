@@ -91,6 +91,47 @@ async fn once(result: ServiceResult<()>) -> ServiceResult<bool> {
     }
 }
 
+/// Where a ticket sent one level up went: the escalation, its status there, who holds it and
+/// the area's name.
+pub(crate) struct Raised {
+    pub action: Action,
+    pub to: Status,
+    pub person: Option<uuid::Uuid>,
+    pub area: String,
+}
+
+/// Sends the ticket `t`, being changed in `am`, one level up to `up` (an escalation the scheduler
+/// makes: an overdue response, a missed supervision): to that level's holder or queue, with a
+/// new response window there; a request for more time its old holder made is cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn raise(
+    ctx: &Ctx<'_>,
+    txn: &sea_orm::DatabaseTransaction,
+    dir: &super::directory::Directory,
+    t: &ticket::Model,
+    category: &entity::category::Model,
+    am: &mut ticket::ActiveModel,
+    up: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<Raised> {
+    let person = routing::person_in(txn, dir, up, category).await?;
+    let action = Action::Escalate {
+        found: person.is_some(),
+    };
+    let to = next(t.status, action)?;
+    am.status = Set(to);
+    am.handling_area_id = Set(Some(up));
+    am.assignee_id = Set(person);
+    am.next_response_check_at = Set(Some(response_deadline(category, now, ctx.calendar)));
+    super::tickets::extensions::on_change(txn, t, am, to, category, ctx.calendar, now).await?;
+    Ok(Raised {
+        action,
+        to,
+        person,
+        area: dir.tree.get(up).map(|a| a.name.clone()).unwrap_or_default(),
+    })
+}
+
 /// Tickets nobody accepted by their level's response deadline go one level up (grid →
 /// community → street), to that level's holder or queue, with a new response window there.
 pub async fn escalate_overdue_responses(
@@ -123,27 +164,12 @@ pub async fn escalate_overdue_responses(
         let mut am = t.clone().into_active_model();
         let outcome = match routing::level_above(&dir, t.handling_area_id, t.grid_id) {
             Some(up) => {
-                let person = routing::person_in(&txn, &dir, up, &category).await?;
-                let action = Action::Escalate {
-                    found: person.is_some(),
-                };
-                let to = next(from, action)?;
-                am.status = Set(to);
-                am.handling_area_id = Set(Some(up));
-                am.assignee_id = Set(person);
-                am.next_response_check_at =
-                    Set(Some(response_deadline(&category, now, ctx.calendar)));
-                super::tickets::extensions::on_change(
-                    &txn,
-                    &t,
-                    &mut am,
+                let Raised {
+                    action,
                     to,
-                    &category,
-                    ctx.calendar,
-                    now,
-                )
-                .await?;
-                let area = dir.tree.get(up).map(|a| a.name.clone()).unwrap_or_default();
+                    person,
+                    area,
+                } = raise(ctx, &txn, &dir, &t, &category, &mut am, up, now).await?;
                 let note = format!("响应超时，自动上报至{area}");
                 let saved =
                     super::tickets::save_system(&txn, &t, am, action, from, to, Some(note), now)

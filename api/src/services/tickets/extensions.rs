@@ -6,8 +6,8 @@
 //! resolving, or by the scheduler at `suspended_until` — gives back the time that was left.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -343,10 +343,7 @@ pub(crate) async fn on_change(
     if before.status == Status::Suspended && to != Status::Suspended {
         give_back(before, am, category, calendar, at);
     }
-    let assignee = match &am.assignee_id {
-        ActiveValue::Set(v) | ActiveValue::Unchanged(v) => *v,
-        ActiveValue::NotSet => before.assignee_id,
-    };
+    let assignee = super::assignee_after(before, am);
     let still_theirs = matches!(
         to,
         Status::Assigned | Status::InProgress | Status::Suspended

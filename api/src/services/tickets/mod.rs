@@ -407,11 +407,7 @@ pub(super) async fn change(
     if let Some(to) = decided.moves_to {
         // A change that leaves the ticket where it was (a supervision, a request, a correction
         // in place) does not restart its response clock.
-        let holder = match &am.assignee_id {
-            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => *v,
-            sea_orm::ActiveValue::NotSet => t.assignee_id,
-        };
-        if to != t.status || holder != t.assignee_id {
+        if to != t.status || assignee_after(&t, &am) != t.assignee_id {
             response_window(&mut am, to, &category, ctx.calendar, at);
         }
         supervision::on_change(&txn, &t, &mut am, to, at).await?;
@@ -478,6 +474,14 @@ pub(super) async fn notify_transition(
         notify::resident(db, resident, e, after, at).await?;
     }
     Ok(())
+}
+
+/// Who holds the ticket `before` once the change `am` is written.
+pub(crate) fn assignee_after(before: &ticket::Model, am: &ticket::ActiveModel) -> Option<Uuid> {
+    match &am.assignee_id {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => *v,
+        sea_orm::ActiveValue::NotSet => before.assignee_id,
+    }
 }
 
 /// The community and street administrators holding `area`.

@@ -17,7 +17,7 @@ use crate::{
         access::StaffScope,
         calendar::beijing_minute,
         inputs::Text,
-        lifecycle::{Action, Status, next},
+        lifecycle::{Action, Status},
     },
     error::Code,
     services::{Caller, Ctx, ServiceError, ServiceResult, notify, routing, sla, write_txn},
@@ -190,19 +190,12 @@ pub async fn escalate_missed(
         );
         let saved = match up.filter(|_| movable) {
             Some(up) => {
-                let person = routing::person_in(&txn, &dir, up, &category).await?;
-                let action = Action::Escalate {
-                    found: person.is_some(),
-                };
-                let to = next(t.status, action)?;
-                am.status = Set(to);
-                am.handling_area_id = Set(Some(up));
-                am.assignee_id = Set(person);
-                am.next_response_check_at =
-                    Set(Some(sla::response_deadline(&category, now, ctx.calendar)));
-                super::extensions::on_change(&txn, &t, &mut am, to, &category, ctx.calendar, now)
-                    .await?;
-                let area = dir.tree.get(up).map(|a| a.name.clone()).unwrap_or_default();
+                let sla::Raised {
+                    action,
+                    to,
+                    person,
+                    area,
+                } = sla::raise(ctx, &txn, &dir, &t, &category, &mut am, up, now).await?;
                 let note = format!("督办超期未办结，自动上报至{area}");
                 let saved =
                     super::save_system(&txn, &t, am, action, t.status, to, Some(note), now).await;
