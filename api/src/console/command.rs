@@ -364,31 +364,21 @@ pub async fn intake(req: &Request, Form(form): Form<HashMap<String, String>>) ->
             .get("caller_phone")
             .map(|p| p.trim())
             .filter(|p| !p.is_empty());
+        let channel = if form.get("channel").map(String::as_str) == Some("counter") {
+            Channel::Counter
+        } else {
+            Channel::Hotline
+        };
+        let category = form.get("category").cloned().unwrap_or_default();
+        let description = field(&form, "description", 2000)?;
         let new = NewTicket {
-            kind,
-            category_code: form.get("category").cloned().unwrap_or_default(),
-            title: None,
-            description: field(&form, "description", 2000)?,
             location,
-            building_id: None,
             address_text: optional(&form, "address_text", 200)?,
-            anonymous: false,
             contact_phone: phone
                 .map(|p| crate::domain::inputs::Phone::parse("caller_phone", p))
                 .transpose()?,
-            channel: if form.get("channel").map(String::as_str) == Some("counter") {
-                Channel::Counter
-            } else {
-                Channel::Hotline
-            },
-            attachment_ids: vec![],
-            moderation: None,
-            visit_id: None,
-            prefer_assignee: None,
-            public: false,
-            praised_staff_id: None,
-            follows_ticket_id: None,
             caller_name: optional(&form, "caller_name", 30)?,
+            ..NewTicket::told(kind, category, description, channel)
         };
         services::tickets::intake::enter(&ctx, &me.scope, new).await
     }

@@ -78,11 +78,13 @@ pub(super) async fn enter(
         )
         .into());
     }
+    let channel = match body.channel {
+        IntakeChannel::Hotline => Channel::Hotline,
+        IntakeChannel::Counter => Channel::Counter,
+    };
+    let description = text("description", &body.description, 2000)?;
     let new = NewTicket {
-        kind,
-        category_code: body.category.into(),
         title: text_opt("title", body.title.as_deref(), 60)?,
-        description: text("description", &body.description, 2000)?,
         location: body
             .location
             .as_ref()
@@ -98,18 +100,8 @@ pub(super) async fn enter(
             .map(|p| Phone::parse("caller_phone", p))
             .transpose()
             .map_err(ServiceError::from)?,
-        channel: match body.channel {
-            IntakeChannel::Hotline => Channel::Hotline,
-            IntakeChannel::Counter => Channel::Counter,
-        },
-        attachment_ids: vec![],
-        moderation: None,
-        visit_id: None,
-        prefer_assignee: None,
-        public: false,
-        praised_staff_id: None,
-        follows_ticket_id: None,
         caller_name: text_opt("caller_name", body.caller_name.as_deref(), 30)?,
+        ..NewTicket::told(kind, body.category.into(), description, channel)
     };
     let ctx = state.ctx();
     let scope = auth.scope(&ctx).await?;

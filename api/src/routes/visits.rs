@@ -177,14 +177,9 @@ impl VisitApi {
         }
         let mut suggestions = Vec::new();
         for s in body.suggestions {
+            let description = text("description", &s.description, 2000)?;
             suggestions.push(NewTicket {
-                kind: s.kind,
-                category_code: s.category.into(),
-                title: None,
-                description: text("description", &s.description, 2000)?,
-                location: None,
                 building_id: Some(body.building_id),
-                address_text: None,
                 anonymous: s.anonymous.unwrap_or(false),
                 contact_phone: s
                     .resident_phone
@@ -193,15 +188,7 @@ impl VisitApi {
                     .map(|p| Phone::parse("resident_phone", p))
                     .transpose()
                     .map_err(ServiceError::from)?,
-                channel: Channel::DoorKnock,
-                attachment_ids: vec![],
-                moderation: None,
-                visit_id: None,
-                prefer_assignee: None,
-                public: false,
-                praised_staff_id: None,
-                follows_ticket_id: None,
-                caller_name: None,
+                ..NewTicket::told(s.kind, s.category.into(), description, Channel::DoorKnock)
             });
         }
         let new = NewVisit {

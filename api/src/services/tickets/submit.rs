@@ -58,6 +58,38 @@ pub struct NewTicket {
     pub caller_name: Option<Text>,
 }
 
+impl NewTicket {
+    /// What staff record for a resident (a call, a counter visit, a door-knock visit): the
+    /// resident's words in `category` by `channel`, nothing else yet.
+    pub fn told(
+        kind: TicketKind,
+        category_code: String,
+        description: Text,
+        channel: Channel,
+    ) -> Self {
+        NewTicket {
+            kind,
+            category_code,
+            title: None,
+            description,
+            location: None,
+            building_id: None,
+            address_text: None,
+            anonymous: false,
+            contact_phone: None,
+            channel,
+            attachment_ids: vec![],
+            moderation: None,
+            visit_id: None,
+            prefer_assignee: None,
+            public: false,
+            praised_staff_id: None,
+            follows_ticket_id: None,
+            caller_name: None,
+        }
+    }
+}
+
 /// `QM-20261122-000123`: the Beijing date and that day's sequence, drawn in the transaction.
 async fn next_number(db: &impl ConnectionTrait, at: DateTime<Utc>) -> ServiceResult<String> {
     let day = crate::services::rollups::day_of(at)
