@@ -64,6 +64,8 @@ pub struct Settings {
     pub console: ConsoleSettings,
     #[serde(default)]
     pub return_visits: ReturnVisitSettings,
+    #[serde(default)]
+    pub hotspots: HotspotSettings,
     /// The directory the layers were read from (relative files in settings are found there).
     #[serde(skip)]
     pub config_dir: std::path::PathBuf,

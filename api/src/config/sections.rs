@@ -362,3 +362,20 @@ impl Default for ReturnVisitSettings {
         ReturnVisitSettings { sample_rate: 0.1 }
     }
 }
+
+/// Hot spots (GET /stats/hotspots): tickets of one category within `radius_meters` of each
+/// other, at least `min_tickets` of them around a point, make one.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HotspotSettings {
+    pub radius_meters: f64,
+    pub min_tickets: usize,
+}
+
+impl Default for HotspotSettings {
+    fn default() -> Self {
+        HotspotSettings {
+            radius_meters: 50.0,
+            min_tickets: 5,
+        }
+    }
+}

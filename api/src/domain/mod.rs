@@ -4,6 +4,7 @@ pub mod areas;
 pub mod calendar;
 pub mod columns;
 pub mod coords;
+pub mod hotspots;
 pub mod inputs;
 pub mod lifecycle;
 pub mod open311;
@@ -14,6 +15,7 @@ pub mod redact;
 pub mod routing;
 pub mod sampling;
 pub mod similarity;
+pub mod terms;
 pub mod thumbnails;
 pub mod wechat_push;
 

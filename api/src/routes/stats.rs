@@ -18,7 +18,10 @@ use crate::{
     },
     error::{ApiError, Code},
     exports,
-    schemas::stats::*,
+    schemas::{
+        hotspots::{HotspotCollection, HotspotFeature},
+        stats::*,
+    },
     services::{
         self, Ctx,
         stats::{Data, Grouping},
@@ -324,6 +327,76 @@ impl StatsApi {
         let mut map = services::stats::heatmap(&ctx, &data).await?;
         crate::schemas::places::CoordSystem::or_default(coord_system.0).convert_geojson(&mut map);
         Ok(Json(map))
+    }
+
+    /// Hot spots (热点): where the area's tickets of one category gathered over the period (by
+    /// default the last 30 days), as a GeoJSON FeatureCollection, the most tickets first.
+    /// Density-based clustering (DBSCAN) per category: tickets within `hotspots.radius_meters`
+    /// (50) of each other chain into one hot spot, which needs a point with at least
+    /// `hotspots.min_tickets` (5) within that distance. Each has its outline, counts, the trend
+    /// against the period of the same length before, its most typical text and up to five
+    /// ticket numbers. `category` (a code) narrows to one category; `limit` (1–100, 20).
+    #[oai(path = "/hotspots", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn hotspots(
+        &self,
+        auth: StaffAuth,
+        area_id: Query<Uuid>,
+        from: Query<Option<PeriodBound>>,
+        to: Query<Option<PeriodBound>>,
+        period: Query<Option<NamedPeriod>>,
+        category: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        coord_system: Query<Option<crate::schemas::places::CoordSystem>>,
+    ) -> ApiResult<Json<HotspotCollection>> {
+        let ctx = self.state.ctx();
+        let asked = self::period(&ctx, from, to, period)?;
+        let scope = auth.scope(&ctx).await?;
+        let dir = ctx.dir().await?;
+        let category = match category.0.as_deref() {
+            None | Some("") => None,
+            Some(code) => Some(
+                dir.category_by_code(code)
+                    .ok_or_else(|| {
+                        ApiError::new(Code::InvalidField)
+                            .field("category")
+                            .detail(crate::error::bi("没有这个类别", "no such category"))
+                    })?
+                    .id,
+            ),
+        };
+        let limit = match limit.0 {
+            None => 20,
+            Some(n @ 1..=100) => n as usize,
+            Some(_) => {
+                return Err(ApiError::new(Code::InvalidField).field("limit").detail(
+                    crate::error::bi("limit 须在 1 到 100 之间", "limit is 1 to 100"),
+                ));
+            }
+        };
+        let search = services::stats::hotspots::Search {
+            area_id: area_id.0,
+            period: asked,
+            category,
+            limit,
+        };
+        let _turn = self.turn().await?;
+        let (asked, spots) = services::stats::hotspots::hotspots(&ctx, &scope, &search).await?;
+        let coords = crate::schemas::places::CoordSystem::or_default(coord_system.0);
+        let cfg = &ctx.settings.hotspots;
+        Ok(Json(HotspotCollection {
+            kind: "FeatureCollection".into(),
+            area_id: asked.area_id,
+            from: asked.counted.from,
+            to: asked.counted.to,
+            radius_meters: cfg.radius_meters,
+            min_tickets: cfg.min_tickets as u64,
+            coord_system: coords,
+            features: spots
+                .into_iter()
+                .map(|h| HotspotFeature::new(h, &dir, coords))
+                .collect(),
+        }))
     }
 
     /// Each worker's open load, overdue work, visits and rates: the morning view.

@@ -1,5 +1,6 @@
 //! Request and response bodies (snake_case JSON). Requests reject unknown fields.
 pub mod admin;
+pub mod hotspots;
 pub mod places;
 pub mod public;
 pub mod stats;

@@ -14,6 +14,7 @@ mod extensions;
 mod faults;
 mod filters;
 mod hostile;
+mod hotspots;
 mod intake;
 mod lifecycle;
 mod lookup;

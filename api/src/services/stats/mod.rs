@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, rollups};
 
+pub mod hotspots;
 mod ranking;
 mod views;
 
