@@ -491,6 +491,7 @@ fn life(
         claim_code: Set(None),
         return_visit_cause: Set(None),
         return_visit_reasons: Set(None),
+        topic_id: Set(None),
     };
     let mut ticket = ticket;
     // Generated rows are whole: setting their moments cannot fail.

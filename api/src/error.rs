@@ -79,6 +79,8 @@ codes! {
     ReturnRefused => (409, "return_refused", "您的退单已被驳回，不能再次退单", "Your return of this ticket was refused; it cannot be returned again"),
     TransferOutsideGrid => (403, "transfer_outside_grid", "网格员只能在本网格内转派，不属于本网格的工单请退单", "Grid staff transfer within their grid only; return a ticket that is not theirs"),
     ExtensionPending => (409, "extension_pending", "该工单已有待审批的延期或挂账申请", "The ticket has a request for more time waiting for a decision"),
+    TicketInTopic => (409, "ticket_in_topic", "工单已纳入另一个未结束的每月一题", "A ticket already belongs to another open topic"),
+    TopicClosed => (409, "topic_closed", "该每月一题已结束", "The topic is closed"),
     ExtensionDecided => (409, "extension_decided", "该申请已审批", "The request was decided already"),
     ExtensionTooLate => (409, "extension_too_late", "已超过办理时限，不能再申请延期或挂账", "The resolution deadline has passed; more time can no longer be asked for"),
     AppealPending => (409, "appeal_pending", "该工单已有待审核的甄别申请", "The ticket has an appeal waiting for a decision"),

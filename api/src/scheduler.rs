@@ -51,6 +51,10 @@ impl Scheduler {
         report.resumed = tickets::extensions::resume_due(&ctx, now, batch).await?;
         report.anonymised = privacy::account::anonymise_due(&ctx, now, batch).await?;
         report.personal_data_removed = privacy::retention::clear_due(&ctx, now, batch).await?;
+        if crate::services::text_models::training_due(&ctx).await? {
+            crate::services::text_models::train(&ctx).await?;
+            report.models_trained = 1;
+        }
         Ok(Tick::Ran(report))
     }
 

@@ -113,6 +113,7 @@ pub async fn build_state_with_clock(
         notice,
         stats_permits: tokio::sync::Semaphore::new(STATS_AT_ONCE),
         passwords: crate::services::passwords::PasswordHasher::from_settings(&settings.passwords),
+        texts: Default::default(),
         settings: Arc::new(settings),
     }))
 }
@@ -192,12 +193,23 @@ pub fn api_service(state: SharedState) -> OpenApiService<impl poem_openapi::Open
             crate::routes::places::PlacesApi {
                 state: state.clone(),
             },
-            AdminApi {
-                state: state.clone(),
-            },
-            PublicApi {
-                state: state.clone(),
-            },
+            (
+                crate::routes::categories::CategoryApi {
+                    state: state.clone(),
+                },
+                crate::routes::topics::TopicApi {
+                    state: state.clone(),
+                },
+            ),
+            // Tuples nest: poem-openapi implements OpenApi for up to 16 at one level.
+            (
+                AdminApi {
+                    state: state.clone(),
+                },
+                PublicApi {
+                    state: state.clone(),
+                },
+            ),
         ),
         "Qiaomen API",
         env!("CARGO_PKG_VERSION"),

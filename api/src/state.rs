@@ -34,6 +34,8 @@ pub struct AppState {
     /// while the others wait their turn.
     pub stats_permits: tokio::sync::Semaphore,
     pub passwords: crate::services::passwords::PasswordHasher,
+    /// Word weights and the category model, as this node keeps them.
+    pub texts: crate::services::text_models::TextModels,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             passwords: &self.passwords,
             metrics: &self.metrics,
             media: self.media.as_ref(),
+            texts: &self.texts,
             seen: Default::default(),
         }
     }

@@ -244,3 +244,12 @@ db_enum!(
         Closed => "closed",
     }
 );
+
+db_enum!(
+    /// Where a 每月一题 topic stands: `open` while its owner works on it, `closed` once done
+    /// (its open tickets resolved with the closing note).
+    TopicStatus {
+        Open => "open",
+        Closed => "closed",
+    }
+);

@@ -108,6 +108,8 @@ pub struct Model {
     /// structured reasons it heard (comma-separated `DissatisfactionReason`s).
     pub return_visit_cause: Option<String>,
     pub return_visit_reasons: Option<String>,
+    /// The 每月一题 topic it belongs to.
+    pub topic_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

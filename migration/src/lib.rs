@@ -21,6 +21,7 @@ mod m20261128_000017_privacy_rights;
 mod m20261128_000018_returns;
 mod m20261128_000019_supervision_and_extensions;
 mod m20261128_000020_intake_and_call_backs;
+mod m20261128_000021_topics_and_category_model;
 
 mod columns;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000018_returns::Migration),
             Box::new(m20261128_000019_supervision_and_extensions::Migration),
             Box::new(m20261128_000020_intake_and_call_backs::Migration),
+            Box::new(m20261128_000021_topics_and_category_model::Migration),
         ]
     }
 }

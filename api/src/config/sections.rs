@@ -64,8 +64,10 @@ pub struct DuplicateSettings {
     pub distance_meters: f64,
     /// …submitted within this many days…
     pub window_days: i64,
-    /// …whose text is at least this similar (Dice over character bigrams, 0–1).
+    /// …whose words are at least this alike (`domain::terms::Weights::similarity`, 0–1).
     pub min_similarity: f64,
+    /// Staff are offered to merge only likely duplicates at least this alike.
+    pub merge_similarity: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

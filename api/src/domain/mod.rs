@@ -2,6 +2,7 @@
 pub mod access;
 pub mod areas;
 pub mod calendar;
+pub mod category_model;
 pub mod columns;
 pub mod coords;
 pub mod hotspots;
@@ -10,6 +11,8 @@ pub mod lifecycle;
 pub mod open311;
 pub mod photos;
 pub mod promise;
+#[cfg(test)]
+mod quality;
 pub mod rates;
 pub mod redact;
 pub mod routing;

@@ -1,22 +1,44 @@
-//! Text similarity for duplicate detection: the Dice coefficient over character bigrams. It needs
-//! no word segmenter, so it works for Chinese as well as for mixed text.
-use std::collections::HashMap;
+//! Which open tickets a new one likely repeats: ranked by how alike their words are
+//! (`domain::terms`: segmented, numbers and personal data gone, near-synonyms folded, rare words
+//! weighing more), and the distance between two points.
+use super::terms::Weights;
 
-fn bigrams(text: &str) -> HashMap<(char, char), u32> {
-    let chars: Vec<char> = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| c.to_lowercase().next().unwrap_or(c))
+/// The candidates (their words) at least `min` alike to `words`, the most alike first (the
+/// earlier on a tie), at most `n`: their indices and scores.
+pub fn ranked(
+    words: &[String],
+    candidates: &[Vec<String>],
+    weights: &Weights,
+    min: f64,
+    n: usize,
+) -> Vec<(usize, f64)> {
+    let mut scored: Vec<(usize, f64)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, weights.similarity(words, c)))
+        .filter(|(_, s)| *s >= min && *s > 0.0)
         .collect();
-    let mut out = HashMap::new();
-    for w in chars.windows(2) {
-        *out.entry((w[0], w[1])).or_default() += 1;
-    }
-    out
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(n);
+    scored
 }
 
-/// 0.0 (nothing shared) to 1.0 (the same bigrams).
-pub fn similarity(a: &str, b: &str) -> f64 {
+/// How duplicates were found before words were understood: the Dice coefficient over character
+/// bigrams. Kept to measure the word-level ranking against (docs/quality.md).
+pub fn surface(a: &str, b: &str) -> f64 {
+    use std::collections::HashMap;
+    let bigrams = |text: &str| {
+        let chars: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        let mut out: HashMap<(char, char), u32> = HashMap::new();
+        for w in chars.windows(2) {
+            *out.entry((w[0], w[1])).or_default() += 1;
+        }
+        out
+    };
     let (x, y) = (bigrams(a), bigrams(b));
     let total: u32 = x.values().sum::<u32>() + y.values().sum::<u32>();
     if total == 0 {
@@ -38,15 +60,25 @@ pub fn meters(a: (f64, f64), b: (f64, f64)) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::terms::words;
 
     #[test]
-    fn similar_chinese_complaints_score_high_different_ones_low() {
-        let a = "小区门口的路灯坏了，晚上很黑";
-        let b = "小区门口路灯坏了好几天，晚上太黑";
-        let c = "楼下垃圾桶满了没人清理";
-        assert!(similarity(a, b) > 0.5, "{}", similarity(a, b));
-        assert!(similarity(a, c) < 0.15, "{}", similarity(a, c));
-        assert_eq!(similarity("", ""), 0.0);
-        assert!((similarity(a, a) - 1.0).abs() < 1e-9);
+    fn the_same_problem_told_two_ways_ranks_above_another_at_the_same_door() {
+        let new = words("井盖丢了，差点崴脚");
+        let nearby: Vec<Vec<String>> = [
+            "3号楼门口路灯不亮",
+            "下水道盖子没了，晚上很危险，电话13812345678",
+            "3号楼门口的单元门关不上",
+        ]
+        .iter()
+        .map(|t| words(t))
+        .collect();
+        let w = Weights::from_texts(nearby.iter().chain([&new]).map(Vec::as_slice));
+        let offered = ranked(&new, &nearby, &w, 0.2, 5);
+        assert_eq!(offered.first().map(|o| o.0), Some(1), "{offered:?}");
+        assert_eq!(offered.len(), 1, "{offered:?}");
+        // The characters alone saw nothing alike.
+        assert!(surface("井盖丢了，差点崴脚", "下水道盖子没了，晚上很危险") < 0.05);
+        assert!((surface("路灯坏了", "路灯坏了") - 1.0).abs() < 1e-9);
     }
 }

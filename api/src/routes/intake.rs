@@ -106,7 +106,9 @@ pub(super) async fn enter(
     let ctx = state.ctx();
     let scope = auth.scope(&ctx).await?;
     let view = services::tickets::intake::enter(&ctx, &scope, new).await?;
+    let topic = services::topics::link_new(&ctx, &view.ticket_view.ticket).await?;
     let mut out = Ticket::from(view.ticket_view);
+    out.topic = topic.map(Into::into);
     out.claim_code = view.claim_code;
     out.caller_name = view.caller_name;
     Ok(Created::Created(Json(out)))

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod appeals;
 pub mod attachments;
 pub mod auth;
+pub mod categories;
 pub mod extensions;
 pub mod inbox;
 pub mod intake;
@@ -16,6 +17,7 @@ pub mod returns;
 pub mod stats;
 pub mod supervision;
 pub mod tickets;
+pub mod topics;
 pub mod visits;
 pub mod wechat_push;
 

@@ -192,9 +192,11 @@ impl TicketApi {
                 Submission::Created(v) => {
                     let duplicates =
                         services::duplicates::find(&ctx, &v.ticket, Audience::Resident).await?;
+                    let topic = services::topics::link_new(&ctx, &v.ticket).await?;
                     let mut body = Ticket::from(v);
                     body.possible_duplicates =
                         Some(duplicates.into_iter().map(Into::into).collect());
+                    body.topic = topic.map(Into::into);
                     TicketSubmitted::Created(Json(body))
                 }
                 Submission::Replayed(v) => TicketSubmitted::Replayed(Json(v.into())),
@@ -279,6 +281,7 @@ impl TicketApi {
             ),
             Caller::Resident(_) => None,
         };
+        let view_ticket = view.ticket.clone();
         let mut body = Ticket::from(view);
         body.notifications = notifications;
         body.duplicate_original = original.map(|(o, public)| DuplicateOriginal {
@@ -291,6 +294,10 @@ impl TicketApi {
             support_count: o.support_count,
         });
         body.possible_duplicates = duplicates.map(|d| d.into_iter().map(Into::into).collect());
+        if let Caller::Staff(_) = &caller {
+            body.category_doubt = category_doubt(&ctx, &view_ticket).await?;
+        }
+        body.topic = services::topics::of_ticket(&ctx, view_ticket.topic_id).await?;
         Ok(Json(body.in_datum(CoordSystem::or_default(coord_system.0))))
     }
 
@@ -671,4 +678,22 @@ impl TicketApi {
         .await?;
         Ok(Json(view.into()))
     }
+}
+
+/// 类别可能有误, when the category model doubts the ticket's category.
+async fn category_doubt(
+    ctx: &services::Ctx<'_>,
+    t: &entity::ticket::Model,
+) -> ApiResult<Option<crate::schemas::tickets::CategoryDoubt>> {
+    let Some(scored) = services::text_models::doubt(ctx, t).await? else {
+        return Ok(None);
+    };
+    let dir = ctx.dir().await?;
+    Ok(Some(crate::schemas::tickets::CategoryDoubt {
+        message: "类别可能有误".into(),
+        suggestions: scored
+            .into_iter()
+            .map(|s| crate::routes::categories::suggestion(&dir, s))
+            .collect(),
+    }))
 }

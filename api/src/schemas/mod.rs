@@ -5,6 +5,7 @@ pub mod places;
 pub mod public;
 pub mod stats;
 pub mod tickets;
+pub mod topics;
 
 use std::{borrow::Cow, ops::Deref};
 

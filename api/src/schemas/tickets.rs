@@ -232,6 +232,13 @@ pub struct Ticket {
     /// Staff: the standing supervision (督办), supervised tickets come first in work lists.
     #[oai(nullable)]
     pub supervision: Option<Supervision>,
+    /// Staff: 类别可能有误 — the category model finds another category far more likely for
+    /// the ticket's text (at least 70 %, its own below 30 %), with its suggestions.
+    #[oai(skip_serializing_if_is_none)]
+    pub category_doubt: Option<CategoryDoubt>,
+    /// The 每月一题 topic that covers it.
+    #[oai(skip_serializing_if_is_none)]
+    pub topic: Option<TopicRef>,
     /// A suspension (挂账, status `suspended`): the resolution clock stopped since `since`;
     /// it resumes by itself at `until` when that was given.
     #[oai(nullable)]
@@ -266,6 +273,33 @@ pub struct Ticket {
     /// and its answer (`wechat`, `wecom`, or `inbox` alone).
     #[oai(skip_serializing_if_is_none)]
     pub notifications: Option<Vec<crate::schemas::admin::OutboxMessage>>,
+}
+
+/// The category model's doubt about a ticket's category.
+#[derive(Object)]
+pub struct CategoryDoubt {
+    /// 类别可能有误
+    pub message: String,
+    pub suggestions: Vec<crate::routes::categories::CategorySuggestion>,
+}
+
+/// A topic a ticket belongs to.
+#[derive(Object)]
+pub struct TopicRef {
+    pub id: Uuid,
+    pub title: String,
+    /// open or closed.
+    pub status: entity::enums::TopicStatus,
+}
+
+impl From<entity::topic::Model> for TopicRef {
+    fn from(t: entity::topic::Model) -> Self {
+        TopicRef {
+            id: t.id,
+            title: t.title,
+            status: t.status,
+        }
+    }
 }
 
 /// A supervision (督办): the supervisor's deadline and note.
@@ -362,6 +396,8 @@ impl From<TicketView> for Ticket {
             resolution_overdue: t.resolution_overdue,
             moderation: t.moderation.clone(),
             possible_duplicates: None,
+            category_doubt: None,
+            topic: None,
             public: t.public,
             support_count: t.support_count,
             caller_name: t.caller_name.clone(),

@@ -49,6 +49,7 @@ pub struct Ctx<'a> {
     pub passwords: &'a super::passwords::PasswordHasher,
     pub metrics: &'a crate::metrics::Metrics,
     pub media: &'a dyn crate::storage::MediaStore,
+    pub texts: &'a super::text_models::TextModels,
     /// The directory as this request first saw it (see [`Ctx::dir`]).
     pub seen: std::sync::OnceLock<Arc<Directory>>,
 }

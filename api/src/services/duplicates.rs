@@ -1,10 +1,13 @@
 //! Likely duplicates of a ticket: tickets of the same category within a distance and a time
-//! window (across grid borders) whose text is similar.
+//! window (across grid borders) whose words are alike (`domain::terms`: segmented, numbers and
+//! personal data left out, near-synonyms read as one, a word rare in the area's tickets
+//! weighing more than one every ticket there has).
 //!
 //! A resident who has just submitted is offered public, open ones only, so they can add "me
 //! too" instead of filing the same thing again; nothing a resident did not make public is hinted
 //! at. Staff reading a ticket see every likely duplicate they may see, whatever its status or
-//! visibility, before and after it, to merge or reject as duplicates.
+//! visibility, before and after it, to merge or reject as duplicates: only those alike enough
+//! to merge (`duplicates.merge_similarity`, stricter than what a resident is offered).
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -13,7 +16,8 @@ use crate::domain::{
     access::{Placement, StaffScope},
     lifecycle::Status,
     redact::{mask_personal, redact},
-    similarity::{meters, similarity},
+    similarity::{meters, ranked},
+    terms::features,
 };
 use entity::ticket;
 
@@ -146,29 +150,43 @@ pub async fn find(
             )
         }
     };
-    let text = text_of(t);
-    let mut found: Vec<Duplicate> = rows
+    let near: Vec<(ticket::Model, f64)> = rows
         .into_iter()
         .filter(|other| sees(other))
         .filter_map(|other| {
-            let there = other.lat.zip(other.lng)?;
-            let distance = meters(here, there);
-            let similarity = similarity(&text, &text_of(&other));
-            (distance <= cfg.distance_meters && similarity >= cfg.min_similarity).then(|| {
-                let description = match audience {
-                    Audience::Resident => redact(&other.description),
-                    Audience::Staff(_) => mask_personal(&other.description),
-                };
-                Duplicate {
-                    distance_meters: (distance / DISTANCE_STEP).round() * DISTANCE_STEP,
-                    similarity,
-                    description,
-                    ticket: other,
-                }
-            })
+            let distance = meters(here, other.lat.zip(other.lng)?);
+            (distance <= cfg.distance_meters).then_some((other, distance))
         })
         .collect();
-    found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-    found.truncate(5);
-    Ok(found)
+    let Some(place) = t
+        .grid_id
+        .or(t.handling_area_id)
+        .filter(|_| !near.is_empty())
+    else {
+        return Ok(vec![]);
+    };
+    let weights = super::text_models::area_weights(ctx, place).await?;
+    let candidates: Vec<Vec<String>> = near.iter().map(|(o, _)| features(&text_of(o))).collect();
+    let min = match audience {
+        Audience::Resident => cfg.min_similarity,
+        Audience::Staff(_) => cfg.merge_similarity,
+    };
+    let offered = ranked(&features(&text_of(t)), &candidates, &weights, min, 5);
+    let mut near: Vec<Option<(ticket::Model, f64)>> = near.into_iter().map(Some).collect();
+    Ok(offered
+        .into_iter()
+        .filter_map(|(i, similarity)| {
+            let (other, distance) = near[i].take()?;
+            let description = match audience {
+                Audience::Resident => redact(&other.description),
+                Audience::Staff(_) => mask_personal(&other.description),
+            };
+            Some(Duplicate {
+                distance_meters: (distance / DISTANCE_STEP).round() * DISTANCE_STEP,
+                similarity: (similarity * 100.0).round() / 100.0,
+                description,
+                ticket: other,
+            })
+        })
+        .collect())
 }

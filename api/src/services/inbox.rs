@@ -62,6 +62,8 @@ pub fn wording(event: &str, staff: bool, number: &str, title: &str) -> (String, 
         ("suspended", _) => "您的诉求需等待相关单位处理，暂缓办理",
         ("resumed", _) => "您的诉求已恢复办理",
         ("corrected", _) => "您的诉求类别或位置已更正",
+        ("topic_linked", _) => "您的诉求已纳入每月一题",
+        ("topic_update", _) => "每月一题有新进展",
         (_, true) => "工单有更新",
         (_, false) => "您的诉求有更新",
     };

@@ -76,19 +76,23 @@ async fn record(
     db: &impl ConnectionTrait,
     recipient_kind: &str,
     recipient_id: Uuid,
-    event: Event,
+    event: &str,
     ticket: &entity::ticket::Model,
+    text: Option<&str>,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let title = ticket
-        .title
-        .clone()
-        .unwrap_or_else(|| ticket.description.chars().take(20).collect());
+    let title = match text {
+        Some(t) => t.chars().take(200).collect(),
+        None => ticket
+            .title
+            .clone()
+            .unwrap_or_else(|| ticket.description.chars().take(20).collect()),
+    };
     let to = match recipient_kind {
         "resident" => super::inbox::Recipient::Resident(recipient_id),
         _ => super::inbox::Recipient::Staff(recipient_id),
     };
-    super::inbox::write(db, to, event.as_str(), ticket, &title, at).await?;
+    super::inbox::write(db, to, event, ticket, &title, at).await?;
     let payload = json!({
         "number": ticket.number,
         "title": title,
@@ -98,7 +102,7 @@ async fn record(
         id: Set(Uuid::new_v4()),
         recipient_kind: Set(recipient_kind.to_owned()),
         recipient_id: Set(recipient_id),
-        event: Set(event.as_str().to_owned()),
+        event: Set(event.to_owned()),
         ticket_id: Set(Some(ticket.id)),
         payload: Set(payload.to_string()),
         status: Set("pending".to_owned()),
@@ -126,7 +130,29 @@ pub async fn resident(
     ticket: &entity::ticket::Model,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    record(db, "resident", resident_id, event, ticket, at).await
+    record(
+        db,
+        "resident",
+        resident_id,
+        event.as_str(),
+        ticket,
+        None,
+        at,
+    )
+    .await
+}
+
+/// A message to a resident about their ticket that says more than its event: `text` in place
+/// of the ticket's title (a 每月一题 topic's progress note). `event` names the template.
+pub async fn resident_about(
+    db: &impl ConnectionTrait,
+    resident_id: Uuid,
+    event: &str,
+    ticket: &entity::ticket::Model,
+    text: &str,
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    record(db, "resident", resident_id, event, ticket, Some(text), at).await
 }
 
 pub async fn staff(
@@ -136,5 +162,5 @@ pub async fn staff(
     ticket: &entity::ticket::Model,
     at: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    record(db, "staff", staff_id, event, ticket, at).await
+    record(db, "staff", staff_id, event.as_str(), ticket, None, at).await
 }

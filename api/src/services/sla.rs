@@ -78,6 +78,8 @@ pub struct ScanReport {
     pub supervision_missed: usize,
     /// Suspended tickets resumed at their resumption time (`services::tickets::extensions`).
     pub resumed: usize,
+    /// The category model trained (nightly, `services::text_models`).
+    pub models_trained: usize,
 }
 
 const WAITING: [&str; 2] = ["assigned", "pending_dispatch"];

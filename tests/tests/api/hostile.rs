@@ -61,7 +61,8 @@ async fn full_width_and_hidden_phone_numbers_are_masked_and_nothing_panics() {
         .await
         .expect("open311");
     assert_eq!(open311.status(), StatusCode::OK);
-    // A nearby submission computes its likely duplicates over all of them.
+    // A nearby submission computes its likely duplicates over all of them: a text that is
+    // nothing but a phone number is like none of them (numbers say nothing of the problem).
     let r = app
         .post(
             "/api/v1/tickets",
@@ -74,7 +75,9 @@ async fn full_width_and_hidden_phone_numbers_are_masked_and_nothing_panics() {
     assert!(
         r.body["possible_duplicates"]
             .as_array()
-            .is_some_and(|d| !d.is_empty())
+            .is_some_and(Vec::is_empty),
+        "{}",
+        r.body
     );
 }
 

@@ -36,6 +36,7 @@ mod staff_sessions;
 mod stats;
 mod supervision;
 mod time;
+mod topics;
 mod visits;
 mod wechat;
 mod wechat_push;

@@ -16,67 +16,71 @@ use jieba_rs::Jieba;
 /// The near-synonym table: one group per line, the first word stands for the rest.
 const SYNONYMS: &str = include_str!("synonyms.txt");
 
-/// Words that say nothing about which problem a text is about.
+/// Words that say nothing about which problem a text is about, beyond what their part of
+/// speech already says (see [`SAYS_NOTHING`]): greetings, fillers, dialect particles.
 const STOP_WORDS: &str = "的 了 着 过 吗 呢 吧 啊 呀 哦 嘛 啦 哈 么 得 地 和 与 及 或 也 都 就 还 又 再 才 只 \
-     很 太 非常 特别 十分 比较 有点 有些 一点 一些 一直 总是 老是 经常 每天 天天 好几天 几天 好久 \
-     一周 一个月 多次 几次 已经 现在 目前 今天 昨天 前天 最近 这几天 这段时间 晚上 夜里 半夜 深夜 \
-     白天 早上 中午 下午 凌晨 每晚 我 我们 你 你们 他 他们 她 它 大家 咱 咱们 自己 人 居民 住户 业主 \
-     这 那 这个 那个 这里 那里 这边 那边 这儿 那儿 哪里 什么 怎么 为什么 啥 咋 咋整 怎么办 \
-     是 有 在 被 把 给 让 对 向 从 到 于 为 以 因为 所以 但是 但 而且 如果 就是 还是 可是 然后 \
-     不 没 没有 无 能 会 要 想 请 请问 麻烦 希望 尽快 赶紧 赶快 马上 帮忙 帮 处理 解决 管管 管一管 \
-     反映 投诉 举报 建议 问题 情况 一下 谢谢 感谢 您好 你好 领导 相关 部门 有关 看看 看一下 \
-     小区 社区 街道 号楼 号院 楼 栋 幢 单元 号 室 层 楼层 户 门牌 附近 旁边 对面 周边 周围 路口 \
-     东 西 南 北 里 上 下 前 后 左 右 边 口 处 个 次 天 年 月 日 点 分 块 米 元 条 位 家 只 辆 \
-     贼 忒 老 可 真 挺 好 多 少 大 小 说 讲 看 知道 晓得 觉得 感觉 发现 出现 导致 造成 影响 严重 \
-     搞 弄 整 去 来 走 做 用 叫 听 打 找 等 过来 起来 下来 出来 一 两 几 多少 全 都是 各种 \
-     电话 手机 手机号 号码 联系 联系方式 联系电话 身份证 身份证号 微信 车牌 车牌号";
+     很 太 非常 特别 十分 比较 有点 有些 一点 一些 一直 总是 老是 经常 每天 天天 好几天 几天 好久 好久没 \
+     已经 现在 目前 今天 昨天 前天 最近 这几天 我 我们 我要 你 你们 他 他们 她 它 大家 咱 咱们 自己 \
+     人 有人 居民 住户 业主 邻居 是 有 在 被 把 给 让 对 向 从 到 于 为 以 因为 所以 但是 但 而且 如果 \
+     就是 还是 可是 然后 不 没 没有 无 能 会 要 想 请 请问 问 麻烦 希望 尽快 赶紧 赶快 马上 帮忙 帮 \
+     帮帮忙 处理 解决 管 管管 管一管 没人管 人管 有没有 反映 投诉 举报 建议 问题 情况 一下 谢谢 感谢 \
+     您好 你好 领导 相关 部门 有关 看看 看一下 生活 影响 闹心 来气 瞅 气 伐 侬 晓得 咋整 咋办 这可 \
+     搞么子 真是 办法 没得 莫得 啥 啥子 咋 贼 忒 老 蛮 可 真 挺 好 多 少 大 小 好多 老多 到处 全是 \
+     很多 太多 一片 说 讲 看 知道 觉得 感觉 发现 出现 导致 造成 严重 担心 害怕 危险 安全隐患 存在 \
+     搞 弄 整 去 来 走 做 用 叫 听 打 找 等 过来 起来 下来 出来 一 两 几 多少 全 各种 受不了 \
+     电话 手机 手机号 号码 联系 联系方式 联系电话 身份证 身份证号 微信 车牌 车牌号 打电话 \
+     单元 号 室 层 楼层 户 栋 幢 楼 院 门牌 米 元 条 位 家 只 辆 次 天 年 月 日 点 分 块 个";
 
-/// Words the segmenter must keep whole: the synonym table's and the dialect residents write.
-const KEEP_WHOLE: &[&str] = &[
-    "消防通道",
-    "飞线充电",
-    "占道经营",
-    "广场舞",
-    "单元门",
-    "楼道灯",
-    "声控灯",
-    "化粪池",
-    "黑灯瞎火",
-    "电动车",
-    "充电桩",
-    "垃圾站",
-    "建筑垃圾",
-    "大件垃圾",
-    "高空抛物",
-    "流浪猫",
-    "流浪狗",
-    "狗屎",
-    "狗粪",
-    "遛狗",
-    "不拴绳",
-    "噪音",
-    "扰民",
-    "违建",
-    "私搭乱建",
-    // Places, kept whole so they do not glue onto the next word ("楼门口").
-    "号楼",
-    "号院",
-    "门口",
-    "楼下",
-    "楼上",
-    "楼道",
-    "单元门",
+/// Parts of speech (jieba's tags) that never tell the problem: places and directions, times,
+/// numbers and measures, pronouns, prepositions, conjunctions, particles, adverbs. (Not names:
+/// the dictionary takes 井盖 for one.)
+const SAYS_NOTHING: &[&str] = &[
+    "ns", "nsf", "s", "f", "t", "tg", "m", "mq", "q", "r", "rr", "rz", "p", "c", "u", "uj", "ul",
+    "uz", "ud", "ug", "uv", "y", "e", "o", "d",
+];
+
+/// Words the segmenter must keep whole, with their part of speech: things residents name, and
+/// places (kept whole so they do not glue onto the next word, "楼门口", and then left out).
+const KEEP_WHOLE: &[(&str, &str)] = &[
+    ("单元门", "n"),
+    ("楼道", "n"),
+    ("高空抛物", "n"),
+    ("流浪猫", "n"),
+    ("流浪狗", "n"),
+    ("遛狗", "v"),
+    ("不拴绳", "v"),
+    ("号楼", "s"),
+    ("号院", "s"),
+    ("门口", "s"),
+    ("楼下", "s"),
+    ("楼上", "s"),
+    ("东门", "s"),
+    ("西门", "s"),
+    ("南门", "s"),
+    ("北门", "s"),
+    ("南门口", "s"),
+    ("大门口", "s"),
+    ("幼儿园", "s"),
+    ("菜市场", "s"),
+    ("路口", "s"),
+    ("大街", "s"),
+    ("胡同", "s"),
+    ("小区", "s"),
+    ("社区", "s"),
+    ("附近", "s"),
+    ("旁边", "s"),
+    ("对面", "s"),
 ];
 
 static SEGMENTER: LazyLock<Jieba> = LazyLock::new(|| {
     let mut jieba = Jieba::new();
-    for word in SYNONYM_TABLE
+    let words = SYNONYM_TABLE
         .keys()
-        .map(String::as_str)
-        .chain(KEEP_WHOLE.iter().copied())
-    {
+        .map(|w| (w.as_str(), "n"))
+        .chain(KEEP_WHOLE.iter().copied());
+    for (word, tag) in words {
         // A high count makes the segmenter prefer the whole word to its parts.
-        jieba.add_word(word, Some(100_000), None);
+        jieba.add_word(word, Some(100_000), Some(tag));
     }
     jieba
 });
@@ -125,14 +129,31 @@ fn is_cjk(c: char) -> bool {
 pub fn words(text: &str) -> Vec<String> {
     let clean = without_numbers(text);
     SEGMENTER
-        .cut(&clean, true)
+        .tag(&clean, true)
         .into_iter()
+        .filter(|t| !SAYS_NOTHING.contains(&t.tag))
         .map(|t| t.word.trim())
         .filter(|w| !w.is_empty() && w.chars().any(|c| is_cjk(c) || c.is_alphabetic()))
         .map(str::to_lowercase)
         .filter(|w| !STOPS.contains(w.as_str()))
         .map(|w| SYNONYM_TABLE.get(&w).cloned().unwrap_or(w))
         .collect()
+}
+
+/// What texts are compared by: their words, and each word's Chinese character pairs marked
+/// apart (`~路灯`), which still match where a typo or an odd cut split a word (路登 and 路灯
+/// share nothing, 盏路灯 and 路灯 share a pair).
+pub fn features(text: &str) -> Vec<String> {
+    let words = words(text);
+    let mut out: Vec<String> = Vec::with_capacity(words.len() * 3);
+    for w in &words {
+        let chars: Vec<char> = w.chars().collect();
+        for pair in chars.windows(2) {
+            out.push(format!("~{}{}", pair[0], pair[1]));
+        }
+        out.push(w.clone());
+    }
+    out
 }
 
 /// How telling each word is among a set of texts (inverse document frequency, smoothed).

@@ -55,6 +55,8 @@ fn status_word(event: &str) -> &'static str {
         "suspended" => "暂缓办理",
         "resumed" => "恢复办理",
         "corrected" => "信息已更正",
+        "topic_linked" => "纳入专题",
+        "topic_update" => "专题进展",
         _ => "有更新",
     }
 }

@@ -20,7 +20,7 @@ use crate::{
         lifecycle::Status,
         rates::Period,
         redact::redact,
-        terms::{Weights, words},
+        terms::{Weights, features},
     },
     services::{Ctx, ServiceError, ServiceResult},
 };
@@ -140,38 +140,53 @@ async fn points(ctx: &Ctx<'_>, asked: &Asked, search: &Search) -> ServiceResult<
         query = query.filter(ticket::Column::CategoryId.eq(c));
     }
     let mut rows = query.into_model::<PointRow>().stream(ctx.db).await?;
-    let mut placed: Vec<(PointRow, (f64, f64))> = Vec::new();
-    let mut unplaced: Vec<PointRow> = Vec::new();
+    let mut out = Points {
+        proj: Projection::around(0.0, 0.0),
+        now: HashMap::new(),
+        before: HashMap::new(),
+    };
+    let mut projected = false;
+    // Tickets placed by their building only (door-knock visits): few, placed after.
+    let mut by_building: Vec<PointRow> = Vec::new();
     while let Some(r) = rows.try_next().await? {
         match r.lat.zip(r.lng) {
-            Some(p) => placed.push((r, p)),
-            None if r.building_id.is_some() => unplaced.push(r),
+            Some((lat, lng)) => {
+                if !projected {
+                    out.proj = Projection::around(lat, lng);
+                    projected = true;
+                }
+                out.add(r, (lat, lng), from);
+            }
+            None if r.building_id.is_some() => by_building.push(r),
             None => {}
         }
     }
     drop(rows);
-    let buildings =
-        building_points(ctx, unplaced.iter().filter_map(|r| r.building_id).collect()).await?;
-    placed.extend(unplaced.into_iter().filter_map(|r| {
-        let p = r.building_id.and_then(|b| buildings.get(&b).copied())?;
-        Some((r, p))
-    }));
-    let proj = placed
-        .first()
-        .map_or(Projection::around(0.0, 0.0), |(_, p)| {
-            Projection::around(p.0, p.1)
-        });
-    let mut out = Points {
-        proj,
-        now: HashMap::new(),
-        before: HashMap::new(),
-    };
-    for (r, (lat, lng)) in placed {
-        let xy = proj.to_xy(lat, lng);
+    let buildings = building_points(
+        ctx,
+        by_building.iter().filter_map(|r| r.building_id).collect(),
+    )
+    .await?;
+    for r in by_building {
+        if let Some(p) = r.building_id.and_then(|b| buildings.get(&b).copied()) {
+            if !projected {
+                out.proj = Projection::around(p.0, p.1);
+                projected = true;
+            }
+            out.add(r, p, from);
+        }
+    }
+    Ok(out)
+}
+
+impl Points {
+    /// Files a ticket under its category, in the period or the one before (`from` divides).
+    fn add(&mut self, r: PointRow, (lat, lng): (f64, f64), from: DateTime<Utc>) {
+        let xy = self.proj.to_xy(lat, lng);
         if r.submitted_at < from {
-            out.before.entry(r.category_id).or_default().push(xy);
+            self.before.entry(r.category_id).or_default().push(xy);
         } else {
-            out.now.entry(r.category_id).or_default().push(Spot {
+            self.now.entry(r.category_id).or_default().push(Spot {
                 id: r.id,
                 xy,
                 resident: r.resident_id,
@@ -180,7 +195,6 @@ async fn points(ctx: &Ctx<'_>, asked: &Asked, search: &Search) -> ServiceResult<
             });
         }
     }
-    Ok(out)
 }
 
 /// A cluster found, before its text is read.
@@ -257,12 +271,14 @@ struct Named {
 }
 
 impl Named {
+    /// The period widened to whole seconds (down at its start, up at its end), so reading the
+    /// hot spot again takes in every ticket it was made of.
     fn write(area_id: Uuid, category: &str, period: Period, member: Uuid) -> String {
+        let end = period.to.timestamp() + i64::from(period.to.timestamp_subsec_nanos() > 0);
         format!(
-            "{}~{category}~{}~{}~{}",
+            "{}~{category}~{}~{end}~{}",
             area_id.simple(),
             period.from.timestamp(),
-            period.to.timestamp(),
             member.simple()
         )
     }
@@ -371,7 +387,7 @@ async fn add_texts(ctx: &Ctx<'_>, spots: &mut [Hotspot]) -> ServiceResult<()> {
             .take(NUMBERS)
             .map(|(n, _)| n.clone())
             .collect();
-        let split: Vec<Vec<String>> = recent.iter().map(|(_, t)| words(t)).collect();
+        let split: Vec<Vec<String>> = recent.iter().map(|(_, t)| features(t)).collect();
         let weights = Weights::from_texts(split.iter().map(Vec::as_slice));
         let typical = hotspots::most_typical(&split, |a, b| weights.similarity(a, b));
         h.typical = typical.map(|i| (recent[i].0.clone(), redact(&recent[i].1)));

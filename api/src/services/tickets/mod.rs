@@ -26,6 +26,7 @@ pub mod rating;
 pub mod returns;
 pub mod submit;
 pub mod supervision;
+pub mod topics;
 pub mod view;
 
 use chrono::{DateTime, Utc};

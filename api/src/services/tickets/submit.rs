@@ -570,6 +570,7 @@ fn new_row(
         claim_code: Set(a.by.staff().map(|_| super::intake::claim_code())),
         return_visit_cause: Set(None),
         return_visit_reasons: Set(None),
+        topic_id: Set(None),
     }
 }
 
