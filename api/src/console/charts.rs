@@ -83,7 +83,18 @@ fn colour(share: Option<f64>) -> String {
 
 /// The grids drawn to fit 800 wide, north up, each a link to its figures, with points marked
 /// (WGS-84 `(lat, lng)`: tickets).
+/// A hot spot drawn over the grids: its outline, (lng, lat) pairs, and what it says on hover.
+pub struct MapSpot<'a> {
+    pub ring: &'a [Vec<f64>],
+    pub label: String,
+}
+
 pub fn map(grids: &[MapGrid], points: &[(f64, f64)]) -> Markup {
+    map_with(grids, points, &[])
+}
+
+/// The grids, open tickets as points and hot spots as dashed outlines on top.
+pub fn map_with(grids: &[MapGrid], points: &[(f64, f64)], spots: &[MapSpot]) -> Markup {
     let bounds = grids
         .iter()
         .filter_map(|g| g.shape.bounding_rect())
@@ -132,9 +143,26 @@ pub fn map(grids: &[MapGrid], points: &[(f64, f64)]) -> Markup {
     }
     let markers: Vec<(f64, f64)> = points.iter().map(|(lat, lng)| px(*lng, *lat)).collect();
     let r = if markers.len() > 1 { "5" } else { "9" };
+    let outlines: Vec<(String, &str)> = spots
+        .iter()
+        .map(|s| {
+            let mut d = String::new();
+            for (i, c) in s.ring.iter().filter(|c| c.len() == 2).enumerate() {
+                let (x, y) = px(c[0], c[1]);
+                d.push_str(&format!("{}{x:.1},{y:.1} ", if i == 0 { "M" } else { "L" }));
+            }
+            d.push('Z');
+            (d, s.label.as_str())
+        })
+        .collect();
     html! {
         svg.map viewBox={ "0 0 " (w) " " (format!("{h:.0}")) } role="img" aria-label="网格地图" {
             (PreEscaped(svg))
+            @for (d, label) in &outlines {
+                path.hotspot d=(d) fill="#b3261e" fill-opacity="0.25" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3" {
+                    title { (label) }
+                }
+            }
             @for (x, y) in markers {
                 circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r=(r) fill="#b3261e" stroke="#fff" stroke-width="2" {}
             }

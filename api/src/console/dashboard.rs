@@ -367,7 +367,27 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
         })
         .filter_map(|v| v.ticket.lat.zip(v.ticket.lng))
         .collect();
-    let svg = charts::map(&grids, &points);
+    // Hot spots of the period on top (the ten with the most tickets).
+    let search = services::stats::hotspots::Search {
+        area_id: area,
+        period,
+        category: None,
+        limit: 10,
+    };
+    let spots = services::stats::hotspots::hotspots(&ctx, &me.scope, &search)
+        .await
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let spot_labels: Vec<String> = spots.iter().map(|h| hotspot_label(&dir, h)).collect();
+    let overlay: Vec<charts::MapSpot> = spots
+        .iter()
+        .zip(&spot_labels)
+        .map(|(h, label)| charts::MapSpot {
+            ring: &h.ring,
+            label: label.clone(),
+        })
+        .collect();
+    let svg = charts::map_with(&grids, &points, &overlay);
     let measures: Vec<(String, &str, bool)> = MEASURES
         .iter()
         .map(|(key, name)| {
@@ -380,6 +400,42 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
         .collect();
     page(
         StatusCode::OK,
-        pages::map(&me.chrome(), &data.area_name, svg, &measures, &rows),
+        pages::map(
+            &me.chrome(),
+            &data.area_name,
+            svg,
+            &measures,
+            &rows,
+            &spot_labels,
+        ),
+    )
+}
+
+/// How the map names a hot spot: its category, its counts, how it moved and what it is about.
+fn hotspot_label(
+    dir: &services::directory::Directory,
+    h: &services::stats::hotspots::Hotspot,
+) -> String {
+    use crate::domain::hotspots::Trend;
+    let category = dir.category(h.category_id).map_or("", |c| c.name.as_str());
+    let trend = match h.trend {
+        Trend::New => "新出现".to_owned(),
+        Trend::Rising => format!("上期 {} 件，上升", h.previous_count),
+        Trend::Falling => format!("上期 {} 件，下降", h.previous_count),
+        Trend::Steady => format!("上期 {} 件，持平", h.previous_count),
+    };
+    let typical = h
+        .typical
+        .as_ref()
+        .map(|(number, text)| {
+            format!(
+                "；典型：{number}「{}」",
+                text.chars().take(40).collect::<String>()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "热点 · {category}：{} 件，{} 位居民，{} 次附议，{trend}{typical}",
+        h.ticket_count, h.resident_count, h.support_count
     )
 }

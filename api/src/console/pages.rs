@@ -689,6 +689,7 @@ pub fn map(
     svg: Markup,
     measures: &[(String, &str, bool)],
     rows: &[(String, String)],
+    hotspots: &[String],
 ) -> Markup {
     layout(
         "网格地图",
@@ -701,6 +702,14 @@ pub fn map(
                 }
             }
             div.mapbox { (svg) }
+            h2 { "热点" span.hint { "（地图上虚线圈出：同类诉求聚集之处）" } }
+            @if hotspots.is_empty() {
+                p.empty { "本期没有热点" }
+            } @else {
+                ul.legend.hotspots {
+                    @for label in hotspots { li { (label) } }
+                }
+            }
             ul.legend {
                 @for (id, label) in rows { li id={ "grid-" (id) } { (label) } }
             }

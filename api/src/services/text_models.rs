@@ -30,7 +30,7 @@ const MODEL_CHECK: Duration = Duration::from_secs(60);
 /// The most recent closed tickets a model learns from.
 const TRAIN_FROM: u64 = 20_000;
 /// Models kept (the newest serves; older ones show the history).
-const MODELS_KEPT: u64 = 3;
+const MODELS_KEPT: usize = 3;
 
 /// Complaints written for the demo categories (tests/data), learnt alongside the deployment's
 /// own tickets for the categories whose codes they share, so a new deployment suggests from
@@ -239,14 +239,15 @@ pub async fn train(ctx: &Ctx<'_>) -> ServiceResult<Trained> {
     }
     .insert(ctx.db)
     .await?;
-    let older: Vec<Uuid> = category_model::Entity::find()
+    // A handful of rows: the newest kept, the rest (at most a few) deleted.
+    let ids: Vec<Uuid> = category_model::Entity::find()
         .select_only()
         .column(category_model::Column::Id)
         .order_by_desc(category_model::Column::TrainedAt)
-        .offset(MODELS_KEPT)
         .into_tuple()
         .all(ctx.db)
         .await?;
+    let older: Vec<Uuid> = ids.into_iter().skip(MODELS_KEPT).collect();
     if !older.is_empty() {
         category_model::Entity::delete_many()
             .filter(category_model::Column::Id.is_in(older))

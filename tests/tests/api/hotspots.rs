@@ -39,10 +39,10 @@ async fn tickets_gathering_at_one_corner_make_a_hot_spot_with_its_trend() {
     let now = app.clock.now();
     // Forty days ago, two noise complaints at the corner: the period before.
     app.clock.set(now - Duration::days(40));
-    for k in 0..2 {
+    for (k, resident) in residents.iter().take(2).enumerate() {
         submit(
             &app,
-            &residents[k],
+            resident,
             told("noise", north_of_a1(k as f64 * 5.0), "楼下烧烤店太吵了"),
         )
         .await;
@@ -127,6 +127,18 @@ async fn tickets_gathering_at_one_corner_make_a_hot_spot_with_its_trend() {
     // The outline lies around the corner.
     let lng = p["center"][0].as_f64().unwrap_or_default();
     assert!((lng - A1_POINT.1).abs() < 0.001, "{lng}");
+
+    // The console's map draws it over the grids and names it.
+    let cookie = crate::console::console_login(&app, "street_admin", PASSWORD).await;
+    let month = format!(
+        "/console/map?from={}&to={}",
+        (now - Duration::days(30)).format("%Y-%m-%d"),
+        now.format("%Y-%m-%d")
+    );
+    let (status, html) = crate::console::page(&app, &month, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("class=\"hotspot\""), "{html}");
+    assert!(html.contains("热点 · 噪音扰民：6 件，4 位居民"), "{html}");
 
     // One category; the other has too few; GCJ-02 moves the outline for WeChat's map.
     let r = app

@@ -35,6 +35,7 @@ mod signed_photos;
 mod staff_sessions;
 mod stats;
 mod supervision;
+mod texts;
 mod time;
 mod topics;
 mod visits;
