@@ -374,6 +374,25 @@ export function claimTicket(code: string): Promise<ResponseOf<'/tickets/claim', 
 }
 
 /**
+ * The categories the resident's text suggests while they type it (up to three, most likely
+ * first, each with a score), nearer the point when given: offer the first as the picker's
+ * default, never choose for them.
+ */
+export function suggestCategory(
+  text: string,
+  point?: { lat: number; lng: number },
+): Promise<ResponseOf<'/categories/suggest', 'post'>> {
+  return request('post', '/categories/suggest', {
+    body: { text, ...(point ? { ...point, coord_system: 'gcj02' as const } : {}) },
+  });
+}
+
+/** The 每月一题 topics that hold the resident's tickets, with their progress notes. */
+export function myTopics(): Promise<ResponseOf<'/topics', 'get'>> {
+  return request('get', '/topics', {});
+}
+
+/**
  * Closes the resident's account (《个人信息保护法》第四十七条). Every token stops at once; after
  * the grace period (`anonymise_at`) the account is anonymised. Until then `login(code, true)`
  * reopens it; a plain login answers `409 account_closed` saying until when.

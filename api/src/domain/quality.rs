@@ -209,6 +209,6 @@ fn the_suggested_category_is_right_on_texts_it_never_saw() {
         100.0 * f64::from(top3) / n
     );
     assert!(all.len() >= 500 && test.len() * 5 >= all.len() - 5);
-    assert!(f64::from(top1) / n >= 0.7, "top-1 {top1} of {n}");
-    assert!(f64::from(top3) / n >= 0.9, "top-3 {top3} of {n}");
+    assert!(f64::from(top1) / n >= 0.8, "top-1 {top1} of {n}");
+    assert!(f64::from(top3) / n >= 0.95, "top-3 {top3} of {n}");
 }
