@@ -554,7 +554,17 @@ pub async fn tick(
 impl TestApp {
     /// The kinds of the notifications in a staff member's inbox, newest first.
     pub async fn staff_inbox_kinds(&self, token: &str) -> Vec<String> {
-        let r = self.get("/api/v1/staff/me/notifications", token).await;
+        self.inbox_kinds("/api/v1/staff/me/notifications", token)
+            .await
+    }
+
+    /// The kinds of the notifications in a resident's inbox, newest first.
+    pub async fn resident_inbox_kinds(&self, token: &str) -> Vec<String> {
+        self.inbox_kinds("/api/v1/me/notifications", token).await
+    }
+
+    async fn inbox_kinds(&self, path: &str, token: &str) -> Vec<String> {
+        let r = self.get(path, token).await;
         r.body["items"]
             .as_array()
             .into_iter()

@@ -121,15 +121,20 @@ pub async fn area_weights(ctx: &Ctx<'_>, place: Uuid) -> ServiceResult<Arc<Weigh
 
 /// The newest model, trained now when there is none yet.
 pub async fn model(ctx: &Ctx<'_>) -> ServiceResult<Arc<CategoryModel>> {
-    match served(ctx).await? {
-        Some(m) => Ok(m),
-        None => {
-            train(ctx).await?;
-            served(ctx)
-                .await?
-                .ok_or_else(|| ServiceError::Internal("no category model after training".into()))
-        }
+    if let Some(m) = served(ctx).await? {
+        return Ok(m);
     }
+    {
+        // Callers that arrive together before the first model wait for one training.
+        let _one = ctx.texts.training.lock().await;
+        if let Some(m) = served(ctx).await? {
+            return Ok(m);
+        }
+        trained(ctx).await?;
+    }
+    served(ctx)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("no category model after training".into()))
 }
 
 /// The newest model, if one was trained.
@@ -190,6 +195,11 @@ pub async fn newest(ctx: &Ctx<'_>) -> ServiceResult<Option<Trained>> {
 /// correction) and the seed texts of the categories the deployment has, and keeps it.
 pub async fn train(ctx: &Ctx<'_>) -> ServiceResult<Trained> {
     let _one = ctx.texts.training.lock().await;
+    trained(ctx).await
+}
+
+/// [`train`] with the node's training lock held.
+async fn trained(ctx: &Ctx<'_>) -> ServiceResult<Trained> {
     let dir = ctx.dir().await?;
     let rows: Vec<(Uuid, Option<String>, String)> = ticket::Entity::find()
         .select_only()

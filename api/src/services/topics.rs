@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -222,11 +222,37 @@ pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> Service
         closed_at: Set(None),
         closing_note: Set(None),
         version: Set(1),
+    };
+    // The topic and its tickets at once: a ticket another topic took meanwhile fails a
+    // hand-picked topic whole (a hot spot's keep the rest).
+    let txn = super::write_txn(ctx.db).await?;
+    let row = row.insert(&txn).await?;
+    let linked = link(&txn, &row, &members, now).await?;
+    if row.hotspot.is_none() && linked < members.len() {
+        return Err(ServiceError::rejected(
+            Code::TicketInTopic,
+            "ticket_ids",
+            crate::error::bi(
+                "工单已纳入另一个未结束的每月一题",
+                "a ticket already belongs to another open topic",
+            ),
+        ));
     }
-    .insert(ctx.db)
-    .await?;
-    link(ctx, &row, &members).await?;
+    txn.commit().await?;
     view(ctx, row).await
+}
+
+/// Tickets free to join a topic: in none, or in a closed one.
+fn free_of_open_topics() -> sea_orm::Condition {
+    use sea_orm::sea_query::Query;
+    let closed = Query::select()
+        .column(topic::Column::Id)
+        .from(topic::Entity)
+        .and_where(topic::Column::Status.eq(TopicStatus::Closed.as_str()))
+        .to_owned();
+    sea_orm::Condition::any()
+        .add(ticket::Column::TopicId.is_null())
+        .add(ticket::Column::TopicId.in_subquery(closed))
 }
 
 /// The ids among `tickets` that an open topic holds already.
@@ -255,34 +281,43 @@ async fn taken_by_open_topic(
         .collect())
 }
 
-/// Puts tickets into a topic and tells each resident once.
-async fn link(ctx: &Ctx<'_>, t: &topic::Model, tickets: &[ticket::Model]) -> ServiceResult<()> {
+/// Puts the tickets no open topic holds into a topic and tells each resident once; how many.
+async fn link(
+    db: &impl ConnectionTrait,
+    t: &topic::Model,
+    tickets: &[ticket::Model],
+    at: DateTime<Utc>,
+) -> ServiceResult<usize> {
     let ids: Vec<Uuid> = tickets.iter().map(|x| x.id).collect();
+    let mut linked = 0;
     for chunk in ids.chunks(500) {
-        ticket::Entity::update_many()
+        linked += ticket::Entity::update_many()
             .col_expr(ticket::Column::TopicId, Expr::value(t.id))
             .filter(ticket::Column::Id.is_in(chunk.to_vec()))
-            .exec(ctx.db)
-            .await?;
+            .filter(free_of_open_topics())
+            .exec(db)
+            .await?
+            .rows_affected;
     }
     let note = format!("已纳入每月一题「{}」", t.title);
-    tell_residents(ctx, "topic_linked", tickets, &note).await
+    tell_residents(db, "topic_linked", tickets, &note, at).await?;
+    Ok(usize::try_from(linked).unwrap_or(usize::MAX))
 }
 
 /// One message per resident (of their first ticket among `tickets`), inbox and WeChat.
 async fn tell_residents(
-    ctx: &Ctx<'_>,
+    db: &impl ConnectionTrait,
     event: &str,
     tickets: &[ticket::Model],
     note: &str,
+    at: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let mut told: HashSet<Uuid> = HashSet::new();
-    let at = ctx.now();
     for t in tickets {
         if let Some(r) = t.resident_id
             && told.insert(r)
         {
-            crate::services::notify::resident_about(ctx.db, r, event, t, note, at).await?;
+            crate::services::notify::resident_about(db, r, event, t, note, at).await?;
         }
     }
     Ok(())
@@ -469,26 +504,25 @@ pub async fn add_update(
         return Err(closed());
     }
     let note = note.into_inner();
+    let at = ctx.now();
+    // The note and its messages at once.
+    let txn = super::write_txn(ctx.db).await?;
     topic_update::ActiveModel {
         id: Set(Uuid::new_v4()),
         topic_id: Set(t.id),
         staff_id: Set(scope.staff_id),
         note: Set(note.clone()),
-        created_at: Set(ctx.now()),
+        created_at: Set(at),
     }
-    .insert(ctx.db)
+    .insert(&txn)
     .await?;
     let tickets = ticket::Entity::find()
         .filter(ticket::Column::TopicId.eq(t.id))
-        .all(ctx.db)
+        .all(&txn)
         .await?;
-    tell_residents(
-        ctx,
-        "topic_update",
-        &tickets,
-        &format!("「{}」{note}", t.title),
-    )
-    .await?;
+    let told = format!("「{}」{note}", t.title);
+    tell_residents(&txn, "topic_update", &tickets, &told, at).await?;
+    txn.commit().await?;
     view(ctx, t).await
 }
 
@@ -549,7 +583,8 @@ pub async fn close(
 }
 
 /// Links a newly submitted ticket to the open topic of its category whose outline it lies
-/// within `hotspots.radius_meters` of, and tells its resident; the topic, if any.
+/// within `hotspots.radius_meters` of (and whose owner area it was routed into), and tells its
+/// resident; the topic, if any.
 pub async fn link_new(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<topic::Model>> {
     let Some((lat, lng)) = t.lat.zip(t.lng) else {
         return Ok(None);
@@ -562,9 +597,13 @@ pub async fn link_new(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<
         .limit(100)
         .all(ctx.db)
         .await?;
+    let dir = ctx.dir().await?;
     let proj = Projection::around(lat, lng);
     let here = proj.to_xy(lat, lng);
     let near = open.into_iter().find(|topic| {
+        if !within(t, &dir, topic.owner_area_id) {
+            return false;
+        }
         let ring: Vec<Vec<f64>> = topic
             .outline
             .as_deref()
@@ -585,13 +624,22 @@ pub async fn link_new(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<
     let Some(topic) = near else {
         return Ok(None);
     };
+    let txn = super::write_txn(ctx.db).await?;
     ticket::Entity::update_many()
         .col_expr(ticket::Column::TopicId, Expr::value(topic.id))
         .filter(ticket::Column::Id.eq(t.id))
-        .exec(ctx.db)
+        .exec(&txn)
         .await?;
     let note = format!("您反映的问题已有每月一题「{}」在办理", topic.title);
-    tell_residents(ctx, "topic_linked", std::slice::from_ref(t), &note).await?;
+    tell_residents(
+        &txn,
+        "topic_linked",
+        std::slice::from_ref(t),
+        &note,
+        ctx.now(),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(Some(topic))
 }
 

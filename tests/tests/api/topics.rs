@@ -7,16 +7,6 @@ use serde_json::{Value, json};
 
 use crate::hotspots::{north_of_a1, submit, told};
 
-async fn inbox_kinds(app: &TestApp, resident: &str) -> Vec<String> {
-    let r = app.get("/api/v1/me/notifications", resident).await;
-    r.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["kind"].as_str().map(str::to_owned))
-        .collect()
-}
-
 fn due_in(app: &TestApp, days: i64) -> String {
     (app.clock.now() + Duration::days(days))
         .format("%Y-%m-%d")
@@ -124,7 +114,7 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
     assert_eq!(r.body["category"]["code"], "noise");
     assert_eq!(r.body["owner_area"]["id"], w.ca);
     assert!(
-        inbox_kinds(&app, &residents[1])
+        app.resident_inbox_kinds(&residents[1])
             .await
             .contains(&"topic_linked".to_owned())
     );
@@ -144,7 +134,7 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
     .await;
     assert_eq!(joined["topic"]["id"], topic.as_str(), "{joined}");
     assert!(
-        inbox_kinds(&app, &late)
+        app.resident_inbox_kinds(&late)
             .await
             .contains(&"topic_linked".to_owned())
     );
@@ -199,7 +189,7 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
     assert_eq!(r.body["updates"][0]["note"], "已约谈店主，限期整改");
     for r in residents.iter().chain([&late]) {
         assert!(
-            inbox_kinds(&app, r)
+            app.resident_inbox_kinds(r)
                 .await
                 .contains(&"topic_update".to_owned())
         );
@@ -222,14 +212,25 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
     );
 
     // Closing resolves every open ticket with the note; residents rate; the mean is the topic's.
-    let r = app
-        .post(
-            &format!("{path}/close"),
-            &w.ca_admin.token,
-            json!({"note": "店铺已加装隔音并调整营业时间"}),
-        )
-        .await;
+    // Two offices close it at once: one wins, the other is told it is closed.
+    let close = |token: String| {
+        let (app, path) = (&app, &path);
+        async move {
+            let note = json!({"note": "店铺已加装隔音并调整营业时间"});
+            app.post(&format!("{path}/close"), &token, note).await
+        }
+    };
+    let (a, b) = tokio::join!(
+        close(w.ca_admin.token.clone()),
+        close(w.street_admin.token.clone())
+    );
+    let (r, lost) = if a.status == StatusCode::OK {
+        (a, b)
+    } else {
+        (b, a)
+    };
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(lost.code(), "topic_closed");
     assert_eq!(r.body["status"], "closed");
     assert_eq!(r.body["open_count"], 0);
     assert_eq!(r.body["ticket_count"], 7);
@@ -237,6 +238,13 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
         .get(&format!("/api/v1/tickets/{}", first[0]), &residents[0])
         .await;
     assert_eq!(t.body["status"], "resolved");
+    let resolutions = t.body["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "resolve")
+        .count();
+    assert_eq!(resolutions, 1, "{}", t.body);
     let last = t.body["events"]
         .as_array()
         .and_then(|e| e.last().cloned())
@@ -249,7 +257,7 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
         "{last}"
     );
     assert!(
-        inbox_kinds(&app, &late)
+        app.resident_inbox_kinds(&late)
             .await
             .contains(&"resolved".to_owned())
     );

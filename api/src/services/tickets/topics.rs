@@ -10,7 +10,8 @@ use crate::{
 };
 
 /// Resolves an open ticket for the topic `title` closing with `note`. A ticket that was
-/// resolved, closed or left meanwhile is left as it is (`Ok(false)`).
+/// resolved, closed or withdrawn meanwhile, or went beyond the closer's sight (escalated past
+/// the owner area), is left as it is, with its handler (`Ok(false)`).
 pub async fn resolve_for_topic(
     ctx: &Ctx<'_>,
     caller: &Caller,
@@ -29,7 +30,11 @@ pub async fn resolve_for_topic(
     .await;
     match done {
         Ok(_) => Ok(true),
-        Err(ServiceError::InvalidTransition { .. }) => Ok(false),
+        Err(
+            ServiceError::InvalidTransition { .. }
+            | ServiceError::NotFound
+            | ServiceError::NotAssignee,
+        ) => Ok(false),
         Err(e) => Err(e),
     }
 }
