@@ -44,7 +44,8 @@ pub struct CategorySuggestion {
 
 #[derive(Object)]
 pub struct Suggestions {
-    /// Up to three, most likely first; empty when the text says nothing the model knows.
+    /// Up to three, most likely first, each at least 1 % likely; empty when the text says
+    /// nothing the model knows.
     pub suggestions: Vec<CategorySuggestion>,
 }
 

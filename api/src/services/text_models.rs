@@ -29,6 +29,8 @@ const WEIGHTS_FROM: u64 = 300;
 const MODEL_CHECK: Duration = Duration::from_secs(60);
 /// The most recent closed tickets a model learns from.
 const TRAIN_FROM: u64 = 20_000;
+/// Suggestions less likely than this are not shown.
+const MIN_SHOWN: f64 = 0.01;
 /// Models kept (the newest serves; older ones show the history).
 const MODELS_KEPT: usize = 3;
 
@@ -296,7 +298,7 @@ pub async fn training_due(ctx: &Ctx<'_>) -> ServiceResult<bool> {
 }
 
 /// The categories a text suggests among those residents may choose, most likely first, at
-/// most three; near `point`, the categories of tickets told around it weigh a little more.
+/// most three and each at least 1 % likely; near `point`, the categories of tickets told around it weigh a little more.
 pub async fn suggest(
     ctx: &Ctx<'_>,
     text: &str,
@@ -327,6 +329,8 @@ pub async fn suggest(
                 .then(a.category.cmp(&b.category))
         });
     }
+    // Naive Bayes is sure of itself: the rest often scores nothing worth showing.
+    scored.retain(|s| s.score >= MIN_SHOWN);
     scored.truncate(3);
     Ok(scored)
 }
