@@ -388,6 +388,19 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
         })
         .collect();
     let svg = charts::map_with(&grids, &points, &overlay);
+    // Each listed with what 设为每月一题 needs: its id, and a title and due date to start from.
+    let listed: Vec<(String, String, String)> = spots
+        .iter()
+        .zip(&spot_labels)
+        .map(|(h, label)| {
+            let category = dir.category(h.category_id).map_or("", |c| c.name.as_str());
+            (h.id.clone(), label.clone(), format!("{category}热点整治"))
+        })
+        .collect();
+    let due = (ctx.now() + chrono::Duration::days(30))
+        .with_timezone(&crate::domain::calendar::beijing())
+        .format("%Y-%m-%d")
+        .to_string();
     let measures: Vec<(String, &str, bool)> = MEASURES
         .iter()
         .map(|(key, name)| {
@@ -406,7 +419,7 @@ pub async fn map(req: &Request, Query(q): Query<DashQuery>) -> Response {
             svg,
             &measures,
             &rows,
-            &spot_labels,
+            super::topics::hotspot_list(&me.chrome(), area, &listed, &due),
         ),
     )
 }

@@ -11,6 +11,7 @@ mod command;
 mod dashboard;
 mod pages;
 mod session;
+mod topics;
 
 use std::collections::HashMap;
 
@@ -62,6 +63,9 @@ pub fn routes() -> Route {
         )
         .at("/dashboard", poem::get(dashboard::dashboard))
         .at("/map", poem::get(dashboard::map))
+        .at("/topics", poem::get(topics::list).post(topics::create))
+        .at("/topics/:id", poem::get(topics::show))
+        .at("/topics/:id/:action", poem::post(topics::act))
         .at("/export.xlsx", poem::get(dashboard::export))
         .at("/export.csv", poem::get(dashboard::export))
         .at("/tickets/:id", poem::get(ticket))

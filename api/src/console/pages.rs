@@ -39,6 +39,7 @@ pub fn layout(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
                                 a href="/console/dispatch" { "待派单" }
                                 a href="/console/dashboard" { "驾驶舱" }
                                 a href="/console/map" { "地图" }
+                                a href="/console/topics" { "每月一题" }
                             }
                             @if c.system { a href="/console/admin" { "管理" } }
                         }
@@ -689,7 +690,7 @@ pub fn map(
     svg: Markup,
     measures: &[(String, &str, bool)],
     rows: &[(String, String)],
-    hotspots: &[String],
+    hotspots: Markup,
 ) -> Markup {
     layout(
         "网格地图",
@@ -703,13 +704,7 @@ pub fn map(
             }
             div.mapbox { (svg) }
             h2 { "热点" span.hint { "（地图上虚线圈出：同类诉求聚集之处）" } }
-            @if hotspots.is_empty() {
-                p.empty { "本期没有热点" }
-            } @else {
-                ul.legend.hotspots {
-                    @for label in hotspots { li { (label) } }
-                }
-            }
+            (hotspots)
             ul.legend {
                 @for (id, label) in rows { li id={ "grid-" (id) } { (label) } }
             }

@@ -1,6 +1,5 @@
 //! 每月一题 topics: made by an office from a hot spot or hand-picked tickets, followed by
 //! residents whose tickets it holds, closed with a note that resolves its open tickets.
-use chrono::{DateTime, Utc};
 use poem_openapi::{
     OpenApi,
     param::{Path, Query},
@@ -13,7 +12,7 @@ use super::{
     auth::{CallerAuth, StaffAuth},
 };
 use crate::{
-    domain::{calendar::beijing, inputs::Text, rates::Bound},
+    domain::inputs::Text,
     error::Code,
     schemas::topics::{Topic, TopicCreate, TopicNote},
     services::{
@@ -30,29 +29,6 @@ pub struct TopicApi {
 
 const TITLE_MAX: usize = 100;
 const TEXT_MAX: usize = 2000;
-
-/// A due date: an instant, or the end of a Beijing day.
-fn due(raw: &str) -> Result<DateTime<Utc>, ServiceError> {
-    let bad = || {
-        ServiceError::rejected(
-            Code::InvalidField,
-            "due",
-            crate::error::bi(
-                "due 须为日期（2026-12-31）或 RFC 3339 时间",
-                "`due` is a date (2026-12-31) or an RFC 3339 instant",
-            ),
-        )
-    };
-    match Bound::parse(raw).ok_or_else(bad)? {
-        Bound::Instant(at) => Ok(at),
-        Bound::Day(day) => day
-            .succ_opt()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|t| t.and_local_timezone(beijing()).single())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(bad),
-    }
-}
 
 fn source(ticket_ids: Option<Vec<Uuid>>, hotspot: Option<String>) -> Result<Source, ServiceError> {
     match (ticket_ids, hotspot) {
@@ -84,7 +60,7 @@ impl TopicApi {
                 .map_err(ServiceError::from)?,
             source: source(b.ticket_ids, b.hotspot)?,
             owner_area_id: b.owner_area_id,
-            due: due(&b.due)?,
+            due: topics::due(&b.due)?,
         };
         let ctx = self.state.ctx();
         let scope = auth.scope(&ctx).await?;

@@ -107,6 +107,32 @@ fn tickets_invalid() -> ServiceError {
     )
 }
 
+/// A due date as asked for: an RFC 3339 instant, or a date meaning the end of that Beijing day.
+pub fn due(raw: &str) -> Result<DateTime<Utc>, ServiceError> {
+    let bad = || {
+        ServiceError::rejected(
+            Code::InvalidField,
+            "due",
+            crate::error::bi(
+                "due 须为日期（2026-12-31）或 RFC 3339 时间",
+                "`due` is a date (2026-12-31) or an RFC 3339 instant",
+            ),
+        )
+    };
+    use crate::domain::rates::Bound;
+    match Bound::parse(raw).ok_or_else(bad)? {
+        Bound::Instant(at) => Ok(at),
+        Bound::Day(day) => day
+            .and_hms_opt(23, 59, 59)
+            .and_then(|t| {
+                t.and_local_timezone(crate::domain::calendar::beijing())
+                    .single()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(bad),
+    }
+}
+
 /// Makes a topic. The owner area must be one the caller administers (404 otherwise, as any
 /// area outside their scope); its tickets must lie within it and be ones they may see.
 pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> ServiceResult<TopicView> {

@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 use crate::console::{client, console_login, csrf_of, form, page};
 
-async fn post(
+/// Posts a console form as the browser does; the status and the page.
+pub(crate) async fn post(
     app: &TestApp,
     cookie: &str,
     path: &str,

@@ -133,7 +133,7 @@ async fn tickets_gathering_at_one_corner_make_a_hot_spot_with_its_trend() {
     let month = format!(
         "/console/map?from={}&to={}",
         (now - Duration::days(30)).format("%Y-%m-%d"),
-        now.format("%Y-%m-%d")
+        (now + Duration::days(1)).format("%Y-%m-%d")
     );
     let (status, html) = crate::console::page(&app, &month, &cookie).await;
     assert_eq!(status, StatusCode::OK);

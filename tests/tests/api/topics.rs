@@ -311,3 +311,88 @@ async fn a_hot_spot_becomes_a_topic_that_gathers_reports_and_closes_them() {
     .await;
     assert!(after.get("topic").is_none());
 }
+
+#[tokio::test]
+async fn the_street_office_makes_a_topic_from_the_map_and_runs_it_on_the_console() {
+    let app = spawn_app().await;
+    let w = World::build(&app).await;
+    let residents = [app.resident("c1").await, app.resident("c2").await];
+    for k in 0..6 {
+        submit(
+            &app,
+            &residents[k % 2],
+            told("noise", north_of_a1(k as f64 * 4.0), "广场舞音响太吵"),
+        )
+        .await;
+    }
+    let now = app.clock.now();
+    let map = format!(
+        "/console/map?from={}&to={}",
+        (now - Duration::days(30)).format("%Y-%m-%d"),
+        (now + Duration::days(1)).format("%Y-%m-%d")
+    );
+    let street = crate::console::console_login(&app, "street_admin", PASSWORD).await;
+    let (_, html) = crate::console::page(&app, &map, &street).await;
+    assert!(html.contains("设为每月一题"), "{html}");
+    let hotspot = html
+        .split("name=\"hotspot\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let csrf = crate::console::csrf_of(&html);
+    let due = due_in(&app, 20);
+    let (status, _) = crate::command_console::post(
+        &app,
+        &street,
+        "/console/topics",
+        &[
+            ("csrf", csrf.as_str()),
+            ("hotspot", hotspot.as_str()),
+            ("owner_area_id", w.street.as_str()),
+            ("title", "广场舞噪音整治"),
+            ("description", "与广场舞队商定时段和音量"),
+            ("due", due.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let listed = app.get("/api/v1/topics", &w.street_admin.token).await;
+    assert_eq!(listed.body[0]["ticket_count"], 6, "{}", listed.body);
+    let id = listed.body[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (_, html) = crate::console::page(&app, "/console/topics", &street).await;
+    assert!(
+        html.contains("广场舞噪音整治") && html.contains("6 在办 / 6"),
+        "{html}"
+    );
+
+    // A note, then the end, from the topic's page; the worker may not open it.
+    let page = format!("/console/topics/{id}");
+    let (_, html) = crate::console::page(&app, &page, &street).await;
+    assert!(
+        html.contains("发布进展") && html.contains("结束并办结全部工单"),
+        "{html}"
+    );
+    for (action, note) in [
+        ("updates", "已约定晚八点后降低音量"),
+        ("close", "已签订文明公约"),
+    ] {
+        let (status, _) = crate::command_console::post(
+            &app,
+            &street,
+            &format!("{page}/{action}"),
+            &[("csrf", csrf.as_str()), ("note", note)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{action}");
+    }
+    let t = app
+        .get(&format!("/api/v1/topics/{id}"), &w.street_admin.token)
+        .await;
+    assert_eq!(t.body["status"], "closed");
+    assert_eq!(t.body["open_count"], 0);
+    assert_eq!(t.body["updates"][0]["note"], "已约定晚八点后降低音量");
+    let worker = crate::console::console_login(&app, "gw_a1", PASSWORD).await;
+    let (status, _) = crate::console::page(&app, &page, &worker).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
