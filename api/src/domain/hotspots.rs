@@ -105,16 +105,8 @@ impl Sets {
     }
 }
 
-/// DBSCAN of `points` (metres): the clusters as indices into `points`, each in ascending
-/// order, the largest cluster first (ties by their first index). Noise is left out.
-pub fn dbscan(points: &[[f64; 2]], eps: f64, min_points: usize) -> Vec<Vec<usize>> {
-    if points.is_empty() || eps <= 0.0 || !eps.is_finite() {
-        return vec![];
-    }
-    let eps2 = eps * eps;
-    let bins = Bins::new(points, eps);
-    let min_points = min_points.max(1);
-    // Which points are core: a crowded cell is; otherwise count the neighbours, stopping early.
+/// Which points are core: every point of a crowded cell; elsewhere, counted (stopping early).
+fn core_points(points: &[[f64; 2]], bins: &Bins, eps2: f64, min_points: usize) -> Vec<bool> {
     let mut core = vec![false; points.len()];
     for (&c, members) in &bins.cells {
         if members.len() >= min_points {
@@ -136,71 +128,92 @@ pub fn dbscan(points: &[[f64; 2]], eps: f64, min_points: usize) -> Vec<Vec<usize
             core[i] = n >= min_points;
         }
     }
-    // Cells with core points, joined when two of their core points are within eps.
-    let core_cells: Vec<Cell> = {
-        let mut v: Vec<Cell> = bins
+    core
+}
+
+/// The cells holding core points, and their clusters: a cell's core points are one (they are
+/// all within eps), two cells are one when any two of their core points are within eps.
+struct CoreCells {
+    slot: HashMap<Cell, usize>,
+    sets: Sets,
+}
+
+impl CoreCells {
+    fn join(points: &[[f64; 2]], bins: &Bins, core: &[bool], eps2: f64) -> Self {
+        let mut cells: Vec<Cell> = bins
             .cells
             .iter()
             .filter(|(_, m)| m.iter().any(|&i| core[i]))
             .map(|(c, _)| *c)
             .collect();
-        v.sort_unstable();
-        v
-    };
-    let slot: HashMap<Cell, usize> = core_cells
-        .iter()
-        .enumerate()
-        .map(|(k, c)| (*c, k))
-        .collect();
-    let mut sets = Sets {
-        parent: (0..core_cells.len()).collect(),
-    };
-    let cores_of = |c: Cell| -> Vec<usize> {
-        bins.cells[&c]
-            .iter()
-            .copied()
-            .filter(|&i| core[i])
-            .collect()
-    };
-    for (k, &c) in core_cells.iter().enumerate() {
-        let mine = cores_of(c);
-        for (n, _) in bins.around(c) {
-            let Some(&other) = slot.get(&n) else { continue };
-            if other <= k || sets.find(other) == sets.find(k) {
-                continue;
-            }
-            let theirs = cores_of(n);
-            let close = mine
+        cells.sort_unstable();
+        let slot: HashMap<Cell, usize> = cells.iter().enumerate().map(|(k, c)| (*c, k)).collect();
+        let mut sets = Sets {
+            parent: (0..cells.len()).collect(),
+        };
+        let cores_of = |c: Cell| -> Vec<usize> {
+            bins.cells[&c]
                 .iter()
-                .any(|&i| theirs.iter().any(|&j| dist2(points[i], points[j]) <= eps2));
-            if close {
-                sets.join(k, other);
-            }
-        }
-    }
-    // Every point's cluster: a core point its cell's; a border point the nearest core point's.
-    let mut label: Vec<Option<usize>> = vec![None; points.len()];
-    for (i, p) in points.iter().enumerate() {
-        let c = cell_of(*p, bins.side);
-        if core[i] {
-            label[i] = Some(sets.find(slot[&c]));
-            continue;
-        }
-        let mut best: Option<(f64, usize)> = None;
-        for (_, others) in bins.around(c) {
-            for &j in others.iter().filter(|&&j| core[j]) {
-                let d = dist2(*p, points[j]);
-                if d <= eps2 && best.is_none_or(|(bd, bj)| (d, j) < (bd, bj)) {
-                    best = Some((d, j));
+                .copied()
+                .filter(|&i| core[i])
+                .collect()
+        };
+        for (k, &c) in cells.iter().enumerate() {
+            let mine = cores_of(c);
+            for (n, _) in bins.around(c) {
+                let Some(&other) = slot.get(&n) else { continue };
+                if other <= k || sets.find(other) == sets.find(k) {
+                    continue;
+                }
+                let theirs = cores_of(n);
+                let close = mine
+                    .iter()
+                    .any(|&i| theirs.iter().any(|&j| dist2(points[i], points[j]) <= eps2));
+                if close {
+                    sets.join(k, other);
                 }
             }
         }
-        label[i] = best.map(|(_, j)| sets.find(slot[&cell_of(points[j], bins.side)]));
+        CoreCells { slot, sets }
     }
+
+    /// The cluster of the core points in the cell of `p`.
+    fn cluster_at(&mut self, p: [f64; 2], side: f64) -> usize {
+        let k = self.slot[&cell_of(p, side)];
+        self.sets.find(k)
+    }
+}
+
+/// DBSCAN of `points` (metres): the clusters as indices into `points`, each in ascending
+/// order, the largest cluster first (ties by their first index). Noise is left out.
+pub fn dbscan(points: &[[f64; 2]], eps: f64, min_points: usize) -> Vec<Vec<usize>> {
+    if points.is_empty() || eps <= 0.0 || !eps.is_finite() {
+        return vec![];
+    }
+    let eps2 = eps * eps;
+    let bins = Bins::new(points, eps);
+    let core = core_points(points, &bins, eps2, min_points.max(1));
+    let mut cells = CoreCells::join(points, &bins, &core, eps2);
+    // Every point's cluster: a core point its cell's; a border point the nearest core point's.
     let mut clusters: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, l) in label.into_iter().enumerate() {
-        if let Some(l) = l {
-            clusters.entry(l).or_default().push(i);
+    for (i, p) in points.iter().enumerate() {
+        let nearest_core = if core[i] {
+            Some(i)
+        } else {
+            let mut best: Option<(f64, usize)> = None;
+            for (_, others) in bins.around(cell_of(*p, bins.side)) {
+                for &j in others.iter().filter(|&&j| core[j]) {
+                    let d = dist2(*p, points[j]);
+                    if d <= eps2 && best.is_none_or(|(bd, bj)| (d, j) < (bd, bj)) {
+                        best = Some((d, j));
+                    }
+                }
+            }
+            best.map(|(_, j)| j)
+        };
+        if let Some(j) = nearest_core {
+            let cluster = cells.cluster_at(points[j], bins.side);
+            clusters.entry(cluster).or_default().push(i);
         }
     }
     let mut out: Vec<Vec<usize>> = clusters.into_values().collect();
