@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use maud::{Markup, html};
 use poem::{Request, Response, handler, http::StatusCode, web::Form};
 
-use super::{Signed, csrf_refused, field, optional, page, pages, session_of, words};
+use super::{Signed, field, optional, page, pages, posted, session_of, words};
 use crate::{
     domain::{
         Channel, ExtensionKind, TicketKind,
@@ -338,16 +338,10 @@ pub async fn intake_form(req: &Request) -> Response {
 /// 代登记: enters the ticket and shows the claim code to read to the caller.
 #[handler]
 pub async fn intake(req: &Request, Form(form): Form<HashMap<String, String>>) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me) = match posted(req, &form).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    if !me
-        .session
-        .csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default())
-    {
-        return csrf_refused();
-    }
     let ctx = state.ctx();
     let entered = async {
         let number = |k: &str| form.get(k).and_then(|v| v.trim().parse::<f64>().ok());

@@ -198,6 +198,21 @@ async fn session_of(req: &Request) -> Result<(SharedState, Signed), Response> {
     Ok((state, me))
 }
 
+/// The signed-in person posting `form`, its CSRF token checked.
+async fn posted(
+    req: &Request,
+    form: &HashMap<String, String>,
+) -> Result<(SharedState, Signed), Response> {
+    let (state, me) = session_of(req).await?;
+    if !me
+        .session
+        .csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default())
+    {
+        return Err(csrf_refused());
+    }
+    Ok((state, me))
+}
+
 async fn signed_in(state: &SharedState, req: &Request) -> Result<Signed, Response> {
     let to_login = || redirect("/console/login");
     let session = session::current(state, req).await.ok_or_else(to_login)?;

@@ -11,7 +11,7 @@ use poem::{
 };
 use uuid::Uuid;
 
-use super::{csrf_refused, field, page, pages, redirect, session_of, words};
+use super::{field, page, pages, posted, redirect, session_of, words};
 use crate::services::{
     Caller,
     topics::{self, NewTopic, Source, TopicView},
@@ -136,16 +136,10 @@ pub async fn show(req: &Request, Path(id): Path<Uuid>) -> Response {
 /// 设为每月一题: makes a topic of a hot spot the map showed.
 #[handler]
 pub async fn create(req: &Request, Form(form): Form<HashMap<String, String>>) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me) = match posted(req, &form).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    if !me
-        .session
-        .csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default())
-    {
-        return csrf_refused();
-    }
     let ctx = state.ctx();
     let made = async {
         let owner = form
@@ -178,16 +172,10 @@ pub async fn act(
     Path((id, action)): Path<(Uuid, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (state, me) = match session_of(req).await {
+    let (state, me) = match posted(req, &form).await {
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    if !me
-        .session
-        .csrf_ok(form.get("csrf").map(String::as_str).unwrap_or_default())
-    {
-        return csrf_refused();
-    }
     let ctx = state.ctx();
     let done = async {
         let note = field(&form, "note", 2000)?;
