@@ -335,7 +335,7 @@ pub async fn suggest(
     Ok(scored)
 }
 
-/// The categories of the tickets told within 200 m over the last 90 days, counted.
+/// The categories of the public tickets told within 200 m over the last 90 days, counted.
 async fn nearby_categories(
     ctx: &Ctx<'_>,
     (lat, lng): (f64, f64),
@@ -347,6 +347,12 @@ async fn nearby_categories(
         .select_only()
         .column(ticket::Column::CategoryId)
         .filter(ticket::Column::SubmittedAt.gte(ctx.now() - chrono::Duration::days(90)))
+        // What residents may know of: public tickets, not withdrawn or rejected ones.
+        .filter(ticket::Column::Public.eq(true))
+        .filter(
+            ticket::Column::Status
+                .is_not_in([Status::Withdrawn.as_str(), Status::Rejected.as_str()]),
+        )
         .filter(ticket::Column::Lat.between(lat - dlat, lat + dlat))
         .filter(ticket::Column::Lng.between(lng - dlng, lng + dlng))
         .order_by_desc(ticket::Column::SubmittedAt)
@@ -376,6 +382,7 @@ pub async fn doubt(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<Vec
     };
     let text = text_of(t.title.clone(), t.description.clone());
     Ok(model.doubts(&text, &code, 0.7).map(|mut s| {
+        s.retain(|x| x.score >= MIN_SHOWN);
         s.truncate(3);
         s
     }))

@@ -7,14 +7,14 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{Ctx, ServiceError, ServiceResult, directory::Directory};
 use crate::{
     domain::{
+        AreaKind,
         access::{Placement, StaffScope},
         inputs::Text,
     },
@@ -225,8 +225,18 @@ async fn gather(
 /// area outside their scope); its tickets must lie within it and be ones they may see.
 pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> ServiceResult<TopicView> {
     let dir = ctx.dir().await?;
-    if dir.tree.get(new.owner_area_id).is_none() {
+    let Some(owner) = dir.tree.get(new.owner_area_id) else {
         return Err(ServiceError::NotFound);
+    };
+    if !matches!(owner.kind, AreaKind::Community | AreaKind::Street) {
+        return Err(ServiceError::rejected(
+            Code::InvalidField,
+            "owner_area_id",
+            crate::error::bi(
+                "责任区域须为社区或街道",
+                "the owner is a community or a street",
+            ),
+        ));
     }
     if !runs(scope, &dir, new.owner_area_id) {
         let visible = scope.visible_set(&dir.tree);
@@ -255,21 +265,22 @@ pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> Service
         outline,
         hotspot,
     } = gather(ctx, scope, &dir, new.source, new.owner_area_id).await?;
-    let taken = taken_by_open_topic(ctx, &members).await?;
-    if hotspot.is_none() && !taken.is_empty() {
+    // A ticket stays in the topic it joined first, open or closed (a closed topic keeps its
+    // record); a hot spot's others make the new one, picked ones must all be free.
+    let taken = members.iter().filter(|t| t.topic_id.is_some()).count();
+    if (hotspot.is_none() && taken > 0) || taken == members.len() {
         return Err(ServiceError::rejected(
             Code::TicketInTopic,
             "ticket_ids",
             crate::error::bi(
-                "工单已纳入另一个未结束的每月一题",
-                "a ticket already belongs to another open topic",
+                "工单已纳入另一个每月一题",
+                "a ticket already belongs to another topic",
             ),
         ));
     }
-    // A hot spot's tickets already in another open topic stay there.
     let members: Vec<ticket::Model> = members
         .into_iter()
-        .filter(|t| !taken.contains(&t.id))
+        .filter(|t| t.topic_id.is_none())
         .collect();
     let row = topic::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -297,8 +308,8 @@ pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> Service
             Code::TicketInTopic,
             "ticket_ids",
             crate::error::bi(
-                "工单已纳入另一个未结束的每月一题",
-                "a ticket already belongs to another open topic",
+                "工单已纳入另一个每月一题",
+                "a ticket already belongs to another topic",
             ),
         ));
     }
@@ -306,46 +317,7 @@ pub async fn create(ctx: &Ctx<'_>, scope: &StaffScope, new: NewTopic) -> Service
     reading::view(ctx, row).await
 }
 
-/// Tickets free to join a topic: in none, or in a closed one.
-fn free_of_open_topics() -> sea_orm::Condition {
-    use sea_orm::sea_query::Query;
-    let closed = Query::select()
-        .column(topic::Column::Id)
-        .from(topic::Entity)
-        .and_where(topic::Column::Status.eq(TopicStatus::Closed.as_str()))
-        .to_owned();
-    sea_orm::Condition::any()
-        .add(ticket::Column::TopicId.is_null())
-        .add(ticket::Column::TopicId.in_subquery(closed))
-}
-
-/// The ids among `tickets` that an open topic holds already.
-async fn taken_by_open_topic(
-    ctx: &Ctx<'_>,
-    tickets: &[ticket::Model],
-) -> ServiceResult<HashSet<Uuid>> {
-    let topics: HashSet<Uuid> = tickets.iter().filter_map(|t| t.topic_id).collect();
-    if topics.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let open: HashSet<Uuid> = topic::Entity::find()
-        .select_only()
-        .column(topic::Column::Id)
-        .filter(topic::Column::Id.is_in(topics))
-        .filter(topic::Column::Status.eq(TopicStatus::Open.as_str()))
-        .into_tuple()
-        .all(ctx.db)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(tickets
-        .iter()
-        .filter(|t| t.topic_id.is_some_and(|id| open.contains(&id)))
-        .map(|t| t.id)
-        .collect())
-}
-
-/// Puts the tickets no open topic holds into a topic and tells each resident once; how many.
+/// Puts the tickets no topic holds into a topic and tells each resident once; how many.
 async fn link(
     db: &impl ConnectionTrait,
     t: &topic::Model,
@@ -358,7 +330,7 @@ async fn link(
         linked += ticket::Entity::update_many()
             .col_expr(ticket::Column::TopicId, Expr::value(t.id))
             .filter(ticket::Column::Id.is_in(chunk.to_vec()))
-            .filter(free_of_open_topics())
+            .filter(ticket::Column::TopicId.is_null())
             .exec(db)
             .await?
             .rows_affected;

@@ -22,8 +22,10 @@ pub async fn read(ctx: &Ctx<'_>, caller: &Caller, id: Uuid) -> ServiceResult<Top
     }
     let mut v = view(ctx, t).await?;
     if let Caller::Resident(me) = caller {
-        // Residents read their own tickets of it, not their neighbours'.
+        // Residents read their own tickets of it, not their neighbours' (nor the hot spot's
+        // id, which names one of them).
         v.tickets.retain(|x| x.resident_id == Some(*me));
+        v.topic.hotspot = None;
     }
     Ok(v)
 }
@@ -87,6 +89,7 @@ pub async fn list(
         let mut v = view(ctx, t).await?;
         if let Caller::Resident(me) = caller {
             v.tickets.retain(|x| x.resident_id == Some(*me));
+            v.topic.hotspot = None;
         }
         out.push(v);
     }

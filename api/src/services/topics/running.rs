@@ -85,6 +85,41 @@ pub async fn close(
     note: Text,
 ) -> ServiceResult<TopicView> {
     let t = run(ctx, scope, id).await?;
+    let mut open = ticket::Entity::find()
+        .select_only()
+        .columns([ticket::Column::Id, ticket::Column::CategoryId])
+        .filter(ticket::Column::TopicId.eq(t.id))
+        .filter(crate::services::ticket_status_in(
+            &crate::domain::lifecycle::Status::OPEN,
+        ));
+    // Closed already: only the tickets a close that stopped halfway left untouched since, not
+    // those reopened after it (a dissatisfied resident's) or taken up by their handler.
+    if let Some(at) = t.closed_at {
+        open = open.filter(ticket::Column::UpdatedAt.lt(at));
+    }
+    let open: Vec<(Uuid, Uuid)> = open.into_tuple().all(ctx.db).await?;
+    // A category that asks for a photo of the fix is resolved with one, ticket by ticket.
+    let dir = ctx.dir().await?;
+    if let Some(c) = open
+        .iter()
+        .filter_map(|(_, c)| dir.category(*c))
+        .find(|c| c.requires_resolution_photo)
+    {
+        return Err(ServiceError::rejected(
+            Code::ResolutionPhotoRequired,
+            "note",
+            crate::error::bi(
+                format_args!(
+                    "「{}」类工单办结须附整改照片，请先逐件办结再结束每月一题",
+                    c.name
+                ),
+                format_args!(
+                    "{} tickets need a photo of the fix: resolve them one by one first",
+                    c.name
+                ),
+            ),
+        ));
+    }
     let note = note.into_inner();
     let now = ctx.now();
     let flipped = topic::Entity::update_many()
@@ -99,21 +134,15 @@ pub async fn close(
         .filter(topic::Column::Status.eq(TopicStatus::Open.as_str()))
         .exec(ctx.db)
         .await?;
-    if flipped.rows_affected == 0 {
-        return Err(closed());
-    }
-    let open: Vec<Uuid> = ticket::Entity::find()
-        .select_only()
-        .column(ticket::Column::Id)
-        .filter(ticket::Column::TopicId.eq(t.id))
-        .filter(crate::services::ticket_status_in(
-            &crate::domain::lifecycle::Status::OPEN,
-        ))
-        .into_tuple()
-        .all(ctx.db)
-        .await?;
+    // Closed already: a close that stopped halfway (a restart, a failed ticket) is finished by
+    // closing again, with the note it was closed with; with nothing left, 409.
+    let note = match (flipped.rows_affected, t.closing_note) {
+        (0, _) if open.is_empty() => return Err(closed()),
+        (0, Some(first)) => first,
+        _ => note,
+    };
     let caller = Caller::Staff(scope.clone());
-    for ticket_id in open {
+    for (ticket_id, _) in open {
         // One retry when the ticket changed under us; a ticket resolved meanwhile is left.
         let first = crate::services::tickets::topics::resolve_for_topic(
             ctx, &caller, ticket_id, &t.title, &note,
@@ -139,6 +168,9 @@ pub async fn close(
 /// within `hotspots.radius_meters` of (and whose owner area it was routed into), and tells its
 /// resident; the topic, if any.
 pub async fn link_new(ctx: &Ctx<'_>, t: &ticket::Model) -> ServiceResult<Option<topic::Model>> {
+    if t.kind == crate::domain::TicketKind::Praise {
+        return Ok(None);
+    }
     let Some((lat, lng)) = t.lat.zip(t.lng) else {
         return Ok(None);
     };
