@@ -84,7 +84,8 @@ impl From<&category_model::Model> for Trained {
     }
 }
 
-fn text_of(title: Option<String>, description: String) -> String {
+/// What a ticket says: its title (if any) and description, as the models read it.
+pub(crate) fn text_of(title: Option<String>, description: String) -> String {
     match title {
         Some(t) if !t.is_empty() => format!("{t} {description}"),
         _ => description,

@@ -368,10 +368,7 @@ async fn add_texts(ctx: &Ctx<'_>, spots: &mut [Hotspot]) -> ServiceResult<()> {
             .all(ctx.db)
             .await?;
         for (id, number, title, description) in rows {
-            let text = match title {
-                Some(t) if !t.is_empty() => format!("{t} {description}"),
-                _ => description,
-            };
+            let text = crate::services::text_models::text_of(title, description);
             texts.insert(id, (number, text));
         }
     }
